@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/sqlite"
+)
+
+// App is tidings wired together: config, logger, database and the parts
+// built on them. Commands and tests build one with NewApp and Close it.
+type App struct {
+	Config   Config
+	Logger   *slog.Logger
+	DB       *sqlite.DB
+	Articles *feed.Store
+	Ingester *feed.Ingester
+	Feeds    *feed.Publisher
+	Now      func() time.Time
+}
+
+// loadConfig reads the config the command line and environment point at.
+func (e *env) loadConfig() (Config, error) {
+	return LoadConfig(configPath(e.configFlag, e.getenv), e.getenv)
+}
+
+// newLogger builds the logger the config asks for, writing to w.
+func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level)) // Validate has checked it
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// NewApp opens the database and wires the parts of tidings.
+func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
+	logger := newLogger(cfg.Log, logs)
+	db, err := sqlite.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now}
+	a.Articles = feed.NewStore(db)
+	a.Ingester = &feed.Ingester{
+		Store:    a.Articles,
+		Dirs:     cfg.Content.Dirs,
+		MaxBytes: cfg.Content.MaxBytes,
+		BaseURL:  cfg.Site.BaseURL,
+		Location: cfg.Location(),
+		Logger:   logger.With("component", "ingest"),
+		Now:      func() time.Time { return a.Now() },
+	}
+	ver, _ := buildInfo()
+	a.Feeds = &feed.Publisher{
+		Store: a.Articles,
+		Site: feed.Site{
+			Title:       cfg.Site.Title,
+			Description: cfg.Site.Description,
+			Language:    cfg.Site.Language,
+			Author:      cfg.Site.Author,
+			Email:       cfg.Site.Email,
+			BaseURL:     cfg.Site.BaseURL,
+			Hubs:        cfg.Feeds.WebSubHubs,
+			FullContent: cfg.Feeds.FullContent,
+			Items:       cfg.Feeds.Items,
+		},
+		OutputDir: cfg.Feeds.OutputDir,
+		Generator: "tidings " + ver,
+		Logger:    logger.With("component", "feeds"),
+		Now:       func() time.Time { return a.Now() },
+	}
+	return a, nil
+}
+
+// announceFeeds sends changed feeds to the WebSub hubs, if any are
+// configured; the returned wait blocks until those announcements end.
+func (a *App) announceFeeds(ctx context.Context) (wait func()) {
+	if len(a.Config.Feeds.WebSubHubs) == 0 {
+		return func() {}
+	}
+	ws := feed.NewWebSub(ctx, a.Config.Feeds.WebSubHubs, a.Logger.With("component", "websub"))
+	a.Feeds.Changed = ws.Announce
+	return ws.Wait
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// openApp loads the config and opens the app for a command.
+func (e *env) openApp(ctx context.Context) (*App, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return NewApp(ctx, cfg, e.stderr)
+}

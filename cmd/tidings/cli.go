@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// env is what every command gets: its output streams and environment.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	configFlag     string
+}
+
+// command is one subcommand. Names of two words ("articles list") are
+// looked up before names of one.
+type command struct {
+	name    string
+	args    string // what follows the name in the usage line
+	summary string
+	detail  string
+	example string
+	flags   func(fs *flag.FlagSet) // extra flags, optional
+	run     func(ctx context.Context, e *env, fs *flag.FlagSet) error
+}
+
+// errUsage makes a command print its usage; exit status 2.
+var errUsage = errors.New("usage")
+
+// errFailed means the command printed its own report and failed; exit 1.
+var errFailed = errors.New("failed")
+
+func commands() []*command {
+	cs := []*command{
+		initCommand(), serveCommand(), runCommand(), ingestCommand(),
+		articlesListCommand(), articlesShowCommand(),
+		feedsBuildCommand(), configCheckCommand(), versionCommand(),
+	}
+	for _, name := range []string{
+		"subscribers add", "subscribers list", "subscribers show", "subscribers remove", "subscribers import",
+		"subscribers export", "subscribers forget", "digest preview", "digest send", "digest test",
+		"editions list", "editions show", "editions retry", "sources list", "sources check", "status",
+	} {
+		cs = append(cs, notYet(name))
+	}
+	return cs
+}
+
+// notYet stands for a command of the operator's interface whose part of
+// tidings is not built yet.
+func notYet(name string) *command {
+	return &command{
+		name:    name,
+		summary: "not yet available",
+		run: func(context.Context, *env, *flag.FlagSet) error {
+			return fmt.Errorf("%s is not yet available in this version of tidings", name)
+		},
+	}
+}
+
+// Run runs the tidings command line and returns the exit status.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+	top := flag.NewFlagSet("tidings", flag.ContinueOnError)
+	top.SetOutput(io.Discard)
+	top.StringVar(&e.configFlag, "config", "", "")
+	if err := top.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "tidings: %v\n\n", err)
+		printHelp(stderr)
+		return 2
+	}
+	args = top.Args()
+	if len(args) == 0 {
+		printHelp(stderr)
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		return helpCommand(e, args[1:])
+	}
+	cmd, rest := lookup(args)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "tidings: unknown command %q; run \"tidings help\" for the list\n", strings.Join(args[:min(2, len(args))], " "))
+		return 2
+	}
+	fs := flag.NewFlagSet("tidings "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&e.configFlag, "config", e.configFlag, "config file (default: $TIDINGS_CONFIG, else ./tidings.toml if present)")
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, cmd, fs)
+			return 0
+		}
+		fmt.Fprintf(stderr, "tidings %s: %v\n\n", cmd.name, err)
+		printUsage(stderr, cmd, fs)
+		return 2
+	}
+	err := cmd.run(ctx, e, fs)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		printUsage(stderr, cmd, fs)
+		return 2
+	case errors.Is(err, errFailed):
+		return 1
+	default:
+		fmt.Fprintf(stderr, "tidings %s: %v\n", cmd.name, err)
+		return 1
+	}
+}
+
+// lookup finds the command named by the first one or two words of args.
+func lookup(args []string) (*command, []string) {
+	cs := commands()
+	if len(args) >= 2 {
+		for _, c := range cs {
+			if c.name == args[0]+" "+args[1] {
+				return c, args[2:]
+			}
+		}
+	}
+	for _, c := range cs {
+		if c.name == args[0] {
+			return c, args[1:]
+		}
+	}
+	return nil, nil
+}
+
+func helpCommand(e *env, args []string) int {
+	if len(args) == 0 {
+		printHelp(e.stdout)
+		return 0
+	}
+	cmd, _ := lookup(args)
+	if cmd == nil {
+		// "help articles" lists the commands of that group.
+		var group []*command
+		for _, c := range commands() {
+			if strings.HasPrefix(c.name, args[0]+" ") {
+				group = append(group, c)
+			}
+		}
+		if len(group) == 0 {
+			fmt.Fprintf(e.stderr, "tidings help: unknown command %q\n", strings.Join(args, " "))
+			return 2
+		}
+		for _, c := range group {
+			fmt.Fprintf(e.stdout, "  tidings %-28s %s\n", c.name+" "+c.args, c.summary)
+		}
+		return 0
+	}
+	fs := flag.NewFlagSet("tidings "+cmd.name, flag.ContinueOnError)
+	fs.String("config", "", "config file (default: $TIDINGS_CONFIG, else ./tidings.toml if present)")
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
+	printUsage(e.stdout, cmd, fs)
+	return 0
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "tidings publishes articles as RSS, Atom and JSON feeds and mails them as digest newsletters.")
+	fmt.Fprintln(w, "\nUsage: tidings [--config PATH] COMMAND [ARGS]\n\nCommands:")
+	cs := commands()
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-32s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	fmt.Fprintln(w, "\nRun \"tidings help COMMAND\" for a command's flags and an example.")
+	fmt.Fprintln(w, "Without --config or $TIDINGS_CONFIG, ./tidings.toml is read if present, else the built-in defaults apply.")
+}
+
+func printUsage(w io.Writer, c *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: tidings %s\n\n%s\n", strings.TrimSpace(c.name+" [flags] "+c.args), c.summary)
+	if c.detail != "" {
+		fmt.Fprintf(w, "\n%s\n", c.detail)
+	}
+	fmt.Fprintln(w, "\nFlags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	if c.example != "" {
+		fmt.Fprintf(w, "\nExample:\n  %s\n", strings.ReplaceAll(c.example, "\n", "\n  "))
+	}
+}

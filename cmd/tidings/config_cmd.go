@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+func configCheckCommand() *command {
+	return &command{
+		name:    "config check",
+		summary: "validate the config and print it, secrets masked",
+		detail:  "Prints the effective config: the file over the built-in defaults, with secrets from the environment applied and masked.",
+		example: "tidings config check --config ./tidings.toml",
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			path := configPath(e.configFlag, e.getenv)
+			cfg, err := e.loadConfig()
+			if err != nil {
+				return err
+			}
+			b, err := toml.Marshal(cfg.Masked())
+			if err != nil {
+				return fmt.Errorf("print config: %w", err)
+			}
+			if path == "" {
+				path = "built-in defaults"
+			}
+			fmt.Fprintf(e.stdout, "# %s: OK\n%s", path, b)
+			return nil
+		},
+	}
+}

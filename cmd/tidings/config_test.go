@@ -1,0 +1,143 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func noEnv(string) string { return "" }
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The example file documents the defaults: loading it must give exactly
+// what no file at all gives.
+func TestLoadConfig_ExampleIsTheDefaults(t *testing.T) {
+	got, err := LoadConfig("../../config.example.toml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	skip, catch := true, true
+	want.Digests[0].SkipEmpty, want.Digests[0].CatchUp = &skip, &catch
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("config.example.toml differs from Default():\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLoadConfig_Errors(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		want       []string // all must appear in the error
+	}{
+		{"unknown key", "[site]\ntitle = \"x\"\ncolour = \"red\"\n", []string{"line 3", "site.colour"}},
+		{"unknown table", "[sight]\ntitle = \"x\"\n", []string{"line 1", "sight"}},
+		{"unknown digest key", "[[digests]]\nname = \"d\"\nschedule = \"0 7 * * *\"\nmax_articles = 5\ntagz = []\n", []string{"line 5", "digests.tagz"}},
+		{"max bytes", "[content]\nmax_bytes = 0\n", []string{"content.max_bytes: must be positive"}},
+		{"bad duration", "[content]\npoll = \"soon\"\n", []string{"line 2", "not a duration"}},
+		{"bad timezone", "[site]\ntimezone = \"Mars/Olympus\"\n", []string{"site.timezone", "Mars/Olympus"}},
+		{"relative base url", "[site]\nbase_url = \"/news\"\n", []string{"site.base_url", "absolute"}},
+		{"bad tls", "[smtp]\ntls = \"maybe\"\n", []string{"smtp.tls", "starttls, tls or none"}},
+		{"bad log level", "[log]\nlevel = \"loud\"\n", []string{"log.level"}},
+		{"wrong type", "[feeds]\nitems = \"many\"\n", []string{"line 2"}},
+		{"two errors", "[feeds]\nitems = -1\n[smtp]\nconnections = 0\n", []string{"feeds.items", "smtp.connections"}},
+		{"digest name", "[[digests]]\nname = \"Daily News\"\nschedule = \"0 7 * * *\"\nmax_articles = 5\n", []string{"digests[0].name"}},
+		{"duplicate digest", "[[digests]]\nname = \"d\"\nschedule = \"0 7 * * *\"\nmax_articles = 5\n[[digests]]\nname = \"d\"\nschedule = \"0 8 * * *\"\nmax_articles = 5\n", []string{"digests[1].name", "used by another"}},
+		{"dkim partial", "[dkim]\ndomain = \"example.org\"\n", []string{"dkim:"}},
+		{"source regexp", "[[sources]]\nname = \"p\"\nurl = \"https://example.com/f\"\ninclude = \"(\"\n", []string{"sources[0].include"}},
+		{"not toml", "this is not toml\n", []string{"line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeFile(t, t.TempDir(), "tidings.toml", tt.toml)
+			_, err := LoadConfig(p, noEnv)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if !strings.Contains(err.Error(), p) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestLoadConfig_OverridesAndSecrets(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "tidings.toml", `
+[site]
+title = "Local Paper"
+[content]
+poll = "30s"
+[smtp]
+password = "from-file"
+[[digests]]
+name = "weekly"
+schedule = "CRON_TZ=Europe/Berlin 0 7 * * 1"
+max_articles = 10
+`)
+	env := map[string]string{"TIDINGS_SMTP_PASSWORD": "from-env", "TIDINGS_ADMIN_TOKEN": "tok", "TIDINGS_SECRET": "s3cret"}
+	cfg, err := LoadConfig(p, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Site.Title != "Local Paper" || cfg.Site.Language != "en" {
+		t.Errorf("site = %+v: file value and default should both apply", cfg.Site)
+	}
+	if cfg.Content.Poll.Duration != 30*time.Second {
+		t.Errorf("poll = %v", cfg.Content.Poll)
+	}
+	if len(cfg.Digests) != 1 || cfg.Digests[0].Name != "weekly" {
+		t.Errorf("digests = %+v: the file's digests replace the default one", cfg.Digests)
+	}
+	if cfg.SMTP.Password != "from-env" || cfg.HTTP.AdminToken != "tok" || cfg.Secret != "s3cret" {
+		t.Errorf("secrets from the environment not applied: %q %q %q", cfg.SMTP.Password, cfg.HTTP.AdminToken, cfg.Secret)
+	}
+	m := cfg.Masked()
+	if m.SMTP.Password == "from-env" || m.HTTP.AdminToken == "tok" || m.Secret == "s3cret" {
+		t.Error("Masked left a secret in clear")
+	}
+	if cfg.SMTP.Password != "from-env" {
+		t.Error("Masked changed the original")
+	}
+}
+
+func TestConfigPath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if got := configPath("", noEnv); got != "" {
+		t.Errorf("no file: %q, want the defaults", got)
+	}
+	writeFile(t, dir, "tidings.toml", "")
+	if got := configPath("", noEnv); got != "tidings.toml" {
+		t.Errorf("got %q, want ./tidings.toml", got)
+	}
+	env := func(k string) string {
+		if k == "TIDINGS_CONFIG" {
+			return "/etc/env.toml"
+		}
+		return ""
+	}
+	if got := configPath("", env); got != "/etc/env.toml" {
+		t.Errorf("got %q, want TIDINGS_CONFIG", got)
+	}
+	if got := configPath("/x.toml", env); got != "/x.toml" {
+		t.Errorf("got %q, want --config", got)
+	}
+}

@@ -1,0 +1,31 @@
+package feed
+
+import "time"
+
+// Article is one published piece. Its ID never changes when its text is
+// edited; its ContentHash does.
+type Article struct {
+	ID          string
+	Slug        string
+	Source      string // "content" for files; later the name of an upstream feed or "api"
+	Path        string // the file the article came from, relative to its content folder
+	Title       string
+	Author      string
+	Tags        []string
+	Summary     string // plain text
+	ContentHTML string // sanitized, with absolute links
+	ContentText string // the same content written as plain text
+	Image       string // absolute URL, or empty
+	Draft       bool
+	Published   time.Time
+	Updated     time.Time
+	FirstSeen   time.Time
+	Removed     *time.Time // set when the source no longer has the article
+	ContentHash string
+}
+
+// IsPublished reports whether the article is visible in feeds and digests
+// at the given moment: not a draft, not removed, and not dated in the future.
+func (a *Article) IsPublished(now time.Time) bool {
+	return !a.Draft && a.Removed == nil && !a.Published.After(now)
+}

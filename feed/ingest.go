@@ -1,0 +1,282 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Ingester scans content folders into the store.
+type Ingester struct {
+	Store    *Store
+	Dirs     []string
+	MaxBytes int64
+	BaseURL  string
+	Location *time.Location
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// ScanResult counts what one scan did.
+type ScanResult struct {
+	Added, Updated, Unchanged, Removed int
+	Rejected                           []*FileError
+}
+
+// Changed reports whether the set of articles changed, so that feeds need
+// building again.
+func (r ScanResult) Changed() bool { return r.Added+r.Updated+r.Removed > 0 }
+
+// candidate is one content file found by the walk.
+type candidate struct {
+	dir, rel string // rel uses forward slashes
+	size     int64
+	mtime    int64
+}
+
+func (c candidate) key() fileKey { return fileKey{c.dir, c.rel} }
+func (c candidate) path() string { return filepath.Join(c.dir, filepath.FromSlash(c.rel)) }
+
+type fileKey struct{ dir, rel string }
+
+// stored is what a scan needs to know of an article already in the store.
+type stored struct {
+	id, source   string
+	file         fileKey
+	size, mtime  int64
+	removed      bool
+	hash, slug   string
+	pub, updated int64
+}
+
+type parseResult struct {
+	c   candidate
+	p   parsed
+	err error
+}
+
+// Scan walks every content folder once. Unchanged files (same size and
+// modification time) are not read. A file that cannot be read or parsed is
+// reported and skipped; what the store already holds for it is kept. Only
+// files that are gone unpublish their articles, and never because a folder
+// could not be read.
+func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
+	var res ScanResult
+	now := in.now()
+	r, err := newRenderer(in.BaseURL)
+	if err != nil {
+		return res, err
+	}
+	byFile, byID, err := in.Store.index(ctx)
+	if err != nil {
+		return res, err
+	}
+
+	var found []candidate
+	var unreadable []fileKey // folders whose files must not be taken as deleted
+	for _, dir := range in.Dirs {
+		cs, errs, bad := walkDir(dir)
+		found = append(found, cs...)
+		res.Rejected = append(res.Rejected, errs...)
+		unreadable = append(unreadable, bad...)
+	}
+
+	present := make(map[fileKey]bool, len(found))
+	claims := map[string]fileKey{} // id -> the file that holds it in this scan
+	var toParse []candidate
+	for _, c := range found {
+		present[c.key()] = true
+		if s, ok := byFile[c.key()]; ok && !s.removed && s.size == c.size && s.mtime == c.mtime {
+			res.Unchanged++
+			claims[s.id] = c.key()
+			continue
+		}
+		if c.size > in.MaxBytes {
+			res.Rejected = append(res.Rejected, &FileError{Path: c.path(),
+				Err: fmt.Errorf("%w: %d bytes, content.max_bytes is %d", ErrTooLarge, c.size, in.MaxBytes)})
+			continue
+		}
+		toParse = append(toParse, c)
+	}
+
+	results := in.parseAll(ctx, toParse, r)
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+
+	var accepted []parseResult
+	for _, pr := range results {
+		if pr.err != nil {
+			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(), Err: pr.err})
+			continue
+		}
+		id := pr.p.ID
+		if other, ok := claims[id]; ok {
+			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
+				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, filepath.Join(other.dir, filepath.FromSlash(other.rel)))})
+			continue
+		}
+		// An id held by another file that still exists stays with it; the
+		// newcomer is the second claimant whatever the walk order.
+		if s, ok := byID[id]; ok && !s.removed && s.file != pr.c.key() && (s.source != "content" || present[s.file]) {
+			owner := s.source
+			if s.source == "content" {
+				owner = filepath.Join(s.file.dir, filepath.FromSlash(s.file.rel))
+			}
+			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
+				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, owner)})
+			continue
+		}
+		claims[id] = pr.c.key()
+		accepted = append(accepted, pr)
+	}
+
+	var gone []string
+	for key, s := range byFile {
+		if s.removed || present[key] || under(key, unreadable) {
+			continue
+		}
+		gone = append(gone, s.id)
+	}
+	// A file that now names another id leaves its old article behind.
+	for _, pr := range accepted {
+		if s, ok := byFile[pr.c.key()]; ok && !s.removed && s.id != pr.p.ID {
+			gone = append(gone, s.id)
+		}
+	}
+	sort.Strings(gone)
+
+	if err := in.Store.apply(ctx, now, accepted, byID, gone, &res); err != nil {
+		return ScanResult{Rejected: res.Rejected}, err
+	}
+	in.report(results, res)
+	return res, nil
+}
+
+func (in *Ingester) now() time.Time {
+	if in.Now != nil {
+		return in.Now()
+	}
+	return time.Now()
+}
+
+// under reports whether key lies in one of the given folders.
+func under(key fileKey, dirs []fileKey) bool {
+	for _, d := range dirs {
+		if key.dir == d.dir && (d.rel == "" || key.rel == d.rel || strings.HasPrefix(key.rel, d.rel+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// walkDir lists the content files below dir. Hidden files and folders
+// (editors' swap files, .git) are passed over.
+func walkDir(dir string) (found []candidate, rejected []*FileError, unreadable []fileKey) {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			rel = ""
+		}
+		if err != nil {
+			unreadable = append(unreadable, fileKey{dir, rel})
+			if rel == "" && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll // no content yet: not an error
+			}
+			rejected = append(rejected, &FileError{Path: p, Err: err})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		name := d.Name()
+		if rel != "" && strings.HasPrefix(name, ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || contentExts[strings.ToLower(filepath.Ext(name))] == "" {
+			return nil
+		}
+		info, err := os.Stat(p) // follows a symlinked file
+		if err != nil {
+			unreadable = append(unreadable, fileKey{dir, rel})
+			rejected = append(rejected, &FileError{Path: p, Err: err})
+			return nil
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		found = append(found, candidate{dir: dir, rel: rel, size: info.Size(), mtime: info.ModTime().UnixNano()})
+		return nil
+	})
+	if err != nil {
+		rejected = append(rejected, &FileError{Path: dir, Err: err})
+		unreadable = append(unreadable, fileKey{dir, ""})
+	}
+	return found, rejected, unreadable
+}
+
+// parseAll reads and parses files on every core; results keep the order of
+// cs so that which of two files is "the second" does not depend on timing.
+func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *renderer) []parseResult {
+	out := make([]parseResult, len(cs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(cs), 1)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = in.parseOne(cs[i], r)
+			}
+		})
+	}
+	for i := range cs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+func (in *Ingester) parseOne(c candidate, r *renderer) parseResult {
+	data, err := os.ReadFile(c.path())
+	if err != nil {
+		return parseResult{c: c, err: err}
+	}
+	// The file may have grown since it was listed.
+	if int64(len(data)) > in.MaxBytes {
+		return parseResult{c: c, err: fmt.Errorf("%w: %d bytes, content.max_bytes is %d", ErrTooLarge, len(data), in.MaxBytes)}
+	}
+	p, err := parseFile(c.rel, data, r, in.Location)
+	return parseResult{c: c, p: p, err: err}
+}
+
+// report logs one line per rejected file and per repaired one.
+func (in *Ingester) report(results []parseResult, res ScanResult) {
+	log := in.Logger
+	if log == nil {
+		return
+	}
+	for _, pr := range results {
+		if pr.err == nil && len(pr.p.Warnings) > 0 {
+			log.Warn("content file repaired", "path", pr.c.path(), "reason", strings.Join(pr.p.Warnings, "; "))
+		}
+	}
+	for _, fe := range res.Rejected {
+		log.Warn("content file rejected", "path", fe.Path, "reason", fe.Err.Error())
+	}
+}

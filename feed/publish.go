@@ -1,0 +1,277 @@
+package feed
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Output is one built feed: its bytes and what HTTP needs to serve them.
+type Output struct {
+	Path        string // below the site root: "feed.xml", "tags/{slug}/atom.xml"
+	ContentType string
+	Body        []byte
+	Gzip        []byte // Body gzipped once, for clients that accept it
+	ETag        string // strong, of Body; the gzip variant appends "-gz"
+	Modified    time.Time
+
+	onDisk bool // written to the output folder; a failed write is retried on the next build
+}
+
+// formats are the three feeds of every channel.
+var formats = []struct {
+	name, contentType string
+	write             func(*bytes.Buffer, *Site, *channel, string) error
+}{
+	{"feed.xml", "application/rss+xml; charset=utf-8", func(b *bytes.Buffer, s *Site, c *channel, g string) error { return writeRSS(b, s, c, g) }},
+	{"atom.xml", "application/atom+xml; charset=utf-8", func(b *bytes.Buffer, s *Site, c *channel, g string) error { return writeAtom(b, s, c, g) }},
+	{"feed.json", "application/feed+json; charset=utf-8", func(b *bytes.Buffer, s *Site, c *channel, _ string) error { return writeJSONFeed(b, s, c) }},
+}
+
+// Publisher builds every feed, writes the changed ones to the output
+// folder and keeps them in memory for the HTTP handler.
+type Publisher struct {
+	Store     *Store
+	Site      Site
+	OutputDir string
+	Generator string // "tidings v1.2.3", in RSS and Atom
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// Changed, if set, is told the URLs of feeds whose bytes changed (for
+	// WebSub). It must not block.
+	Changed func(urls []string)
+
+	mu      sync.Mutex // one build at a time
+	current atomic.Pointer[map[string]*Output]
+}
+
+// BuildResult counts what a build did.
+type BuildResult struct {
+	Written, Unchanged, Removed int
+}
+
+// Lookup returns the built feed at path ("feed.xml", "tags/x/atom.xml"),
+// or nil.
+func (p *Publisher) Lookup(path string) *Output {
+	m := p.current.Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[path]
+}
+
+// Build builds the site feeds and one set per tag. A feed is written, by
+// temp file and rename, only when its bytes changed; the feeds of tags
+// that are gone are removed. The in-memory set is replaced even when
+// writing to disk fails, so HTTP serves the current feeds regardless.
+func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var res BuildResult
+	now := p.Now()
+	chans, err := p.channels(ctx, now)
+	if err != nil {
+		return res, err
+	}
+	prev := map[string]*Output{}
+	if m := p.current.Load(); m != nil {
+		prev = *m
+	}
+	next := make(map[string]*Output, len(chans)*len(formats))
+	var changedURLs []string
+	var errs []error
+	var buf bytes.Buffer
+	for _, ch := range chans {
+		for _, f := range formats {
+			buf.Reset()
+			if err := f.write(&buf, &p.Site, ch, p.Generator); err != nil {
+				return res, fmt.Errorf("build %s%s: %w", ch.Dir, f.name, err)
+			}
+			path := ch.Dir + f.name
+			out, changed, err := p.settle(path, f.contentType, buf.Bytes(), prev[path], now)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			next[path] = out
+			if changed {
+				res.Written++
+				changedURLs = append(changedURLs, p.Site.URL(path))
+			} else {
+				res.Unchanged++
+			}
+		}
+	}
+	p.current.Store(&next)
+	removed, err := p.removeStale(next)
+	res.Removed = removed
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(changedURLs) > 0 && p.Changed != nil {
+		p.Changed(changedURLs)
+	}
+	return res, errors.Join(errs...)
+}
+
+// channels lists the site channel and one per tag slug.
+func (p *Publisher) channels(ctx context.Context, now time.Time) ([]*channel, error) {
+	site, err := p.Store.List(ctx, ListOptions{Limit: p.Site.Items, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	chans := []*channel{{Title: p.Site.Title, Articles: site}}
+	tags, err := p.Store.Tags(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	bySlug := map[string][]string{}
+	var slugs []string
+	for _, t := range tags {
+		s := TagSlug(t)
+		if s == "" {
+			continue
+		}
+		if bySlug[s] == nil {
+			slugs = append(slugs, s)
+		}
+		bySlug[s] = append(bySlug[s], t)
+	}
+	sort.Strings(slugs)
+	for _, s := range slugs {
+		as, err := p.Store.List(ctx, ListOptions{Tags: bySlug[s], Limit: p.Site.Items, Now: now})
+		if err != nil {
+			return nil, err
+		}
+		chans = append(chans, &channel{Title: p.Site.Title + ": " + bySlug[s][0], Dir: TagPath(s), Articles: as})
+	}
+	return chans, nil
+}
+
+// settle compares fresh bytes with what was served and written before, and
+// writes the file when they differ. After a restart the file on disk is the
+// previous version: equal bytes keep its modification time.
+func (p *Publisher) settle(path, contentType string, body []byte, prev *Output, now time.Time) (*Output, bool, error) {
+	if prev != nil && prev.onDisk && bytes.Equal(prev.Body, body) {
+		return prev, false, nil
+	}
+	file := filepath.Join(p.OutputDir, filepath.FromSlash(path))
+	if prev == nil {
+		if old, err := os.ReadFile(file); err == nil && bytes.Equal(old, body) {
+			if fi, err := os.Stat(file); err == nil {
+				out := newOutput(path, contentType, old, fi.ModTime())
+				out.onDisk = true
+				return out, false, nil
+			}
+		}
+	}
+	changed := prev == nil || !bytes.Equal(prev.Body, body)
+	out := prev
+	if changed {
+		out = newOutput(path, contentType, bytes.Clone(body), now)
+	}
+	if err := writeAtomic(file, out.Body); err != nil {
+		return out, changed, fmt.Errorf("write feed %s: %w", file, err)
+	}
+	out.onDisk = true
+	return out, changed, nil
+}
+
+func newOutput(path, contentType string, body []byte, modified time.Time) *Output {
+	sum := sha256.Sum256(body)
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // the level is valid
+	zw.Write(body)
+	zw.Close()
+	return &Output{
+		Path: path, ContentType: contentType, Body: body, Gzip: gz.Bytes(),
+		ETag:     `"` + hex.EncodeToString(sum[:16]) + `"`,
+		Modified: modified.UTC().Truncate(time.Second),
+	}
+}
+
+// writeAtomic writes data to a temp file beside path and renames it over
+// path, so a reader (or a web server serving the folder) never sees half.
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// removeStale deletes the feed files of tags that no longer have one, and
+// their folders once empty. It touches no file tidings does not write.
+func (p *Publisher) removeStale(current map[string]*Output) (int, error) {
+	root := filepath.Join(p.OutputDir, "tags")
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("remove old tag feeds: %w", err)
+	}
+	removed := 0
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() || current[TagPath(e.Name())+formats[0].name] != nil {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		for _, f := range formats {
+			err := os.Remove(filepath.Join(dir, f.name))
+			if err == nil {
+				removed++
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		if rest, _ := os.ReadDir(dir); len(rest) == 0 {
+			os.Remove(dir)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// Paths lists the paths of every built feed, sorted.
+func (p *Publisher) Paths() []string {
+	m := p.current.Load()
+	if m == nil {
+		return nil
+	}
+	paths := make([]string, 0, len(*m))
+	for k := range *m {
+		paths = append(paths, k)
+	}
+	sort.Strings(paths)
+	return paths
+}

@@ -1,0 +1,197 @@
+package feed
+
+import (
+	"encoding/xml"
+	"html"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+// channel is one feed to write: the site's or a tag's.
+type channel struct {
+	Title    string
+	Dir      string // "" for the site feeds, "tags/{slug}/" for a tag
+	Articles []*Article
+}
+
+// gorillaFeed builds the gorilla/feeds model of a channel; the writers of
+// each format take its structs and add what gorilla leaves out.
+func gorillaFeed(s *Site, ch *channel) *feeds.Feed {
+	f := &feeds.Feed{
+		Title:       xmlSafe(ch.Title),
+		Link:        &feeds.Link{Href: s.URL(ch.Dir)},
+		Description: xmlSafe(s.Description),
+		Updated:     newest(ch.Articles),
+	}
+	if s.Author != "" || s.Email != "" {
+		f.Author = &feeds.Author{Name: xmlSafe(s.Author), Email: s.Email}
+	}
+	if f.Description == "" {
+		f.Description = f.Title
+	}
+	for _, a := range ch.Articles {
+		content := a.ContentHTML
+		if !s.FullContent {
+			content = ""
+		}
+		it := &feeds.Item{
+			Title:       xmlSafe(a.Title),
+			Link:        &feeds.Link{Href: s.ArticleURL(a)},
+			Description: xmlSafe(a.Summary),
+			Id:          s.EntryID(a),
+			IsPermaLink: "false",
+			Created:     a.Published,
+			Updated:     a.Updated,
+			Content:     xmlSafe(content),
+		}
+		if a.Author != "" {
+			it.Author = &feeds.Author{Name: xmlSafe(a.Author)}
+		}
+		if t := imageType(a.Image); a.Image != "" && t != "" {
+			// The length is not known without fetching the image; RSS asks
+			// for the attribute and 0 is the accepted way to say so.
+			it.Enclosure = &feeds.Enclosure{Url: a.Image, Type: t, Length: "0"}
+		}
+		f.Items = append(f.Items, it)
+	}
+	return f
+}
+
+const (
+	nsAtom    = "http://www.w3.org/2005/Atom"
+	nsContent = "http://purl.org/rss/1.0/modules/content/"
+	nsDC      = "http://purl.org/dc/elements/1.1/"
+)
+
+// rssRoot is gorilla's <rss> with the namespaces tidings uses.
+type rssRoot struct {
+	XMLName   xml.Name    `xml:"rss"`
+	Version   string      `xml:"version,attr"`
+	NSContent string      `xml:"xmlns:content,attr"`
+	NSAtom    string      `xml:"xmlns:atom,attr"`
+	NSDC      string      `xml:"xmlns:dc,attr"`
+	Channel   *rssChannel `xml:"channel"`
+}
+
+// rssChannel adds the self and hub links, the generator and tidings' own
+// items to gorilla's channel. Every field that shadows one of gorilla's
+// carries an explicit tag, or encoding/xml would write both.
+type rssChannel struct {
+	*feeds.RssFeed
+	XMLName        xml.Name   `xml:"channel"`
+	ManagingEditor string     `xml:"managingEditor,omitempty"`
+	LastBuildDate  string     `xml:"lastBuildDate,omitempty"`
+	PubDate        string     `xml:"pubDate,omitempty"`
+	Language       string     `xml:"language,omitempty"`
+	Generator      string     `xml:"generator,omitempty"`
+	Links          []atomLink `xml:"atom:link"`
+	Items          []*rssItem `xml:"item"`
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr,omitempty"`
+	Type string `xml:"type,attr,omitempty"`
+}
+
+// rssItem adds categories and dc:creator to gorilla's item; <author> is
+// dropped because RSS wants an email address there, and tidings has names.
+type rssItem struct {
+	*feeds.RssItem
+	XMLName    xml.Name          `xml:"item"`
+	Title      rssTitle          `xml:"title"`
+	Author     string            `xml:"author,omitempty"`
+	Creator    string            `xml:"dc:creator,omitempty"`
+	Categories []string          `xml:"category"`
+	Content    *feeds.RssContent `xml:"content:encoded"`
+}
+
+// rssTitle is an item title. Readers differ on whether an RSS title is
+// text or HTML. As the RSS Profile advises, & < and > are written as
+// hexadecimal character references; a title with a < in it is HTML-escaped
+// first, so that readers that render titles as HTML show the tag as
+// written and none takes it for markup.
+type rssTitle struct {
+	Inner string `xml:",innerxml"`
+}
+
+var rssTitleEscaper = strings.NewReplacer("&", "&#x26;", "<", "&#x3C;", ">", "&#x3E;")
+
+func newRSSTitle(s string) rssTitle {
+	if strings.ContainsRune(s, '<') {
+		s = html.EscapeString(s)
+	}
+	return rssTitle{Inner: rssTitleEscaper.Replace(s)}
+}
+
+// rfc822 is the date form RSS 2.0 asks for, with a four-digit year.
+const rfc822 = time.RFC1123Z
+
+// writeRSS writes a channel as RSS 2.0.
+func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
+	f := gorillaFeed(s, ch)
+	rf := (&feeds.Rss{Feed: f}).RssFeed()
+	items := rf.Items
+	rf.Items = nil
+	c := &rssChannel{
+		RssFeed:   rf,
+		Language:  s.Language,
+		Generator: generator,
+		Links:     selfAndHubs(s, ch.Dir+"feed.xml", "application/rss+xml"),
+	}
+	if f.Author != nil && f.Author.Email != "" {
+		c.ManagingEditor = rf.ManagingEditor // "email (Name)": the one form RSS allows
+	}
+	if !f.Updated.IsZero() {
+		c.LastBuildDate = f.Updated.UTC().Format(rfc822)
+		c.PubDate = c.LastBuildDate
+	}
+	for i, it := range f.Items {
+		ri := &rssItem{RssItem: items[i]}
+		a := ch.Articles[i]
+		ri.PubDate = a.Published.UTC().Format(rfc822)
+		// A reader renders <description> as HTML; the summary is text.
+		ri.Description = html.EscapeString(it.Description)
+		ri.Title = newRSSTitle(it.Title)
+		if it.Author != nil {
+			ri.Creator = it.Author.Name
+		}
+		ri.Categories = xmlSafeAll(a.Tags)
+		ri.Content = ri.RssItem.Content
+		if ri.Content == nil && it.Description != "" {
+			// With full_content off, content:encoded carries the summary.
+			ri.Content = &feeds.RssContent{Content: ri.Description}
+		}
+		c.Items = append(c.Items, ri)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(&rssRoot{Version: "2.0", NSContent: nsContent, NSAtom: nsAtom, NSDC: nsDC, Channel: c}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// selfAndHubs are the atom:link elements every XML feed carries.
+func selfAndHubs(s *Site, feedPath, mediaType string) []atomLink {
+	links := []atomLink{{Href: s.URL(feedPath), Rel: "self", Type: mediaType}}
+	for _, h := range s.Hubs {
+		links = append(links, atomLink{Href: h, Rel: "hub"})
+	}
+	return links
+}
+
+func xmlSafeAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = xmlSafe(s)
+	}
+	return out
+}

@@ -1,0 +1,186 @@
+package feed
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidings/tidings/internal/sqlite"
+)
+
+// ErrNotFound is returned when no article has the id asked for.
+var ErrNotFound = errors.New("article not found")
+
+// Store is the articles table.
+type Store struct {
+	db *sqlite.DB
+}
+
+// NewStore returns a Store on an open database.
+func NewStore(db *sqlite.DB) *Store { return &Store{db: db} }
+
+const articleColumns = `id, slug, source, path, title, author, summary, content_html, content_text, image,
+	draft, published_at, updated_at, first_seen_at, removed_at, content_hash`
+
+func scanArticle(row interface{ Scan(...any) error }) (*Article, error) {
+	var a Article
+	var draft int
+	var pub, upd, seen int64
+	var removed sql.NullInt64
+	err := row.Scan(&a.ID, &a.Slug, &a.Source, &a.Path, &a.Title, &a.Author, &a.Summary, &a.ContentHTML, &a.ContentText,
+		&a.Image, &draft, &pub, &upd, &seen, &removed, &a.ContentHash)
+	if err != nil {
+		return nil, err
+	}
+	a.Draft = draft != 0
+	a.Published, a.Updated, a.FirstSeen = fromNanos(pub), fromNanos(upd), fromNanos(seen)
+	if removed.Valid {
+		t := fromNanos(removed.Int64)
+		a.Removed = &t
+	}
+	return &a, nil
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// Get returns one article by id, published or not.
+func (s *Store) Get(ctx context.Context, id string) (*Article, error) {
+	a, err := scanArticle(s.db.Read.QueryRowContext(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get article: %w", err)
+	}
+	if err := s.loadTags(ctx, []*Article{a}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// GetBySlug returns the published article with the given slug.
+func (s *Store) GetBySlug(ctx context.Context, slug string, now time.Time) (*Article, error) {
+	a, err := scanArticle(s.db.Read.QueryRowContext(ctx, `SELECT `+articleColumns+` FROM articles
+		WHERE slug = ? AND draft = 0 AND removed_at IS NULL AND published_at <= ?`, slug, now.UnixNano()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%q: %w", slug, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get article: %w", err)
+	}
+	if err := s.loadTags(ctx, []*Article{a}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ListOptions selects articles.
+type ListOptions struct {
+	Tags  []string  // only articles with one of these tags (case-insensitive)
+	Limit int       // 0: no limit
+	All   bool      // include drafts, future and removed articles
+	Now   time.Time // what "published" is measured against
+}
+
+// List returns articles, newest first.
+func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
+	var where []string
+	var args []any
+	if !o.All {
+		where = append(where, "a.draft = 0", "a.removed_at IS NULL", "a.published_at <= ?")
+		args = append(args, o.Now.UnixNano())
+	}
+	if len(o.Tags) > 0 {
+		where = append(where, `EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id
+			AND t.tag COLLATE NOCASE IN (SELECT value FROM json_each(?)))`)
+		args = append(args, jsonStrings(o.Tags))
+	}
+	q := `SELECT ` + strings.ReplaceAll(articleColumns, "\n\t", " ") + ` FROM articles a`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY a.published_at DESC, a.id"
+	if o.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", o.Limit)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list articles: %w", err)
+	}
+	defer rows.Close()
+	var out []*Article
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list articles: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list articles: %w", err)
+	}
+	return out, s.loadTags(ctx, out)
+}
+
+// loadTags fills in the tags of the given articles with one query.
+func (s *Store) loadTags(ctx context.Context, as []*Article) error {
+	if len(as) == 0 {
+		return nil
+	}
+	byID := make(map[string]*Article, len(as))
+	ids := make([]string, 0, len(as))
+	for _, a := range as {
+		byID[a.ID] = a
+		a.Tags = []string{}
+		ids = append(ids, a.ID)
+	}
+	// One query with a JSON array of ids: no limit on the number of
+	// parameters, and no statement per article.
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT article_id, tag FROM article_tags
+		WHERE article_id IN (SELECT value FROM json_each(?)) ORDER BY article_id, position`, jsonStrings(ids))
+	if err != nil {
+		return fmt.Errorf("load tags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, tag string
+		if err := rows.Scan(&id, &tag); err != nil {
+			return fmt.Errorf("load tags: %w", err)
+		}
+		if a := byID[id]; a != nil {
+			a.Tags = append(a.Tags, tag)
+		}
+	}
+	return rows.Err()
+}
+
+// Tags returns every tag of a published article, each spelled as it was
+// first written, sorted case-insensitively.
+func (s *Store) Tags(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT MIN(t.tag) FROM article_tags t JOIN articles a ON a.id = t.article_id
+		WHERE a.draft = 0 AND a.removed_at IS NULL AND a.published_at <= ?
+		GROUP BY t.tag COLLATE NOCASE ORDER BY t.tag COLLATE NOCASE`, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("list tags: %w", err)
+	}
+	defer rows.Close()
+	var tags []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("list tags: %w", err)
+		}
+		tags = append(tags, t)
+	}
+	return tags, rows.Err()
+}
+
+// jsonStrings encodes ss as a JSON array, for json_each.
+func jsonStrings(ss []string) string {
+	b, _ := json.Marshal(ss) // a []string always encodes
+	return string(b)
+}

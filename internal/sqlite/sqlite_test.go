@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpen_MigratesAndRecords(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sub", "tidings.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != LatestVersion() || n == 0 {
+		t.Fatalf("recorded %d migrations, want %d", n, LatestVersion())
+	}
+	var mode string
+	if err := db.Read.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var fk int
+	if err := db.Read.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d, %v; want 1 on read connections too", fk, err)
+	}
+	if _, err := db.Read.ExecContext(ctx, `CREATE TABLE x (a)`); err == nil {
+		t.Fatal("read pool accepted a write")
+	}
+	db.Close()
+
+	// A second open applies nothing twice.
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != LatestVersion() {
+		t.Fatalf("after reopen %d migrations recorded, want %d (%v)", n, LatestVersion(), err)
+	}
+}
+
+func TestOpen_RefusesNewerDatabaseUntouched(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tidings.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	// Checkpoint so that the whole database is in the main file.
+	if _, err := db.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, suffix := range []string{"-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, path)
+	if !errors.Is(err, ErrTooNew) {
+		t.Fatalf("Open = %v, want ErrTooNew", err)
+	}
+	if !strings.Contains(err.Error(), "999") || !strings.Contains(err.Error(), "upgrade tidings") {
+		t.Errorf("error %q should name the version and what to do", err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("refusing a newer database changed its file")
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		t.Error("refusing a newer database created a WAL file")
+	}
+}
+
+func TestOpen_ConcurrentWritersDoNotBusy(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "tidings.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE c (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 50 {
+				tx, err := db.Write.BeginTx(ctx, nil)
+				if err != nil {
+					errc <- err
+					return
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO c VALUES (1)`); err != nil {
+					tx.Rollback()
+					errc <- err
+					return
+				}
+				if err := tx.Commit(); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM c`).Scan(&n); err != nil || n != 400 {
+		t.Fatalf("count = %d, %v; want 400", n, err)
+	}
+}
