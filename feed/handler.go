@@ -118,7 +118,12 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-type feedLink struct{ Name, Type, Title, URL string }
+type feedLink struct {
+	Name, Title, URL string
+	// TypeAttr is the whole type attribute: html/template would write the
+	// + of a media type as &#43;, which some feed discovery code misses.
+	TypeAttr template.HTMLAttr
+}
 
 type page struct {
 	Site     *Site
@@ -143,7 +148,8 @@ func (h *Handler) newPage(dir, title string) *page {
 		if title != "" {
 			t = h.site.Title + ": " + title + " (" + f.name + ")"
 		}
-		p.Feeds = append(p.Feeds, feedLink{Name: f.name, Type: f.typ, Title: t, URL: h.site.URL(escapeDir(dir) + f.file)})
+		p.Feeds = append(p.Feeds, feedLink{Name: f.name, TypeAttr: template.HTMLAttr(`type="` + f.typ + `"`), Title: t,
+			URL: h.site.URL(escapeDir(dir) + f.file)})
 	}
 	return p
 }

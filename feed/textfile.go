@@ -114,6 +114,8 @@ var textDateLayouts = []string{
 	"January 2, 2006", "Jan 2, 2006", "Jan. 2, 2006", "2 January 2006", "2 Jan 2006",
 	"January 2, 2006 3:04 PM", "January 2, 2006 at 3:04 PM", "January 2, 2006, 3:04 PM",
 	"Jan 2, 2006 3:04 PM", "Monday, January 2, 2006", "Monday, January 2, 2006 3:04 PM",
+	"January 2, 2006 15:04", "January 2, 2006, 15:04", "January 2, 2006 at 15:04", "2 January 2006 15:04",
+	"Jan 2, 2006 15:04", "Monday, January 2, 2006 15:04",
 }
 
 // textMeta reports whether s is a date or byline line, and records what it
