@@ -70,7 +70,7 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 		AtomFeed: af,
 		Lang:     s.Language,
 		ID:       s.FeedID(ch.Dir + "atom.xml"),
-		Updated:  updated.UTC().Format(time.RFC3339),
+		Updated:  updated.UTC().Format(time.RFC3339Nano),
 		Link: append([]atomLink{{Href: s.URL(ch.Dir), Rel: "alternate", Type: "text/html"}},
 			selfAndHubs(s, ch.Dir+"atom.xml", "application/atom+xml")...),
 		Gen: &atomGen{Name: generator},
@@ -83,10 +83,10 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 		a := ch.Articles[i]
 		ae := &atomEntry{
 			AtomEntry: e,
-			Published: a.Published.UTC().Format(time.RFC3339),
+			Published: a.Published.UTC().Format(time.RFC3339Nano),
 			Links:     []feeds.AtomLink{{Href: s.ArticleURL(a), Rel: "alternate", Type: "text/html"}},
 		}
-		e.Updated = a.Updated.UTC().Format(time.RFC3339)
+		e.Updated = a.Updated.UTC().Format(time.RFC3339Nano)
 		// Clear what tidings writes itself: encoding/xml would write both.
 		e.Links, e.Content, e.Summary = nil, nil, nil
 		for _, t := range a.Tags {

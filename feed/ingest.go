@@ -71,7 +71,8 @@ type parseResult struct {
 // could not be read.
 func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	var res ScanResult
-	now := in.now()
+	// Milliseconds are enough, and keep feed dates short.
+	now := in.now().Truncate(time.Millisecond)
 	r, err := newRenderer(in.BaseURL)
 	if err != nil {
 		return res, err

@@ -58,7 +58,7 @@ func writeJSONFeed(w io.Writer, s *Site, ch *channel) error {
 	enc.SetEscapeHTML(false)
 	for i, it := range items {
 		a := ch.Articles[i]
-		ji := &jsonItem{JSONItem: it, Published: a.Published.UTC().Format(time.RFC3339), Modified: a.Updated.UTC().Format(time.RFC3339)}
+		ji := &jsonItem{JSONItem: it, Published: a.Published.UTC().Format(time.RFC3339Nano), Modified: a.Updated.UTC().Format(time.RFC3339Nano)}
 		it.Author = nil
 		it.Tags = a.Tags
 		if s.FullContent {

@@ -45,11 +45,20 @@ func (s *Store) apply(ctx context.Context, now time.Time, accepted []parseResult
 		return fmt.Errorf("save articles: %w", err)
 	}
 	defer tx.Rollback()
+	// Articles first seen or changed in one scan get times a millisecond
+	// apart, counting back from now (never into the future, which would
+	// hide them): no two entries then share an updated time, which feed
+	// validators warn about.
+	tick := 0
+	at := func() time.Time {
+		tick++
+		return now.Add(-time.Duration(tick-1) * time.Millisecond)
+	}
 	for _, pr := range accepted {
 		st, exists := byID[pr.p.ID]
 		switch {
 		case !exists:
-			err = insertArticle(ctx, tx, now, pr)
+			err = insertArticle(ctx, tx, at(), pr)
 			res.Added++
 		case st.hash == pr.p.Hash && !st.removed && st.file == pr.c.key():
 			// Touched but not changed: remember the new size and mtime so
@@ -57,7 +66,7 @@ func (s *Store) apply(ctx context.Context, now time.Time, accepted []parseResult
 			_, err = tx.ExecContext(ctx, `UPDATE articles SET file_size = ?, file_mtime = ? WHERE id = ?`, pr.c.size, pr.c.mtime, st.id)
 			res.Unchanged++
 		default:
-			err = updateArticle(ctx, tx, now, st, pr)
+			err = updateArticle(ctx, tx, at(), st, pr)
 			res.Updated++
 		}
 		if err != nil {
