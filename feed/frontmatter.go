@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func parseFrontMatter(format, head string, loc *time.Location) (frontMatter, []s
 		dec := yaml.NewDecoder(strings.NewReader(head))
 		// An empty head (---, ---) decodes to io.EOF, which is no error.
 		if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
-			return fm, nil, fmt.Errorf("%w: %s", ErrBadFrontMatter, shiftYAMLLine(err.Error()))
+			return fm, nil, fmt.Errorf("%w: %s", ErrBadFrontMatter, yamlMessage(err))
 		}
 	case "toml":
 		if err := toml.NewDecoder(bytes.NewReader([]byte(head))).Decode(&raw); err != nil {
@@ -123,6 +124,28 @@ func parseFrontMatter(format, head string, loc *time.Location) (frontMatter, []s
 		}
 	}
 	return fm, warnings, nil
+}
+
+// yamlMessage words a YAML error with lines counted from the top of the
+// file. Unmarshal errors (a repeated key, a list where a key belongs) come
+// as a *yaml.TypeError holding one "line N: ..." message each.
+func yamlMessage(err error) string {
+	var terr *yaml.TypeError
+	if !errors.As(err, &terr) {
+		return shiftYAMLLine(err.Error())
+	}
+	msgs := make([]string, len(terr.Errors))
+	for i, m := range terr.Errors {
+		m = shiftYAMLLine("yaml: " + m)
+		// A repeated key also names the line of its first use.
+		if at := strings.LastIndex(m, " at line "); at >= 0 {
+			if n, err := strconv.Atoi(m[at+len(" at line "):]); err == nil {
+				m = m[:at] + " at line " + strconv.Itoa(n+1)
+			}
+		}
+		msgs[i] = m
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // shiftYAMLLine makes "yaml: line 2: ..." count from the top of the file,

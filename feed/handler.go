@@ -32,7 +32,7 @@ func NewHandler(pub *Publisher, templateDir string, log *slog.Logger) (*Handler,
 	pages, err := templates.Pages(templateDir, template.FuncMap{
 		"articleURL": h.site.ArticleURL,
 		"tagURL":     func(tag string) string { return h.site.URL(TagPath(url.PathEscape(TagSlug(tag)))) },
-	})
+	}, "meta.html", "index.html", "article.html", "error.html")
 	if err != nil {
 		return nil, err
 	}
@@ -126,19 +126,20 @@ type feedLink struct {
 }
 
 type page struct {
-	Site     *Site
-	Home     string
-	Title    string
-	Tag      string
-	Feeds    []feedLink
-	Articles []*Article
-	Article  *Article
-	Content  template.HTML
-	Message  string
+	Site      *Site
+	Home      string
+	Subscribe string
+	Title     string
+	Tag       string
+	Feeds     []feedLink
+	Articles  []*Article
+	Article   *Article
+	Content   template.HTML
+	Message   string
 }
 
 func (h *Handler) newPage(dir, title string) *page {
-	p := &page{Site: h.site, Home: h.site.URL(""), Title: title}
+	p := &page{Site: h.site, Home: h.site.URL(""), Subscribe: h.site.URL("subscribe"), Title: title}
 	for _, f := range []struct{ name, file, typ string }{
 		{"RSS", "feed.xml", "application/rss+xml"},
 		{"Atom", "atom.xml", "application/atom+xml"},

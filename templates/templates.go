@@ -4,42 +4,61 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
+	htmltemplate "html/template"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	texttemplate "text/template"
 )
 
-//go:embed pages
+//go:embed pages mail
 var embedded embed.FS
 
-// Pages parses the page templates: the embedded defaults, each replaced by
-// the file of the same name in dir when dir has one. A template that fails
-// to parse is an error naming its file and line.
-func Pages(dir string, funcs template.FuncMap) (*template.Template, error) {
-	root := template.New("pages").Funcs(funcs)
-	names, err := fs.Glob(embedded, "pages/*.html")
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range names {
-		base := path.Base(name)
-		src, from, err := read(dir, base)
+// Pages parses pages/layout.html and the named pages (index.html, ...)
+// into one set. Each file is the embedded default unless dir holds a file
+// at the same path (dir/pages/index.html). A template that fails to parse
+// is an error naming its file and line.
+func Pages(dir string, funcs htmltemplate.FuncMap, names ...string) (*htmltemplate.Template, error) {
+	root := htmltemplate.New("pages").Funcs(funcs)
+	for _, name := range append([]string{"layout.html"}, names...) {
+		src, from, err := read(dir, path.Join("pages", name))
 		if err != nil {
 			return nil, err
 		}
-		if _, err := root.New(base).Parse(src); err != nil {
+		if _, err := root.New(name).Parse(src); err != nil {
 			return nil, fmt.Errorf("template %s: %w", from, err)
 		}
 	}
 	return root, nil
 }
 
+// Mail parses the text and HTML parts of the mail called name:
+// mail/NAME.txt and mail/NAME.html, each overridable like the pages.
+func Mail(dir, name string, funcs map[string]any) (*texttemplate.Template, *htmltemplate.Template, error) {
+	txtSrc, from, err := read(dir, path.Join("mail", name+".txt"))
+	if err != nil {
+		return nil, nil, err
+	}
+	txt, err := texttemplate.New(name + ".txt").Funcs(funcs).Parse(txtSrc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("template %s: %w", from, err)
+	}
+	htmlSrc, from, err := read(dir, path.Join("mail", name+".html"))
+	if err != nil {
+		return nil, nil, err
+	}
+	html, err := htmltemplate.New(name + ".html").Funcs(funcs).Parse(htmlSrc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("template %s: %w", from, err)
+	}
+	return txt, html, nil
+}
+
 // read returns the override from dir if there is one, else the default.
-func read(dir, base string) (src, from string, err error) {
+func read(dir, rel string) (src, from string, err error) {
 	if dir != "" {
-		p := filepath.Join(dir, base)
+		p := filepath.Join(dir, filepath.FromSlash(rel))
 		b, err := os.ReadFile(p)
 		if err == nil {
 			return string(b), p, nil
@@ -48,6 +67,9 @@ func read(dir, base string) (src, from string, err error) {
 			return "", p, fmt.Errorf("template %s: %w", p, err)
 		}
 	}
-	b, err := embedded.ReadFile("pages/" + base)
-	return string(b), "embedded pages/" + base, err
+	b, err := embedded.ReadFile(rel)
+	if err != nil {
+		return "", "embedded " + rel, fmt.Errorf("template %s: %w", rel, err)
+	}
+	return string(b), "embedded " + rel, nil
 }
