@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	netmail "net/mail"
 	"time"
 
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/subscribers"
 )
 
 // App is tidings wired together: config, logger, database and the parts
@@ -19,7 +23,12 @@ type App struct {
 	Articles *feed.Store
 	Ingester *feed.Ingester
 	Feeds    *feed.Publisher
-	Now      func() time.Time
+
+	Subscribers *subscribers.Store
+	Tokens      *subscribers.Tokens
+	Transport   mail.Transport
+
+	Now func() time.Time
 }
 
 // loadConfig reads the config the command line and environment point at.
@@ -46,6 +55,10 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now}
+	if err := a.wireSubscribers(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Articles = feed.NewStore(db)
 	a.Ingester = &feed.Ingester{
 		Store:    a.Articles,
@@ -89,8 +102,54 @@ func (a *App) announceFeeds(ctx context.Context) (wait func()) {
 	return ws.Wait
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// wireSubscribers builds the subscriber store, the token signer and the
+// mail transport.
+func (a *App) wireSubscribers(ctx context.Context) error {
+	var names []string
+	for _, d := range a.Config.Digests {
+		names = append(names, d.Name)
+	}
+	a.Subscribers = subscribers.NewStore(a.DB, names, func() time.Time { return a.Now() })
+	secret, err := subscribers.LoadSecret(ctx, a.DB, a.Config.Secret)
+	if err != nil {
+		return err
+	}
+	a.Tokens = subscribers.NewTokens(secret, func() time.Time { return a.Now() })
+	a.Transport, err = newTransport(a.Config)
+	return err
+}
+
+// subscriberHandler builds the sign-up, confirm, unsubscribe, preferences
+// and admin API handler.
+func (a *App) subscriberHandler() (*subscribers.Handler, error) {
+	cfg := a.Config
+	var digests []subscribers.DigestInfo
+	for _, d := range cfg.Digests {
+		digests = append(digests, subscribers.DigestInfo{Name: d.Name, Title: d.Title, Description: d.Description})
+	}
+	from := netmail.Address{Name: cfg.Site.Title, Address: cfg.Site.Email}
+	return subscribers.NewHandler(a.Subscribers, a.Tokens, &subscriberMailer{transport: a.Transport, from: from}, subscribers.Options{
+		Site: subscribers.SiteInfo{Title: cfg.Site.Title, Description: cfg.Site.Description, Language: cfg.Site.Language,
+			BaseURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress},
+		Digests:     digests,
+		DoubleOptIn: cfg.Subscribers.DoubleOptIn,
+		ConfirmTTL:  cfg.Subscribers.ConfirmTTL.Duration,
+		TemplateDir: cfg.Templates.Dir,
+		AdminToken:  cfg.HTTP.AdminToken,
+		Logger:      a.Logger.With("component", "subscribers"),
+		Now:         func() time.Time { return a.Now() },
+	})
+}
+
+// Close releases the mail transport and the database.
+func (a *App) Close() error {
+	var errs []error
+	if a.Transport != nil {
+		errs = append(errs, a.Transport.Close())
+	}
+	errs = append(errs, a.DB.Close())
+	return errors.Join(errs...)
+}
 
 // openApp loads the config and opens the app for a command.
 func (e *env) openApp(ctx context.Context) (*App, error) {

@@ -40,10 +40,11 @@ func commands() []*command {
 		initCommand(), serveCommand(), runCommand(), ingestCommand(),
 		articlesListCommand(), articlesShowCommand(),
 		feedsBuildCommand(), configCheckCommand(), versionCommand(),
+		subscribersAddCommand(), subscribersListCommand(), subscribersShowCommand(), subscribersRemoveCommand(),
+		subscribersImportCommand(), subscribersExportCommand(), subscribersForgetCommand(),
 	}
 	for _, name := range []string{
-		"subscribers add", "subscribers list", "subscribers show", "subscribers remove", "subscribers import",
-		"subscribers export", "subscribers forget", "digest preview", "digest send", "digest test",
+		"digest preview", "digest send", "digest test",
 		"editions list", "editions show", "editions retry", "sources list", "sources check", "status",
 	} {
 		cs = append(cs, notYet(name))
@@ -93,7 +94,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseInterspersed(fs, rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout, cmd, fs)
 			return 0
@@ -115,6 +116,29 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "tidings %s: %v\n", cmd.name, err)
 		return 1
 	}
+}
+
+// parseInterspersed parses flags wherever they stand, as people type them
+// ("subscribers add ana@example.org --name Ana"); the flag package alone
+// stops at the first argument. After it, fs.Args() holds the arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...) // everything after -- is an argument
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // lookup finds the command named by the first one or two words of args.

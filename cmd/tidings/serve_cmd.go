@@ -121,6 +121,11 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	fh.Routes(mux)
+	sh, err := a.subscriberHandler()
+	if err != nil {
+		return nil, err
+	}
+	sh.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

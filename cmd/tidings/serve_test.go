@@ -19,6 +19,13 @@ import (
 // user would run it, and returns its base URL and content folder.
 func bootServe(t *testing.T) (base, content string) {
 	t.Helper()
+	base, content, _ = bootServeWith(t, nil)
+	return base, content
+}
+
+// bootServeWith is bootServe with a say in the config, and the app back.
+func bootServeWith(t *testing.T, configure func(*Config)) (base, content string, app *App) {
+	t.Helper()
 	dir := t.TempDir()
 	content = filepath.Join(dir, "content")
 	os.MkdirAll(content, 0o755)
@@ -34,8 +41,12 @@ func bootServe(t *testing.T) (base, content string) {
 	cfg.Content.Dirs = []string{content}
 	cfg.Content.Poll = Duration{50 * time.Millisecond}
 	cfg.Feeds.OutputDir = filepath.Join(dir, "public")
+	cfg.SMTP.OutboxDir = filepath.Join(dir, "outbox")
+	if configure != nil {
+		configure(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := NewApp(ctx, cfg, io.Discard)
+	app, err = NewApp(ctx, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +72,7 @@ func bootServe(t *testing.T) (base, content string) {
 		}
 		return err == nil && resp.StatusCode == 200
 	})
-	return base, content
+	return base, content, app
 }
 
 func waitFor(t *testing.T, ok func() bool) {

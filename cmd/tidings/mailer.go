@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	netmail "net/mail"
+	"time"
+
+	"github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/subscribers"
+)
+
+// newTransport returns the SMTP transport, or the outbox of .eml files
+// when no SMTP host is configured (the embedded default).
+func newTransport(cfg Config) (mail.Transport, error) {
+	var dkim *mail.DKIM
+	if cfg.DKIM.Domain != "" {
+		var err error
+		if dkim, err = mail.LoadDKIM(cfg.DKIM.Domain, cfg.DKIM.Selector, cfg.DKIM.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.SMTP.Host == "" {
+		return &mail.Outbox{Dir: cfg.SMTP.OutboxDir, DKIM: dkim, Now: time.Now}, nil
+	}
+	return mail.NewSMTP(mail.SMTPConfig{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+		TLS: cfg.SMTP.TLS, Connections: cfg.SMTP.Connections, Rate: cfg.SMTP.Rate, Timeout: 30 * time.Second, DKIM: dkim,
+	})
+}
+
+// subscriberMailer sends the subscribers package's mail through the
+// transport, from the site's address.
+type subscriberMailer struct {
+	transport mail.Transport
+	from      netmail.Address
+}
+
+var _ subscribers.Mailer = (*subscriberMailer)(nil)
+
+func (m *subscriberMailer) Send(ctx context.Context, sm subscribers.Mail) error {
+	return m.transport.Send(ctx, &mail.Message{
+		From:    m.from,
+		To:      netmail.Address{Name: sm.ToName, Address: sm.ToEmail},
+		Subject: sm.Subject,
+		Text:    sm.Text,
+		HTML:    sm.HTML,
+		Date:    time.Now(),
+	})
+}

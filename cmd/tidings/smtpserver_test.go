@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/mail"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// received is one message a test SMTP server accepted.
+type received struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// smtpSink is a real SMTP server on 127.0.0.1 that keeps what it accepts.
+type smtpSink struct {
+	mu   sync.Mutex
+	msgs []received
+	got  chan struct{}
+	Addr *net.TCPAddr
+}
+
+func newSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	sink := &smtpSink{got: make(chan struct{}, 100)}
+	srv := smtp.NewServer(sink)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.Addr = ln.Addr().(*net.TCPAddr)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return sink
+}
+
+// wait returns the n-th message (1-based), waiting for it to arrive.
+func (s *smtpSink) wait(t *testing.T, n int) *mail.Message {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		if len(s.msgs) >= n {
+			data := s.msgs[n-1].Data
+			s.mu.Unlock()
+			m, err := mail.ReadMessage(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("message %d does not parse: %v", n, err)
+			}
+			return m
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.got:
+		case <-deadline:
+			t.Fatalf("message %d never arrived", n)
+		}
+	}
+}
+
+func (s *smtpSink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.msgs)
+}
+
+func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }
+
+type sinkSession struct {
+	sink *smtpSink
+	msg  received
+}
+
+func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error { ss.msg.From = from; return nil }
+func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.msg.To = append(ss.msg.To, to)
+	return nil
+}
+func (ss *sinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	ss.msg.Data = b
+	ss.sink.mu.Lock()
+	ss.sink.msgs = append(ss.sink.msgs, ss.msg)
+	ss.sink.mu.Unlock()
+	ss.sink.got <- struct{}{}
+	ss.msg = received{}
+	return nil
+}
+func (ss *sinkSession) Reset()        { ss.msg = received{} }
+func (ss *sinkSession) Logout() error { return nil }

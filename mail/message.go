@@ -1,0 +1,279 @@
+package mail
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"net/textproto"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Message is one mail to one recipient.
+type Message struct {
+	From    mail.Address
+	To      mail.Address
+	ReplyTo *mail.Address
+	Subject string
+	Text    string // required
+	HTML    string // optional; with it the message is multipart/alternative (text first)
+	// MessageID is "<...@domain>". When empty a random one is made from
+	// From's domain; callers set it when it must be stable across retries.
+	MessageID string
+	Date      time.Time // zero: the time of rendering
+	// Headers are extra header fields written in order, e.g. List-Id,
+	// List-Unsubscribe, List-Unsubscribe-Post, Precedence. Values must be
+	// ASCII (RFC 2047-encode words yourself); fields the other Message
+	// fields produce are refused.
+	Headers [][2]string
+}
+
+// Bytes renders the RFC 5322 message (CRLF line ends), with a DKIM
+// signature when dkim is not nil. A header that would let a value break
+// out of its field (CR or LF) is refused with a *HeaderError naming it.
+func (m *Message) Bytes(dkim *DKIM) ([]byte, error) {
+	raw, _, err := m.render(dkim, time.Now())
+	return raw, err
+}
+
+// NewMessageID returns a random Message-ID, "<hex@domain>".
+func NewMessageID(domain string) string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return "<" + hex.EncodeToString(b[:]) + "@" + domain + ">"
+}
+
+// render builds the message and returns it with its Message-ID. now is
+// the Date used when m.Date is zero.
+//
+// The MIME structure is written here with mime/multipart and
+// mime/quotedprintable rather than with go-mail's Msg: Msg writes its
+// generic headers sorted by name and its preformatted ones in map order
+// (so the order of Headers is lost and the output is not stable), passes
+// every value through RFC 2047, and adds a User-Agent of its own. DKIM
+// signs exact bytes, so the bytes are made once, here, and the SMTP
+// transport sends them as they are.
+func (m *Message) render(dkim *DKIM, now time.Time) ([]byte, string, error) {
+	if err := m.validate(); err != nil {
+		return nil, "", err
+	}
+	id := m.MessageID
+	if id == "" {
+		id = NewMessageID(domainOf(m.From.Address))
+	}
+	date := m.Date
+	if date.IsZero() {
+		date = now
+	}
+
+	var h header
+	h.add("From", formatAddress(m.From))
+	h.add("To", formatAddress(m.To))
+	if m.ReplyTo != nil {
+		h.add("Reply-To", formatAddress(*m.ReplyTo))
+	}
+	h.add("Subject", encodeText(m.Subject))
+	h.add("Date", date.Format(time.RFC1123Z))
+	h.add("Message-ID", id)
+	for _, kv := range m.Headers {
+		h.add(kv[0], kv[1])
+	}
+	h.add("MIME-Version", "1.0")
+
+	var body bytes.Buffer
+	if m.HTML == "" {
+		h.add("Content-Type", "text/plain; charset=utf-8")
+		h.add("Content-Transfer-Encoding", "quoted-printable")
+		if err := writeQP(&body, m.Text); err != nil {
+			return nil, "", err
+		}
+	} else {
+		mw := multipart.NewWriter(&body)
+		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+		for _, p := range []struct{ typ, content string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
+			w, err := mw.CreatePart(textproto.MIMEHeader{
+				"Content-Type":              {p.typ + "; charset=utf-8"},
+				"Content-Transfer-Encoding": {"quoted-printable"},
+			})
+			if err != nil {
+				return nil, "", fmt.Errorf("render %s part: %w", p.typ, err)
+			}
+			if err := writeQP(w, p.content); err != nil {
+				return nil, "", err
+			}
+		}
+		if err := mw.Close(); err != nil {
+			return nil, "", fmt.Errorf("render multipart: %w", err)
+		}
+	}
+	if !bytes.HasSuffix(body.Bytes(), []byte("\r\n")) {
+		body.WriteString("\r\n")
+	}
+
+	var out bytes.Buffer
+	if err := h.writeTo(&out); err != nil {
+		return nil, "", err
+	}
+	out.WriteString("\r\n")
+	out.Write(body.Bytes())
+	if dkim == nil {
+		return out.Bytes(), id, nil
+	}
+	signed, err := dkim.sign(out.Bytes(), h.names())
+	if err != nil {
+		return nil, "", err
+	}
+	return signed, id, nil
+}
+
+// validate refuses what would make a broken or forged message.
+func (m *Message) validate() error {
+	if err := checkAddress("From", m.From); err != nil {
+		return err
+	}
+	if err := checkAddress("To", m.To); err != nil {
+		return err
+	}
+	if m.ReplyTo != nil {
+		if err := checkAddress("Reply-To", *m.ReplyTo); err != nil {
+			return err
+		}
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		return &HeaderError{Header: "Subject", Err: ErrHeaderInjection}
+	}
+	if !utf8.ValidString(m.Subject) {
+		return &HeaderError{Header: "Subject", Err: errors.New("not valid UTF-8")}
+	}
+	if m.MessageID != "" {
+		if err := checkMessageID(m.MessageID); err != nil {
+			return &HeaderError{Header: "Message-ID", Err: err}
+		}
+	}
+	seen := map[string]bool{}
+	for _, kv := range m.Headers {
+		if err := checkExtraHeader(kv[0], kv[1]); err != nil {
+			return err
+		}
+		key := textproto.CanonicalMIMEHeaderKey(kv[0])
+		if seen[key] && isSigned(key) {
+			return &HeaderError{Header: kv[0], Err: errors.New("given twice")}
+		}
+		seen[key] = true
+	}
+	if m.Text == "" {
+		return errors.New("mail: message has no text body")
+	}
+	if !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) {
+		return errors.New("mail: message body is not valid UTF-8")
+	}
+	return nil
+}
+
+// checkAddress refuses an address or display name that could inject
+// header lines, and one that would not read back as written.
+func checkAddress(field string, a mail.Address) error {
+	if strings.ContainsAny(a.Name, "\r\n") || strings.ContainsAny(a.Address, "\r\n") {
+		return &HeaderError{Header: field, Err: ErrHeaderInjection}
+	}
+	if a.Address == "" {
+		return &HeaderError{Header: field, Err: errors.New("no address")}
+	}
+	if !isPrintableASCII(a.Address) {
+		return &HeaderError{Header: field, Err: fmt.Errorf("address %q: want printable ASCII (punycode for the domain)", a.Address)}
+	}
+	s := formatAddress(a)
+	p, err := mail.ParseAddress(s)
+	if err != nil {
+		return &HeaderError{Header: field, Err: fmt.Errorf("address %q: %w", a.Address, err)}
+	}
+	if p.Address != a.Address || p.Name != a.Name {
+		return &HeaderError{Header: field, Err: fmt.Errorf("%q does not read back as written", s)}
+	}
+	return nil
+}
+
+// formatAddress writes a as a header value. net/mail's Address.String
+// Q-encodes a non-ASCII name with a backslash in it, which nothing can
+// parse back; such names get B encoding here instead.
+func formatAddress(a mail.Address) string {
+	addr := (&mail.Address{Address: a.Address}).String()
+	switch {
+	case strings.Contains(a.Name, "=?"):
+		return encodeWords(a.Name) + " " + addr
+	case a.Name == "" || isPrintableASCII(a.Name):
+		return a.String() // quoted and escaped as needed
+	case strings.ContainsAny(a.Name, "\"#$%&'(),.:;<>@[]^`{|}~\\"):
+		// RFC 2047 section 5 (3): not allowed in a Q-encoded phrase.
+		return mime.BEncoding.Encode("utf-8", a.Name) + " " + addr
+	default:
+		return mime.QEncoding.Encode("utf-8", a.Name) + " " + addr
+	}
+}
+
+// encodeText encodes an unstructured value (the subject) per RFC 2047
+// when it is not plain ASCII, or when it holds "=?", which readers would
+// otherwise take for the start of an encoded word.
+func encodeText(s string) string {
+	if strings.Contains(s, "=?") {
+		return encodeWords(s)
+	}
+	return mime.QEncoding.Encode("utf-8", s)
+}
+
+// encodeWords B-encodes s whatever it holds (the mime package encodes
+// only what needs it), in words of at most 75 characters.
+func encodeWords(s string) string {
+	var words []string
+	for s != "" {
+		n := min(len(s), 45) // 45 bytes make 60 base64 characters
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
+}
+
+// checkMessageID accepts "<left@right>" without spaces or controls.
+func checkMessageID(id string) error {
+	if strings.ContainsAny(id, "\r\n") {
+		return ErrHeaderInjection
+	}
+	inner, ok := strings.CutPrefix(id, "<")
+	inner, ok2 := strings.CutSuffix(inner, ">")
+	left, right, ok3 := strings.Cut(inner, "@")
+	if !ok || !ok2 || !ok3 || left == "" || right == "" || !isPrintableASCII(inner) ||
+		strings.ContainsAny(inner, " <>") {
+		return fmt.Errorf("%q: want <left@right>", id)
+	}
+	return nil
+}
+
+// domainOf returns what follows the last @ of an address.
+func domainOf(addr string) string {
+	return addr[strings.LastIndexByte(addr, '@')+1:]
+}
+
+// writeQP writes s quoted-printable; the encoder turns LF and CRLF alike
+// into CRLF.
+func writeQP(w io.Writer, s string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := io.WriteString(qp, s); err != nil {
+		return fmt.Errorf("encode body: %w", err)
+	}
+	if err := qp.Close(); err != nil {
+		return fmt.Errorf("encode body: %w", err)
+	}
+	return nil
+}

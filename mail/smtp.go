@@ -1,0 +1,259 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/mail"
+	"strconv"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"golang.org/x/time/rate"
+)
+
+// SMTPConfig says how to reach the SMTP server and how hard to push it.
+type SMTPConfig struct {
+	Host     string
+	Port     int // 0: 587 for starttls, 465 for tls, 25 for none
+	Username string
+	Password string
+	// TLS is "starttls" (required, the default), "tls" (implicit TLS) or
+	// "none".
+	TLS         string
+	Connections int     // connections kept open; 0: 1
+	Rate        float64 // messages per second over all connections; 0: no limit
+	Timeout     time.Duration
+	HELO        string // name given in EHLO; empty: the host name
+	DKIM        *DKIM  // optional
+	// InsecureSkipVerify accepts any server certificate. Tests only.
+	InsecureSkipVerify bool
+	Logger             *slog.Logger // optional; redials are logged at debug level
+}
+
+// SMTP is the Transport that submits mail to an SMTP server over a pool of
+// connections, each dialled when first needed and reused for many
+// messages, under one rate limit shared by all.
+//
+// Each pooled connection has a go-mail Client of its own (a go-mail
+// Client is one serialized connection). go-mail dials, runs EHLO,
+// STARTTLS and AUTH; the transaction itself runs on go-mail's smtp.Client
+// (MAIL, RCPT, DATA) so that the exact bytes Message.Bytes made, and
+// signed, are what the server receives: go-mail's Client.Send can only
+// send a Msg it renders itself.
+type SMTP struct {
+	cfg     SMTPConfig
+	addr    string
+	limiter *rate.Limiter // nil: no limit
+	idle    chan *smtpConn
+	log     *slog.Logger
+
+	ctx       context.Context // done when Close is called
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+}
+
+var _ Transport = (*SMTP)(nil)
+
+// NewSMTP checks cfg and prepares the pool; nothing is dialled until the
+// first Send.
+func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
+	if cfg.Host == "" {
+		return nil, errors.New("smtp: host is empty")
+	}
+	if cfg.TLS == "" {
+		cfg.TLS = "starttls"
+	}
+	defaultPort := map[string]int{"starttls": 587, "tls": 465, "none": 25}[cfg.TLS]
+	if defaultPort == 0 {
+		return nil, fmt.Errorf("smtp: tls %q: want starttls, tls or none", cfg.TLS)
+	}
+	if cfg.Port == 0 {
+		cfg.Port = defaultPort
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("smtp: port %d: want 1 to 65535", cfg.Port)
+	}
+	if cfg.Connections < 0 {
+		return nil, fmt.Errorf("smtp: connections %d: want 1 or more", cfg.Connections)
+	}
+	cfg.Connections = max(cfg.Connections, 1)
+	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
+		return nil, fmt.Errorf("smtp: rate %v: want messages per second, 0 for no limit", cfg.Rate)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+
+	s := &SMTP{
+		cfg:  cfg,
+		addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
+		idle: make(chan *smtpConn, cfg.Connections),
+		log:  cfg.Logger.With("component", "mail", "smtp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))),
+	}
+	if cfg.Rate > 0 {
+		// A burst of one: the rate holds over any window, not on average.
+		s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
+	}
+	for range cfg.Connections {
+		c, err := newSMTPConn(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.idle <- c
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Send renders m, waits for a free connection and the rate limit, and
+// submits m. A connection found dropped (idle timeout, EOF, broken pipe)
+// before the server could have accepted the message is closed, redialled
+// once and the message tried once more on it. A connection that breaks
+// after the whole message was written is not retried here: the server
+// may have accepted it, and the caller's retry with the same Message-ID
+// lets the receiver drop a copy.
+func (s *SMTP) Send(ctx context.Context, m *Message) error {
+	raw, _, err := m.render(s.cfg.DKIM, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.ctx.Err() != nil {
+		return ErrClosed
+	}
+
+	var c *smtpConn
+	select {
+	case c = <-s.idle:
+	case <-ctx.Done():
+		return fmt.Errorf("smtp: wait for a connection: %w", ctx.Err())
+	case <-s.ctx.Done():
+		return ErrClosed
+	}
+	defer func() { s.idle <- c }()
+	if s.ctx.Err() != nil { // Close began while this Send waited
+		return ErrClosed
+	}
+
+	if s.limiter != nil {
+		waitCtx, cancel := context.WithCancel(ctx)
+		stop := context.AfterFunc(s.ctx, cancel)
+		err := s.limiter.Wait(waitCtx)
+		stop()
+		cancel()
+		if s.ctx.Err() != nil {
+			return ErrClosed
+		}
+		if err != nil {
+			return fmt.Errorf("smtp: wait for the rate limit: %w", err)
+		}
+	}
+	return s.deliver(ctx, c, envelope(m.From), envelope(m.To), raw)
+}
+
+// deliver submits raw on c, dialling c first if needed.
+func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw []byte) error {
+	// Cancelling ctx closes the socket, so that no read or write outlasts
+	// it; the connection is then dropped and the next Send redials.
+	stop := context.AfterFunc(ctx, c.arm())
+	defer func() {
+		if !stop() {
+			c.drop()
+		}
+		c.disarm()
+	}()
+
+	if !c.connected() {
+		if err := c.dial(ctx); err != nil {
+			return s.dialError(ctx, err)
+		}
+	}
+	retry, err := c.transact(s.cfg.Timeout, from, to, raw)
+	if err == nil || !retry || ctx.Err() != nil {
+		return withContext(ctx, err)
+	}
+	s.log.Debug("smtp connection dropped, redialling", slog.Any("error", err))
+	if derr := c.dial(ctx); derr != nil {
+		return fmt.Errorf("%w; then %w", err, s.dialError(ctx, derr))
+	}
+	_, err = c.transact(s.cfg.Timeout, from, to, raw)
+	return withContext(ctx, err)
+}
+
+// withContext puts the context's error in front of err when the context
+// ended: its closing the socket is then what made the command fail.
+func withContext(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", ctx.Err(), err)
+}
+
+func (s *SMTP) dialError(ctx context.Context, err error) error {
+	return withContext(ctx, fmt.Errorf("smtp: connect to %s: %w", s.addr, err))
+}
+
+// Close stops the waiting Sends (they return ErrClosed), waits for those
+// in flight and ends every connection with QUIT.
+func (s *SMTP) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		var wg sync.WaitGroup
+		for range s.cfg.Connections {
+			c := <-s.idle
+			wg.Go(c.quit)
+		}
+		wg.Wait()
+	})
+	return nil
+}
+
+// envelope is an address as MAIL FROM and RCPT TO take it: "<a@b>".
+func envelope(a mail.Address) string {
+	return (&mail.Address{Address: a.Address}).String()
+}
+
+// clientOptions are the go-mail options every pooled connection uses.
+func clientOptions(cfg SMTPConfig, tlsConfig *tls.Config, dial gomail.DialContextFunc) []gomail.Option {
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.Port),
+		gomail.WithTimeout(cfg.Timeout),
+		gomail.WithTLSConfig(tlsConfig),
+		gomail.WithDialContextFunc(dial),
+	}
+	switch cfg.TLS {
+	case "tls":
+		// The dial function does the TLS handshake; WithSSL keeps go-mail
+		// from asking for STARTTLS on top.
+		opts = append(opts, gomail.WithSSL())
+	case "none":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	}
+	if cfg.HELO != "" {
+		opts = append(opts, gomail.WithHELO(cfg.HELO))
+	}
+	if cfg.Username != "" {
+		// go-mail's auto-discovery does not count implicit TLS through a
+		// custom dialer as encrypted, so it is not used: this list is
+		// tried in order. PLAIN and LOGIN refuse by themselves to send a
+		// password in clear to anything but localhost.
+		opts = append(opts, gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password),
+			gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthSCRAMSHA256PLUS, gomail.SMTPAuthSCRAMSHA256,
+				gomail.SMTPAuthSCRAMSHA1PLUS, gomail.SMTPAuthSCRAMSHA1, gomail.SMTPAuthCramMD5,
+				gomail.SMTPAuthPlain, gomail.SMTPAuthLogin))
+	}
+	return opts
+}

@@ -1,0 +1,241 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+
+	gosmtp "github.com/emersion/go-smtp"
+)
+
+func simpleMessage(to string) *Message {
+	return &Message{From: mail.Address{Name: "News", Address: "news@example.org"},
+		To: mail.Address{Address: to}, Subject: "Hello " + to, Text: "Hello " + to + "\n"}
+}
+
+// byRecipient counts the received messages per RCPT address.
+func byRecipient(msgs []received) map[string]int {
+	out := map[string]int{}
+	for _, m := range msgs {
+		for _, to := range m.to {
+			out[to]++
+		}
+	}
+	return out
+}
+
+func TestSMTP_DeliversMessage(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	d := testDKIMs(t)["rsa"]
+	tr := newTestSMTP(t, srv, SMTPConfig{DKIM: d})
+	m := listMessage()
+	m.MessageID = "<edition-7.reader-42@example.org>"
+	if err := tr.Send(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	_, _, msgs := srv.stats()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages received, want 1", len(msgs))
+	}
+	got := msgs[0]
+	if got.from != "news@example.org" || len(got.to) != 1 || got.to[0] != "jane@example.com" {
+		t.Errorf("envelope MAIL FROM %q RCPT TO %q", got.from, got.to)
+	}
+	want, _, err := m.render(nil, fixedDate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parseMessage(t, got.data)
+	if p.subject != m.Subject || p.header.Get("Message-ID") != m.MessageID {
+		t.Errorf("subject %q, Message-ID %q", p.subject, p.header.Get("Message-ID"))
+	}
+	if p.text != strings.ReplaceAll(m.Text, "\n", "\r\n") || p.html != strings.ReplaceAll(m.HTML, "\n", "\r\n") {
+		t.Errorf("parts changed in transit:\n%q\n%q", p.text, p.html)
+	}
+	for _, kv := range m.Headers {
+		if p.header.Get(kv[0]) != kv[1] {
+			t.Errorf("%s = %q, want %q", kv[0], p.header.Get(kv[0]), kv[1])
+		}
+	}
+	if len(got.data) < len(want) {
+		t.Errorf("received %d bytes, the unsigned message alone has %d", len(got.data), len(want))
+	}
+	verifyDKIM(t, got.data, d) // the bytes arrived exactly as signed
+}
+
+func TestSMTP_DKIMSurvivesTransit(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	for name, d := range testDKIMs(t) {
+		t.Run(name, func(t *testing.T) {
+			tr := newTestSMTP(t, srv, SMTPConfig{DKIM: d})
+			m := listMessage()
+			m.To.Address = name + "@example.com"
+			if err := tr.Send(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+			_, _, msgs := srv.stats()
+			last := msgs[len(msgs)-1]
+			if last.to[0] != m.To.Address {
+				t.Fatalf("last message went to %v", last.to)
+			}
+			verifyDKIM(t, last.data, d)
+		})
+	}
+}
+
+func TestSMTP_PoolUsesConnectionsConcurrentlyAndReusesThem(t *testing.T) {
+	const conns = 3
+	srv := startServer(t, serverOpts{barrier: conns})
+	tr := newTestSMTP(t, srv, SMTPConfig{Connections: conns})
+
+	// The server holds each DATA until three are in progress at once: only
+	// three connections really working side by side get past it.
+	send := func(n, workers int, prefix string) {
+		var wg sync.WaitGroup
+		jobs := make(chan int)
+		for range workers {
+			wg.Go(func() {
+				for i := range jobs {
+					if err := tr.Send(t.Context(), simpleMessage(fmt.Sprintf("%s%d@example.com", prefix, i))); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		for i := range n {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+	}
+	send(conns, conns, "first")
+	if sessions, _, _ := srv.stats(); sessions != conns {
+		t.Fatalf("%d sessions for the first %d concurrent messages, want %d", sessions, conns, conns)
+	}
+
+	send(60, 8, "more")
+	sessions, open, msgs := srv.stats()
+	if sessions != conns || open != conns {
+		t.Errorf("%d sessions (%d open) after 63 messages, want the same %d reused", sessions, open, conns)
+	}
+	counts := byRecipient(msgs)
+	if len(msgs) != 63 || len(counts) != 63 {
+		t.Fatalf("%d messages to %d recipients, want 63 each once", len(msgs), len(counts))
+	}
+	perSession := map[int]int{}
+	for _, m := range msgs {
+		perSession[m.session]++
+	}
+	for id, n := range perSession {
+		if n < 2 {
+			t.Errorf("session %d carried %d messages", id, n)
+		}
+	}
+}
+
+func TestSMTP_RedialsDroppedConnection(t *testing.T) {
+	t.Run("closed while idle", func(t *testing.T) {
+		srv := startServer(t, serverOpts{})
+		tr := newTestSMTP(t, srv, SMTPConfig{})
+		for i := range 3 {
+			if err := tr.Send(t.Context(), simpleMessage(fmt.Sprintf("r%d@example.com", i))); err != nil {
+				t.Fatalf("send %d: %v", i, err)
+			}
+			srv.dropAll() // the server's idle timeout strikes between messages
+		}
+		sessions, _, msgs := srv.stats()
+		if sessions != 3 || len(msgs) != 3 || len(byRecipient(msgs)) != 3 {
+			t.Errorf("%d sessions, %d messages to %v; want 3, 3, each once", sessions, len(msgs), byRecipient(msgs))
+		}
+	})
+	t.Run("closed at the next transaction", func(t *testing.T) {
+		srv := startServer(t, serverOpts{closeAfter: 2})
+		tr := newTestSMTP(t, srv, SMTPConfig{})
+		for i := range 5 {
+			if err := tr.Send(t.Context(), simpleMessage(fmt.Sprintf("r%d@example.com", i))); err != nil {
+				t.Fatalf("send %d: %v", i, err)
+			}
+		}
+		sessions, _, msgs := srv.stats()
+		counts := byRecipient(msgs)
+		if sessions != 3 || len(msgs) != 5 || len(counts) != 5 {
+			t.Errorf("%d sessions, %d messages to %v; want 3 sessions, 5 messages each once", sessions, len(msgs), counts)
+		}
+	})
+}
+
+func TestSMTP_ReplyCodes(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	srv.rejectRcpt("busy@example.com", 451, gosmtp.EnhancedCode{4, 2, 1}, "Mailbox busy, try later")
+	srv.rejectRcpt("gone@example.com", 550, gosmtp.EnhancedCode{5, 1, 1}, "No such user")
+	tr := newTestSMTP(t, srv, SMTPConfig{})
+
+	tests := []struct {
+		to        string
+		code      int
+		enhanced  string
+		permanent bool
+	}{
+		{"busy@example.com", 451, "4.2.1", false},
+		{"gone@example.com", 550, "5.1.1", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.to, func(t *testing.T) {
+			err := tr.Send(t.Context(), simpleMessage(tt.to))
+			var se *SendError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v, want a *SendError", err)
+			}
+			if se.Command != "RCPT" || se.Code != tt.code || se.Enhanced != tt.enhanced || se.Permanent != tt.permanent ||
+				IsPermanent(err) != tt.permanent || !strings.Contains(se.Message, "No such user") && tt.permanent {
+				t.Errorf("got %+v (IsPermanent %v)", se, IsPermanent(err))
+			}
+		})
+	}
+	// A refusal leaves the connection usable.
+	if err := tr.Send(t.Context(), simpleMessage("ok@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	sessions, _, msgs := srv.stats()
+	if sessions != 1 || len(msgs) != 1 || msgs[0].to[0] != "ok@example.com" {
+		t.Errorf("%d sessions, messages %v; want one session carrying only ok@", sessions, byRecipient(msgs))
+	}
+}
+
+func TestSMTP_HeaderInjectionSendsNothing(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	tr := newTestSMTP(t, srv, SMTPConfig{})
+	m := simpleMessage("a@example.com")
+	m.Headers = [][2]string{{"List-Unsubscribe", "<https://x.example/u>\r\nBcc: victim@example.net"}}
+	err := tr.Send(t.Context(), m)
+	var he *HeaderError
+	if !errors.As(err, &he) || he.Header != "List-Unsubscribe" || IsPermanent(err) {
+		t.Fatalf("err = %v, want a HeaderError for List-Unsubscribe", err)
+	}
+	if sessions, _, msgs := srv.stats(); sessions != 0 || len(msgs) != 0 {
+		t.Errorf("%d sessions, %d messages after a refused message; want none", sessions, len(msgs))
+	}
+}
+
+func TestIsPermanent(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&SendError{Code: 550, Permanent: true}, true},
+		{fmt.Errorf("deliver: %w", &SendError{Code: 554, Permanent: true}), true},
+		{&SendError{Code: 451}, false},
+		{errors.New("EOF"), false},
+		{context.DeadlineExceeded, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := IsPermanent(tt.err); got != tt.want {
+			t.Errorf("IsPermanent(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package subscribers
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// apiRoutes registers the admin API. Without an admin token it is not
+// there at all: every route answers 404.
+func (h *Handler) apiRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/subscribers", h.admin(h.apiList))
+	mux.Handle("POST /api/v1/subscribers", h.admin(h.apiCreate))
+	mux.Handle("GET /api/v1/subscribers/{id}", h.admin(h.apiGet))
+	mux.Handle("PATCH /api/v1/subscribers/{id}", h.admin(h.apiUpdate))
+	mux.Handle("DELETE /api/v1/subscribers/{id}", h.admin(h.apiDelete))
+}
+
+// admin checks the bearer token in constant time.
+func (h *Handler) admin(f http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.opt.AdminToken == "" {
+			apiError(w, http.StatusNotFound, "", "the admin API is off: set http.admin_token or TIDINGS_ADMIN_TOKEN")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.opt.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tidings"`)
+			apiError(w, http.StatusUnauthorized, "", "missing or wrong bearer token")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		f(w, r)
+	})
+}
+
+// apiSubscriber is a subscriber as the API shows it.
+type apiSubscriber struct {
+	ID             int64      `json:"id"`
+	Email          string     `json:"email"`
+	Name           string     `json:"name"`
+	Status         Status     `json:"status"`
+	Digests        []string   `json:"digests"`
+	Route          string     `json:"route"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty"`
+	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
+	BounceCount    int        `json:"bounce_count"`
+}
+
+func toAPI(s *Subscriber) apiSubscriber {
+	d := s.Digests
+	if d == nil {
+		d = []string{}
+	}
+	return apiSubscriber{ID: s.ID, Email: s.Email, Name: s.Name, Status: s.Status, Digests: d, Route: s.Route,
+		CreatedAt: s.CreatedAt, ConfirmedAt: s.ConfirmedAt, UnsubscribedAt: s.UnsubscribedAt, BounceCount: s.BounceCount}
+}
+
+func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := ListFilter{Status: Status(q.Get("status")), Digest: q.Get("digest"), Search: q.Get("search")}
+	if f.Status != "" && !validStatus(f.Status) {
+		apiError(w, http.StatusBadRequest, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
+		return
+	}
+	if c := q.Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n < 0 {
+			apiError(w, http.StatusBadRequest, "cursor", "cursor must be the next_cursor of an earlier page")
+			return
+		}
+		f.After = n
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			apiError(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
+			return
+		}
+		f.Limit = n
+	}
+	subs, next, err := h.store.List(r.Context(), f)
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	out := struct {
+		Subscribers []apiSubscriber `json:"subscribers"`
+		NextCursor  string          `json:"next_cursor,omitempty"`
+	}{Subscribers: []apiSubscriber{}}
+	for _, s := range subs {
+		out.Subscribers = append(out.Subscribers, toAPI(s))
+	}
+	if next > 0 {
+		out.NextCursor = strconv.FormatInt(next, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type apiInput struct {
+	Email   *string   `json:"email"`
+	Name    *string   `json:"name"`
+	Digests *[]string `json:"digests"`
+	Status  *Status   `json:"status"`
+}
+
+func readAPIInput(w http.ResponseWriter, r *http.Request) (apiInput, bool) {
+	var in apiInput
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		status := http.StatusBadRequest
+		if tooLarge(err) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		apiError(w, status, "", "the body must be a JSON object with email, name, digests and status: "+err.Error())
+		return in, false
+	}
+	if in.Status != nil && !validStatus(*in.Status) {
+		apiError(w, http.StatusUnprocessableEntity, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
+		return in, false
+	}
+	return in, true
+}
+
+func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
+	in, ok := readAPIInput(w, r)
+	if !ok {
+		return
+	}
+	if in.Email == nil {
+		apiError(w, http.StatusUnprocessableEntity, "email", "email is required")
+		return
+	}
+	var name string
+	var digests []string
+	status := StatusConfirmed
+	if in.Name != nil {
+		name = *in.Name
+	}
+	if in.Digests != nil {
+		digests = *in.Digests
+	}
+	if in.Status != nil {
+		status = *in.Status
+	}
+	s, err := h.store.Add(r.Context(), *in.Email, name, digests, status, meta(r, "api"))
+	if err != nil {
+		h.apiStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toAPI(s))
+}
+
+func (h *Handler) apiID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		apiError(w, http.StatusNotFound, "id", "no subscriber has id "+strconv.Quote(r.PathValue("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.apiID(w, r)
+	if !ok {
+		return
+	}
+	s, err := h.store.Get(r.Context(), id)
+	if err != nil {
+		h.apiStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAPI(s))
+}
+
+func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.apiID(w, r)
+	if !ok {
+		return
+	}
+	in, ok := readAPIInput(w, r)
+	if !ok {
+		return
+	}
+	if in.Email != nil {
+		apiError(w, http.StatusUnprocessableEntity, "email", "an address cannot be changed; add the new one and delete the old")
+		return
+	}
+	var digests []string
+	if in.Digests != nil {
+		digests = *in.Digests
+		if digests == nil {
+			digests = []string{}
+		}
+	}
+	s, err := h.store.Update(r.Context(), id, in.Name, digests, in.Status, meta(r, "api"))
+	if err != nil {
+		h.apiStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAPI(s))
+}
+
+// apiDelete erases the subscriber, as tidings subscribers forget does.
+func (h *Handler) apiDelete(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.apiID(w, r)
+	if !ok {
+		return
+	}
+	s, err := h.store.Get(r.Context(), id)
+	if err == nil {
+		err = h.store.Forget(r.Context(), s.Email, meta(r, "api"))
+	}
+	if err != nil {
+		h.apiStoreError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) apiStoreError(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *FieldError
+	switch {
+	case errors.As(err, &fe):
+		status := http.StatusUnprocessableEntity
+		if errors.Is(err, ErrExists) {
+			status = http.StatusConflict
+		}
+		apiError(w, status, fe.Field, fe.Error())
+	case errors.Is(err, ErrNotFound):
+		apiError(w, http.StatusNotFound, "id", "no such subscriber")
+	default:
+		h.apiServerError(w, r, err)
+	}
+}
+
+func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
+	h.opt.Logger.Error("api request failed", "path", r.URL.Path, "error", err)
+	apiError(w, http.StatusInternalServerError, "", "internal error; it has been logged")
+}
+
+func apiError(w http.ResponseWriter, status int, field, msg string) {
+	body := map[string]string{"error": msg}
+	if field != "" {
+		body["field"] = field
+	}
+	writeJSON(w, status, body)
+}
+
+func validStatus(s Status) bool {
+	switch s {
+	case StatusPending, StatusConfirmed, StatusUnsubscribed, StatusBounced, StatusComplained:
+		return true
+	}
+	return false
+}

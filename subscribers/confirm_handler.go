@@ -1,0 +1,80 @@
+package subscribers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+)
+
+// confirmPage shows one button. A GET never confirms: mail scanners that
+// open every link would confirm addresses nobody asked for.
+func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	id, err := h.tokens.Check(PurposeConfirm, token)
+	if err != nil {
+		h.badConfirmToken(w, r, err)
+		return
+	}
+	s, err := h.store.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		h.badConfirmToken(w, r, ErrTokenInvalid)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	p := h.newPage("Confirm your subscription")
+	p.Paragraphs = []string{"Press the button to confirm that " + s.Email + " should receive " + h.opt.Site.Title + "."}
+	p.Action = h.opt.Site.URL("confirm?token=" + url.QueryEscape(token))
+	p.Button = "Confirm my subscription"
+	h.render(w, r, http.StatusOK, "message.html", p)
+}
+
+func (h *Handler) confirmPost(w http.ResponseWriter, r *http.Request) {
+	id, err := h.tokens.Check(PurposeConfirm, r.URL.Query().Get("token"))
+	if err != nil {
+		h.badConfirmToken(w, r, err)
+		return
+	}
+	s, err := h.store.Confirm(r.Context(), id, meta(r, "link"))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		h.badConfirmToken(w, r, ErrTokenInvalid)
+		return
+	case errors.Is(err, ErrNotPending):
+		h.message(w, r, http.StatusConflict, "This link was for an earlier sign-up",
+			"This address has left the list since the link was sent. To receive "+h.opt.Site.Title+" again, sign up anew.")
+		return
+	case err != nil:
+		h.serverError(w, r, err)
+		return
+	}
+	p := h.newPage("You are subscribed")
+	p.Paragraphs = []string{"Thank you. " + s.Email + " will receive " + h.opt.Site.Title + "."}
+	p.Link = &link{URL: h.links.PreferencesURL(s.ID), Text: "Choose newsletters or change your name"}
+	h.render(w, r, http.StatusOK, "message.html", p)
+}
+
+// badConfirmToken answers an expired or altered link with a way to get a
+// new one: the sign-up form, which resends to a pending address.
+func (h *Handler) badConfirmToken(w http.ResponseWriter, r *http.Request, err error) {
+	status, why := http.StatusBadRequest, "This confirmation link is not valid. It may have been cut short or altered."
+	if errors.Is(err, ErrTokenExpired) {
+		status, why = http.StatusGone, "This confirmation link has expired."
+	}
+	p := h.newPage("Confirmation link not valid")
+	p.Intro = why + " Enter your address to get a new link."
+	for _, d := range h.opt.Digests {
+		p.Digests = append(p.Digests, digestChoice{DigestInfo: d, Checked: true})
+	}
+	p.Action = h.opt.Site.URL("subscribe")
+	p.Button = "Send me a new link"
+	h.render(w, r, status, "subscribe.html", p)
+}
+
+// UnsubscribeURL is the one-click link for a subscriber.
+func (h *Handler) UnsubscribeURL(id int64) string { return h.links.UnsubscribeURL(id) }
+
+// PreferencesURL is a subscriber's preferences page.
+func (h *Handler) PreferencesURL(id int64) string { return h.links.PreferencesURL(id) }

@@ -1,0 +1,318 @@
+package subscribers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var importMeta = Meta{Route: "import", UserAgent: "tidings-cli"}
+
+func (e *storeEnv) importCSV(t testing.TB, data string, confirmed bool) ImportResult {
+	t.Helper()
+	res, err := e.store.Import(context.Background(), strings.NewReader(data), confirmed, importMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (e *storeEnv) byEmail(t testing.TB, email string) *Subscriber {
+	t.Helper()
+	sub, err := e.store.GetByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatalf("%s: %v", email, err)
+	}
+	return sub
+}
+
+func TestImport_Formats(t *testing.T) {
+	tests := []struct {
+		name, data string
+	}{
+		{name: "plain", data: "email,name,digests\na@example.org,Ann,daily\nb@example.org,\"Bo, \"\"B\"\"\",daily;weekly\n"},
+		{name: "BOM, CRLF, blank lines", data: "\ufeffemail,name,digests\r\n\r\na@example.org,Ann,daily\r\n   \r\n,,\r\nb@example.org,\"Bo, \"\"B\"\"\",daily|weekly\r\n\r\n"},
+		{name: "any order and case, spaces", data: " Digests ,EMAIL, Name\n daily ,  a@EXAMPLE.org ,Ann\n\"Weekly | DAILY\",b@example.org,\"Bo, \"\"B\"\"\"\n"},
+		{name: "trailing commas", data: "email,name,digests,\na@example.org,Ann,daily,\nb@example.org,\"Bo, \"\"B\"\"\",daily;weekly;\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newStoreEnv(t)
+			res := e.importCSV(t, tt.data, false)
+			if res.Added != 2 || res.Updated != 0 || res.Skipped != 0 || len(res.Errors) != 0 {
+				t.Fatalf("result %+v", res)
+			}
+			a, b := e.byEmail(t, "a@example.org"), e.byEmail(t, "b@example.org")
+			if a.Name != "Ann" || !slices.Equal(a.Digests, []string{"daily"}) || a.Status != StatusPending || a.Route != "import" {
+				t.Errorf("a = %+v", a)
+			}
+			if b.Name != `Bo, "B"` || !slices.Equal(b.Digests, []string{"daily", "weekly"}) {
+				t.Errorf("b = %+v", b)
+			}
+			evs := e.events(t, a.ID)
+			if len(evs) != 1 {
+				t.Fatalf("events %v", kinds(evs))
+			}
+			checkEvent(t, evs[0], EventImported, importMeta, "imported as pending")
+		})
+	}
+}
+
+func TestImport_StatusAndConsent(t *testing.T) {
+	e := newStoreEnv(t)
+	res := e.importCSV(t, "email,status\nc@example.org,\nu@example.org,Unsubscribed\nb@example.org,bounced\n", true)
+	if res.Added != 3 || len(res.Errors) != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	c := e.byEmail(t, "c@example.org")
+	if c.Status != StatusConfirmed || c.ConfirmedAt == nil || !slices.Equal(c.Digests, []string{"daily", "weekly"}) {
+		t.Errorf("with --confirmed and no status: %+v", c)
+	}
+	checkEvent(t, e.events(t, c.ID)[0], EventImported, importMeta, "consent recorded by operator")
+	if u := e.byEmail(t, "u@example.org"); u.Status != StatusUnsubscribed || u.UnsubscribedAt == nil {
+		t.Errorf("status column: %+v", u)
+	}
+	if b := e.byEmail(t, "b@example.org"); b.Status != StatusBounced {
+		t.Errorf("status column: %+v", b)
+	}
+}
+
+func TestImport_BadHeader(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{name: "empty file", data: "", want: "empty"},
+		{name: "only blank lines", data: "\n\r\n  \n", want: "empty"},
+		{name: "unknown column", data: "email,name,phone\na@example.org,A,1\n", want: `line 1: unknown column "phone": the columns are email, name, digests, status`},
+		{name: "no email column", data: "name,digests\nAnn,daily\n", want: "line 1: no email column"},
+		{name: "data without a header", data: "a@example.org,Ann\n", want: `unknown column "a@example.org"`},
+		{name: "column twice", data: "email,Email\na@example.org,a@example.org\n", want: `column "email" appears twice`},
+		{name: "stray quote", data: "email,na\"me\na@example.org,A\n", want: "line 1: header: bare \""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newStoreEnv(t)
+			res, err := e.store.Import(context.Background(), strings.NewReader(tt.data), true, importMeta)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Import = %v, want an error with %q", err, tt.want)
+			}
+			if res.Added+res.Updated != 0 || e.count(t, "subscribers") != 0 || e.count(t, "subscriber_events") != 0 {
+				t.Errorf("a refused file stored rows: %+v", res)
+			}
+		})
+	}
+}
+
+func TestImport_BadRows(t *testing.T) {
+	data := "email,name,digests,status\n" + // line 1
+		"good1@example.org,Good,daily,\n" + // 2
+		"not an address,,,\n" + // 3
+		"crlf@example.org,\"Jane\r\nBcc: x@y.org\",,\n" + // 4-5
+		"digest@example.org,,hourly,\n" + // 6
+		"status@example.org,,,active\n" + // 7
+		"quote@example.org,Bo\"b,,\n" + // 8
+		"extra@example.org,A,daily,confirmed,surplus\n" + // 9
+		"\n" + // 10
+		"good2@example.org,\"Multi\"\"quote\"\"\",weekly,\n" + // 11
+		"long@example.org," + strings.Repeat("n", 101) + ",,\n" + // 12
+		"@example.org,,,\n" + // 13
+		"unterminated@example.org,\"Never closed,,\n" + // 14
+		"swallowed@example.org,,,\n" // 15
+	e := newStoreEnv(t)
+	res := e.importCSV(t, data, false)
+	wantErrs := map[int]string{
+		3:  `line 3: email: "not an address": contains a space`,
+		4:  "line 4: name: contains a line break",
+		6:  `line 6: digests: unknown digest "hourly"`,
+		7:  `line 7: status: "active" is not a status`,
+		8:  `line 8: bare " in non-quoted-field`,
+		9:  "line 9: has 5 fields, the header names 4",
+		12: "line 12: name: is 101 characters long",
+		13: "line 13: email:",
+		14: `line 14: extraneous or missing " in quoted-field`,
+	}
+	if res.Added != 2 || res.Updated != 0 || res.Skipped != len(wantErrs) || len(res.Errors) != len(wantErrs) {
+		t.Errorf("result %+v", res)
+	}
+	for _, re := range res.Errors {
+		want, ok := wantErrs[re.Line]
+		if !ok || !strings.HasPrefix(re.Error(), want) {
+			t.Errorf("error %q, want %q", re, want)
+		}
+	}
+	if e.count(t, "subscribers") != 2 {
+		t.Errorf("%d subscribers stored, want the 2 good rows", e.count(t, "subscribers"))
+	}
+	if g := e.byEmail(t, "good2@example.org"); g.Name != `Multi"quote"` {
+		t.Errorf("name %q", g.Name)
+	}
+	var fe *FieldError
+	if !errors.As(res.Errors[0], &fe) || fe.Field != "email" || !errors.Is(res.Errors[0], ErrInvalidAddress) {
+		t.Errorf("row error %v does not carry its field and cause", res.Errors[0])
+	}
+}
+
+func TestImport_Idempotent(t *testing.T) {
+	e := newStoreEnv(t)
+	data := "email,name,digests\na@example.org,Ann,daily\nb@example.org,Bo,weekly\n"
+	if res := e.importCSV(t, data, true); res.Added != 2 {
+		t.Fatalf("first import %+v", res)
+	}
+	before := e.snapshot(t)
+	e.clock.Advance(time.Hour)
+	if res := e.importCSV(t, data, true); res.Added != 0 || res.Updated != 0 || res.Skipped != 2 {
+		t.Errorf("second import %+v", res)
+	}
+	if e.snapshot(t) != before {
+		t.Error("importing the same file twice changed the store")
+	}
+	// A changed file updates in place.
+	res := e.importCSV(t, "email,name,digests\nA@EXAMPLE.ORG,Anna,daily;weekly\nb@example.org,,weekly\n", false)
+	if res.Added != 0 || res.Updated != 1 || res.Skipped != 1 || e.count(t, "subscribers") != 2 {
+		t.Errorf("changed import %+v", res)
+	}
+	a := e.byEmail(t, "a@example.org")
+	if a.Name != "Anna" || !slices.Equal(a.Digests, []string{"daily", "weekly"}) || a.Status != StatusConfirmed {
+		t.Errorf("a = %+v", a)
+	}
+	evs := e.events(t, a.ID)
+	checkEvent(t, evs[len(evs)-1], EventUpdated, importMeta, `import: name "Ann" -> "Anna"; digests daily -> daily, weekly`)
+	if b := e.byEmail(t, "b@example.org"); b.Name != "Bo" {
+		t.Errorf("an empty name cell cleared the name: %+v", b)
+	}
+}
+
+func TestImport_NeverReconfirms(t *testing.T) {
+	for _, st := range []Status{StatusUnsubscribed, StatusBounced, StatusComplained, StatusPending} {
+		t.Run(string(st), func(t *testing.T) {
+			e := newStoreEnv(t)
+			sub := e.withStatus(t, "jane@example.org", st)
+			res := e.importCSV(t, "email,name\njane@example.org,Jane\n", true)
+			if got := e.get(t, sub.ID); got.Status != st || got.Name != "Jane" || res.Updated != 1 {
+				t.Errorf("--confirmed import without a status column: %s -> %+v (%+v)", st, got, res)
+			}
+			res = e.importCSV(t, "email,status\njane@example.org,confirmed\n", false)
+			if got := e.get(t, sub.ID); got.Status != StatusConfirmed || res.Updated != 1 {
+				t.Errorf("an explicit status column: %+v", got)
+			}
+			evs := e.events(t, sub.ID)
+			checkEvent(t, evs[len(evs)-1], EventUpdated, importMeta, "status "+string(st)+" -> confirmed")
+		})
+	}
+}
+
+func TestImport_RepeatedAddressInFile(t *testing.T) {
+	e := newStoreEnv(t)
+	res := e.importCSV(t, "email,name\njane@example.org,First\nJANE@example.org,Second\njane@example.org,Second\n", false)
+	if res.Added != 1 || res.Updated != 1 || res.Skipped != 1 || e.count(t, "subscribers") != 1 {
+		t.Errorf("result %+v, %d rows", res, e.count(t, "subscribers"))
+	}
+	if got := e.byEmail(t, "jane@example.org"); got.Name != "Second" {
+		t.Errorf("name %q", got.Name)
+	}
+}
+
+func TestExportImport_RoundTrip(t *testing.T) {
+	e := newStoreEnv(t)
+	ctx := context.Background()
+	e.withStatus(t, "confirmed@example.org", StatusConfirmed)
+	p := e.signUp(t, "Pending@Bücher.example", "weekly")
+	e.store.SetPreferences(ctx, p.ID, `Zoë "Z", Ünal`, []string{"weekly"}, linkMeta)
+	e.withStatus(t, "gone@example.org", StatusUnsubscribed)
+	e.withStatus(t, "bounced@example.org", StatusBounced)
+	e.withStatus(t, "spam@example.org", StatusComplained)
+	none := e.withStatus(t, "none@example.org", StatusConfirmed)
+	e.store.Update(ctx, none.ID, nil, []string{}, nil, operatorMeta)
+
+	var out bytes.Buffer
+	if err := e.store.Export(ctx, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "email,name,digests,status\n" +
+		"confirmed@example.org,,daily;weekly,confirmed\n" +
+		"Pending@xn--bcher-kva.example,\"Zoë \"\"Z\"\", Ünal\",weekly,pending\n" +
+		"gone@example.org,,daily;weekly,unsubscribed\n" +
+		"bounced@example.org,,daily;weekly,bounced\n" +
+		"spam@example.org,,daily;weekly,complained\n" +
+		"none@example.org,,,confirmed\n"
+	if out.String() != want {
+		t.Errorf("export:\n%s\nwant\n%s", out.String(), want)
+	}
+
+	fresh := newStoreEnv(t)
+	res, err := fresh.store.Import(ctx, bytes.NewReader(out.Bytes()), false, importMeta)
+	if err != nil || res.Added != 6 || len(res.Errors) != 0 {
+		t.Fatalf("import = %+v, %v", res, err)
+	}
+	var again bytes.Buffer
+	if err := fresh.store.Export(ctx, &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != out.String() {
+		t.Errorf("round trip:\n%s\nwant\n%s", again.String(), out.String())
+	}
+}
+
+func FuzzImport(f *testing.F) {
+	for _, s := range []string{
+		"email,name,digests,status\na@example.org,Ann,daily;weekly,confirmed\n",
+		"\ufeffEMAIL\r\nb@example.org\r\n\r\n",
+		"email,name\n\"a@example.org\",\"x\"\"y\"\nb@example.org,Bo\"b\n",
+		"email,digests\na@example.org,hourly\n\"open,\n",
+		"status,email\nbounced,A@B.C\npending,a@b.c\n",
+	} {
+		f.Add(s, false)
+	}
+	// One database for every input, emptied each time: opening a fresh one
+	// would make the fuzzer a hundred times slower.
+	e := newStoreEnv(f)
+	f.Fuzz(func(t *testing.T, data string, confirmed bool) {
+		if len(data) > 4096 {
+			return
+		}
+		for _, table := range []string{"subscriber_events", "subscribers", "suppressions"} {
+			if _, err := e.db.Write.Exec(`DELETE FROM ` + table); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := e.store.Import(context.Background(), strings.NewReader(data), confirmed, importMeta)
+		stored := e.count(t, "subscribers")
+		lines := strings.Count(data, "\n") + 1
+		if err != nil {
+			if stored != 0 {
+				t.Fatalf("a refused file stored %d rows: %v", stored, err)
+			}
+			return
+		}
+		if stored != res.Added || stored > lines-1 {
+			t.Fatalf("%d stored, %d added, %d lines", stored, res.Added, lines)
+		}
+		for _, re := range res.Errors {
+			if re.Line < 2 || re.Err == nil {
+				t.Fatalf("row error %v has line %d", re, re.Line)
+			}
+		}
+	})
+}
+
+func BenchmarkImport100k(b *testing.B) {
+	var data bytes.Buffer
+	data.WriteString("email,name,digests\n")
+	for i := range 100_000 {
+		fmt.Fprintf(&data, "reader%d@example%d.org,Reader %d,daily\n", i, i%97, i)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		e := newStoreEnv(b)
+		b.StartTimer()
+		res, err := e.store.Import(context.Background(), bytes.NewReader(data.Bytes()), true, importMeta)
+		if err != nil || res.Added != 100_000 {
+			b.Fatalf("%+v, %v", res.Added, err)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package subscribers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"unicode/utf8"
+)
+
+func (h *Handler) preferencesPage(w http.ResponseWriter, r *http.Request) {
+	s, token, ok := h.preferencesSubscriber(w, r)
+	if !ok {
+		return
+	}
+	h.renderPreferences(w, r, http.StatusOK, s, token, s.Name, s.Digests, nil, "")
+}
+
+func (h *Handler) renderPreferences(w http.ResponseWriter, r *http.Request, status int, s *Subscriber, token, name string, digests []string, errs map[string]string, saved string) {
+	p := h.newPage("Your subscription")
+	p.Email, p.Name, p.Saved = s.Email, name, saved
+	chosen := map[string]bool{}
+	if s.Status == StatusConfirmed || s.Status == StatusPending {
+		for _, d := range digests {
+			chosen[d] = true
+		}
+	}
+	for _, d := range h.opt.Digests {
+		p.Digests = append(p.Digests, digestChoice{DigestInfo: d, Checked: chosen[d.Name]})
+	}
+	if errs != nil {
+		p.Errors = errs
+	}
+	p.Action = h.opt.Site.URL("preferences?token=" + url.QueryEscape(token))
+	h.render(w, r, status, "preferences.html", p)
+}
+
+// preferencesPost saves the name and the digests chosen; choosing none, or
+// the "unsubscribe from everything" button, leaves the list.
+func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
+	s, token, ok := h.preferencesSubscriber(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		status := http.StatusBadRequest
+		if tooLarge(err) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.renderPreferences(w, r, status, s, token, s.Name, s.Digests, map[string]string{"form": "The form could not be read: " + err.Error()}, "")
+		return
+	}
+	name, digests := r.PostForm.Get("name"), r.PostForm["digests"]
+	if !utf8.ValidString(name) {
+		h.renderPreferences(w, r, http.StatusBadRequest, s, token, s.Name, s.Digests, map[string]string{"name": "The name is not valid UTF-8."}, "")
+		return
+	}
+	m := meta(r, "link")
+	if r.PostForm.Get("action") == "leave" {
+		digests = []string{}
+	}
+	updated, err := h.store.SetPreferences(r.Context(), s.ID, name, digests, m)
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		h.renderPreferences(w, r, http.StatusUnprocessableEntity, s, token, name, digests, map[string]string{fe.Field: fe.Error()}, "")
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	saved := "Saved."
+	if updated.Status == StatusUnsubscribed {
+		saved = "You are unsubscribed from everything. Tick a newsletter and save to come back."
+	}
+	h.renderPreferences(w, r, http.StatusOK, updated, token, updated.Name, updated.Digests, nil, saved)
+}
+
+// preferencesSubscriber checks the token and loads the subscriber, or
+// answers the request itself.
+func (h *Handler) preferencesSubscriber(w http.ResponseWriter, r *http.Request) (*Subscriber, string, bool) {
+	token := r.URL.Query().Get("token")
+	id, err := h.tokens.Check(PurposePreferences, token)
+	if err != nil {
+		h.badLink(w, r)
+		return nil, "", false
+	}
+	s, err := h.store.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		h.badLink(w, r)
+		return nil, "", false
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return nil, "", false
+	}
+	return s, token, true
+}

@@ -1,0 +1,47 @@
+package subscribers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/tidings/tidings/internal/sqlite"
+)
+
+// minSecretLen is the shortest secret accepted from the environment: a
+// shorter one could be guessed offline from a single mailed link.
+const minSecretLen = 16
+
+// LoadSecret returns the key that signs tokens. A non-empty fromEnv (the
+// operator's TIDINGS_TOKEN_SECRET, say) is used as it is; otherwise the
+// database keeps one, generated on first use, so links stay valid across
+// restarts and every process on the database agrees.
+func LoadSecret(ctx context.Context, db *sqlite.DB, fromEnv string) ([]byte, error) {
+	if fromEnv != "" {
+		if len(fromEnv) < minSecretLen {
+			return nil, fmt.Errorf("token secret: %d characters given, use at least %d (32 random ones, say)", len(fromEnv), minSecretLen)
+		}
+		return []byte(fromEnv), nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	// INSERT OR IGNORE, then read back: when two processes start at once,
+	// the first insert wins and both use it.
+	if _, err := db.Write.ExecContext(ctx, `INSERT OR IGNORE INTO settings (key, value) VALUES ('token_secret', ?)`,
+		hex.EncodeToString(fresh)); err != nil {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	var v string
+	if err := db.Write.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'token_secret'`).Scan(&v); err != nil {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	secret, err := hex.DecodeString(v)
+	if err != nil || len(secret) < minSecretLen {
+		return nil, errors.New("token secret: the settings table holds a damaged token_secret: delete that row to make a new one (mailed links stop working)")
+	}
+	return secret, nil
+}

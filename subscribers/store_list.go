@@ -1,0 +1,65 @@
+package subscribers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// ListFilter selects subscribers for List. Zero fields select everything.
+type ListFilter struct {
+	Status Status // only this status
+	Digest string // only subscribers receiving this digest
+	Search string // a part of the address or the name, ignoring ASCII case
+	After  int64  // cursor: only ids above this, from the previous page
+	Limit  int    // page size: 100 when 0, at most 1000
+}
+
+// List pages through subscribers by ascending id. next is the After of the
+// following page, 0 on the last one. An unknown status gives a
+// *FieldError.
+func (s *Store) List(ctx context.Context, f ListFilter) (subs []*Subscriber, next int64, err error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		st, err := ParseStatus(string(f.Status))
+		if err != nil {
+			return nil, 0, err
+		}
+		where = append(where, `s.status = ?`)
+		args = append(args, st)
+	}
+	if f.Digest != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id AND g.digest = ?)`)
+		args = append(args, f.Digest)
+	}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		like := "%" + likeEscaper.Replace(q) + "%"
+		where = append(where, `(s.email LIKE ? ESCAPE '\' OR s.name LIKE ? ESCAPE '\')`)
+		args = append(args, like, like)
+	}
+	where = append(where, `s.id > ?`)
+	args = append(args, f.After)
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	// One row more than asked says whether another page follows.
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers s WHERE ` + strings.Join(where, " AND ") +
+		fmt.Sprintf(` ORDER BY s.id LIMIT %d`, limit+1)
+	subs, err = s.query(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list subscribers: %w", err)
+	}
+	if len(subs) > limit {
+		subs = subs[:limit]
+		next = subs[limit-1].ID
+	}
+	return subs, next, nil
+}
+
+// likeEscaper makes a search term match literally in LIKE ... ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -1,0 +1,241 @@
+package subscribers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SignUpResult is the outcome of a sign-up. The page shown to the person
+// must not depend on it: whether an address is already on the list is no
+// business of whoever typed it.
+type SignUpResult struct {
+	Subscriber       *Subscriber
+	Created          bool // a new row
+	SendConfirmation bool // mail a confirmation link now, then call MarkConfirmationSent
+}
+
+// SignUp records a person's own request to receive digests (empty: all of
+// them). A new address becomes pending, or confirmed at once with
+// confirmNow (double opt-in off). A pending one gets its name (when given)
+// and digests replaced, and a new confirmation mail only once resendAfter
+// has passed since the last. A confirmed one is left exactly as it was, so
+// nobody can change another's settings by typing their address. An
+// unsubscribed, bounced or complained one starts over as pending. An
+// address erased on request may sign up again: its suppression is lifted.
+//
+// Bad input gives a *FieldError for "email", "name" or "digests".
+func (s *Store) SignUp(ctx context.Context, email, name string, digests []string, confirmNow bool, resendAfter time.Duration, m Meta) (SignUpResult, error) {
+	addr, err := NormalizeAddress(email)
+	if err != nil {
+		return SignUpResult{}, err
+	}
+	if name, err = validateName(name); err != nil {
+		return SignUpResult{}, err
+	}
+	if digests, err = s.checkDigests(digests, true); err != nil {
+		return SignUpResult{}, err
+	}
+	var res SignUpResult
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		detail := "digests: " + digestList(digests)
+		if n, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE email_hash = ?`, addressHash(addr)); err != nil {
+			return fmt.Errorf("lift suppression: %w", err)
+		} else if k, _ := n.RowsAffected(); k > 0 {
+			detail += "; erasure suppression lifted"
+		}
+		sub, err := getSubscriber(ctx, tx, `s.email = ?`, addr)
+		var id int64
+		switch {
+		case errors.Is(err, ErrNotFound):
+			r, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, status, route, created_at) VALUES (?, ?, 'pending', ?, ?)`,
+				addr, name, clip(m.Route, 32), now.UnixNano())
+			if err != nil {
+				return fmt.Errorf("insert subscriber: %w", err)
+			}
+			if id, err = r.LastInsertId(); err != nil {
+				return fmt.Errorf("insert subscriber: %w", err)
+			}
+			res.Created, res.SendConfirmation = true, true
+		case err != nil:
+			return err
+		case sub.Status == StatusConfirmed:
+			res.Subscriber = sub
+			return nil
+		case sub.Status == StatusPending:
+			id = sub.ID
+			if name == "" {
+				name = sub.Name
+			}
+			res.SendConfirmation = sub.ConfirmSentAt == nil || now.Sub(*sub.ConfirmSentAt) >= resendAfter
+			detail += "; again while pending"
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ? WHERE id = ?`, name, id); err != nil {
+				return fmt.Errorf("update subscriber: %w", err)
+			}
+		default: // unsubscribed, bounced, complained: their own new request
+			id = sub.ID
+			if name == "" {
+				name = sub.Name
+			}
+			res.SendConfirmation = true
+			detail += "; was " + string(sub.Status)
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ?, status = 'pending', confirmed_at = NULL,
+				unsubscribed_at = NULL, confirm_sent_at = NULL, bounce_count = 0 WHERE id = ?`, name, id); err != nil {
+				return fmt.Errorf("update subscriber: %w", err)
+			}
+		}
+		if err := setDigests(ctx, tx, id, digests); err != nil {
+			return err
+		}
+		if err := addEvent(ctx, tx, id, EventSubscribed, now, m, detail); err != nil {
+			return err
+		}
+		if confirmNow {
+			res.SendConfirmation = false
+			if err := confirm(ctx, tx, id, now, m, "double opt-in off"); err != nil {
+				return err
+			}
+		}
+		res.Subscriber, err = getSubscriber(ctx, tx, `s.id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return SignUpResult{}, fmt.Errorf("sign up: %w", err)
+	}
+	return res, nil
+}
+
+func confirm(ctx context.Context, tx *sql.Tx, id int64, now time.Time, m Meta, detail string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'confirmed', confirmed_at = ?, unsubscribed_at = NULL
+		WHERE id = ?`, now.UnixNano(), id); err != nil {
+		return fmt.Errorf("confirm subscriber: %w", err)
+	}
+	return addEvent(ctx, tx, id, EventConfirmed, now, m, detail)
+}
+
+// MarkConfirmationSent records that a confirmation mail went out, which
+// starts the resend window of SignUp. It returns ErrNotFound for an unknown
+// id.
+func (s *Store) MarkConfirmationSent(ctx context.Context, id int64, m Meta) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		r, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?`, now.UnixNano(), id)
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil || n == 0 {
+			return ErrNotFound
+		}
+		return addEvent(ctx, tx, id, EventConfirmationSent, now, m, "")
+	})
+	if err != nil {
+		return fmt.Errorf("mark confirmation sent: %w", err)
+	}
+	return nil
+}
+
+// Confirm makes a pending subscriber confirmed. Confirming again changes
+// nothing; a subscriber that left, bounced or complained since gives
+// ErrNotPending (it must sign up again), an unknown id ErrNotFound.
+func (s *Store) Confirm(ctx context.Context, id int64, m Meta) (*Subscriber, error) {
+	return s.change(ctx, "confirm", id, func(tx *sql.Tx, sub *Subscriber, now time.Time) error {
+		switch sub.Status {
+		case StatusConfirmed:
+			return nil
+		case StatusPending:
+			return confirm(ctx, tx, id, now, m, "")
+		}
+		return ErrNotPending
+	})
+}
+
+// Unsubscribe stops all mail to a subscriber, whatever its status.
+// Unsubscribing again changes nothing and records nothing.
+func (s *Store) Unsubscribe(ctx context.Context, id int64, m Meta) (*Subscriber, error) {
+	return s.change(ctx, "unsubscribe", id, func(tx *sql.Tx, sub *Subscriber, now time.Time) error {
+		if sub.Status == StatusUnsubscribed {
+			return nil
+		}
+		return unsubscribe(ctx, tx, id, now, m, "was "+string(sub.Status))
+	})
+}
+
+func unsubscribe(ctx context.Context, tx *sql.Tx, id int64, now time.Time, m Meta, detail string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ? WHERE id = ?`,
+		now.UnixNano(), id); err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	return addEvent(ctx, tx, id, EventUnsubscribed, now, m, detail)
+}
+
+// SetPreferences sets the name (empty clears it) and digests a subscriber
+// chose on the preferences page. Choosing no digest at all unsubscribes.
+// Choosing digests after leaving (or bouncing, or complaining) brings the
+// subscriber back as confirmed: the page is reached only through a link
+// mailed to the address, which is the proof a confirmation asks for. Bad
+// input gives a *FieldError.
+func (s *Store) SetPreferences(ctx context.Context, id int64, name string, digests []string, m Meta) (*Subscriber, error) {
+	name, err := validateName(name)
+	if err != nil {
+		return nil, err
+	}
+	if digests, err = s.checkDigests(digests, false); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "set preferences", id, func(tx *sql.Tx, sub *Subscriber, now time.Time) error {
+		var changes []string
+		if name != sub.Name {
+			changes = append(changes, fmt.Sprintf("name %q -> %q", sub.Name, name))
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ? WHERE id = ?`, name, id); err != nil {
+				return fmt.Errorf("update subscriber: %w", err)
+			}
+		}
+		if !slices.Equal(digests, sub.Digests) {
+			changes = append(changes, fmt.Sprintf("digests %s -> %s", digestList(sub.Digests), digestList(digests)))
+			if err := setDigests(ctx, tx, id, digests); err != nil {
+				return err
+			}
+		}
+		if len(changes) > 0 {
+			if err := addEvent(ctx, tx, id, EventPreferences, now, m, strings.Join(changes, "; ")); err != nil {
+				return err
+			}
+		}
+		switch {
+		case len(digests) == 0 && sub.Status != StatusUnsubscribed:
+			return unsubscribe(ctx, tx, id, now, m, "no digest chosen")
+		case len(digests) > 0 && sub.Status != StatusPending && sub.Status != StatusConfirmed:
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET bounce_count = 0 WHERE id = ?`, id); err != nil {
+				return fmt.Errorf("update subscriber: %w", err)
+			}
+			return confirm(ctx, tx, id, now, m, "came back on the preferences page, was "+string(sub.Status))
+		}
+		return nil
+	})
+}
+
+// change runs fn on the current state of subscriber id in one transaction
+// and returns the subscriber as fn left it.
+func (s *Store) change(ctx context.Context, what string, id int64, fn func(tx *sql.Tx, sub *Subscriber, now time.Time) error) (*Subscriber, error) {
+	var out *Subscriber
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		sub, err := getSubscriber(ctx, tx, `s.id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, sub, s.now()); err != nil {
+			return err
+		}
+		out, err = getSubscriber(ctx, tx, `s.id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}

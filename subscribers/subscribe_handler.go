@@ -1,0 +1,204 @@
+package subscribers
+
+import (
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// signUpForm is what a sign-up carries, from a form or from JSON.
+type signUpForm struct {
+	Email   string   `json:"email"`
+	Name    string   `json:"name"`
+	Digests []string `json:"digests"`
+	Website string   `json:"website"` // the honeypot: people leave it empty
+}
+
+func (h *Handler) subscribeForm(w http.ResponseWriter, r *http.Request) {
+	h.renderForm(w, r, http.StatusOK, signUpForm{}, nil)
+}
+
+// renderForm shows the sign-up form, with errors beside their fields.
+func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int, f signUpForm, errs map[string]string) {
+	p := h.newPage("Subscribe to " + h.opt.Site.Title)
+	p.Intro = "Get new articles by mail. You will receive a mail to confirm your address; nothing is sent before you do."
+	p.Email, p.Name = f.Email, f.Name
+	chosen := map[string]bool{}
+	for _, d := range f.Digests {
+		chosen[d] = true
+	}
+	for _, d := range h.opt.Digests {
+		p.Digests = append(p.Digests, digestChoice{DigestInfo: d, Checked: len(chosen) == 0 || chosen[d.Name]})
+	}
+	if errs != nil {
+		p.Errors = errs
+	}
+	p.Action = h.opt.Site.URL("subscribe")
+	p.Button = "Subscribe"
+	h.render(w, r, status, "subscribe.html", p)
+}
+
+// subscribe takes a form post or a JSON body. A new or pending address is
+// sent a confirmation; a confirmed one gets the very same answer and no
+// mail, so that no one can learn who is subscribed.
+func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
+	isJSON := isJSONRequest(r)
+	f, badField, err := readSignUp(r, isJSON)
+	if err != nil {
+		status := http.StatusBadRequest
+		if tooLarge(err) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.signUpError(w, r, isJSON, status, f, badField, err.Error())
+		return
+	}
+	if f.Website != "" {
+		// A bot filled the honeypot: answer as if all went well, store nothing.
+		h.signUpDone(w, r, isJSON)
+		return
+	}
+	m := meta(r, "form")
+	if isJSON {
+		m.Route = "json"
+	}
+	if wait := h.perIP.allow(m.IP); wait > 0 {
+		h.tooMany(w, r, isJSON, wait)
+		return
+	}
+	if addr, err := NormalizeAddress(f.Email); err == nil {
+		if wait := h.perAddr.allow(strings.ToLower(addr)); wait > 0 {
+			h.tooMany(w, r, isJSON, wait)
+			return
+		}
+	}
+	res, err := h.store.SignUp(r.Context(), f.Email, f.Name, f.Digests, !h.opt.DoubleOptIn, resendAfter, m)
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		h.signUpError(w, r, isJSON, http.StatusUnprocessableEntity, f, fe.Field, fe.Error())
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if res.SendConfirmation {
+		if err := h.sendConfirmation(r, res.Subscriber, m); err != nil {
+			h.opt.Logger.Error("confirmation mail not sent", "subscriber", res.Subscriber.ID, "error", err)
+			h.signUpError(w, r, isJSON, http.StatusServiceUnavailable, f, "form",
+				"The confirmation mail could not be sent just now. Please try again in a few minutes.")
+			return
+		}
+	}
+	h.signUpDone(w, r, isJSON)
+}
+
+func (h *Handler) sendConfirmation(r *http.Request, s *Subscriber, m Meta) error {
+	token := h.tokens.Make(PurposeConfirm, s.ID, h.opt.ConfirmTTL)
+	var titles []string
+	for _, d := range h.opt.Digests {
+		for _, name := range s.Digests {
+			if d.Name == name {
+				titles = append(titles, d.Title)
+			}
+		}
+	}
+	mail, err := h.confirm.render(confirmData{
+		Site: h.opt.Site, Name: s.Name, Email: s.Email, Digests: titles,
+		ConfirmURL: h.opt.Site.URL("confirm?token=" + url.QueryEscape(token)),
+		TTL:        humanDuration(h.opt.ConfirmTTL),
+	})
+	if err != nil {
+		return err
+	}
+	if err := h.mailer.Send(r.Context(), mail); err != nil {
+		return err
+	}
+	return h.store.MarkConfirmationSent(r.Context(), s.ID, m)
+}
+
+func (h *Handler) signUpDone(w http.ResponseWriter, r *http.Request, isJSON bool) {
+	const msg = "Thank you. If this address is not subscribed yet, a mail with a confirmation link is on its way."
+	if isJSON {
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ok", "message": msg})
+		return
+	}
+	if h.opt.DoubleOptIn {
+		h.message(w, r, http.StatusOK, "Check your inbox", msg, "Open the link in that mail and press the button to confirm. Nothing is sent to you before you do.")
+		return
+	}
+	h.message(w, r, http.StatusOK, "You are subscribed", "Thank you. New articles will come to your inbox.")
+}
+
+func (h *Handler) signUpError(w http.ResponseWriter, r *http.Request, isJSON bool, status int, f signUpForm, field, msg string) {
+	if isJSON {
+		writeJSON(w, status, map[string]string{"error": msg, "field": field})
+		return
+	}
+	if field == "" {
+		field = "form"
+	}
+	h.renderForm(w, r, status, f, map[string]string{field: msg})
+}
+
+func (h *Handler) tooMany(w http.ResponseWriter, r *http.Request, isJSON bool, wait int) {
+	w.Header().Set("Retry-After", strconv.Itoa(wait))
+	if isJSON {
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many sign-up requests; try again later"})
+		return
+	}
+	h.message(w, r, http.StatusTooManyRequests, "Too many requests", "Too many sign-up requests came from here. Please try again in a few minutes.")
+}
+
+func isJSONRequest(r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct == "application/json"
+}
+
+// readSignUp decodes the body. It returns the field at fault, if any.
+func readSignUp(r *http.Request, isJSON bool) (signUpForm, string, error) {
+	var f signUpForm
+	if isJSON {
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			if tooLarge(err) {
+				return f, "form", err
+			}
+			return f, "form", errors.New("the body is not a JSON object with email, name and digests: " + err.Error())
+		}
+		for _, s := range append([]string{f.Email, f.Name}, f.Digests...) {
+			if !utf8.ValidString(s) {
+				return f, "form", errors.New("the request is not valid UTF-8")
+			}
+		}
+		return f, "", nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return f, "form", err
+	}
+	for k, vs := range r.PostForm {
+		for _, v := range vs {
+			if !utf8.ValidString(k) || !utf8.ValidString(v) {
+				return signUpForm{}, "form", errors.New("the form data is not valid UTF-8")
+			}
+		}
+	}
+	f.Email = r.PostForm.Get("email")
+	f.Name = r.PostForm.Get("name")
+	f.Digests = r.PostForm["digests"]
+	f.Website = r.PostForm.Get("website")
+	return f, "", nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}

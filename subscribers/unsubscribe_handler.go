@@ -1,0 +1,88 @@
+package subscribers
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// unsubscribePage shows one button; the same token works for the RFC 8058
+// one-click POST that mail clients send.
+func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	id, err := h.tokens.Check(PurposeUnsubscribe, token)
+	if err != nil {
+		h.badLink(w, r)
+		return
+	}
+	s, err := h.store.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		h.badLink(w, r)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if s.Status == StatusUnsubscribed {
+		h.message(w, r, http.StatusOK, "You are unsubscribed", s.Email+" receives no more mail from "+h.opt.Site.Title+".")
+		return
+	}
+	p := h.newPage("Unsubscribe")
+	p.Paragraphs = []string{"Press the button and " + s.Email + " will receive no more mail from " + h.opt.Site.Title + "."}
+	p.Action = h.opt.Site.URL("unsubscribe?token=" + url.QueryEscape(token))
+	p.Button = "Unsubscribe"
+	h.render(w, r, http.StatusOK, "message.html", p)
+}
+
+// unsubscribePost unsubscribes with no cookie, no login and no redirect.
+// A body of "List-Unsubscribe=One-Click" is a mail client acting on the
+// List-Unsubscribe-Post header (RFC 8058); it gets a short 200.
+func (h *Handler) unsubscribePost(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body) // bounded by secure()
+	oneClick := strings.TrimSpace(string(body)) == "List-Unsubscribe=One-Click"
+	id, err := h.tokens.Check(PurposeUnsubscribe, r.URL.Query().Get("token"))
+	if err != nil {
+		if oneClick {
+			http.Error(w, "this unsubscribe link is not valid", http.StatusBadRequest)
+			return
+		}
+		h.badLink(w, r)
+		return
+	}
+	route := "link"
+	if oneClick {
+		route = "one-click"
+	}
+	s, err := h.store.Unsubscribe(r.Context(), id, meta(r, route))
+	if errors.Is(err, ErrNotFound) {
+		// Erased on request: there is nothing left to unsubscribe.
+		if oneClick {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "unsubscribed\n")
+			return
+		}
+		h.message(w, r, http.StatusOK, "You are unsubscribed", "This address receives no more mail from "+h.opt.Site.Title+".")
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if oneClick {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "unsubscribed\n")
+		return
+	}
+	p := h.newPage("You are unsubscribed")
+	p.Paragraphs = []string{s.Email + " receives no more mail from " + h.opt.Site.Title + ". Sorry to see you go."}
+	p.Link = &link{URL: h.opt.Site.URL("subscribe"), Text: "Changed your mind? Subscribe again"}
+	h.render(w, r, http.StatusOK, "message.html", p)
+}
+
+func (h *Handler) badLink(w http.ResponseWriter, r *http.Request) {
+	h.message(w, r, http.StatusBadRequest, "Link not valid",
+		"This link is not valid. It may have been cut short when it was copied: open it straight from the mail, or use the link in a newer mail.")
+}
