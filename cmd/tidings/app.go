@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	netmail "net/mail"
@@ -26,7 +27,12 @@ type App struct {
 
 	Subscribers *subscribers.Store
 	Tokens      *subscribers.Tokens
+	Links       *subscribers.Links
 	Transport   mail.Transport
+
+	Ledger   *mail.Ledger
+	Renderer *mail.Renderer
+	Digests  map[string]mail.Digest
 
 	Now func() time.Time
 }
@@ -55,10 +61,6 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now}
-	if err := a.wireSubscribers(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
 	a.Articles = feed.NewStore(db)
 	a.Ingester = &feed.Ingester{
 		Store:    a.Articles,
@@ -88,6 +90,10 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 		Logger:    logger.With("component", "feeds"),
 		Now:       func() time.Time { return a.Now() },
 	}
+	if err := a.wireSubscribers(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -115,8 +121,62 @@ func (a *App) wireSubscribers(ctx context.Context) error {
 		return err
 	}
 	a.Tokens = subscribers.NewTokens(secret, func() time.Time { return a.Now() })
-	a.Transport, err = newTransport(a.Config)
+	a.Links = subscribers.NewLinks(a.Tokens, a.siteInfo())
+	if a.Transport, err = newTransport(a.Config); err != nil {
+		return err
+	}
+	return a.wireDigests()
+}
+
+func (a *App) siteInfo() subscribers.SiteInfo {
+	cfg := a.Config
+	return subscribers.SiteInfo{Title: cfg.Site.Title, Description: cfg.Site.Description, Language: cfg.Site.Language,
+		BaseURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress}
+}
+
+// wireDigests builds the digests, the delivery ledger and the renderer. A
+// digest template that fails to parse stops start-up here, naming the file
+// and line.
+func (a *App) wireDigests() error {
+	cfg := a.Config
+	a.Digests = map[string]mail.Digest{}
+	for _, d := range cfg.Digests {
+		from := netmail.Address{Name: cfg.Site.Title, Address: cfg.Site.Email}
+		if d.From != "" {
+			addr, err := netmail.ParseAddress(d.From)
+			if err != nil {
+				return fmt.Errorf("config: digests %s: from %q is not an address", d.Name, d.From)
+			}
+			from = *addr
+		}
+		md := mail.Digest{Name: d.Name, Title: d.Title, Description: d.Description, Schedule: d.Schedule, Tags: d.Tags,
+			MaxArticles: d.MaxArticles, SkipEmpty: d.SkipEmpty == nil || *d.SkipEmpty, Subject: d.Subject, From: from}
+		if md.Title == "" {
+			md.Title = cfg.Site.Title
+		}
+		if err := md.CheckSubject(); err != nil {
+			return fmt.Errorf("config: digests %s: subject: %w", d.Name, err)
+		}
+		a.Digests[d.Name] = md
+	}
+	a.Ledger = &mail.Ledger{DB: a.DB, Articles: a.Articles, Recipients: a.Subscribers,
+		Now: func() time.Time { return a.Now() }, Logger: a.Logger.With("component", "ledger")}
+	var err error
+	a.Renderer, err = mail.NewRenderer(mail.RenderOptions{
+		SiteTitle: cfg.Site.Title, SiteURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress,
+		Language: cfg.Site.Language, FullContent: false, TemplateDir: cfg.Templates.Dir, Links: a.Links,
+		Digests: a.Digests, Now: func() time.Time { return a.Now() },
+	})
 	return err
+}
+
+// sender returns the delivery workers over the transport.
+func (a *App) sender() *mail.Sender {
+	return &mail.Sender{
+		Ledger: a.Ledger, Transport: a.Transport, Composer: a.Renderer,
+		Workers: a.Config.SMTP.Connections, MaxAttempts: a.Config.SMTP.MaxAttempts,
+		Backoff: a.Config.SMTP.RetryBackoff.Duration, BounceLimit: a.Config.Subscribers.BounceLimit,
+	}
 }
 
 // subscriberHandler builds the sign-up, confirm, unsubscribe, preferences
@@ -129,8 +189,7 @@ func (a *App) subscriberHandler() (*subscribers.Handler, error) {
 	}
 	from := netmail.Address{Name: cfg.Site.Title, Address: cfg.Site.Email}
 	return subscribers.NewHandler(a.Subscribers, a.Tokens, &subscriberMailer{transport: a.Transport, from: from}, subscribers.Options{
-		Site: subscribers.SiteInfo{Title: cfg.Site.Title, Description: cfg.Site.Description, Language: cfg.Site.Language,
-			BaseURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress},
+		Site:        a.siteInfo(),
 		Digests:     digests,
 		DoubleOptIn: cfg.Subscribers.DoubleOptIn,
 		ConfirmTTL:  cfg.Subscribers.ConfirmTTL.Duration,

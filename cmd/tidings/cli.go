@@ -42,10 +42,11 @@ func commands() []*command {
 		feedsBuildCommand(), configCheckCommand(), versionCommand(),
 		subscribersAddCommand(), subscribersListCommand(), subscribersShowCommand(), subscribersRemoveCommand(),
 		subscribersImportCommand(), subscribersExportCommand(), subscribersForgetCommand(),
+		digestPreviewCommand(), digestSendCommand(), digestTestCommand(),
+		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(),
 	}
 	for _, name := range []string{
-		"digest preview", "digest send", "digest test",
-		"editions list", "editions show", "editions retry", "sources list", "sources check", "status",
+		"sources list", "sources check", "status",
 	} {
 		cs = append(cs, notYet(name))
 	}

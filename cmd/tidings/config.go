@@ -388,6 +388,8 @@ func (c *Config) Validate() error {
 		seen[d.Name] = true
 		if strings.TrimSpace(d.Schedule) == "" {
 			bad(f+".schedule", "must not be empty (a cron spec like \"0 7 * * *\")")
+		} else if _, err := parseSchedule(d.Schedule); err != nil {
+			bad(f+".schedule", "digest %s: %v", d.Name, err)
 		}
 		if d.MaxArticles <= 0 {
 			bad(f+".max_articles", "must be positive")

@@ -9,8 +9,10 @@ import (
 func runCommand() *command {
 	return &command{
 		name:    "run",
-		summary: "one pass for the system cron: ingest and build feeds (digests come with the digest issue)",
-		detail:  "Scans the content folders once and prints the result. The exit status is 1 when anything failed.",
+		summary: "one pass for the system cron: ingest, feeds, due digests, pending deliveries",
+		detail: "Scans the content folders, builds the feeds, plans every digest whose scheduled moment has passed since\n" +
+			"its last run (once, however many were missed) and sends every due delivery. The exit status is 1 when\n" +
+			"anything failed: a rejected file, a digest that could not be planned, a delivery that failed for good.",
 		example: "*/5 * * * * cd /srv/news && tidings run",
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			app, err := e.openApp(ctx)
@@ -30,7 +32,13 @@ func runCommand() *command {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "feeds: written %d, unchanged %d, removed %d\n", fr.Written, fr.Unchanged, fr.Removed)
-			if len(res.Rejected) > 0 {
+			_, planErr := app.planDigests(ctx)
+			rep, err := app.sender().Run(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "deliveries: sent %d, failed %d, retrying later %d, skipped %d\n", rep.Sent, rep.Failed, rep.Retried, rep.Skipped)
+			if len(res.Rejected) > 0 || planErr != nil || rep.Failed > 0 {
 				return errFailed
 			}
 			return nil

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/mail"
 )
 
 func serveCommand() *command {
@@ -53,8 +57,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	// The first pass runs before the server answers, so that the feeds it
 	// serves are never empty for want of a scan.
 	a.ingest(ctx)
+	poke := make(chan struct{}, 1)
+	sched, err := a.startSchedules(ctx, poke)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { a.pollContent(ctx) })
+	wg.Go(func() { a.deliverLoop(ctx, poke) })
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "site", a.Config.Site.BaseURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -65,6 +75,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		defer cancel()
 		err = srv.Shutdown(shutCtx)
 	}
+	<-sched.Stop().Done() // digest jobs in flight finish
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -126,8 +137,87 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	sh.Routes(mux)
+	archive, err := mail.NewArchive(a.Ledger, a.Renderer, &a.Feeds.Site, a.Config.Templates.Dir)
+	if err != nil {
+		return nil, err
+	}
+	archive.Logger = a.Logger.With("component", "archive")
+	archive.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
 	return mux, nil
 }
+
+// startSchedules runs each digest on its schedule with robfig/cron: a job
+// never overlaps itself and a panic in one is logged with its stack. A
+// digest whose moment passed while tidings was down runs once now. An
+// edition planned pokes the delivery loop.
+func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.Cron, error) {
+	log := a.Logger.With("component", "schedule")
+	logger := cron.PrintfLogger(slogPrintf{log})
+	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(cron.DiscardLogger))
+	for _, name := range sortedKeys(a.Digests) {
+		d := a.Digests[name]
+		s, err := parseSchedule(d.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("digest %s: schedule %w", name, err)
+		}
+		c.Schedule(s, cron.FuncJob(func() {
+			if ctx.Err() != nil {
+				return
+			}
+			ok, err := a.planDue(ctx, d, true)
+			if err != nil {
+				log.Error("digest not planned", "digest", name, "error", err)
+			}
+			if ok {
+				pokeNow(poke)
+			}
+		}))
+		log.Info("digest scheduled", "digest", name, "schedule", d.Schedule, "next", s.Next(a.Now()))
+	}
+	if planned, _ := a.planDigests(ctx); planned {
+		pokeNow(poke)
+	}
+	c.Start()
+	return c, nil
+}
+
+func pokeNow(poke chan<- struct{}) {
+	select {
+	case poke <- struct{}{}:
+	default:
+	}
+}
+
+// deliverLoop sends due deliveries: when poked, and every few seconds for
+// retries whose time has come, until ctx ends. Sends in flight at shutdown
+// finish and are recorded before it returns.
+func (a *App) deliverLoop(ctx context.Context, poke <-chan struct{}) {
+	s := a.sender()
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		rep, err := s.Run(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.Logger.Error("delivery run failed", "component", "deliver", "error", err)
+		}
+		if rep.Sent+rep.Failed+rep.Retried+rep.Skipped > 0 {
+			a.Logger.Info("deliveries", "component", "deliver", "sent", rep.Sent, "failed", rep.Failed,
+				"retried", rep.Retried, "skipped", rep.Skipped)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-poke:
+		case <-t.C:
+		}
+	}
+}
+
+// slogPrintf lets robfig/cron's Recover and SkipIfStillRunning log
+// through slog.
+type slogPrintf struct{ log *slog.Logger }
+
+func (s slogPrintf) Printf(format string, args ...any) { s.log.Error(fmt.Sprintf(format, args...)) }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tidings/tidings/mail"
+)
+
+func editionID(fs *flag.FlagSet) (int64, error) {
+	if fs.NArg() != 1 {
+		return 0, errUsage
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%q is not an edition id (see tidings editions list)", fs.Arg(0))
+	}
+	return id, nil
+}
+
+func editionsListCommand() *command {
+	var digest string
+	var limit int
+	return &command{
+		name: "editions list", summary: "list editions, newest first, with their delivery counts",
+		example: "tidings editions list --digest daily",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&digest, "digest", "", "only editions of this digest")
+			fs.IntVar(&limit, "limit", 20, "at most this many")
+		},
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			if fs.NArg() != 0 {
+				return errUsage
+			}
+			app, err := e.openApp(ctx)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			eds, err := app.Ledger.Editions(ctx, digest, limit)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tDIGEST\tSCHEDULED\tSTATE\tARTICLES\tSENT\tQUEUED\tFAILED\tSKIPPED\tSUBJECT")
+			for _, ed := range eds {
+				c, err := app.Ledger.Counts(ctx, ed.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", ed.ID, ed.Digest,
+					ed.ScheduledAt.In(app.Config.Location()).Format("2006-01-02 15:04"), ed.State, ed.ArticleCount,
+					c[mail.DeliverySent], c[mail.DeliveryQueued]+c[mail.DeliverySending], c[mail.DeliveryFailed], c[mail.DeliverySkipped], ed.Subject)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func editionsShowCommand() *command {
+	return &command{
+		name: "editions show", args: "ID", summary: "show one edition: articles, counts by state, each failure with its SMTP reply",
+		example: "tidings editions show 12",
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			id, err := editionID(fs)
+			if err != nil {
+				return err
+			}
+			app, err := e.openApp(ctx)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			ed, err := app.Ledger.Edition(ctx, id)
+			if err != nil {
+				return err
+			}
+			loc := app.Config.Location()
+			w := e.stdout
+			fmt.Fprintf(w, "Edition:   %d\nDigest:    %s\nSubject:   %s\nScheduled: %s\nCreated:   %s\nState:     %s\n",
+				ed.ID, ed.Digest, ed.Subject, ed.ScheduledAt.In(loc).Format(time.RFC3339), ed.CreatedAt.In(loc).Format(time.RFC3339), ed.State)
+			fmt.Fprintf(w, "\nArticles (%d):\n", len(ed.Articles))
+			for _, a := range ed.Articles {
+				fmt.Fprintf(w, "  %s  %s\n", a.ID, a.Title)
+			}
+			c, err := app.Ledger.Counts(ctx, id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "\nDeliveries: sent %d, queued %d, sending %d, failed %d, skipped %d\n",
+				c[mail.DeliverySent], c[mail.DeliveryQueued], c[mail.DeliverySending], c[mail.DeliveryFailed], c[mail.DeliverySkipped])
+			queued, err := app.Ledger.Deliveries(ctx, id, mail.DeliveryQueued)
+			if err != nil {
+				return err
+			}
+			if len(queued) > 0 {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "\nWaiting to be retried:\n  EMAIL\tATTEMPTS\tNEXT TRY\tLAST REPLY")
+				for _, d := range queued {
+					if d.Attempts == 0 {
+						continue
+					}
+					fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", d.Email, d.Attempts, d.NextAttemptAt.In(loc).Format(time.RFC3339), d.LastReply)
+				}
+				tw.Flush()
+			}
+			failures, err := app.Ledger.Failures(ctx, id)
+			if err != nil {
+				return err
+			}
+			if len(failures) > 0 {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "\nFailed:\n  EMAIL\tATTEMPTS\tCODE\tREPLY")
+				for _, d := range failures {
+					fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", d.Email, d.Attempts, d.LastCode, d.LastReply)
+				}
+				tw.Flush()
+				fmt.Fprintf(w, "\nRun \"tidings editions retry %d\" to send the failed ones again.\n", id)
+			}
+			return nil
+		},
+	}
+}
+
+func editionsRetryCommand() *command {
+	return &command{
+		name: "editions retry", args: "ID", summary: "queue the failed deliveries of an edition again, and send them",
+		example: "tidings editions retry 12",
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			id, err := editionID(fs)
+			if err != nil {
+				return err
+			}
+			app, err := e.openApp(ctx)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			n, err := app.Ledger.Retry(ctx, id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "edition %d: %d failed deliveries queued again\n", id, n)
+			rep, err := app.sender().Run(ctx)
+			fmt.Fprintf(e.stdout, "sent %d, failed %d, retrying later %d, skipped %d\n", rep.Sent, rep.Failed, rep.Retried, rep.Skipped)
+			if err != nil {
+				return err
+			}
+			if rep.Failed > 0 {
+				return errFailed
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,148 @@
+package mail
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// outcome is what became of one claimed delivery.
+type outcome int
+
+const (
+	outSent     outcome = iota // the server accepted it
+	outFailed                  // refused for good, or out of attempts
+	outRetry                   // try again at next
+	outSkipped                 // the subscriber no longer receives the digest
+	outReleased                // never tried: the sender stopped first
+)
+
+// result is one outcome waiting to be recorded.
+type result struct {
+	d      Delivery
+	kind   outcome
+	code   int       // SMTP reply code, 0 when none
+	reply  string    // SMTP reply or error text
+	next   time.Time // outRetry: when it is due again
+	bounce bool      // outFailed by a 5xx: count a bounce
+}
+
+// maxReply bounds the stored reply text.
+const maxReply = 512
+
+// claim marks up to n due deliveries sending, counts the attempt, and
+// returns them. Due are queued rows whose next attempt has come and
+// sending rows whose claim lapsed (their sender died mid-send). A claim
+// holds until now+lease: no other sender takes the row before, so two
+// senders on one database (a cron "tidings run" beside the daemon) do not
+// both send it.
+func (l *Ledger) claim(ctx context.Context, n int, lease time.Duration) ([]Delivery, error) {
+	var out []Delivery
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		now := l.now()
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
+			SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
+			WHERE id IN (SELECT id FROM deliveries WHERE state IN ('queued', 'sending') AND next_attempt_at <= ? LIMIT ?)
+			RETURNING id, edition_id, subscriber_id, email, attempts, message_id`,
+			now.Add(lease).UnixNano(), now.UnixNano(), now.UnixNano(), n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d Delivery
+			if err := rows.Scan(&d.ID, &d.EditionID, &d.SubscriberID, &d.Email, &d.Attempts, &d.MessageID); err != nil {
+				return err
+			}
+			d.State = DeliverySending
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// record writes a batch of outcomes in one transaction and marks done the
+// editions they finished. Only rows still sending are changed, except for
+// a send the server accepted: that is the truth whatever else happened.
+func (l *Ledger) record(ctx context.Context, results []result) error {
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		now := l.now().UnixNano()
+		editions := map[int64]bool{}
+		for _, r := range results {
+			var err error
+			reply := clipReply(r.reply)
+			switch r.kind {
+			case outSent:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ? WHERE id = ?`,
+					now, now, r.d.ID)
+			case outFailed:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', last_code = ?, last_reply = ?, updated_at = ?
+					WHERE id = ? AND state = 'sending'`, r.code, reply, now, r.d.ID)
+			case outRetry:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', next_attempt_at = ?, last_code = ?,
+					last_reply = ?, updated_at = ? WHERE id = ? AND state = 'sending'`, r.next.UnixNano(), r.code, reply, now, r.d.ID)
+			case outSkipped:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'skipped', last_reply = ?, updated_at = ?
+					WHERE id = ? AND state = 'sending'`, reply, now, r.d.ID)
+			case outReleased:
+				// Not tried: the attempt the claim counted is given back.
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
+					next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'`, now, now, r.d.ID)
+			}
+			if err != nil {
+				return fmt.Errorf("delivery %d: %w", r.d.ID, err)
+			}
+			editions[r.d.EditionID] = true
+		}
+		for id := range editions {
+			if err := markDone(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record deliveries: %w", err)
+	}
+	return nil
+}
+
+// openEditionDone is the condition of an edition with nothing left to
+// send: no delivery queued or sending.
+const openEditionDone = `state = 'sending' AND NOT EXISTS (SELECT 1 FROM deliveries d
+	WHERE d.edition_id = editions.id AND d.state IN ('queued', 'sending'))`
+
+// markDone marks edition id done when none of its deliveries is queued or
+// sending.
+func markDone(ctx context.Context, tx *sql.Tx, id int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE editions SET state = 'done' WHERE id = ? AND `+openEditionDone, id); err != nil {
+		return fmt.Errorf("mark edition done: %w", err)
+	}
+	return nil
+}
+
+// sweepDone marks done every edition with nothing left to send, such as
+// one whose last open deliveries went with an erased subscriber.
+func (l *Ledger) sweepDone(ctx context.Context) error {
+	if _, err := l.DB.Write.ExecContext(ctx, `UPDATE editions SET state = 'done' WHERE `+openEditionDone); err != nil {
+		return fmt.Errorf("mark editions done: %w", err)
+	}
+	return nil
+}
+
+// clipReply shortens a reply to maxReply bytes on a rune boundary.
+func clipReply(s string) string {
+	if len(s) <= maxReply {
+		return s
+	}
+	n := maxReply
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

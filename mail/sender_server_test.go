@@ -1,0 +1,198 @@
+package mail
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+)
+
+// faultServer is a real SMTP server on 127.0.0.1 that keeps the
+// Message-ID of each message it accepts, by recipient, and misbehaves on
+// demand: refusals at MAIL, RCPT or DATA, a connection dropped in the
+// middle of DATA, a slow reply, or no server at all (stop, start).
+type faultServer struct {
+	t    testing.TB
+	port int
+
+	mu       sync.Mutex
+	srv      *gosmtp.Server
+	faults   []*fault
+	received map[string][]string // recipient to Message-IDs, in order
+	total    int
+	delay    time.Duration // before the reply to DATA, after the message counts as received
+	arrived  chan struct{}
+}
+
+// fault makes the server misbehave for the next times transactions to
+// rcpt ("" any; a MAIL fault cannot know the recipient) at stage "MAIL",
+// "RCPT", "DATA" (refused with code) or "DROP" (connection closed while
+// the message is being sent).
+type fault struct {
+	stage string
+	rcpt  string
+	code  int
+	times int
+}
+
+func newFaultServer(t testing.TB) *faultServer {
+	t.Helper()
+	fs := &faultServer{t: t, received: map[string][]string{}, arrived: make(chan struct{}, 1)}
+	fs.start()
+	t.Cleanup(fs.stop)
+	return fs
+}
+
+// start serves on the server's port (a new one the first time).
+func (fs *faultServer) start() {
+	fs.t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(fs.port)))
+	if err != nil {
+		fs.t.Fatalf("listen: %v", err)
+	}
+	srv := gosmtp.NewServer(fs)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	fs.mu.Lock()
+	fs.srv = srv
+	fs.port = ln.Addr().(*net.TCPAddr).Port
+	fs.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+// stop closes the listener and every connection: the server is down.
+func (fs *faultServer) stop() {
+	fs.mu.Lock()
+	srv := fs.srv
+	fs.srv = nil
+	fs.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+func (fs *faultServer) inject(f fault) {
+	fs.mu.Lock()
+	fs.faults = append(fs.faults, &f)
+	fs.mu.Unlock()
+}
+
+func (fs *faultServer) clearFaults() {
+	fs.mu.Lock()
+	fs.faults = nil
+	fs.mu.Unlock()
+}
+
+func (fs *faultServer) setDelay(d time.Duration) {
+	fs.mu.Lock()
+	fs.delay = d
+	fs.mu.Unlock()
+}
+
+// take uses up one matching fault and returns it, or nil.
+func (fs *faultServer) take(stage, rcpt string) *fault {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, f := range fs.faults {
+		if f.stage == stage && f.times > 0 && (f.rcpt == "" || f.rcpt == rcpt) {
+			f.times--
+			return f
+		}
+	}
+	return nil
+}
+
+// copies returns the Message-IDs rcpt received.
+func (fs *faultServer) copies(rcpt string) []string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return append([]string(nil), fs.received["<"+rcpt+">"]...)
+}
+
+func (fs *faultServer) count() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.total
+}
+
+// transport is an SMTP transport to the server, closed with the test.
+func (fs *faultServer) transport(t testing.TB, conns int) *SMTP {
+	t.Helper()
+	tr, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: fs.port, TLS: "none", Connections: conns, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+func (fs *faultServer) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	return &faultSession{fs: fs, conn: c}, nil
+}
+
+type faultSession struct {
+	fs   *faultServer
+	conn *gosmtp.Conn
+	rcpt string
+}
+
+func smtpError(code int) error {
+	return &gosmtp.SMTPError{Code: code, EnhancedCode: gosmtp.EnhancedCode{code / 100, 0, 0}, Message: "injected " + strconv.Itoa(code)}
+}
+
+func (s *faultSession) Mail(string, *gosmtp.MailOptions) error {
+	if f := s.fs.take("MAIL", ""); f != nil {
+		return smtpError(f.code)
+	}
+	return nil
+}
+
+func (s *faultSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	if f := s.fs.take("RCPT", strings.Trim(to, "<>")); f != nil {
+		return smtpError(f.code)
+	}
+	s.rcpt = "<" + strings.Trim(to, "<>") + ">"
+	return nil
+}
+
+func (s *faultSession) Data(r io.Reader) error {
+	rcpt := strings.Trim(s.rcpt, "<>")
+	if f := s.fs.take("DROP", rcpt); f != nil {
+		io.CopyN(io.Discard, r, 200)
+		s.conn.Conn().Close()
+		return errors.New("dropped")
+	}
+	msg, err := mail.ReadMessage(bufio.NewReader(r))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, msg.Body); err != nil {
+		return err
+	}
+	if f := s.fs.take("DATA", rcpt); f != nil {
+		return smtpError(f.code)
+	}
+	s.fs.mu.Lock()
+	s.fs.received[s.rcpt] = append(s.fs.received[s.rcpt], msg.Header.Get("Message-Id"))
+	s.fs.total++
+	delay := s.fs.delay
+	s.fs.mu.Unlock()
+	select {
+	case s.fs.arrived <- struct{}{}:
+	default:
+	}
+	time.Sleep(delay) // a slow server: received, not yet acknowledged
+	return nil
+}
+
+func (s *faultSession) Reset()        { s.rcpt = "" }
+func (s *faultSession) Logout() error { return nil }
