@@ -70,7 +70,7 @@ func (l *Ledger) log() *slog.Logger {
 	if l.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return l.Logger.With("component", "mail")
+	return l.Logger
 }
 
 // inTx runs fn in one write transaction, committed when fn returns nil.

@@ -92,22 +92,24 @@ func (m *Message) render(dkim *DKIM, now time.Time) ([]byte, string, error) {
 	var body bytes.Buffer
 	if m.HTML == "" {
 		h.add("Content-Type", "text/plain; charset=utf-8")
-		h.add("Content-Transfer-Encoding", "quoted-printable")
-		if err := writeQP(&body, m.Text); err != nil {
+		enc := transferEncoding(m.Text)
+		h.add("Content-Transfer-Encoding", enc)
+		if err := writeBody(&body, enc, m.Text); err != nil {
 			return nil, "", err
 		}
 	} else {
 		mw := multipart.NewWriter(&body)
 		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
 		for _, p := range []struct{ typ, content string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
+			enc := transferEncoding(p.content)
 			w, err := mw.CreatePart(textproto.MIMEHeader{
 				"Content-Type":              {p.typ + "; charset=utf-8"},
-				"Content-Transfer-Encoding": {"quoted-printable"},
+				"Content-Transfer-Encoding": {enc},
 			})
 			if err != nil {
 				return nil, "", fmt.Errorf("render %s part: %w", p.typ, err)
 			}
-			if err := writeQP(w, p.content); err != nil {
+			if err := writeBody(w, enc, p.content); err != nil {
 				return nil, "", err
 			}
 		}
@@ -263,6 +265,38 @@ func checkMessageID(id string) error {
 // domainOf returns what follows the last @ of an address.
 func domainOf(addr string) string {
 	return addr[strings.LastIndexByte(addr, '@')+1:]
+}
+
+// transferEncoding picks 7bit for ASCII text whose lines fit SMTP's 998
+// octets, so that the message stays readable as it is (a link in an .eml
+// file of the outbox can be copied as it stands), and quoted-printable for
+// everything else.
+func transferEncoding(s string) string {
+	line := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n':
+			line = 0
+			continue
+		case c >= 0x80, c == 0, c == '\r':
+			return "quoted-printable"
+		}
+		if line++; line > 998 {
+			return "quoted-printable"
+		}
+	}
+	return "7bit"
+}
+
+// writeBody writes s in the encoding transferEncoding chose, with CRLF
+// line ends.
+func writeBody(w io.Writer, enc, s string) error {
+	if enc == "quoted-printable" {
+		return writeQP(w, s)
+	}
+	_, err := io.WriteString(w, strings.ReplaceAll(s, "\n", "\r\n"))
+	return err
 }
 
 // writeQP writes s quoted-printable; the encoder turns LF and CRLF alike
