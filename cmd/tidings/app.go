@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	netmail "net/mail"
+	"sync/atomic"
 	"time"
 
 	"github.com/tidings/tidings/feed"
@@ -35,6 +36,9 @@ type App struct {
 	Digests  map[string]mail.Digest
 
 	Now func() time.Time
+
+	metrics *metrics
+	ready   atomic.Bool // schedules loaded; /readyz also pings the database
 }
 
 // loadConfig reads the config the command line and environment point at.
@@ -60,7 +64,7 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now}
+	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, metrics: newMetrics()}
 	a.Articles = feed.NewStore(db)
 	a.Ingester = &feed.Ingester{
 		Store:    a.Articles,

@@ -43,10 +43,10 @@ func commands() []*command {
 		subscribersAddCommand(), subscribersListCommand(), subscribersShowCommand(), subscribersRemoveCommand(),
 		subscribersImportCommand(), subscribersExportCommand(), subscribersForgetCommand(),
 		digestPreviewCommand(), digestSendCommand(), digestTestCommand(),
-		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(),
+		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), statusCommand(),
 	}
 	for _, name := range []string{
-		"sources list", "sources check", "status",
+		"sources list", "sources check",
 	} {
 		cs = append(cs, notYet(name))
 	}

@@ -98,6 +98,10 @@ max_articles = 20
 	if m := sink.wait(t, 3); !strings.HasPrefix(m.Header.Get("Subject"), "[test]") {
 		t.Errorf("test subject %q", m.Header.Get("Subject"))
 	}
+	out = mustRun(0, "status")
+	if !strings.Contains(out, "daily") || !strings.Contains(out, "#1 ") || !strings.Contains(out, "Queue: 0 deliveries waiting") {
+		t.Errorf("status:\n%s", out)
+	}
 	if out := mustRun(1, "digest", "send", "weekly"); !strings.Contains(out, `no digest is named "weekly"`) {
 		t.Errorf("unknown digest: %s", out)
 	}

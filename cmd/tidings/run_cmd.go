@@ -20,6 +20,11 @@ func runCommand() *command {
 				return err
 			}
 			defer app.Close()
+			lock, err := lockInstance(app.Config.Database.Path, "run")
+			if err != nil {
+				return err
+			}
+			defer lock.release()
 			wait := app.announceFeeds(ctx)
 			defer wait()
 			res, err := app.Ingester.Scan(ctx)

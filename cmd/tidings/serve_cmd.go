@@ -30,6 +30,11 @@ func serveCommand() *command {
 				return err
 			}
 			defer app.Close()
+			lock, err := lockInstance(app.Config.Database.Path, "serve")
+			if err != nil {
+				return err
+			}
+			defer lock.release()
 			ln, err := net.Listen("tcp", app.Config.HTTP.Listen)
 			if err != nil {
 				return fmt.Errorf("listen on %s (http.listen): %w", app.Config.HTTP.Listen, err)
@@ -104,6 +109,11 @@ func (a *App) pollContent(ctx context.Context) {
 // appears when its time comes; unchanged feeds are not rewritten.
 func (a *App) ingest(ctx context.Context) {
 	res, err := a.Ingester.Scan(ctx)
+	a.metrics.job("ingest", err)
+	a.metrics.add("tidings_articles_ingested_total", "Articles added or updated from content files.", `kind="added"`, float64(res.Added))
+	a.metrics.add("tidings_articles_ingested_total", "Articles added or updated from content files.", `kind="updated"`, float64(res.Updated))
+	a.metrics.add("tidings_articles_ingested_total", "Articles added or updated from content files.", `kind="removed"`, float64(res.Removed))
+	a.metrics.add("tidings_articles_rejected_total", "Content files rejected by a scan (counted on every scan).", "", float64(len(res.Rejected)))
 	if err != nil {
 		if ctx.Err() == nil {
 			a.Logger.Error("content scan failed", "component", "ingest", "error", err)
@@ -113,6 +123,9 @@ func (a *App) ingest(ctx context.Context) {
 			"removed", res.Removed, "rejected", len(res.Rejected))
 	}
 	fr, err := a.Feeds.Build(ctx)
+	a.metrics.job("feeds", err)
+	a.metrics.add("tidings_feed_builds_total", "Feed builds, by outcome.", outcomeLabel(err), 1)
+	a.metrics.add("tidings_feeds_written_total", "Feed files written because their bytes changed.", "", float64(fr.Written))
 	if err != nil {
 		if ctx.Err() == nil {
 			a.Logger.Error("feed build failed", "component", "feeds", "error", err)
@@ -146,6 +159,8 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("GET /metrics", a.metricsHandler)
 	return mux, nil
 }
 
@@ -168,6 +183,10 @@ func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.C
 				return
 			}
 			ok, err := a.planDue(ctx, d, true)
+			a.metrics.job("digest "+name, err)
+			if ok {
+				a.metrics.add("tidings_editions_planned_total", "Editions planned by this process.", `digest="`+name+`"`, 1)
+			}
 			if err != nil {
 				log.Error("digest not planned", "digest", name, "error", err)
 			}
@@ -181,6 +200,7 @@ func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.C
 		pokeNow(poke)
 	}
 	c.Start()
+	a.ready.Store(true)
 	return c, nil
 }
 
@@ -199,7 +219,15 @@ func (a *App) deliverLoop(ctx context.Context, poke <-chan struct{}) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		rep, err := s.Run(ctx)
+		a.metrics.job("deliver", err)
+		for state, n := range map[string]int{"sent": rep.Sent, "failed": rep.Failed, "retried": rep.Retried, "skipped": rep.Skipped} {
+			a.metrics.add("tidings_delivery_attempts_total", "Delivery attempts by outcome.", `outcome="`+state+`"`, float64(n))
+		}
+		if n := rep.Sent + rep.Failed + rep.Retried; n > 0 {
+			a.metrics.add("tidings_send_seconds_total", "Time spent in delivery runs that sent something; divide by attempts for the mean latency.", "", time.Since(start).Seconds())
+		}
 		if err != nil && ctx.Err() == nil {
 			a.Logger.Error("delivery run failed", "component", "deliver", "error", err)
 		}
@@ -221,3 +249,27 @@ func (a *App) deliverLoop(ctx context.Context, poke <-chan struct{}) {
 type slogPrintf struct{ log *slog.Logger }
 
 func (s slogPrintf) Printf(format string, args ...any) { s.log.Error(fmt.Sprintf(format, args...)) }
+
+// readyz answers 200 once the schedules are loaded and while the database
+// answers, 503 otherwise.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	if !a.ready.Load() {
+		http.Error(w, "starting: schedules not loaded yet", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var one int
+	if err := a.DB.Read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		http.Error(w, "database not reachable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+func outcomeLabel(err error) string {
+	if err != nil {
+		return `outcome="error"`
+	}
+	return `outcome="ok"`
+}

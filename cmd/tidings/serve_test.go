@@ -204,3 +204,27 @@ func TestServe_Head(t *testing.T) {
 		t.Errorf("HEAD: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+func TestServe_HealthAndMetrics(t *testing.T) {
+	base, _ := bootServe(t)
+	if resp, body := get(t, base+"/readyz"); resp.StatusCode != 200 || !strings.Contains(body, "ready") {
+		t.Errorf("readyz %d %q", resp.StatusCode, body)
+	}
+	resp, body := get(t, base+"/metrics")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Fatalf("metrics %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`tidings_articles_ingested_total{kind="added"} 1`,
+		`tidings_articles_rejected_total 0`,
+		`tidings_feed_builds_total{outcome="ok"} 1`,
+		`tidings_deliveries{state="sent"} 0`,
+		`tidings_queue_depth 0`,
+		`tidings_job_last_run_success{job="ingest"} 1`,
+		"# TYPE tidings_deliveries gauge",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tidings/tidings/mail"
+)
+
+func statusCommand() *command {
+	return &command{
+		name:    "status",
+		summary: "next runs, last editions, queue depth",
+		detail:  "For each digest: when it runs next, when it last ran, and its last edition with delivery counts.",
+		example: "tidings status",
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			if fs.NArg() != 0 {
+				return errUsage
+			}
+			app, err := e.openApp(ctx)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			loc := app.Config.Location()
+			now := app.Now()
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "DIGEST\tSCHEDULE\tNEXT RUN\tLAST RUN\tLAST EDITION\tSENT\tQUEUED\tFAILED")
+			for _, name := range sortedKeys(app.Digests) {
+				d := app.Digests[name]
+				s, err := parseSchedule(d.Schedule)
+				if err != nil {
+					return err
+				}
+				last, err := app.Ledger.LastRun(ctx, name)
+				if err != nil {
+					return err
+				}
+				lastRun := "never"
+				if !last.IsZero() {
+					lastRun = last.In(loc).Format("2006-01-02 15:04")
+				}
+				edition, sent, queued, failed := "none", "-", "-", "-"
+				eds, err := app.Ledger.Editions(ctx, name, 1)
+				if err != nil {
+					return err
+				}
+				if len(eds) > 0 {
+					ed := eds[0]
+					c, err := app.Ledger.Counts(ctx, ed.ID)
+					if err != nil {
+						return err
+					}
+					edition = fmt.Sprintf("#%d %s (%s)", ed.ID, ed.ScheduledAt.In(loc).Format("2006-01-02 15:04"), ed.State)
+					sent = fmt.Sprint(c[mail.DeliverySent])
+					queued = fmt.Sprint(c[mail.DeliveryQueued] + c[mail.DeliverySending])
+					failed = fmt.Sprint(c[mail.DeliveryFailed])
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, d.Schedule,
+					s.Next(now).In(loc).Format("2006-01-02 15:04"), lastRun, edition, sent, queued, failed)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			depth, err := app.Ledger.QueueDepth(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "\nQueue: %d deliveries waiting (as of %s)\n", depth, now.In(loc).Format(time.RFC3339))
+			return nil
+		},
+	}
+}
