@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// The README's first minute, step by step, on the embedded defaults: no
+// config file, mail into ./data/outbox.
+func TestFirstMinute(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := Default() // what "go run ./cmd/tidings serve" runs on, but on a free port
+	cfg.Site.BaseURL = base
+	cfg.Content.Poll = Duration{50 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := NewApp(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-done
+		app.Close()
+	}()
+	waitFor(t, func() bool { r, err := http.Get(base + "/healthz"); return err == nil && r.Body.Close() == nil })
+
+	// Front page, empty feeds and the sign-up page, before any content.
+	for _, p := range []string{"/", "/feed.xml", "/atom.xml", "/feed.json", "/subscribe"} {
+		if resp, _ := get(t, base+p); resp.StatusCode != 200 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+
+	// Add an article; it is in the feed within a poll.
+	os.MkdirAll("content", 0o755)
+	os.WriteFile(filepath.Join("content", "harbour.md"), []byte("---\ntitle: Harbour reopens\n---\n\nShips are back.\n"), 0o644)
+	waitFor(t, func() bool {
+		_, body := get(t, base+"/feed.xml")
+		f, err := gofeed.NewParser().ParseString(body)
+		return err == nil && len(f.Items) == 1 && f.Items[0].Title == "Harbour reopens"
+	})
+
+	// Sign up; the confirmation is the newest .eml in data/outbox.
+	resp, _ := postForm(t, base+"/subscribe", url.Values{"email": {"me@example.org"}, "digests": {"daily"}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("sign-up %d", resp.StatusCode)
+	}
+	confirm := regexp.MustCompile(`http://\S+/confirm\?token=[A-Za-z0-9_-]+`).FindString(newestEML(t))
+	if confirm == "" {
+		t.Fatal("no confirmation link readable in the .eml file")
+	}
+	_, page := get(t, confirm)
+	if resp, page := postForm(t, formAction(t, page), nil); resp.StatusCode != 200 || !strings.Contains(page, "You are subscribed") {
+		t.Fatalf("confirm %d", resp.StatusCode)
+	}
+
+	// tidings digest send daily, beside the running serve.
+	out, errs, code := run(t, nil, "digest", "send", "daily")
+	if code != 0 || !strings.Contains(out, "sent 1") {
+		t.Fatalf("digest send (%d): %s %s", code, out, errs)
+	}
+	digest := newestEML(t)
+	m, err := mail.ReadMessage(strings.NewReader(digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Header.Get("Subject"), "Harbour reopens") || !strings.Contains(digest, "Ships are back.") ||
+		m.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Errorf("digest mail:\n%s", digest)
+	}
+}
+
+// newestEML returns the newest file of ./data/outbox.
+func newestEML(t *testing.T) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("data", "outbox", "*.eml"))
+	if len(files) == 0 {
+		t.Fatal("no .eml file in data/outbox")
+	}
+	sort.Strings(files) // names start with the time they were written
+	b, err := os.ReadFile(files[len(files)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")))
+}
