@@ -222,3 +222,17 @@ func (e *env) openApp(ctx context.Context) (*App, error) {
 	}
 	return NewApp(ctx, cfg, e.stderr)
 }
+
+// sendDue sends every due delivery once and prints what happened. It
+// returns errFailed when a delivery failed for good.
+func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string) error {
+	rep, err := a.sender().Run(ctx)
+	fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, rep.Sent, rep.Failed, rep.Retried, rep.Skipped)
+	if err != nil {
+		return err
+	}
+	if rep.Failed > 0 {
+		return errFailed
+	}
+	return nil
+}

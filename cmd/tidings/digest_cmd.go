@@ -134,15 +134,7 @@ func digestSendCommand() *command {
 			} else if created {
 				fmt.Fprintf(e.stdout, "digest %s: edition %d, %q, %d articles\n", d.Name, ed.ID, ed.Subject, ed.ArticleCount)
 			}
-			rep, err := app.sender().Run(ctx)
-			fmt.Fprintf(e.stdout, "sent %d, failed %d, retrying later %d, skipped %d\n", rep.Sent, rep.Failed, rep.Retried, rep.Skipped)
-			if err != nil {
-				return err
-			}
-			if rep.Failed > 0 {
-				return errFailed
-			}
-			return nil
+			return app.sendDue(ctx, e.stdout, "")
 		})
 }
 

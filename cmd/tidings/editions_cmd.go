@@ -145,15 +145,7 @@ func editionsRetryCommand() *command {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "edition %d: %d failed deliveries queued again\n", id, n)
-			rep, err := app.sender().Run(ctx)
-			fmt.Fprintf(e.stdout, "sent %d, failed %d, retrying later %d, skipped %d\n", rep.Sent, rep.Failed, rep.Retried, rep.Skipped)
-			if err != nil {
-				return err
-			}
-			if rep.Failed > 0 {
-				return errFailed
-			}
-			return nil
+			return app.sendDue(ctx, e.stdout, "")
 		},
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 )
@@ -38,12 +39,11 @@ func runCommand() *command {
 			}
 			fmt.Fprintf(e.stdout, "feeds: written %d, unchanged %d, removed %d\n", fr.Written, fr.Unchanged, fr.Removed)
 			_, planErr := app.planDigests(ctx)
-			rep, err := app.sender().Run(ctx)
-			if err != nil {
-				return err
+			sendErr := app.sendDue(ctx, e.stdout, "deliveries: ")
+			if sendErr != nil && !errors.Is(sendErr, errFailed) {
+				return sendErr
 			}
-			fmt.Fprintf(e.stdout, "deliveries: sent %d, failed %d, retrying later %d, skipped %d\n", rep.Sent, rep.Failed, rep.Retried, rep.Skipped)
-			if len(res.Rejected) > 0 || planErr != nil || rep.Failed > 0 {
+			if len(res.Rejected) > 0 || planErr != nil || sendErr != nil {
 				return errFailed
 			}
 			return nil
