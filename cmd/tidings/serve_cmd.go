@@ -68,7 +68,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { a.pollContent(ctx) })
 	wg.Go(func() { a.deliverLoop(ctx, poke) })
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "site", a.Config.Site.BaseURL)
 	errc := make(chan error, 1)
@@ -87,20 +86,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	log.Info("stopped")
 	return err
-}
-
-// pollContent scans the content folders every content.poll until ctx ends.
-func (a *App) pollContent(ctx context.Context) {
-	t := time.NewTicker(a.Config.Content.Poll.Duration)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			a.ingest(ctx)
-		}
-	}
 }
 
 // ingest runs one scan, logs its outcome (rejected files were logged by the
@@ -164,14 +149,20 @@ func (a *App) Handler() (http.Handler, error) {
 	return mux, nil
 }
 
-// startSchedules runs each digest on its schedule with robfig/cron: a job
-// never overlaps itself and a panic in one is logged with its stack. A
-// digest whose moment passed while tidings was down runs once now. An
-// edition planned pokes the delivery loop.
+// startSchedules runs the content scan every content.poll and each digest
+// on its schedule with robfig/cron: a job never overlaps itself and a panic
+// in one is logged with its stack. A digest whose moment passed while
+// tidings was down runs once now. An edition planned pokes the delivery
+// loop.
 func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.Cron, error) {
 	log := a.Logger.With("component", "schedule")
 	logger := cron.PrintfLogger(slogPrintf{log})
 	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(cron.DiscardLogger))
+	c.Schedule(cron.Every(a.Config.Content.Poll.Duration), cron.FuncJob(func() {
+		if ctx.Err() == nil {
+			a.ingest(ctx)
+		}
+	}))
 	for _, name := range sortedKeys(a.Digests) {
 		d := a.Digests[name]
 		s, err := parseSchedule(d.Schedule)
