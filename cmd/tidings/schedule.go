@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -24,7 +25,54 @@ func parseSchedule(spec string) (s cron.Schedule, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w (want minute hour day month weekday, e.g. \"0 7 * * *\")", spec, err)
 	}
+	if spec, ok := s.(*cron.SpecSchedule); ok {
+		return zonedSchedule{spec}, nil
+	}
 	return s, nil
+}
+
+// zonedSchedule corrects two things robfig/cron's SpecSchedule does with
+// time zones. Its Next reads a spec without CRON_TZ in the zone of the time
+// it is given, and the ledger gives last runs back in UTC, while cron.New's
+// runner fires in time.Local: so moments are always found in the spec's
+// own zone (time.Local without CRON_TZ). And a wall-clock time that
+// daylight saving time skips (02:30 in Berlin on the last Sunday of March)
+// has no moment at all; here it runs once, at the first instant after the
+// gap. A doubled wall-clock time is left to dueMoment.
+type zonedSchedule struct{ spec *cron.SpecSchedule }
+
+func (z zonedSchedule) Next(t time.Time) time.Time {
+	t = t.In(z.spec.Location)
+	next := z.spec.Next(t)
+	for from := t; !next.IsZero(); {
+		_, end := from.ZoneBounds()
+		if end.IsZero() || !end.Before(next) {
+			break
+		}
+		_, before := end.Add(-time.Nanosecond).Zone()
+		_, after := end.Zone()
+		if after > before {
+			// The clock jumps from end's wall time in the old offset to
+			// end: is there a moment in between by the old clock?
+			old := *z.spec
+			old.Location = time.FixedZone("", before)
+			if m := old.Next(end.Add(-time.Second)); !m.IsZero() && m.Before(end.Add(time.Duration(after-before)*time.Second)) {
+				return end
+			}
+		}
+		from = end
+	}
+	return next
+}
+
+// schedule parses a digest's spec; one without CRON_TZ runs in
+// site.timezone, the zone of everything else written without one, rather
+// than in the host's.
+func (a *App) schedule(spec string) (cron.Schedule, error) {
+	if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
+		spec = "CRON_TZ=" + a.Config.Location().String() + " " + spec
+	}
+	return parseSchedule(spec)
 }
 
 // maxSteps bounds the walk through scheduled moments since the last run.
@@ -60,7 +108,7 @@ func wallClock(t time.Time) string { return t.Format("2006-01-02 15:04") }
 // digest starts at its next scheduled moment, not with a flood. It reports
 // whether an edition was made.
 func (a *App) planDue(ctx context.Context, d mail.Digest, catchUp bool) (bool, error) {
-	s, err := parseSchedule(d.Schedule)
+	s, err := a.schedule(d.Schedule)
 	if err != nil {
 		return false, fmt.Errorf("digest %s: schedule %w", d.Name, err)
 	}

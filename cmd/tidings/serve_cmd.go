@@ -165,7 +165,7 @@ func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.C
 	}))
 	for _, name := range sortedKeys(a.Digests) {
 		d := a.Digests[name]
-		s, err := parseSchedule(d.Schedule)
+		s, err := a.schedule(d.Schedule)
 		if err != nil {
 			return nil, fmt.Errorf("digest %s: schedule %w", name, err)
 		}

@@ -31,7 +31,7 @@ func statusCommand() *command {
 			fmt.Fprintln(tw, "DIGEST\tSCHEDULE\tNEXT RUN\tLAST RUN\tLAST EDITION\tSENT\tQUEUED\tFAILED")
 			for _, name := range sortedKeys(app.Digests) {
 				d := app.Digests[name]
-				s, err := parseSchedule(d.Schedule)
+				s, err := app.schedule(d.Schedule)
 				if err != nil {
 					return err
 				}
