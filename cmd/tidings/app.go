@@ -231,6 +231,12 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string) error {
 	if err != nil {
 		return err
 	}
+	// Deliveries not yet due (retries, or claims of a sender that was
+	// killed, which lapse after their lease) are worth a word: "sent 0"
+	// alone would read as if nothing were left.
+	if n, err := a.Ledger.QueueDepth(ctx); err == nil && n > 0 {
+		fmt.Fprintf(w, "%s%d deliveries wait for a later try or for a crashed sender's claim to lapse; tidings serve or the next run sends them\n", prefix, n)
+	}
 	if rep.Failed > 0 {
 		return errFailed
 	}
