@@ -9,6 +9,14 @@
 // configured. A *SendError carries the server's reply; IsPermanent tells
 // a bounce (5xx) from a failure worth retrying.
 //
-// Editions, rendering and the ledger are not built yet: see the digest
-// issue.
+// A Ledger plans editions (the articles no earlier edition of a digest
+// carried, frozen with one queued delivery per confirmed subscriber, in one
+// transaction) and is the source of truth for what was sent. A Sender
+// works through due deliveries: claimed and marked sending before the SMTP
+// transaction, sent only after the server accepted, 4xx retried with
+// backoff, 5xx failed and reported as a bounce; rows left sending by a
+// crash are sent again with the same Message-ID once their claim lapses.
+// The Renderer renders an edition's body once and fills in each
+// subscriber's name and links; the Archive serves past editions on the
+// web without any subscriber's data.
 package mail
