@@ -7,10 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"strings"
@@ -54,15 +51,20 @@ func NewMessageID(domain string) string {
 
 // render builds the message and returns it with its Message-ID. now is
 // the Date used when m.Date is zero.
-//
-// The MIME structure is written here with mime/multipart and
-// mime/quotedprintable rather than with go-mail's Msg: Msg writes its
-// generic headers sorted by name and its preformatted ones in map order
-// (so the order of Headers is lost and the output is not stable), passes
-// every value through RFC 2047, and adds a User-Agent of its own. DKIM
-// signs exact bytes, so the bytes are made once, here, and the SMTP
-// transport sends them as they are.
 func (m *Message) render(dkim *DKIM, now time.Time) ([]byte, string, error) {
+	return m.renderTo(new(bytes.Buffer), dkim, now)
+}
+
+// renderTo is render writing into out. Unsigned, the message returned is
+// out's bytes, so out may be reused only once they are done with.
+//
+// The MIME structure is written here rather than with go-mail's Msg: Msg
+// writes its generic headers sorted by name and its preformatted ones in
+// map order (so the order of Headers is lost and the output is not
+// stable), passes every value through RFC 2047, and adds a User-Agent of
+// its own. DKIM signs exact bytes, so the bytes are made once, here, and
+// the SMTP transport sends them as they are.
+func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte, string, error) {
 	if err := m.validate(); err != nil {
 		return nil, "", err
 	}
@@ -89,44 +91,44 @@ func (m *Message) render(dkim *DKIM, now time.Time) ([]byte, string, error) {
 	}
 	h.add("MIME-Version", "1.0")
 
-	var body bytes.Buffer
+	// The parts go straight after the header into one buffer: the
+	// multipart layout is simple enough to write by hand, as
+	// mime/multipart would (part fields sorted by name).
+	textEnc, htmlEnc := transferEncoding(m.Text), ""
+	boundary := ""
 	if m.HTML == "" {
 		h.add("Content-Type", "text/plain; charset=utf-8")
-		enc := transferEncoding(m.Text)
-		h.add("Content-Transfer-Encoding", enc)
-		if err := writeBody(&body, enc, m.Text); err != nil {
-			return nil, "", err
-		}
+		h.add("Content-Transfer-Encoding", textEnc)
 	} else {
-		mw := multipart.NewWriter(&body)
-		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
-		for _, p := range []struct{ typ, content string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
-			enc := transferEncoding(p.content)
-			w, err := mw.CreatePart(textproto.MIMEHeader{
-				"Content-Type":              {p.typ + "; charset=utf-8"},
-				"Content-Transfer-Encoding": {enc},
-			})
-			if err != nil {
-				return nil, "", fmt.Errorf("render %s part: %w", p.typ, err)
-			}
-			if err := writeBody(w, enc, p.content); err != nil {
-				return nil, "", err
-			}
-		}
-		if err := mw.Close(); err != nil {
-			return nil, "", fmt.Errorf("render multipart: %w", err)
-		}
+		htmlEnc = transferEncoding(m.HTML)
+		boundary = newBoundary()
+		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary}))
 	}
-	if !bytes.HasSuffix(body.Bytes(), []byte("\r\n")) {
-		body.WriteString("\r\n")
-	}
-
-	var out bytes.Buffer
-	if err := h.writeTo(&out); err != nil {
+	out.Grow(2048 + encodedSize(m.Text, textEnc) + encodedSize(m.HTML, htmlEnc))
+	if err := h.writeTo(out); err != nil {
 		return nil, "", err
 	}
 	out.WriteString("\r\n")
-	out.Write(body.Bytes())
+	if boundary == "" {
+		if err := writeBody(out, textEnc, m.Text); err != nil {
+			return nil, "", err
+		}
+	} else {
+		for i, p := range []struct{ typ, enc, content string }{{"text/plain", textEnc, m.Text}, {"text/html", htmlEnc, m.HTML}} {
+			if i > 0 {
+				out.WriteString("\r\n")
+			}
+			out.WriteString("--" + boundary + "\r\nContent-Transfer-Encoding: " + p.enc +
+				"\r\nContent-Type: " + p.typ + "; charset=utf-8\r\n\r\n")
+			if err := writeBody(out, p.enc, p.content); err != nil {
+				return nil, "", err
+			}
+		}
+		out.WriteString("\r\n--" + boundary + "--\r\n")
+	}
+	if !bytes.HasSuffix(out.Bytes(), []byte("\r\n")) {
+		out.WriteString("\r\n")
+	}
 	if dkim == nil {
 		return out.Bytes(), id, nil
 	}
@@ -265,49 +267,4 @@ func checkMessageID(id string) error {
 // domainOf returns what follows the last @ of an address.
 func domainOf(addr string) string {
 	return addr[strings.LastIndexByte(addr, '@')+1:]
-}
-
-// transferEncoding picks 7bit for ASCII text whose lines fit SMTP's 998
-// octets, so that the message stays readable as it is (a link in an .eml
-// file of the outbox can be copied as it stands), and quoted-printable for
-// everything else.
-func transferEncoding(s string) string {
-	line := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\n':
-			line = 0
-			continue
-		case c >= 0x80, c == 0, c == '\r':
-			return "quoted-printable"
-		}
-		if line++; line > 998 {
-			return "quoted-printable"
-		}
-	}
-	return "7bit"
-}
-
-// writeBody writes s in the encoding transferEncoding chose, with CRLF
-// line ends.
-func writeBody(w io.Writer, enc, s string) error {
-	if enc == "quoted-printable" {
-		return writeQP(w, s)
-	}
-	_, err := io.WriteString(w, strings.ReplaceAll(s, "\n", "\r\n"))
-	return err
-}
-
-// writeQP writes s quoted-printable; the encoder turns LF and CRLF alike
-// into CRLF.
-func writeQP(w io.Writer, s string) error {
-	qp := quotedprintable.NewWriter(w)
-	if _, err := io.WriteString(qp, s); err != nil {
-		return fmt.Errorf("encode body: %w", err)
-	}
-	if err := qp.Close(); err != nil {
-		return fmt.Errorf("encode body: %w", err)
-	}
-	return nil
 }

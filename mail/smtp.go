@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -52,6 +53,7 @@ type SMTP struct {
 	limiter *rate.Limiter // nil: no limit
 	idle    chan *smtpConn
 	log     *slog.Logger
+	bufs    sync.Pool // of *bytes.Buffer, for rendering messages
 
 	ctx       context.Context // done when Close is called
 	cancel    context.CancelFunc
@@ -122,7 +124,12 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // may have accepted it, and the caller's retry with the same Message-ID
 // lets the receiver drop a copy.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
-	raw, _, err := m.render(s.cfg.DKIM, time.Now())
+	buf, _ := s.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer s.putBuffer(buf)
+	raw, _, err := m.renderTo(buf, s.cfg.DKIM, time.Now())
 	if err != nil {
 		return err
 	}
@@ -160,6 +167,17 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 		}
 	}
 	return s.deliver(ctx, c, envelope(m.From), envelope(m.To), raw)
+}
+
+// maxPooled bounds the buffers kept for reuse: an outsized message should
+// not hold its memory for the rest of the run.
+const maxPooled = 1 << 20
+
+func (s *SMTP) putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooled {
+		b.Reset()
+		s.bufs.Put(b)
+	}
 }
 
 // deliver submits raw on c, dialling c first if needed.

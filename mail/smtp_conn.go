@@ -25,6 +25,8 @@ type smtpConn struct {
 	sock    net.Conn // the socket under sc, or being dialled
 	aborted bool     // the current Send's context ended
 	gen     uint64   // which Send abort belongs to
+
+	used time.Time // end of the last transaction, or when dialled
 }
 
 func newSMTPConn(cfg SMTPConfig) (*smtpConn, error) {
@@ -103,6 +105,7 @@ func (c *smtpConn) dial(ctx context.Context) error {
 		return err
 	}
 	c.sc = sc
+	c.used = time.Now()
 	return nil
 }
 
@@ -127,12 +130,23 @@ func (c *smtpConn) quit() {
 	c.drop()
 }
 
+// idleCheck is how long a connection may sit unused before a NOOP checks
+// it ahead of the next transaction. A busy connection skips that round
+// trip: one the server closed in the meantime fails at MAIL instead, still
+// before anything was sent, and the message is retried on a new one.
+const idleCheck = 5 * time.Second
+
 // transact runs one mail transaction on the open connection. retry
 // reports that the connection failed before the server could have
 // accepted the message, so that it is safe to send again on a new one;
 // the broken connection is then already dropped.
+//
+// A transaction the server accepted needs no RSET: it ends the
+// transaction by itself (RFC 5321 section 4.1.1.4). Only a refused one is
+// reset.
 func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) (retry bool, err error) {
 	sc := c.sc
+	defer func() { c.used = time.Now() }()
 	// The deadline goes first: the one left from the last message may
 	// have passed while the connection sat idle (go-mail's own check runs
 	// NOOP before moving it, so a connection idle for longer than the
@@ -141,11 +155,13 @@ func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) 
 		c.drop()
 		return true, err
 	}
-	// A connection the server closed while idle fails here, not halfway
-	// through a transaction.
-	if err := sc.Noop(); err != nil {
-		c.drop()
-		return true, fmt.Errorf("smtp NOOP: %w", err)
+	if time.Since(c.used) > idleCheck {
+		// A connection the server closed while idle fails here, not
+		// halfway through a transaction.
+		if err := sc.Noop(); err != nil {
+			c.drop()
+			return true, fmt.Errorf("smtp NOOP: %w", err)
+		}
 	}
 	if err := sc.Mail(from); err != nil {
 		return c.refused("MAIL", err)
@@ -153,33 +169,7 @@ func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) 
 	if err := sc.Rcpt(to); err != nil {
 		return c.refused("RCPT", err)
 	}
-	w, err := sc.Data()
-	if err != nil {
-		return c.refused("DATA", err)
-	}
-	if err := sc.UpdateDeadline(timeout); err != nil {
-		c.drop()
-		return true, err
-	}
-	if _, err := w.Write(raw); err != nil {
-		c.drop()
-		return true, fmt.Errorf("smtp DATA: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		var reply *textproto.Error
-		if errors.As(err, &reply) {
-			c.reset(reply)
-			return false, replyError("DATA", reply)
-		}
-		c.drop()
-		return false, fmt.Errorf("smtp DATA: no reply after the message was sent, it may have been accepted: %w", err)
-	}
-	// Accepted. A failing RSET only means the next Send needs a new
-	// connection.
-	if err := sc.Reset(); err != nil {
-		c.drop()
-	}
-	return false, nil
+	return c.data(timeout, raw)
 }
 
 // refused handles the failure of a command before the message was sent:
