@@ -39,11 +39,10 @@ type Articles interface {
 type Recipients interface {
 	// ConfirmedFor returns the confirmed subscribers of digest.
 	ConfirmedFor(ctx context.Context, digest string) ([]*subscribers.Subscriber, error)
-	// IsDeliverable reports whether subscriber id still receives digest.
-	IsDeliverable(ctx context.Context, id int64, digest string) (bool, error)
-	// Get returns one subscriber, or an error wrapping
-	// subscribers.ErrNotFound.
-	Get(ctx context.Context, id int64) (*subscribers.Subscriber, error)
+	// Deliverable returns subscriber id when it still receives digest,
+	// nil when it does not, and an error wrapping subscribers.ErrNotFound
+	// when it was erased. The sender asks right before each message.
+	Deliverable(ctx context.Context, id int64, digest string) (*subscribers.Subscriber, error)
 	// RecordBounce counts a bounce of mail to subscriber id.
 	RecordBounce(ctx context.Context, id int64, permanent bool, detail string, bounceLimit int) error
 }

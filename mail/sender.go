@@ -180,19 +180,15 @@ func (s *Sender) deliver(runCtx, work context.Context, j job) result {
 	if runCtx.Err() != nil {
 		return result{d: j.d, kind: outReleased}
 	}
-	ok, err := s.Ledger.Recipients.IsDeliverable(work, j.d.SubscriberID, j.ed.Digest)
-	if err != nil {
-		return s.failure(j.d, err)
-	}
-	if !ok {
-		return result{d: j.d, kind: outSkipped, reply: "subscriber no longer receives " + j.ed.Digest}
-	}
-	sub, err := s.Ledger.Recipients.Get(work, j.d.SubscriberID)
+	sub, err := s.Ledger.Recipients.Deliverable(work, j.d.SubscriberID, j.ed.Digest)
 	if errors.Is(err, subscribers.ErrNotFound) {
 		return result{d: j.d, kind: outSkipped, reply: "subscriber erased"}
 	}
 	if err != nil {
 		return s.failure(j.d, err)
+	}
+	if sub == nil {
+		return result{d: j.d, kind: outSkipped, reply: "subscriber no longer receives " + j.ed.Digest}
 	}
 	msg, err := s.Composer.Compose(work, j.ed, sub)
 	if err != nil {

@@ -151,7 +151,7 @@ func TestHandler_UnsubscribePages(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, "You are unsubscribed") {
 		t.Fatalf("button %d:\n%s", resp.StatusCode, page)
 	}
-	if ok, _ := e.store.IsDeliverable(context.Background(), s.ID, "daily"); ok {
+	if ok, _ := isDeliverable(context.Background(), e.store, s.ID, "daily"); ok {
 		t.Error("still deliverable after unsubscribing")
 	}
 	// Again, and through one-click: still 200, no second event.

@@ -150,19 +150,6 @@ func (s *Store) ConfirmedFor(ctx context.Context, digest string) ([]*Subscriber,
 	return subs, nil
 }
 
-// IsDeliverable reports whether subscriber id is confirmed and receives
-// digest. The sender asks right before each message, so an unsubscribe
-// stops deliveries already queued.
-func (s *Store) IsDeliverable(ctx context.Context, id int64, digest string) (bool, error) {
-	var ok bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM subscribers s JOIN subscriber_digests g
-		ON g.subscriber_id = s.id WHERE s.id = ? AND s.status = 'confirmed' AND g.digest = ?)`, id, digest).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("check subscriber %d: %w", id, err)
-	}
-	return ok, nil
-}
-
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]*Subscriber, error) {
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -2,6 +2,8 @@ package subscribers
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -63,3 +65,27 @@ func (s *Store) List(ctx context.Context, f ListFilter) (subs []*Subscriber, nex
 
 // likeEscaper makes a search term match literally in LIKE ... ESCAPE '\'.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Deliverable returns the subscriber with id (its id, address, name and
+// status only) when it still receives digest: confirmed, and that digest
+// chosen. It returns nil, nil when the
+// subscriber left or chose otherwise, and an error wrapping ErrNotFound
+// when it was erased. One query: the sender asks before every message.
+func (s *Store) Deliverable(ctx context.Context, id int64, digest string) (*Subscriber, error) {
+	var sub Subscriber
+	var ok bool
+	err := s.db.Read.QueryRowContext(ctx, `SELECT s.id, s.email, s.name, s.status = 'confirmed' AND EXISTS
+		(SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id AND g.digest = ?)
+		FROM subscribers s WHERE s.id = ?`, digest, id).Scan(&sub.ID, &sub.Email, &sub.Name, &ok)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("check subscriber %d: %w", id, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	sub.Status = StatusConfirmed
+	return &sub, nil
+}

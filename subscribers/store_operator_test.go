@@ -277,7 +277,7 @@ func TestStore_RecordComplaint(t *testing.T) {
 	}
 	evs := e.events(t, sub.ID)
 	checkEvent(t, evs[len(evs)-1], EventComplained, Meta{Route: "mail"}, "abuse")
-	if ok, _ := e.store.IsDeliverable(context.Background(), sub.ID, "daily"); ok {
+	if ok, _ := isDeliverable(context.Background(), e.store, sub.ID, "daily"); ok {
 		t.Error("a complainer is still deliverable")
 	}
 }
