@@ -42,10 +42,11 @@ type atomCategory struct {
 }
 
 // atomText is HTML in CDATA: the same document as escaped text, written
-// without escaping every < and & of the content.
+// without escaping every < and & of the content. Body is a view of a
+// string, as in cdata.
 type atomText struct {
 	Type string `xml:"type,attr"`
-	Body string `xml:",cdata"`
+	Body []byte `xml:",cdata"`
 }
 
 // atomPlain is text escaped as XML; with type="html" it holds HTML, so
@@ -58,7 +59,7 @@ type atomPlain struct {
 
 // writeAtom writes a channel as Atom 1.0.
 func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
-	f := gorillaFeed(s, ch)
+	f := ch.gorilla(s)
 	af := (&feeds.Atom{Feed: f}).AtomFeed()
 	entries := af.Entries
 	af.Entries, af.Link = nil, nil
@@ -79,6 +80,7 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 		// Atom wants an author on the feed or on every entry.
 		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: xmlSafe(s.Title)}}
 	}
+	out.Entries = make([]*atomEntry, 0, len(entries))
 	for i, e := range entries {
 		a := ch.Articles[i]
 		ae := &atomEntry{
@@ -97,10 +99,10 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 			ae.Summary = &atomPlain{Type: "html", Body: html.EscapeString(it.Description)}
 		}
 		if it := f.Items[i]; it.Content != "" {
-			ae.Content = &atomText{Type: "html", Body: it.Content}
+			ae.Content = &atomText{Type: "html", Body: bytesOf(it.Content)}
 		} else if it.Description != "" {
 			// With full_content off, the content is the summary.
-			ae.Content = &atomText{Type: "html", Body: html.EscapeString(it.Description)}
+			ae.Content = &atomText{Type: "html", Body: bytesOf(html.EscapeString(it.Description))}
 		}
 		if img := f.Items[i].Enclosure; img != nil {
 			ae.Links = append(ae.Links, feeds.AtomLink{Href: img.Url, Rel: "enclosure", Type: img.Type})

@@ -65,10 +65,10 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "public, max-age=300")
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set("Last-Modified", out.Modified.Format(http.TimeFormat))
-	body, etag := out.Body, out.ETag
+	etag := out.ETag
 	gz := acceptsGzip(r)
 	if gz {
-		body, etag = out.Gzip, strings.TrimSuffix(out.ETag, `"`)+`-gz"`
+		etag = strings.TrimSuffix(out.ETag, `"`) + `-gz"`
 		hd.Set("Content-Encoding", "gzip")
 	}
 	hd.Set("ETag", etag)
@@ -76,6 +76,10 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		hd.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
+	}
+	body := out.Body
+	if gz {
+		body = out.Gzip() // compressed by the first request that asks
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method == http.MethodHead {

@@ -109,22 +109,26 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 		toParse = append(toParse, c)
 	}
 
-	results := in.parseAll(ctx, toParse, r)
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-
-	var accepted []parseResult
-	for _, pr := range results {
+	// Articles are written while later files are still being parsed, in
+	// the walk's order, so that which of two files claiming one id is "the
+	// second" does not depend on timing.
+	w := in.Store.newScanWriter(now, byID, &res)
+	defer w.rollback()
+	var repaired []parseResult
+	var gone []string
+	err = in.parseAll(ctx, toParse, r, func(pr parseResult) error {
 		if pr.err != nil {
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(), Err: pr.err})
-			continue
+			return nil
+		}
+		if len(pr.p.Warnings) > 0 {
+			repaired = append(repaired, parseResult{c: pr.c, p: parsed{Warnings: pr.p.Warnings}})
 		}
 		id := pr.p.ID
 		if other, ok := claims[id]; ok {
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
 				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, filepath.Join(other.dir, filepath.FromSlash(other.rel)))})
-			continue
+			return nil
 		}
 		// An id held by another file that still exists stays with it; the
 		// newcomer is the second claimant whatever the walk order.
@@ -135,31 +139,31 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 			}
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
 				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, owner)})
-			continue
+			return nil
 		}
 		claims[id] = pr.c.key()
-		accepted = append(accepted, pr)
+		// A file that now names another id leaves its old article behind.
+		if s, ok := byFile[pr.c.key()]; ok && !s.removed && s.id != id {
+			gone = append(gone, s.id)
+		}
+		return w.put(ctx, pr)
+	})
+	if err != nil {
+		return ScanResult{Rejected: res.Rejected}, err
 	}
 
-	var gone []string
 	for key, s := range byFile {
 		if s.removed || present[key] || under(key, unreadable) {
 			continue
 		}
 		gone = append(gone, s.id)
 	}
-	// A file that now names another id leaves its old article behind.
-	for _, pr := range accepted {
-		if s, ok := byFile[pr.c.key()]; ok && !s.removed && s.id != pr.p.ID {
-			gone = append(gone, s.id)
-		}
-	}
 	sort.Strings(gone)
 
-	if err := in.Store.apply(ctx, now, accepted, byID, gone, &res); err != nil {
+	if err := w.finish(ctx, gone); err != nil {
 		return ScanResult{Rejected: res.Rejected}, err
 	}
-	in.report(results, res)
+	in.report(repaired, res)
 	return res, nil
 }
 
@@ -229,28 +233,59 @@ func walkDir(dir string) (found []candidate, rejected []*FileError, unreadable [
 	return found, rejected, unreadable
 }
 
-// parseAll reads and parses files on every core; results keep the order of
-// cs so that which of two files is "the second" does not depend on timing.
-func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *renderer) []parseResult {
-	out := make([]parseResult, len(cs))
+// parseAll reads and parses files on every core and hands each result to
+// use, one at a time and in the order of cs, while later files are parsed.
+// It stops at the first error use returns, or when ctx is done.
+func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *renderer, use func(parseResult) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	workers := min(runtime.GOMAXPROCS(0), max(len(cs), 1))
+	// Each result has a slot of its own, so no worker ever waits for use;
+	// ahead bounds how far parsing runs ahead of it, and so the memory the
+	// waiting results hold.
+	done := make([]chan parseResult, len(cs))
+	for i := range done {
+		done[i] = make(chan parseResult, 1)
+	}
+	ahead := make(chan struct{}, 64*workers)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(cs), 1)) {
+	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				out[i] = in.parseOne(cs[i], r)
+				done[i] <- in.parseOne(cs[i], r)
 			}
 		})
 	}
-	for i := range cs {
-		if ctx.Err() != nil {
-			break
+	wg.Go(func() {
+		defer close(next)
+		for i := range cs {
+			select {
+			case ahead <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			next <- i
 		}
-		next <- i
+	})
+	defer func() {
+		cancel() // stops the feeding when use failed
+		wg.Wait()
+	}()
+	for i := range cs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		select {
+		case pr := <-done[i]:
+			if err := use(pr); err != nil {
+				return err
+			}
+			<-ahead
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	close(next)
-	wg.Wait()
-	return out
+	return ctx.Err()
 }
 
 func (in *Ingester) parseOne(c candidate, r *renderer) parseResult {

@@ -25,7 +25,7 @@ const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
 // marshals the whole document into memory twice (once indented), hundreds
 // of megabytes for a large feed.
 func writeJSONFeed(w io.Writer, s *Site, ch *channel) error {
-	f := gorillaFeed(s, ch)
+	f := ch.gorilla(s)
 	jf := (&feeds.JSON{Feed: f}).JSONFeed()
 	items := jf.Items
 	jf.Items = nil

