@@ -24,7 +24,9 @@ func newTransport(cfg Config) (mail.Transport, error) {
 	}
 	return mail.NewSMTP(mail.SMTPConfig{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-		TLS: cfg.SMTP.TLS, Connections: cfg.SMTP.Connections, Rate: cfg.SMTP.Rate, Timeout: 30 * time.Second, DKIM: dkim,
+		TLS: cfg.SMTP.TLS, Connections: cfg.SMTP.Connections, Rate: cfg.SMTP.Rate, DKIM: dkim,
+		// A transaction in flight at shutdown finishes within this bound.
+		Timeout: cfg.HTTP.ShutdownTimeout.Duration,
 	})
 }
 

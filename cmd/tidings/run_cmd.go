@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 )
@@ -28,22 +27,30 @@ func runCommand() *command {
 			defer lock.release()
 			wait := app.announceFeeds(ctx)
 			defer wait()
+			// Each step logs its own trouble (rejected files, digests not
+			// planned) through the logger; stdout gets one line.
 			res, err := app.Ingester.Scan(ctx)
 			if err != nil {
 				return err
 			}
-			printScan(e.stdout, res)
 			fr, err := app.Feeds.Build(ctx)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "feeds: written %d, unchanged %d, removed %d\n", fr.Written, fr.Unchanged, fr.Removed)
-			_, planErr := app.planDigests(ctx)
-			sendErr := app.sendDue(ctx, e.stdout, "deliveries: ")
-			if sendErr != nil && !errors.Is(sendErr, errFailed) {
-				return sendErr
+			planned, planErr := app.planDigests(ctx)
+			rep, err := app.sender().Run(ctx)
+			if err != nil {
+				return err
 			}
-			if len(res.Rejected) > 0 || planErr != nil || sendErr != nil {
+			waiting, err := app.Ledger.QueueDepth(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "run: articles added %d, updated %d, removed %d, rejected %d; feeds written %d; editions %d; "+
+				"sent %d, failed %d, retrying %d, skipped %d, waiting %d\n",
+				res.Added, res.Updated, res.Removed, len(res.Rejected), fr.Written, planned,
+				rep.Sent, rep.Failed, rep.Retried, rep.Skipped, waiting)
+			if len(res.Rejected) > 0 || planErr != nil || rep.Failed > 0 {
 				return errFailed
 			}
 			return nil

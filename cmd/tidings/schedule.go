@@ -150,9 +150,9 @@ func (a *App) catchUp(name string) bool {
 }
 
 // planDigests plans every due digest; errors are logged and the others go
-// on. It reports whether any edition was made, and the first error.
-func (a *App) planDigests(ctx context.Context) (bool, error) {
-	var planned bool
+// on. It returns how many editions were made, and the first error.
+func (a *App) planDigests(ctx context.Context) (int, error) {
+	var planned int
 	var first error
 	for _, name := range sortedKeys(a.Digests) {
 		ok, err := a.planDue(ctx, a.Digests[name], a.catchUp(name))
@@ -162,7 +162,9 @@ func (a *App) planDigests(ctx context.Context) (bool, error) {
 				first = err
 			}
 		}
-		planned = planned || ok
+		if ok {
+			planned++
+		}
 	}
 	return planned, first
 }

@@ -187,7 +187,7 @@ func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.C
 		}))
 		log.Info("digest scheduled", "digest", name, "schedule", d.Schedule, "next", s.Next(a.Now()))
 	}
-	if planned, _ := a.planDigests(ctx); planned {
+	if planned, _ := a.planDigests(ctx); planned > 0 {
 		pokeNow(poke)
 	}
 	c.Start()
