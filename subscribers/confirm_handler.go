@@ -72,9 +72,3 @@ func (h *Handler) badConfirmToken(w http.ResponseWriter, r *http.Request, err er
 	p.Button = "Send me a new link"
 	h.render(w, r, status, "subscribe.html", p)
 }
-
-// UnsubscribeURL is the one-click link for a subscriber.
-func (h *Handler) UnsubscribeURL(id int64) string { return h.links.UnsubscribeURL(id) }
-
-// PreferencesURL is a subscriber's preferences page.
-func (h *Handler) PreferencesURL(id int64) string { return h.links.PreferencesURL(id) }

@@ -160,11 +160,7 @@ func TestSubscriber_Lifecycle(t *testing.T) {
 	}
 
 	// RFC 8058 one-click unsubscribe, exactly as a mail client sends it.
-	h, err := app.subscriberHandler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, h.UnsubscribeURL(s.ID), strings.NewReader("List-Unsubscribe=One-Click"))
+	req, _ := http.NewRequest(http.MethodPost, app.Links.UnsubscribeURL(s.ID), strings.NewReader("List-Unsubscribe=One-Click"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err = client.Do(req)
