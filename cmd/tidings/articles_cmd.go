@@ -25,15 +25,8 @@ func articlesListCommand() *command {
 			fs.StringVar(&tag, "tag", "", "only articles with this tag")
 			fs.IntVar(&limit, "limit", 0, "at most this many (0: all)")
 		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if fs.NArg() != 0 {
-				return errUsage
-			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs: 0,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			now := app.Now()
 			o := feed.ListOptions{Limit: limit, All: all, Now: now}
 			if tag != "" {
@@ -72,15 +65,8 @@ func articlesShowCommand() *command {
 		args:    "ID",
 		summary: "show one article: metadata, HTML and text",
 		example: "tidings articles show 2026/ceasefire-talks",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if fs.NArg() != 1 {
-				return errUsage
-			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs:   1,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			a, err := app.Articles.Get(ctx, fs.Arg(0))
 			if err != nil {
 				return err

@@ -27,6 +27,25 @@ type command struct {
 	example string
 	flags   func(fs *flag.FlagSet) // extra flags, optional
 	run     func(ctx context.Context, e *env, fs *flag.FlagSet) error
+
+	// A command that works on the app sets app instead of run, and nargs:
+	// how many arguments it takes. The app is opened for it and closed
+	// after.
+	app   func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error
+	nargs int
+}
+
+// runApp checks the arguments, opens the app and runs c.app on it.
+func (c *command) runApp(ctx context.Context, e *env, fs *flag.FlagSet) error {
+	if fs.NArg() != c.nargs {
+		return errUsage
+	}
+	app, err := e.openApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return c.app(ctx, e, app, fs)
 }
 
 // errUsage makes a command print its usage; exit status 2.
@@ -104,7 +123,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		printUsage(stderr, cmd, fs)
 		return 2
 	}
-	err := cmd.run(ctx, e, fs)
+	run := cmd.run
+	if cmd.app != nil {
+		run = cmd.runApp
+	}
+	err := run(ctx, e, fs)
 	switch {
 	case err == nil:
 		return 0

@@ -32,15 +32,8 @@ func digestCommand(name, summary, detail, example string, flags func(*flag.FlagS
 	do func(ctx context.Context, e *env, app *App, d mail.Digest) error) *command {
 	return &command{
 		name: "digest " + name, args: "NAME", summary: summary, detail: detail, example: example, flags: flags,
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if fs.NArg() != 1 {
-				return errUsage
-			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs: 1,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			d, err := app.digestNamed(fs.Arg(0))
 			if err != nil {
 				return err

@@ -32,15 +32,8 @@ func editionsListCommand() *command {
 			fs.StringVar(&digest, "digest", "", "only editions of this digest")
 			fs.IntVar(&limit, "limit", 20, "at most this many")
 		},
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if fs.NArg() != 0 {
-				return errUsage
-			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs: 0,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			eds, err := app.Ledger.Editions(ctx, digest, limit)
 			if err != nil {
 				return err
@@ -65,16 +58,12 @@ func editionsShowCommand() *command {
 	return &command{
 		name: "editions show", args: "ID", summary: "show one edition: articles, counts by state, each failure with its SMTP reply",
 		example: "tidings editions show 12",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+		nargs:   1,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			id, err := editionID(fs)
 			if err != nil {
 				return err
 			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
 			ed, err := app.Ledger.Edition(ctx, id)
 			if err != nil {
 				return err
@@ -130,16 +119,12 @@ func editionsRetryCommand() *command {
 	return &command{
 		name: "editions retry", args: "ID", summary: "queue the failed deliveries of an edition again, and send them",
 		example: "tidings editions retry 12",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+		nargs:   1,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			id, err := editionID(fs)
 			if err != nil {
 				return err
 			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
 			n, err := app.Ledger.Retry(ctx, id)
 			if err != nil {
 				return err

@@ -14,15 +14,8 @@ func feedsBuildCommand() *command {
 			"at the same paths as their URLs. Only feeds whose bytes changed are written; feeds of\n" +
 			"tags that are gone are removed. Changed feeds are announced to feeds.websub_hubs.",
 		example: "tidings feeds build && rsync -a data/public/ web:/srv/www/",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if fs.NArg() != 0 {
-				return errUsage
-			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs:   0,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			wait := app.announceFeeds(ctx)
 			defer wait()
 			res, err := app.Feeds.Build(ctx)

@@ -16,12 +16,8 @@ func ingestCommand() *command {
 		detail: "Unchanged files (same size and modification time) are skipped without being read.\n" +
 			"Each rejected file is listed with the reason. The exit status is 1 when any file was rejected.",
 		example: "tidings ingest --config /etc/tidings.toml",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs:   0,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			res, err := app.Ingester.Scan(ctx)
 			if err != nil {
 				return err

@@ -14,12 +14,8 @@ func runCommand() *command {
 			"its last run (once, however many were missed) and sends every due delivery. The exit status is 1 when\n" +
 			"anything failed: a rejected file, a digest that could not be planned, a delivery that failed for good.",
 		example: "*/5 * * * * cd /srv/news && tidings run",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs:   0,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			lock, err := lockInstance(app.Config.Database.Path, "run")
 			if err != nil {
 				return err

@@ -24,12 +24,8 @@ func serveCommand() *command {
 		detail: "Serves the site on http.listen and rescans the content folders every content.poll.\n" +
 			"SIGINT or SIGTERM stops it gracefully within http.shutdown_timeout; a second signal exits at once.",
 		example: "tidings serve --config /etc/tidings.toml",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs:   0,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			lock, err := lockInstance(app.Config.Database.Path, "serve")
 			if err != nil {
 				return err

@@ -16,15 +16,8 @@ func statusCommand() *command {
 		summary: "next runs, last editions, queue depth",
 		detail:  "For each digest: when it runs next, when it last ran, and its last edition with delivery counts.",
 		example: "tidings status",
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if fs.NArg() != 0 {
-				return errUsage
-			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
+		nargs:   0,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			loc := app.Config.Location()
 			now := app.Now()
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

@@ -14,23 +14,12 @@ import (
 	"github.com/tidings/tidings/subscribers"
 )
 
-// subscriberCommand is the shape every subscribers subcommand shares: open
-// the app, do one thing with the store.
+// subscriberCommand is the shape every subscribers subcommand shares.
 func subscriberCommand(name, args, summary, detail, example string, flags func(*flag.FlagSet), nargs int,
 	do func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error) *command {
 	return &command{
 		name: "subscribers " + name, args: args, summary: summary, detail: detail, example: example, flags: flags,
-		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
-			if fs.NArg() != nargs {
-				return errUsage
-			}
-			app, err := e.openApp(ctx)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			return do(ctx, e, app, fs)
-		},
+		nargs: nargs, app: do,
 	}
 }
 
