@@ -84,6 +84,9 @@ type ListOptions struct {
 	Limit int       // 0: no limit
 	All   bool      // include drafts, future and removed articles
 	Now   time.Time // what "published" is measured against
+	// ForDigests leaves out articles kept out of digests (the back catalogue
+	// an upstream carried when it was first fetched). The mail ledger sets it.
+	ForDigests bool
 }
 
 // List returns articles, newest first.
@@ -93,6 +96,9 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 	if !o.All {
 		where = append(where, "a.draft = 0", "a.removed_at IS NULL", "a.published_at <= ?")
 		args = append(args, o.Now.UnixNano())
+	}
+	if o.ForDigests {
+		where = append(where, "a.in_digests = 1")
 	}
 	if len(o.Tags) > 0 {
 		where = append(where, `EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id

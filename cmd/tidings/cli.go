@@ -63,9 +63,10 @@ func commands() []*command {
 		subscribersImportCommand(), subscribersExportCommand(), subscribersForgetCommand(),
 		digestPreviewCommand(), digestSendCommand(), digestTestCommand(),
 		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), statusCommand(),
+		sourcesListCommand(),
 	}
 	for _, name := range []string{
-		"sources list", "sources check",
+		"sources check",
 	} {
 		cs = append(cs, notYet(name))
 	}

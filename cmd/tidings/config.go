@@ -245,9 +245,6 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 // decodeConfig decodes TOML strictly: an unknown key is an error naming the
 // key and its line.
 func decodeConfig(b []byte, cfg *Config) error {
-	// A file that names [[digests]] replaces the default digest rather than
-	// adding to it.
-	cfg.Digests = nil
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(cfg)

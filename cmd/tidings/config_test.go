@@ -141,3 +141,20 @@ func TestConfigPath(t *testing.T) {
 		t.Errorf("got %q, want --config", got)
 	}
 }
+
+// A file's [[digests]] replace the default digest whole: nothing of the
+// default leaks into them. A file without any keeps the default.
+func TestLoadConfig_DigestsReplaceDefault(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "t.toml", "[[digests]]\nname = \"weekly\"\nschedule = \"0 8 * * 1\"\nmax_articles = 5\n")
+	cfg, err := LoadConfig(p, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Digests) != 1 || cfg.Digests[0].Title != "" || cfg.Digests[0].Name != "weekly" {
+		t.Errorf("digests = %+v", cfg.Digests)
+	}
+	p = writeFile(t, t.TempDir(), "t.toml", "[site]\ntitle = \"Mine\"\n")
+	if cfg, err = LoadConfig(p, noEnv); err != nil || len(cfg.Digests) != 1 || cfg.Digests[0].Name != "daily" {
+		t.Errorf("no [[digests]] in the file: %+v %v", cfg.Digests, err)
+	}
+}

@@ -9,7 +9,7 @@ import (
 func runCommand() *command {
 	return &command{
 		name:    "run",
-		summary: "one pass for the system cron: ingest, feeds, due digests, pending deliveries",
+		summary: "one pass for the system cron: ingest, due upstream feeds, feeds, due digests, pending deliveries",
 		detail: "Scans the content folders, builds the feeds, plans every digest whose scheduled moment has passed since\n" +
 			"its last run (once, however many were missed) and sends every due delivery. The exit status is 1 when\n" +
 			"anything failed: a rejected file, a digest that could not be planned, a delivery that failed for good.",
@@ -29,6 +29,7 @@ func runCommand() *command {
 			if err != nil {
 				return err
 			}
+			upstream, sourceErr := app.fetchDueSources(ctx)
 			fr, err := app.Feeds.Build(ctx)
 			if err != nil {
 				return err
@@ -42,11 +43,11 @@ func runCommand() *command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "run: articles added %d, updated %d, removed %d, rejected %d; feeds written %d; editions %d; "+
+			fmt.Fprintf(e.stdout, "run: articles added %d, updated %d, removed %d, rejected %d; upstream %d; feeds written %d; editions %d; "+
 				"sent %d, failed %d, retrying %d, skipped %d, waiting %d\n",
-				res.Added, res.Updated, res.Removed, len(res.Rejected), fr.Written, planned,
+				res.Added, res.Updated, res.Removed, len(res.Rejected), upstream, fr.Written, planned,
 				rep.Sent, rep.Failed, rep.Retried, rep.Skipped, waiting)
-			if len(res.Rejected) > 0 || planErr != nil || rep.Failed > 0 {
+			if len(res.Rejected) > 0 || sourceErr != nil || planErr != nil || rep.Failed > 0 {
 				return errFailed
 			}
 			return nil

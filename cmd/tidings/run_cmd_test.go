@@ -18,7 +18,7 @@ func TestCLI_Run(t *testing.T) {
 
 	out, errs, code := run(t, env, "run")
 	if code != 0 || strings.Count(out, "\n") != 1 ||
-		!strings.HasPrefix(out, "run: articles added 1, updated 0, removed 0, rejected 0; feeds written 3; editions 0; sent 0") {
+		!strings.HasPrefix(out, "run: articles added 1, updated 0, removed 0, rejected 0; upstream 0; feeds written 3; editions 0; sent 0") {
 		t.Fatalf("first run (%d):\n%s%s", code, out, errs)
 	}
 	writeFile(t, content, "broken.md", "---\ntitle: x\n")

@@ -1,0 +1,182 @@
+package feed
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// upstreamItem is one feed item turned into an article, before the store
+// gives it its slug and first-seen time.
+type upstreamItem struct {
+	parsed
+	Link    string
+	Undated bool // the item names no date: first seen stands in for it
+}
+
+// futureSlack is how far ahead of now an item's date may lie before it is
+// taken for a wrong clock and clamped: a day covers every time zone.
+const futureSlack = 24 * time.Hour
+
+// mapItems turns a parsed feed's items into articles, in feed order.
+// Items filtered out and repeats of an id already seen in this feed (the
+// first one wins) are counted as skipped.
+func (f *Fetcher) mapItems(src Source, fd *gofeed.Feed, now time.Time) ([]upstreamItem, int) {
+	r, err := newRenderer(f.BaseURL)
+	if err != nil {
+		r, _ = newRenderer("http://localhost/") // BaseURL is checked by config; this keeps Fetch total
+	}
+	feedBase := fd.FeedLink
+	if fd.Link != "" {
+		feedBase = fd.Link
+	}
+	seen := map[string]bool{}
+	var out []upstreamItem
+	skipped := 0
+	for _, it := range fd.Items {
+		if it == nil {
+			continue
+		}
+		if !wanted(src, it) {
+			skipped++
+			continue
+		}
+		ui := mapItem(src, it, feedBase, r, now, f.log())
+		if seen[ui.ID] {
+			skipped++
+			f.log().Info("upstream item repeats an id; the first is kept", "source", src.Name, "id", ui.ID)
+			continue
+		}
+		seen[ui.ID] = true
+		out = append(out, ui)
+	}
+	return out, skipped
+}
+
+// wanted applies the source's include and exclude expressions to the
+// item's title and categories.
+func wanted(src Source, it *gofeed.Item) bool {
+	match := func(re interface{ MatchString(string) bool }) bool {
+		if re.MatchString(it.Title) {
+			return true
+		}
+		for _, c := range it.Categories {
+			if re.MatchString(c) {
+				return true
+			}
+		}
+		return false
+	}
+	if src.Include != nil && !match(src.Include) {
+		return false
+	}
+	return src.Exclude == nil || !match(src.Exclude)
+}
+
+// mapItem turns one item into an article: its id namespaced by source,
+// its content sanitized as a file's is, relative URLs resolved against the
+// item's link (gofeed has already applied an Atom xml:base), then the
+// feed's, then the site's.
+func mapItem(src Source, it *gofeed.Item, feedBase string, r *renderer, now time.Time, log *slog.Logger) upstreamItem {
+	var ui upstreamItem
+	ui.Link = strings.TrimSpace(it.Link)
+	raw := it.Content
+	if strings.TrimSpace(raw) == "" {
+		raw = it.Description
+	}
+	ir := *r // shares the policy and Markdown engine; only the base differs
+	for _, b := range []string{ui.Link, feedBase} {
+		if u, err := url.Parse(strings.TrimSpace(b)); err == nil && u.IsAbs() && (u.Scheme == "http" || u.Scheme == "https") {
+			ir.base = u
+			break
+		}
+	}
+	if !looksLikeHTML(raw) {
+		raw = "<p>" + escapeText(raw) + "</p>"
+	}
+	html, warnings := ir.clean(raw)
+	for _, w := range warnings {
+		log.Info("upstream item repaired", "source", src.Name, "link", ui.Link, "warning", w)
+	}
+	ui.HTML = html
+	ui.Text = htmlToText(html, 72)
+
+	title := it.Title
+	if looksLikeHTML(title) {
+		title = htmlToText(title, 0)
+	}
+	title, repaired := cleanLine(title)
+	if title == "" {
+		title = cutText(collapseSpace(ui.Text), 60)
+		repaired = true
+	}
+	if title == "" {
+		title = "Untitled"
+	}
+	if repaired {
+		ui.Warnings = append(ui.Warnings, "title missing or held line breaks; it was repaired")
+	}
+	ui.Title = title
+
+	key := strings.TrimSpace(it.GUID)
+	if key == "" {
+		key = ui.Link
+	}
+	if key == "" {
+		h := sha256.Sum256([]byte(it.Title + "\x00" + raw))
+		key = hex.EncodeToString(h[:])
+	}
+	ui.ID = src.Name + ":" + key
+	ui.SlugBase = slugify(title)
+	if ui.SlugBase == "" {
+		ui.SlugBase = slugify(ui.ID)
+	}
+	for _, p := range it.Authors {
+		if p != nil && p.Name != "" {
+			ui.Author, _ = cleanLine(p.Name)
+			break
+		}
+	}
+	ui.Tags = cleanTags(append(append([]string{}, it.Categories...), src.Tags...))
+	ui.Summary = cutText(firstParagraph(ui.Text), summaryLen)
+	if it.Image != nil && it.Image.URL != "" {
+		ui.Image = ir.absolute(strings.TrimSpace(it.Image.URL))
+	}
+	if it.PublishedParsed != nil {
+		ui.Date = it.PublishedParsed.UTC()
+	}
+	if it.UpdatedParsed != nil {
+		ui.Updated = it.UpdatedParsed.UTC()
+	}
+	if ui.Date.IsZero() {
+		ui.Date = ui.Updated
+	}
+	// Hashed before the dates are repaired: a clamp to "now" must not make
+	// the item look changed on every fetch.
+	ui.Hash = ui.hash()
+	ui.Undated = ui.Date.IsZero()
+	limit := now.Add(futureSlack)
+	if ui.Date.After(limit) {
+		log.Warn("upstream item dated in the future; dated now instead", "source", src.Name, "id", ui.ID, "date", ui.Date)
+		ui.Date = now
+	}
+	if ui.Updated.After(limit) {
+		ui.Updated = now
+	}
+	return ui
+}
+
+// looksLikeHTML reports whether s holds markup; plain-text descriptions
+// are escaped and wrapped instead.
+func looksLikeHTML(s string) bool {
+	return strings.Contains(s, "<") && strings.Contains(s, ">")
+}
+
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func escapeText(s string) string { return textEscaper.Replace(s) }
