@@ -63,26 +63,9 @@ func commands() []*command {
 		subscribersImportCommand(), subscribersExportCommand(), subscribersForgetCommand(),
 		digestPreviewCommand(), digestSendCommand(), digestTestCommand(),
 		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), statusCommand(),
-		sourcesListCommand(),
-	}
-	for _, name := range []string{
-		"sources check",
-	} {
-		cs = append(cs, notYet(name))
+		sourcesListCommand(), sourcesCheckCommand(),
 	}
 	return cs
-}
-
-// notYet stands for a command of the operator's interface whose part of
-// tidings is not built yet.
-func notYet(name string) *command {
-	return &command{
-		name:    name,
-		summary: "not yet available",
-		run: func(context.Context, *env, *flag.FlagSet) error {
-			return fmt.Errorf("%s is not yet available in this version of tidings", name)
-		},
-	}
 }
 
 // Run runs the tidings command line and returns the exit status.

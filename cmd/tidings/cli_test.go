@@ -38,9 +38,6 @@ func TestCLI_Help(t *testing.T) {
 	if _, errs, code := run(t, nil, "frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: %d %q", code, errs)
 	}
-	if _, errs, code := run(t, nil, "sources", "check", "https://example.org/feed.xml"); code != 1 || !strings.Contains(errs, "not yet available") {
-		t.Errorf("sources check: %d %q", code, errs)
-	}
 	if out, _, code := run(t, nil, "version"); code != 0 || !strings.HasPrefix(out, "tidings ") || !strings.Contains(out, "commit") {
 		t.Errorf("version: %d %q", code, out)
 	}

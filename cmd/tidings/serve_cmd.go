@@ -144,6 +144,12 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	archive.Logger = a.Logger.With("component", "archive")
 	archive.Routes(mux)
+	api, err := feed.NewAPI(a.Articles, a.Config.Site.BaseURL, a.Config.HTTP.AdminToken, a.Config.Location(),
+		func() time.Time { return a.Now() }, a.Logger.With("component", "api"))
+	if err != nil {
+		return nil, err
+	}
+	api.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -228,3 +228,29 @@ func TestServe_HealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// An article posted to the authoring API is in the feeds at once after the
+// next build, and a deleted one leaves them.
+func TestServe_AuthoringAPI(t *testing.T) {
+	base, _, app := bootServeWith(t, func(c *Config) { c.HTTP.AdminToken = "tok" })
+	req, _ := http.NewRequest("POST", base+"/api/v1/articles", strings.NewReader(`{"title":"From the CMS","content":"Pushed **here**.","tags":["cms"]}`))
+	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+	if _, err := app.Feeds.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, base+"/feed.json"); !strings.Contains(body, "From the CMS") {
+		t.Errorf("posted article not in the feed:\n%s", body)
+	}
+	if resp, _ := get(t, base+"/api/v1/articles"); resp.StatusCode != 401 {
+		t.Errorf("API without a token: %d", resp.StatusCode)
+	}
+}

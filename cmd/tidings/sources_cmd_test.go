@@ -54,6 +54,17 @@ allow_private = true
 		}
 		return out + errs
 	}
+	// check shows what would come in and stores nothing.
+	out := mustRun(0, "sources", "check", up.URL)
+	if !strings.Contains(out, "partner:old-1") || !strings.Contains(out, "1 items would be ingested (HTTP 200") {
+		t.Errorf("sources check:\n%s", out)
+	}
+	if out := mustRun(1, "articles", "show", "partner:old-1"); !strings.Contains(out, "not found") {
+		t.Errorf("check stored the item: %s", out)
+	}
+	if out := mustRun(1, "sources", "check", "http://127.0.0.1:1/feed.xml"); !strings.Contains(out, "private") && !strings.Contains(out, "loopback") {
+		t.Errorf("check of a loopback URL without --allow-private: %s", out)
+	}
 	if out := mustRun(0, "run"); !strings.Contains(out, "upstream 1;") {
 		t.Errorf("first run: %s", out)
 	}
@@ -65,8 +76,8 @@ allow_private = true
 	}
 	// Within its interval a source is not fetched again.
 	mustRun(0, "run")
-	if n := hits.Load(); n != 1 {
-		t.Errorf("upstream fetched %d times, want 1", n)
+	if n := hits.Load(); n != 2 { // one check, one fetch
+		t.Errorf("upstream fetched %d times, want 2", n)
 	}
 	mustRun(0, "subscribers", "add", "ana@example.org")
 	// The back catalogue of the first fetch stays out of digests.

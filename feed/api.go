@@ -1,0 +1,382 @@
+package feed
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// maxAPIBody is the largest request body the authoring API reads.
+const maxAPIBody = 5 << 20
+
+// API is the authoring API: articles written over HTTP, with source
+// "api", validated, sanitized and identified as content files are.
+type API struct {
+	store *Store
+	site  Site
+	r     *renderer
+	token string
+	loc   *time.Location
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewAPI returns the authoring API. Without an adminToken every route
+// answers 404. baseURL is the site's; relative links in articles are made
+// absolute against it. loc is the zone of dates written without one.
+func NewAPI(store *Store, baseURL, adminToken string, loc *time.Location, now func() time.Time, log *slog.Logger) (*API, error) {
+	r, err := newRenderer(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("authoring api: %w", err)
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{store: store, site: Site{BaseURL: baseURL}, r: r, token: adminToken, loc: loc, now: now,
+		log: log.With("component", "feed_api")}, nil
+}
+
+// Routes registers the API's routes. Ids may hold slashes ("api/hello",
+// a file's "2026/launch"), hence the {id...} wildcard.
+func (a *API) Routes(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/articles", a.admin(a.list))
+	mux.Handle("POST /api/v1/articles", a.admin(a.create))
+	mux.Handle("GET /api/v1/articles/{id...}", a.admin(a.show))
+	mux.Handle("PUT /api/v1/articles/{id...}", a.admin(a.update))
+	mux.Handle("DELETE /api/v1/articles/{id...}", a.admin(a.remove))
+}
+
+// admin checks the bearer token in constant time and limits the body.
+func (a *API) admin(f http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.token == "" {
+			apiError(w, http.StatusNotFound, "", "the authoring API is off: set http.admin_token or TIDINGS_ADMIN_TOKEN")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tidings"`)
+			apiError(w, http.StatusUnauthorized, "", "missing or wrong bearer token")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
+		f(w, r)
+	})
+}
+
+// apiArticle is an article as the API shows it.
+type apiArticle struct {
+	ID          string     `json:"id"`
+	Slug        string     `json:"slug"`
+	URL         string     `json:"url"`
+	Source      string     `json:"source"`
+	Title       string     `json:"title"`
+	Author      string     `json:"author"`
+	Tags        []string   `json:"tags"`
+	Summary     string     `json:"summary"`
+	Image       string     `json:"image,omitempty"`
+	ContentHTML string     `json:"content_html"`
+	ContentText string     `json:"content_text"`
+	Published   time.Time  `json:"published"`
+	Updated     time.Time  `json:"updated"`
+	IsPublished bool       `json:"is_published"` // visible in feeds now: not removed, not dated ahead
+	Removed     bool       `json:"removed"`
+	RemovedAt   *time.Time `json:"removed_at,omitempty"`
+}
+
+func (a *API) toAPI(ar *Article) apiArticle {
+	tags := ar.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return apiArticle{ID: ar.ID, Slug: ar.Slug, URL: a.site.ArticleURL(ar), Source: ar.Source, Title: ar.Title,
+		Author: ar.Author, Tags: tags, Summary: ar.Summary, Image: ar.Image, ContentHTML: ar.ContentHTML,
+		ContentText: ar.ContentText, Published: ar.Published, Updated: ar.Updated,
+		IsPublished: ar.IsPublished(a.now()), Removed: ar.Removed != nil, RemovedAt: ar.Removed}
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 100
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			apiError(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
+			return
+		}
+		limit = n
+	}
+	as, err := a.store.listAPI(r.Context(), strings.TrimSpace(q.Get("tag")), limit)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	out := struct {
+		Articles []apiArticle `json:"articles"`
+	}{Articles: make([]apiArticle, 0, len(as))}
+	for _, ar := range as {
+		out.Articles = append(out.Articles, a.toAPI(ar))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) show(w http.ResponseWriter, r *http.Request) {
+	ar, err := a.store.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.toAPI(ar))
+}
+
+func (a *API) create(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.readArticle(w, r, true)
+	if !ok {
+		return
+	}
+	id, err := a.store.createAPI(r.Context(), p, a.now())
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	ar, err := a.store.Get(r.Context(), id)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	segs := strings.Split(ar.ID, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	w.Header().Set("Location", "/api/v1/articles/"+strings.Join(segs, "/"))
+	writeJSON(w, http.StatusCreated, a.toAPI(ar))
+}
+
+func (a *API) update(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.readArticle(w, r, false)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if err := a.store.updateAPI(r.Context(), id, p, a.now()); err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	ar, err := a.store.Get(r.Context(), id)
+	if err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.toAPI(ar))
+}
+
+func (a *API) remove(w http.ResponseWriter, r *http.Request) {
+	if err := a.store.unpublishAPI(r.Context(), r.PathValue("id"), a.now()); err != nil {
+		a.storeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// storeError is the one place store errors become statuses; only 5xx
+// are logged.
+func (a *API) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	var taken *IDTakenError
+	switch {
+	case errors.As(err, &taken):
+		apiError(w, http.StatusConflict, "id", taken.Error())
+	case errors.Is(err, ErrNotFound):
+		apiError(w, http.StatusNotFound, "id", "no article has id "+strconv.Quote(r.PathValue("id")))
+	default:
+		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, slog.Any("error", err))
+		apiError(w, http.StatusInternalServerError, "", "internal error; it has been logged")
+	}
+}
+
+func apiError(w http.ResponseWriter, status int, field, msg string) {
+	body := map[string]string{"error": msg}
+	if field != "" {
+		body["field"] = field
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) // a write error means the client left
+}
+
+// validID reports whether id can name an article in a URL path and a log
+// line: printable, no white space at either end, no query or fragment.
+func validID(id string) bool {
+	if id == "" || len(id) > 200 || strings.TrimSpace(id) != id || strings.ContainsAny(id, "?#\\") {
+		return false
+	}
+	if u, err := url.Parse(id); err != nil || u.IsAbs() {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return false
+		}
+	}
+	return !strings.HasPrefix(id, "/") && !strings.Contains(id, "//")
+}
+
+// articleInput is the JSON body of a POST or PUT.
+type articleInput struct {
+	ID      *string  `json:"id"`
+	Title   string   `json:"title"`
+	Content string   `json:"content"`
+	Format  string   `json:"format"`
+	Summary string   `json:"summary"`
+	Tags    []string `json:"tags"`
+	Date    string   `json:"date"`
+	Author  string   `json:"author"`
+	Image   string   `json:"image"`
+}
+
+// fieldError is a request the API refuses, and the field at fault.
+type fieldError struct {
+	status int
+	field  string
+	msg    string
+}
+
+// readArticle decodes and validates a body and renders it as parseFile
+// renders a file: the same title repair, sanitizing, link resolution,
+// slug and summary. On failure it has written the error.
+func (a *API) readArticle(w http.ResponseWriter, r *http.Request, create bool) (parsed, bool) {
+	var in articleInput
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&in)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value")
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooBig):
+			apiError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", maxAPIBody))
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			apiError(w, http.StatusUnprocessableEntity, typeErr.Field, fmt.Sprintf("%s must be a JSON %s", typeErr.Field, wantType(typeErr.Field)))
+		default:
+			apiError(w, http.StatusBadRequest, "", "the body must be one JSON object with title, content, format, summary, tags, date, author, image and id: "+err.Error())
+		}
+		return parsed{}, false
+	}
+	p, fe := a.render(in, create, r.PathValue("id"))
+	if fe != nil {
+		apiError(w, fe.status, fe.field, fe.msg)
+		return parsed{}, false
+	}
+	for _, warning := range p.Warnings {
+		a.log.Info("api article repaired", "id", p.ID, "title", p.Title, "warning", warning)
+	}
+	return p, true
+}
+
+func wantType(field string) string {
+	if field == "tags" {
+		return "array of strings"
+	}
+	return "string"
+}
+
+// render validates in and turns it into an article. pathID is the id of
+// the article a PUT writes; a body naming another id is refused.
+func (a *API) render(in articleInput, create bool, pathID string) (parsed, *fieldError) {
+	var p parsed
+	bad := func(field, msg string) (parsed, *fieldError) {
+		return parsed{}, &fieldError{status: http.StatusUnprocessableEntity, field: field, msg: msg}
+	}
+	if in.ID != nil {
+		id := *in.ID
+		switch {
+		case !create && id != pathID:
+			return bad("id", "an article's id cannot change; leave id out of a PUT or give the id in its URL")
+		case create && !validID(id):
+			return bad("id", "id must be up to 200 printable characters, not a URL, without ?, #, \\, //, a leading / or white space at either end")
+		}
+		p.ID = id
+	}
+	title, repaired := cleanLine(in.Title)
+	if title == "" {
+		return bad("title", "title is required")
+	}
+	if repaired {
+		p.Warnings = append(p.Warnings, "title held line breaks or control characters; they were replaced")
+	}
+	if strings.TrimSpace(in.Content) == "" {
+		return bad("content", "content is required")
+	}
+	if strings.ContainsRune(in.Content, 0) {
+		return bad("content", "content holds NUL characters; send text")
+	}
+	content := strings.ReplaceAll(strings.ReplaceAll(in.Content, "\r\n", "\n"), "\r", "\n")
+	var raw string
+	switch in.Format {
+	case "", "markdown":
+		var err error
+		if raw, err = a.r.markdown(content); err != nil {
+			return bad("content", "content could not be rendered as Markdown: "+err.Error())
+		}
+	case "html":
+		raw = content
+	default:
+		return bad("format", `format must be "markdown" (the default) or "html"`)
+	}
+	html, warnings := a.r.clean(raw)
+	p.Warnings = append(p.Warnings, warnings...)
+	if strings.TrimSpace(html) == "" {
+		return bad("content", "nothing is left of content once unsafe HTML is removed")
+	}
+	if in.Date != "" {
+		d, err := parseDate("date", in.Date, a.loc)
+		if err != nil {
+			return bad("date", fmt.Sprintf("date %q is not a date: use RFC 3339 (2006-01-02T15:04:05Z), 2006-01-02 or 2006-01-02 15:04", in.Date))
+		}
+		if d.Year() < 1970 || d.Year() > 2200 {
+			return bad("date", fmt.Sprintf("date %q is out of range: give a year from 1970 to 2200", in.Date))
+		}
+		p.Date = d.UTC()
+	}
+	if img := strings.TrimSpace(in.Image); img != "" {
+		p.Image = a.r.absolute(img)
+		if u, err := url.Parse(p.Image); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("image", fmt.Sprintf("image %q must be an http or https URL, or a path below the site", in.Image))
+		}
+	}
+	p.Title = title
+	p.SlugBase = slugify(title)
+	if p.SlugBase == "" {
+		p.SlugBase = "article"
+	}
+	p.Author, _ = cleanLine(in.Author)
+	p.Tags = cleanTags(in.Tags)
+	p.HTML = html
+	p.Text = htmlToText(html, 72)
+	p.Summary, _ = cleanLine(in.Summary)
+	if p.Summary == "" {
+		p.Summary = cutText(firstParagraph(p.Text), summaryLen)
+	}
+	// The store sets the hash once the dates are settled.
+	return p, nil
+}
