@@ -200,7 +200,7 @@ func (r *Renderer) renderBody(e *Edition, d Digest) (*editionBody, error) {
 
 // editionData gathers what the templates show of e, without a reader.
 func (r *Renderer) editionData(e *Edition, d Digest) *editionData {
-	data := &editionData{Subject: oneLine(e.Subject), Date: e.ScheduledAt, FullContent: r.opt.FullContent}
+	data := &editionData{Subject: oneLine(e.Subject), Date: e.ScheduledAt, FullContent: r.opt.FullContent || d.FullContent}
 	if data.Subject == "" {
 		data.Subject = r.Subject(d, e.Articles)
 	}

@@ -235,6 +235,19 @@ func TestRender_FullContent(t *testing.T) {
 	}
 }
 
+// A digest can ask for whole articles even when the renderer's default is
+// summaries.
+func TestRender_FullContentPerDigest(t *testing.T) {
+	r := newTestRenderer(t, func(o *tmail.RenderOptions) {
+		d := o.Digests["daily"]
+		d.FullContent = true
+		o.Digests["daily"] = d
+	})
+	if m := compose(t, r, testEdition(), testSubscriber()); !strings.Contains(m.HTML, "<em>without</em>") {
+		t.Error("HTML part lacks the article's content")
+	}
+}
+
 func TestRender_Escaping(t *testing.T) {
 	r := newTestRenderer(t, nil)
 	s := &subscribers.Subscriber{ID: 9, Email: "bob@example.com", Name: "<b>Bob</b> & \"co\""}

@@ -154,7 +154,8 @@ func (a *App) wireDigests() error {
 			from = *addr
 		}
 		md := mail.Digest{Name: d.Name, Title: d.Title, Description: d.Description, Schedule: d.Schedule, Tags: d.Tags,
-			MaxArticles: d.MaxArticles, SkipEmpty: d.SkipEmpty == nil || *d.SkipEmpty, Subject: d.Subject, From: from}
+			MaxArticles: d.MaxArticles, SkipEmpty: d.SkipEmpty == nil || *d.SkipEmpty, FullContent: d.FullContent,
+			Subject: d.Subject, From: from}
 		if md.Title == "" {
 			md.Title = cfg.Site.Title
 		}

@@ -122,6 +122,7 @@ type DigestConfig struct {
 	MaxArticles int      `toml:"max_articles"`
 	Tags        []string `toml:"tags"`
 	SkipEmpty   *bool    `toml:"skip_empty"`
+	FullContent bool     `toml:"full_content"`
 	CatchUp     *bool    `toml:"catch_up"`
 	Subject     string   `toml:"subject"`
 	From        string   `toml:"from"`
