@@ -1,7 +1,8 @@
 package feed
 
 import (
-	"crypto/subtle"
+	"github.com/tidings/tidings/internal/jsonapi"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,22 +61,9 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/articles/{id...}", a.admin(a.remove))
 }
 
-// admin checks the bearer token in constant time and limits the body.
+// admin guards an API route with the admin token.
 func (a *API) admin(f http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.token == "" {
-			apiError(w, http.StatusNotFound, "", "the authoring API is off: set http.admin_token or TIDINGS_ADMIN_TOKEN")
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tidings"`)
-			apiError(w, http.StatusUnauthorized, "", "missing or wrong bearer token")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
-		f(w, r)
-	})
+	return jsonapi.Admin(a.token, maxAPIBody, "authoring API", f)
 }
 
 // apiArticle is an article as the API shows it.
@@ -115,7 +103,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
-			apiError(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
+			jsonapi.Error(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
 			return
 		}
 		limit = n
@@ -131,7 +119,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	for _, ar := range as {
 		out.Articles = append(out.Articles, a.toAPI(ar))
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonapi.JSON(w, http.StatusOK, out)
 }
 
 func (a *API) show(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +128,7 @@ func (a *API) show(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.toAPI(ar))
+	jsonapi.JSON(w, http.StatusOK, a.toAPI(ar))
 }
 
 func (a *API) create(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +151,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) {
 		segs[i] = url.PathEscape(seg)
 	}
 	w.Header().Set("Location", "/api/v1/articles/"+strings.Join(segs, "/"))
-	writeJSON(w, http.StatusCreated, a.toAPI(ar))
+	jsonapi.JSON(w, http.StatusCreated, a.toAPI(ar))
 }
 
 func (a *API) update(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +169,7 @@ func (a *API) update(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.toAPI(ar))
+	jsonapi.JSON(w, http.StatusOK, a.toAPI(ar))
 }
 
 func (a *API) remove(w http.ResponseWriter, r *http.Request) {
@@ -198,27 +186,13 @@ func (a *API) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	var taken *IDTakenError
 	switch {
 	case errors.As(err, &taken):
-		apiError(w, http.StatusConflict, "id", taken.Error())
+		jsonapi.Error(w, http.StatusConflict, "id", taken.Error())
 	case errors.Is(err, ErrNotFound):
-		apiError(w, http.StatusNotFound, "id", "no article has id "+strconv.Quote(r.PathValue("id")))
+		jsonapi.Error(w, http.StatusNotFound, "id", "no article has id "+strconv.Quote(r.PathValue("id")))
 	default:
 		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, slog.Any("error", err))
-		apiError(w, http.StatusInternalServerError, "", "internal error; it has been logged")
+		jsonapi.Error(w, http.StatusInternalServerError, "", "internal error; it has been logged")
 	}
-}
-
-func apiError(w http.ResponseWriter, status int, field, msg string) {
-	body := map[string]string{"error": msg}
-	if field != "" {
-		body["field"] = field
-	}
-	writeJSON(w, status, body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) // a write error means the client left
 }
 
 // validID reports whether id can name an article in a URL path and a log
@@ -274,17 +248,17 @@ func (a *API) readArticle(w http.ResponseWriter, r *http.Request, create bool) (
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooBig):
-			apiError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", maxAPIBody))
+			jsonapi.Error(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", maxAPIBody))
 		case errors.As(err, &typeErr) && typeErr.Field != "":
-			apiError(w, http.StatusUnprocessableEntity, typeErr.Field, fmt.Sprintf("%s must be a JSON %s", typeErr.Field, wantType(typeErr.Field)))
+			jsonapi.Error(w, http.StatusUnprocessableEntity, typeErr.Field, fmt.Sprintf("%s must be a JSON %s", typeErr.Field, wantType(typeErr.Field)))
 		default:
-			apiError(w, http.StatusBadRequest, "", "the body must be one JSON object with title, content, format, summary, tags, date, author, image and id: "+err.Error())
+			jsonapi.Error(w, http.StatusBadRequest, "", "the body must be one JSON object with title, content, format, summary, tags, date, author, image and id: "+err.Error())
 		}
 		return parsed{}, false
 	}
 	p, fe := a.render(in, create, r.PathValue("id"))
 	if fe != nil {
-		apiError(w, fe.status, fe.field, fe.msg)
+		jsonapi.Error(w, fe.status, fe.field, fe.msg)
 		return parsed{}, false
 	}
 	for _, warning := range p.Warnings {

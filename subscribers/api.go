@@ -1,12 +1,12 @@
 package subscribers
 
 import (
-	"crypto/subtle"
+	"github.com/tidings/tidings/internal/jsonapi"
+
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -20,22 +20,9 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/subscribers/{id}", h.admin(h.apiDelete))
 }
 
-// admin checks the bearer token in constant time.
+// admin guards an API route with the admin token.
 func (h *Handler) admin(f http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.opt.AdminToken == "" {
-			apiError(w, http.StatusNotFound, "", "the admin API is off: set http.admin_token or TIDINGS_ADMIN_TOKEN")
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.opt.AdminToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tidings"`)
-			apiError(w, http.StatusUnauthorized, "", "missing or wrong bearer token")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		f(w, r)
-	})
+	return jsonapi.Admin(h.opt.AdminToken, maxBody, "admin API", f)
 }
 
 // apiSubscriber is a subscriber as the API shows it.
@@ -65,13 +52,13 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := ListFilter{Status: Status(q.Get("status")), Digest: q.Get("digest"), Search: q.Get("search")}
 	if f.Status != "" && !validStatus(f.Status) {
-		apiError(w, http.StatusBadRequest, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
+		jsonapi.Error(w, http.StatusBadRequest, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
 		return
 	}
 	if c := q.Get("cursor"); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)
 		if err != nil || n < 0 {
-			apiError(w, http.StatusBadRequest, "cursor", "cursor must be the next_cursor of an earlier page")
+			jsonapi.Error(w, http.StatusBadRequest, "cursor", "cursor must be the next_cursor of an earlier page")
 			return
 		}
 		f.After = n
@@ -79,7 +66,7 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
-			apiError(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
+			jsonapi.Error(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
 			return
 		}
 		f.Limit = n
@@ -99,7 +86,7 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	if next > 0 {
 		out.NextCursor = strconv.FormatInt(next, 10)
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonapi.JSON(w, http.StatusOK, out)
 }
 
 type apiInput struct {
@@ -118,11 +105,11 @@ func readAPIInput(w http.ResponseWriter, r *http.Request) (apiInput, bool) {
 		if tooLarge(err) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		apiError(w, status, "", "the body must be a JSON object with email, name, digests and status: "+err.Error())
+		jsonapi.Error(w, status, "", "the body must be a JSON object with email, name, digests and status: "+err.Error())
 		return in, false
 	}
 	if in.Status != nil && !validStatus(*in.Status) {
-		apiError(w, http.StatusUnprocessableEntity, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
+		jsonapi.Error(w, http.StatusUnprocessableEntity, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
 		return in, false
 	}
 	return in, true
@@ -134,7 +121,7 @@ func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Email == nil {
-		apiError(w, http.StatusUnprocessableEntity, "email", "email is required")
+		jsonapi.Error(w, http.StatusUnprocessableEntity, "email", "email is required")
 		return
 	}
 	var name string
@@ -154,13 +141,13 @@ func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
 		h.apiStoreError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toAPI(s))
+	jsonapi.JSON(w, http.StatusCreated, toAPI(s))
 }
 
 func (h *Handler) apiID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		apiError(w, http.StatusNotFound, "id", "no subscriber has id "+strconv.Quote(r.PathValue("id")))
+		jsonapi.Error(w, http.StatusNotFound, "id", "no subscriber has id "+strconv.Quote(r.PathValue("id")))
 		return 0, false
 	}
 	return id, true
@@ -176,7 +163,7 @@ func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request) {
 		h.apiStoreError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toAPI(s))
+	jsonapi.JSON(w, http.StatusOK, toAPI(s))
 }
 
 func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +176,7 @@ func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Email != nil {
-		apiError(w, http.StatusUnprocessableEntity, "email", "an address cannot be changed; add the new one and delete the old")
+		jsonapi.Error(w, http.StatusUnprocessableEntity, "email", "an address cannot be changed; add the new one and delete the old")
 		return
 	}
 	var digests []string
@@ -204,7 +191,7 @@ func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
 		h.apiStoreError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toAPI(s))
+	jsonapi.JSON(w, http.StatusOK, toAPI(s))
 }
 
 // apiDelete erases the subscriber, as tidings subscribers forget does.
@@ -232,9 +219,9 @@ func (h *Handler) apiStoreError(w http.ResponseWriter, r *http.Request, err erro
 		if errors.Is(err, ErrExists) {
 			status = http.StatusConflict
 		}
-		apiError(w, status, fe.Field, fe.Error())
+		jsonapi.Error(w, status, fe.Field, fe.Error())
 	case errors.Is(err, ErrNotFound):
-		apiError(w, http.StatusNotFound, "id", "no such subscriber")
+		jsonapi.Error(w, http.StatusNotFound, "id", "no such subscriber")
 	default:
 		h.apiServerError(w, r, err)
 	}
@@ -242,15 +229,7 @@ func (h *Handler) apiStoreError(w http.ResponseWriter, r *http.Request, err erro
 
 func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
 	h.opt.Logger.Error("api request failed", "path", r.URL.Path, "error", err)
-	apiError(w, http.StatusInternalServerError, "", "internal error; it has been logged")
-}
-
-func apiError(w http.ResponseWriter, status int, field, msg string) {
-	body := map[string]string{"error": msg}
-	if field != "" {
-		body["field"] = field
-	}
-	writeJSON(w, status, body)
+	jsonapi.Error(w, http.StatusInternalServerError, "", "internal error; it has been logged")
 }
 
 func validStatus(s Status) bool {

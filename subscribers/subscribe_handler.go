@@ -1,6 +1,8 @@
 package subscribers
 
 import (
+	"github.com/tidings/tidings/internal/jsonapi"
+
 	"encoding/json"
 	"errors"
 	"mime"
@@ -124,7 +126,7 @@ func (h *Handler) sendConfirmation(r *http.Request, s *Subscriber, m Meta) error
 func (h *Handler) signUpDone(w http.ResponseWriter, r *http.Request, isJSON bool) {
 	const msg = "Thank you. If this address is not subscribed yet, a mail with a confirmation link is on its way."
 	if isJSON {
-		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ok", "message": msg})
+		jsonapi.JSON(w, http.StatusAccepted, map[string]string{"status": "ok", "message": msg})
 		return
 	}
 	if h.opt.DoubleOptIn {
@@ -136,7 +138,7 @@ func (h *Handler) signUpDone(w http.ResponseWriter, r *http.Request, isJSON bool
 
 func (h *Handler) signUpError(w http.ResponseWriter, r *http.Request, isJSON bool, status int, f signUpForm, field, msg string) {
 	if isJSON {
-		writeJSON(w, status, map[string]string{"error": msg, "field": field})
+		jsonapi.JSON(w, status, map[string]string{"error": msg, "field": field})
 		return
 	}
 	if field == "" {
@@ -148,7 +150,7 @@ func (h *Handler) signUpError(w http.ResponseWriter, r *http.Request, isJSON boo
 func (h *Handler) tooMany(w http.ResponseWriter, r *http.Request, isJSON bool, wait int) {
 	w.Header().Set("Retry-After", strconv.Itoa(wait))
 	if isJSON {
-		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many sign-up requests; try again later"})
+		jsonapi.JSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many sign-up requests; try again later"})
 		return
 	}
 	h.message(w, r, http.StatusTooManyRequests, "Too many requests", "Too many sign-up requests came from here. Please try again in a few minutes.")
@@ -193,12 +195,4 @@ func readSignUp(r *http.Request, isJSON bool) (signUpForm, string, error) {
 	f.Digests = r.PostForm["digests"]
 	f.Website = r.PostForm.Get("website")
 	return f, "", nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	enc.Encode(v)
 }
