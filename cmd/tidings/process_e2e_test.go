@@ -379,16 +379,7 @@ type slowMsg struct {
 func newSlowSink(t *testing.T, delay time.Duration) *slowSink {
 	t.Helper()
 	sink := &slowSink{delay: delay}
-	srv := smtp.NewServer(sink)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink.Addr = ln.Addr().(*net.TCPAddr)
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	sink.Addr = serveSMTP(t, sink)
 	return sink
 }
 

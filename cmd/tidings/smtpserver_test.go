@@ -30,17 +30,24 @@ type smtpSink struct {
 func newSMTPSink(t *testing.T) *smtpSink {
 	t.Helper()
 	sink := &smtpSink{got: make(chan struct{}, 100)}
-	srv := smtp.NewServer(sink)
+	sink.Addr = serveSMTP(t, sink)
+	return sink
+}
+
+// serveSMTP runs a go-smtp server for backend on 127.0.0.1 until the test
+// ends, and returns its address.
+func serveSMTP(t *testing.T, backend smtp.Backend) *net.TCPAddr {
+	t.Helper()
+	srv := smtp.NewServer(backend)
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink.Addr = ln.Addr().(*net.TCPAddr)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return sink
+	return ln.Addr().(*net.TCPAddr)
 }
 
 // wait returns the n-th message (1-based), waiting for it to arrive.
