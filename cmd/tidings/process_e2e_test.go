@@ -115,9 +115,11 @@ max_articles = 20
 		t.Errorf("%d SMTP transactions were cut short at SIGTERM; in-flight sends should finish", got.aborted)
 	}
 	// A transaction begun just after the signal may be one the process
-	// had not yet seen the signal for; one begun later is new work.
-	if late := got.begunAfter(sigAt.Add(300 * time.Millisecond)); late > 0 {
-		t.Errorf("%d SMTP transactions began more than 300ms after SIGTERM", late)
+	// had composed before it saw the signal; one begun a second later,
+	// after the 100 ms sends in flight are long done, is new work. The
+	// margin is wide so that a busy machine does not fail the test.
+	if late := got.begunAfter(sigAt.Add(time.Second)); late > 0 {
+		t.Errorf("%d SMTP transactions began more than 1s after SIGTERM", late)
 	}
 
 	// The ledger: nothing left in doubt, nothing marked sent that the
