@@ -113,6 +113,12 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 	if o.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", o.Limit)
 	}
+	return s.queryArticles(ctx, q, args...)
+}
+
+// queryArticles runs a SELECT of articleColumns and loads the tags of what
+// it found.
+func (s *Store) queryArticles(ctx context.Context, q string, args ...any) ([]*Article, error) {
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list articles: %w", err)

@@ -189,21 +189,9 @@ func (s *Store) listAPI(ctx context.Context, tag string, limit int) ([]*Article,
 	}
 	q += ` ORDER BY a.published_at DESC, a.id LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.Read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list articles: %w", err)
+	out, err := s.queryArticles(ctx, q, args...)
+	if out == nil && err == nil {
+		out = []*Article{} // the API lists [] rather than null
 	}
-	defer rows.Close()
-	out := []*Article{}
-	for rows.Next() {
-		a, err := scanArticle(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list articles: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list articles: %w", err)
-	}
-	return out, s.loadTags(ctx, out)
+	return out, err
 }
