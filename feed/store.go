@@ -84,9 +84,9 @@ type ListOptions struct {
 	Limit int       // 0: no limit
 	All   bool      // include drafts, future and removed articles
 	Now   time.Time // what "published" is measured against
-	// ForDigests leaves out articles kept out of digests (the back catalogue
-	// an upstream carried when it was first fetched). The mail ledger sets it.
-	ForDigests bool
+	// ExcludeBackfill leaves out the back catalogue an upstream carried
+	// when it was first fetched: stored and in feeds, but not new.
+	ExcludeBackfill bool
 }
 
 // List returns articles, newest first.
@@ -97,7 +97,7 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 		where = append(where, "a.draft = 0", "a.removed_at IS NULL", "a.published_at <= ?")
 		args = append(args, o.Now.UnixNano())
 	}
-	if o.ForDigests {
+	if o.ExcludeBackfill {
 		where = append(where, "a.in_digests = 1")
 	}
 	if len(o.Tags) > 0 {
@@ -114,6 +114,30 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 		q += fmt.Sprintf(" LIMIT %d", o.Limit)
 	}
 	return s.queryArticles(ctx, q, args...)
+}
+
+// ByIDs returns the articles with the given ids in that order, whatever
+// their state (drafts, removed ones too); ids no article has are left out.
+func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Article, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	found, err := s.queryArticles(ctx, `SELECT `+articleColumns+` FROM articles
+		WHERE id IN (SELECT value FROM json_each(?))`, jsonStrings(ids))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*Article, len(found))
+	for _, a := range found {
+		byID[a.ID] = a
+	}
+	out := make([]*Article, 0, len(found))
+	for _, id := range ids {
+		if a := byID[id]; a != nil {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // queryArticles runs a SELECT of articleColumns and loads the tags of what

@@ -106,7 +106,7 @@ func (e *upstreamEnv) get(t *testing.T, id string) *Article {
 
 func (e *upstreamEnv) digestIDs(t *testing.T) []string {
 	t.Helper()
-	as, err := e.store.List(context.Background(), ListOptions{Now: e.clock.Now(), ForDigests: true})
+	as, err := e.store.List(context.Background(), ListOptions{Now: e.clock.Now(), ExcludeBackfill: true})
 	if err != nil {
 		t.Fatal(err)
 	}

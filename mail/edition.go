@@ -118,7 +118,7 @@ func (l *Ledger) Plan(ctx context.Context, d Digest, scheduledAt time.Time) (ed 
 // articles d carried already bounds how far down the newest MaxArticles
 // new ones can be, so one List call finds them.
 func (l *Ledger) candidates(ctx context.Context, q queryer, d Digest, now time.Time) ([]*feed.Article, bool, error) {
-	opts := feed.ListOptions{Tags: d.Tags, Now: now, ForDigests: true}
+	opts := feed.ListOptions{Tags: d.Tags, Now: now, ExcludeBackfill: true}
 	if d.MaxArticles > 0 {
 		var carried int
 		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM edition_articles WHERE digest = ?`, d.Name).Scan(&carried); err != nil {
