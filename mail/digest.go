@@ -22,6 +22,7 @@ type Digest struct {
 	Tags        []string // empty: every article
 	MaxArticles int      // 0: no limit
 	SkipEmpty   bool
+	CatchUp     bool // plan once at start when a moment passed while tidings was down
 	FullContent bool // the whole article in the mail rather than its summary
 	// Subject is a text/template over SubjectData; "" uses DefaultSubject.
 	Subject string

@@ -40,6 +40,11 @@ type Sender struct {
 	// row as abandoned; it must outlast the sending of a batch. 0: ten
 	// minutes.
 	Lease time.Duration
+	// Observe, when set, is told the outcome of each run of Loop (for
+	// metrics).
+	Observe func(rep SendReport, took time.Duration, err error)
+
+	after func(d time.Duration) <-chan time.Time // Loop's waits; tests replace it
 }
 
 // SendReport counts what one Run did.

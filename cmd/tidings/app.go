@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	netmail "net/mail"
+	"sort"
 	"sync/atomic"
 	"time"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/metrics"
+	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/internal/sqlite"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/subscribers"
@@ -31,14 +34,15 @@ type App struct {
 	Links       *subscribers.Links
 	Transport   mail.Transport
 
-	Ledger   *mail.Ledger
-	Renderer *mail.Renderer
-	Digests  map[string]mail.Digest
+	Ledger    *mail.Ledger
+	Renderer  *mail.Renderer
+	Digests   map[string]mail.Digest
+	Scheduler *mail.Scheduler
 
 	Now func() time.Time
 
-	metrics *metrics
-	ready   atomic.Bool // schedules loaded; /readyz also pings the database
+	Metrics *metrics.Registry
+	ready   atomic.Bool // serve's loops started; /readyz also pings the database
 }
 
 // loadConfig reads the config the command line and environment point at.
@@ -64,7 +68,7 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, metrics: newMetrics()}
+	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, Metrics: metrics.New()}
 	a.Articles = feed.NewStore(db)
 	a.Ingester = &feed.Ingester{
 		Store:    a.Articles,
@@ -154,8 +158,8 @@ func (a *App) wireDigests() error {
 			from = *addr
 		}
 		md := mail.Digest{Name: d.Name, Title: d.Title, Description: d.Description, Schedule: d.Schedule, Tags: d.Tags,
-			MaxArticles: d.MaxArticles, SkipEmpty: d.SkipEmpty == nil || *d.SkipEmpty, FullContent: d.FullContent,
-			Subject: d.Subject, From: from}
+			MaxArticles: d.MaxArticles, SkipEmpty: d.SkipEmpty == nil || *d.SkipEmpty, CatchUp: d.CatchUp == nil || *d.CatchUp,
+			FullContent: d.FullContent, Subject: d.Subject, From: from}
 		if md.Title == "" {
 			md.Title = cfg.Site.Title
 		}
@@ -166,7 +170,14 @@ func (a *App) wireDigests() error {
 	}
 	a.Ledger = &mail.Ledger{DB: a.DB, Articles: a.Articles, Recipients: a.Subscribers,
 		Now: func() time.Time { return a.Now() }, Logger: a.Logger.With("component", "ledger")}
+	var digests []mail.Digest
+	for _, name := range sortedKeys(a.Digests) {
+		digests = append(digests, a.Digests[name])
+	}
 	var err error
+	if a.Scheduler, err = mail.NewScheduler(a.Ledger, digests, cfg.Location(), a.Logger.With("component", "schedule")); err != nil {
+		return err
+	}
 	a.Renderer, err = mail.NewRenderer(mail.RenderOptions{
 		SiteTitle: cfg.Site.Title, SiteURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress,
 		Language: cfg.Site.Language, FullContent: false, TemplateDir: cfg.Templates.Dir, Links: a.Links,
@@ -175,12 +186,36 @@ func (a *App) wireDigests() error {
 	return err
 }
 
-// sender returns the delivery workers over the transport.
+// sender returns the delivery workers over the transport; what each run
+// did is counted in the metrics.
 func (a *App) sender() *mail.Sender {
+	m := a.Metrics
 	return &mail.Sender{
 		Ledger: a.Ledger, Transport: a.Transport, Composer: a.Renderer,
 		Workers: a.Config.SMTP.Connections, MaxAttempts: a.Config.SMTP.MaxAttempts,
 		Backoff: a.Config.SMTP.RetryBackoff.Duration, BounceLimit: a.Config.Subscribers.BounceLimit,
+		Observe: func(rep mail.SendReport, took time.Duration, err error) {
+			m.Job("deliver", err)
+			for state, n := range map[string]int{"sent": rep.Sent, "failed": rep.Failed, "retried": rep.Retried, "skipped": rep.Skipped} {
+				m.Add("tidings_delivery_attempts_total", "Delivery attempts by outcome.", `outcome="`+state+`"`, float64(n))
+			}
+			if rep.Sent+rep.Failed+rep.Retried > 0 {
+				m.Add("tidings_send_seconds_total", "Time spent in delivery runs that sent something; divide by attempts for the mean latency.", "", took.Seconds())
+			}
+		},
+	}
+}
+
+// pass returns every step of tidings' work, wired: what run makes once
+// and serve runs as loops.
+func (a *App) pass() *pass.Pass {
+	var sources pass.Sources
+	if len(a.Config.Sources) > 0 {
+		sources = &sourcePoller{a}
+	}
+	return &pass.Pass{
+		Content: a.Ingester, Feeds: a.Feeds, Sources: sources, Scheduler: a.Scheduler, Sender: a.sender(),
+		Poll: a.Config.Content.Poll.Duration, Metrics: a.Metrics, Logger: a.Logger,
 	}
 }
 
@@ -242,4 +277,13 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string) error {
 		return errFailed
 	}
 	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/mail"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"regexp"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/tidings/tidings/mail"
 )
 
 // Config is the whole of tidings.toml. Every key is documented, with its
@@ -294,7 +296,7 @@ func (c *Config) Validate() error {
 		bad("site.timezone", "%q is not a time zone (use an IANA name like Europe/Berlin)", c.Site.Timezone)
 	}
 	if c.Site.Email != "" {
-		if _, err := mail.ParseAddress(c.Site.Email); err != nil {
+		if _, err := netmail.ParseAddress(c.Site.Email); err != nil {
 			bad("site.email", "%q is not an email address", c.Site.Email)
 		}
 	}
@@ -386,7 +388,7 @@ func (c *Config) Validate() error {
 		seen[d.Name] = true
 		if strings.TrimSpace(d.Schedule) == "" {
 			bad(f+".schedule", "must not be empty (a cron spec like \"0 7 * * *\")")
-		} else if _, err := parseSchedule(d.Schedule); err != nil {
+		} else if _, err := mail.ParseSchedule(d.Schedule, nil); err != nil {
 			bad(f+".schedule", "digest %s: %v", d.Name, err)
 		}
 		if d.MaxArticles <= 0 {

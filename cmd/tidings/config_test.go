@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -156,5 +157,29 @@ func TestLoadConfig_DigestsReplaceDefault(t *testing.T) {
 	p = writeFile(t, t.TempDir(), "t.toml", "[site]\ntitle = \"Mine\"\n")
 	if cfg, err = LoadConfig(p, noEnv); err != nil || len(cfg.Digests) != 1 || cfg.Digests[0].Name != "daily" {
 		t.Errorf("no [[digests]] in the file: %+v %v", cfg.Digests, err)
+	}
+}
+
+func TestValidate_BadSchedulesNameTheDigest(t *testing.T) {
+	for _, spec := range []string{"0 7 * *", "CRON_TZ=UTC", "CRON_TZ=Mars/Base 0 7 * * *", "61 * * * *", "", "@fortnightly"} {
+		t.Run(fmt.Sprintf("%q", spec), func(t *testing.T) {
+			cfg := Default()
+			cfg.Digests[0].Schedule = spec
+			verr := cfg.Validate()
+			if verr == nil {
+				t.Fatalf("Validate accepted schedule %q", spec)
+			}
+			want := []string{"digests[0].schedule"}
+			if spec != "" {
+				// An empty spec gets "must not be empty", which the
+				// field's index already ties to its digest.
+				want = append(want, "digest daily", fmt.Sprintf("%q", spec))
+			}
+			for _, w := range want {
+				if !strings.Contains(verr.Error(), w) {
+					t.Errorf("Validate error %q lacks %q", verr, w)
+				}
+			}
+		})
 	}
 }

@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
-	"net/http"
 	"net/mail"
 	"net/url"
 	"os"
@@ -32,19 +30,7 @@ func TestFirstMinute(t *testing.T) {
 	cfg := Default() // what "go run ./cmd/tidings serve" runs on, but on a free port
 	cfg.Site.BaseURL = base
 	cfg.Content.Poll = Duration{50 * time.Millisecond}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := NewApp(ctx, cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		<-done
-		app.Close()
-	}()
-	waitFor(t, func() bool { r, err := http.Get(base + "/healthz"); return err == nil && r.Body.Close() == nil })
+	startMain(t, cfg, ln, io.Discard)
 
 	// Front page, empty feeds and the sign-up page, before any content.
 	for _, p := range []string{"/", "/feed.xml", "/atom.xml", "/feed.json", "/subscribe"} {

@@ -25,29 +25,16 @@ func runCommand() *command {
 			defer wait()
 			// Each step logs its own trouble (rejected files, digests not
 			// planned) through the logger; stdout gets one line.
-			res, err := app.Ingester.Scan(ctx)
-			if err != nil {
-				return err
-			}
-			upstream, sourceErr := app.fetchDueSources(ctx)
-			fr, err := app.Feeds.Build(ctx)
-			if err != nil {
-				return err
-			}
-			planned, planErr := app.planDigests(ctx)
-			rep, err := app.sender().Run(ctx)
-			if err != nil {
-				return err
-			}
-			waiting, err := app.Ledger.QueueDepth(ctx)
+			rep, err := app.pass().Once(ctx)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "run: articles added %d, updated %d, removed %d, rejected %d; upstream %d; feeds written %d; editions %d; "+
 				"sent %d, failed %d, retrying %d, skipped %d, waiting %d\n",
-				res.Added, res.Updated, res.Removed, len(res.Rejected), upstream, fr.Written, planned,
-				rep.Sent, rep.Failed, rep.Retried, rep.Skipped, waiting)
-			if len(res.Rejected) > 0 || sourceErr != nil || planErr != nil || rep.Failed > 0 {
+				rep.Scan.Added, rep.Scan.Updated, rep.Scan.Removed, len(rep.Scan.Rejected), rep.Upstream, rep.Feeds.Written, rep.Editions,
+				rep.Sent.Sent, rep.Sent.Failed, rep.Sent.Retried, rep.Sent.Skipped, rep.Waiting)
+			if rep.Failed() {
+				// What failed was logged where it happened.
 				return errFailed
 			}
 			return nil

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
 	"net/http"
-	"sync"
 	"time"
-
-	"github.com/robfig/cron/v3"
 
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/mail"
@@ -21,28 +18,79 @@ func serveCommand() *command {
 	return &command{
 		name:    "serve",
 		summary: "the daemon: HTTP server and scheduler",
-		detail: "Serves the site on http.listen and rescans the content folders every content.poll.\n" +
-			"SIGINT or SIGTERM stops it gracefully within http.shutdown_timeout; a second signal exits at once.",
+		detail: "Serves the site on http.listen, rescans the content folders every content.poll, fetches upstream feeds,\n" +
+			"plans each digest at its scheduled moments and sends what is due. SIGINT or SIGTERM stops it gracefully\n" +
+			"within http.shutdown_timeout; a second signal exits at once. It exits non-zero, naming the cause, when a\n" +
+			"part of it cannot go on (the port is taken, the database file is removed or made read-only).",
 		example: "tidings serve --config /etc/tidings.toml",
-		nargs:   0,
-		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
-			lock, err := lockInstance(app.Config.Database.Path, "serve")
+		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
+			if fs.NArg() != 0 {
+				return errUsage
+			}
+			cfg, err := e.loadConfig()
 			if err != nil {
 				return err
 			}
-			defer lock.release()
-			ln, err := net.Listen("tcp", app.Config.HTTP.Listen)
-			if err != nil {
-				return fmt.Errorf("listen on %s (http.listen): %w", app.Config.HTTP.Listen, err)
-			}
-			return app.Serve(ctx, ln)
+			m := &Main{Config: cfg, Logs: e.stderr}
+			defer m.Close()
+			return m.Run(ctx)
 		},
 	}
 }
 
-// Serve runs the HTTP server on ln and the background jobs until ctx ends,
-// then shuts down within http.shutdown_timeout.
-func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+// Main is tidings serve: the wired app and the lifetime of its parts.
+// main and the tests boot it the same way: Open, then Run until ctx ends,
+// then Close.
+type Main struct {
+	Config Config
+	Logs   io.Writer // where the log goes
+	// Listener, when set, is served instead of listening on http.listen
+	// (tests pass one on 127.0.0.1:0).
+	Listener net.Listener
+
+	App  *App // set by Open
+	lock *instanceLock
+}
+
+// dbWatchEvery is how often serve checks that its database file is still
+// there and writable.
+const dbWatchEvery = 2 * time.Second
+
+// Open opens the database, takes the single-instance lock and listens.
+// Run calls it when it has not been called.
+func (m *Main) Open(ctx context.Context) error {
+	if m.App != nil {
+		return nil
+	}
+	logs := m.Logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	app, err := NewApp(ctx, m.Config, logs)
+	if err != nil {
+		return err
+	}
+	m.App = app
+	if m.lock, err = lockInstance(m.Config.Database.Path, "serve"); err != nil {
+		return err
+	}
+	if m.Listener == nil {
+		if m.Listener, err = net.Listen("tcp", m.Config.HTTP.Listen); err != nil {
+			return fmt.Errorf("listen on %s (http.listen): %w", m.Config.HTTP.Listen, err)
+		}
+	}
+	return nil
+}
+
+// Run serves HTTP and runs every background loop until ctx ends (nil
+// after a graceful shutdown) or one of them fails (its error, after the
+// others stopped). The first content scan runs before the server answers,
+// so that the feeds it serves are never empty for want of one.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	a := m.App
 	log := a.Logger.With("component", "serve")
 	handler, err := a.Handler()
 	if err != nil {
@@ -50,79 +98,65 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	waitWebSub := a.announceFeeds(ctx)
 	defer waitWebSub()
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	// The first pass runs before the server answers, so that the feeds it
-	// serves are never empty for want of a scan.
-	a.ingest(ctx)
-	poke := make(chan struct{}, 1)
-	sched, err := a.startSchedules(ctx, poke)
+	p := a.pass()
+	p.Refresh(ctx)
+	a.ready.Store(true)
+	log.Info("serving", "url", "http://"+m.Listener.Addr().String(), "site", a.Config.Site.BaseURL)
+	err = p.Serve(ctx, m.serveHTTP(handler), func(ctx context.Context) error {
+		return a.DB.Watch(ctx, dbWatchEvery)
+	})
+	a.ready.Store(false)
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { a.deliverLoop(ctx, poke) })
-	wg.Go(func() {
-		// Upstreams due since the last fetch (or never fetched) go first;
-		// their cron jobs take over from there.
-		if changed, _ := a.fetchDueSources(ctx); changed > 0 {
-			a.ingest(ctx)
-		}
-	})
-	log.Info("serving", "url", "http://"+ln.Addr().String(), "site", a.Config.Site.BaseURL)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.HTTP.ShutdownTimeout.Duration)
-		defer cancel()
-		err = srv.Shutdown(shutCtx)
-	}
-	<-sched.Stop().Done() // digest jobs in flight finish
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	log.Info("stopped")
-	return err
+	return nil
 }
 
-// ingest runs one scan, logs its outcome (rejected files were logged by the
-// ingester itself) and rebuilds the feeds. The feeds are built on every
-// poll, not only after a change, so that an article dated in the future
-// appears when its time comes; unchanged feeds are not rewritten.
-func (a *App) ingest(ctx context.Context) {
-	res, err := a.Ingester.Scan(ctx)
-	a.metrics.job("ingest", err)
-	a.metrics.add("tidings_articles_ingested_total", "Articles added or updated from content files.", `kind="added"`, float64(res.Added))
-	a.metrics.add("tidings_articles_ingested_total", "Articles added or updated from content files.", `kind="updated"`, float64(res.Updated))
-	a.metrics.add("tidings_articles_ingested_total", "Articles added or updated from content files.", `kind="removed"`, float64(res.Removed))
-	a.metrics.add("tidings_articles_rejected_total", "Content files rejected by a scan (counted on every scan).", "", float64(len(res.Rejected)))
-	if err != nil {
-		if ctx.Err() == nil {
-			a.Logger.Error("content scan failed", "component", "ingest", "error", err)
+// serveHTTP serves handler on the listener until ctx ends, then shuts
+// down within http.shutdown_timeout.
+func (m *Main) serveHTTP(handler http.Handler) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		srv := &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			BaseContext:       func(net.Listener) context.Context { return ctx },
 		}
-	} else if res.Changed() {
-		a.Logger.Info("content scanned", "component", "ingest", "added", res.Added, "updated", res.Updated,
-			"removed", res.Removed, "rejected", len(res.Rejected))
-	}
-	fr, err := a.Feeds.Build(ctx)
-	a.metrics.job("feeds", err)
-	a.metrics.add("tidings_feed_builds_total", "Feed builds, by outcome.", outcomeLabel(err), 1)
-	a.metrics.add("tidings_feeds_written_total", "Feed files written because their bytes changed.", "", float64(fr.Written))
-	if err != nil {
-		if ctx.Err() == nil {
-			a.Logger.Error("feed build failed", "component", "feeds", "error", err)
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(m.Listener) }()
+		select {
+		case err := <-errc:
+			return fmt.Errorf("http server on %s: %w", m.Listener.Addr(), err)
+		case <-ctx.Done():
 		}
-		return
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.Config.HTTP.ShutdownTimeout.Duration)
+		defer cancel()
+		err := srv.Shutdown(shutCtx)
+		<-errc
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server shutdown: %w", err)
+		}
+		return nil
 	}
-	if fr.Written+fr.Removed > 0 {
-		a.Logger.Info("feeds built", "component", "feeds", "written", fr.Written, "removed", fr.Removed)
+}
+
+// Close releases the listener, the lock and the app.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Listener != nil {
+		if err := m.Listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
 	}
+	if m.lock != nil {
+		m.lock.release()
+		m.lock = nil
+	}
+	if m.App != nil {
+		errs = append(errs, m.App.Close())
+		m.App = nil
+	}
+	return errors.Join(errs...)
 }
 
 // Handler routes every HTTP request tidings answers.
@@ -158,99 +192,6 @@ func (a *App) Handler() (http.Handler, error) {
 	return mux, nil
 }
 
-// startSchedules runs the content scan every content.poll and each digest
-// on its schedule with robfig/cron: a job never overlaps itself and a panic
-// in one is logged with its stack. A digest whose moment passed while
-// tidings was down runs once now. An edition planned pokes the delivery
-// loop.
-func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.Cron, error) {
-	log := a.Logger.With("component", "schedule")
-	logger := cron.PrintfLogger(slogPrintf{log})
-	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(cron.DiscardLogger))
-	c.Schedule(cron.Every(a.Config.Content.Poll.Duration), cron.FuncJob(func() {
-		if ctx.Err() == nil {
-			a.ingest(ctx)
-		}
-	}))
-	a.scheduleSources(ctx, c)
-	for _, name := range sortedKeys(a.Digests) {
-		d := a.Digests[name]
-		s, err := a.schedule(d.Schedule)
-		if err != nil {
-			return nil, fmt.Errorf("digest %s: schedule %w", name, err)
-		}
-		c.Schedule(s, cron.FuncJob(func() {
-			if ctx.Err() != nil {
-				return
-			}
-			ok, err := a.planDue(ctx, d, true)
-			a.metrics.job("digest "+name, err)
-			if ok {
-				a.metrics.add("tidings_editions_planned_total", "Editions planned by this process.", `digest="`+name+`"`, 1)
-			}
-			if err != nil {
-				log.Error("digest not planned", "digest", name, "error", err)
-			}
-			if ok {
-				pokeNow(poke)
-			}
-		}))
-		log.Info("digest scheduled", "digest", name, "schedule", d.Schedule, "next", s.Next(a.Now()))
-	}
-	if planned, _ := a.planDigests(ctx); planned > 0 {
-		pokeNow(poke)
-	}
-	c.Start()
-	a.ready.Store(true)
-	return c, nil
-}
-
-func pokeNow(poke chan<- struct{}) {
-	select {
-	case poke <- struct{}{}:
-	default:
-	}
-}
-
-// deliverLoop sends due deliveries: when poked, and every few seconds for
-// retries whose time has come, until ctx ends. Sends in flight at shutdown
-// finish and are recorded before it returns.
-func (a *App) deliverLoop(ctx context.Context, poke <-chan struct{}) {
-	s := a.sender()
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		start := time.Now()
-		rep, err := s.Run(ctx)
-		a.metrics.job("deliver", err)
-		for state, n := range map[string]int{"sent": rep.Sent, "failed": rep.Failed, "retried": rep.Retried, "skipped": rep.Skipped} {
-			a.metrics.add("tidings_delivery_attempts_total", "Delivery attempts by outcome.", `outcome="`+state+`"`, float64(n))
-		}
-		if n := rep.Sent + rep.Failed + rep.Retried; n > 0 {
-			a.metrics.add("tidings_send_seconds_total", "Time spent in delivery runs that sent something; divide by attempts for the mean latency.", "", time.Since(start).Seconds())
-		}
-		if err != nil && ctx.Err() == nil {
-			a.Logger.Error("delivery run failed", "component", "deliver", "error", err)
-		}
-		if rep.Sent+rep.Failed+rep.Retried+rep.Skipped > 0 {
-			a.Logger.Info("deliveries", "component", "deliver", "sent", rep.Sent, "failed", rep.Failed,
-				"retried", rep.Retried, "skipped", rep.Skipped)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-poke:
-		case <-t.C:
-		}
-	}
-}
-
-// slogPrintf lets robfig/cron's Recover and SkipIfStillRunning log
-// through slog.
-type slogPrintf struct{ log *slog.Logger }
-
-func (s slogPrintf) Printf(format string, args ...any) { s.log.Error(fmt.Sprintf(format, args...)) }
-
 // readyz answers 200 once the schedules are loaded and while the database
 // answers, 503 otherwise.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
@@ -266,11 +207,4 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "ready")
-}
-
-func outcomeLabel(err error) string {
-	if err != nil {
-		return `outcome="error"`
-	}
-	return `outcome="ok"`
 }

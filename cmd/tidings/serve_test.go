@@ -45,13 +45,23 @@ func bootServeWith(t *testing.T, configure func(*Config)) (base, content string,
 	if configure != nil {
 		configure(&cfg)
 	}
+	m := startMain(t, cfg, ln, io.Discard)
+	return base, content, m.App
+}
+
+// startMain opens and runs a Main on ln, as tidings serve does, and stops
+// it when the test ends, failing the test if it does not stop cleanly.
+// It returns once the server answers /healthz.
+func startMain(t *testing.T, cfg Config, ln net.Listener, logs io.Writer) *Main {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err = NewApp(ctx, cfg, io.Discard)
-	if err != nil {
+	m := &Main{Config: cfg, Logs: logs, Listener: ln}
+	if err := m.Open(ctx); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
+	go func() { done <- m.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -62,9 +72,10 @@ func bootServeWith(t *testing.T, configure func(*Config)) (base, content string,
 		case <-time.After(10 * time.Second):
 			t.Error("serve did not stop")
 		}
-		app.Close()
+		m.Close()
 	})
 	// The first scan runs before the listener answers; wait for it.
+	base := "http://" + ln.Addr().String()
 	waitFor(t, func() bool {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {
@@ -72,7 +83,7 @@ func bootServeWith(t *testing.T, configure func(*Config)) (base, content string,
 		}
 		return err == nil && resp.StatusCode == 200
 	})
-	return base, content, app
+	return m
 }
 
 func waitFor(t *testing.T, ok func() bool) {

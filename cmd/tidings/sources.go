@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/tidings/tidings/feed"
 )
 
@@ -54,7 +52,7 @@ func (a *App) fetchSource(ctx context.Context, f *feed.Fetcher, src feed.Source)
 	if err == nil {
 		err = res.Err
 	}
-	a.metrics.job("source "+src.Name, err)
+	a.Metrics.Job("source "+src.Name, err)
 	log := a.Logger.With("component", "sources", "source", src.Name)
 	switch {
 	case err != nil && ctx.Err() == nil:
@@ -91,19 +89,25 @@ func (a *App) fetchDueSources(ctx context.Context) (changed int, first error) {
 	return changed, first
 }
 
-// scheduleSources adds one cron job per upstream, at its interval.
-func (a *App) scheduleSources(ctx context.Context, c *cron.Cron) {
-	f := a.fetcher()
-	for _, src := range a.sources() {
-		c.Schedule(cron.Every(src.Interval), cron.FuncJob(func() {
-			if ctx.Err() != nil {
-				return
-			}
-			if res, _ := a.fetchSource(ctx, f, src); res.Added+res.Updated > 0 {
-				if _, err := a.Feeds.Build(ctx); err != nil && ctx.Err() == nil {
-					a.Logger.Error("feed build failed", "component", "feeds", "error", err)
-				}
-			}
-		}))
+// sourcePoller fetches the configured upstreams for the pass.
+type sourcePoller struct{ a *App }
+
+func (p *sourcePoller) FetchDue(ctx context.Context) (int, error) { return p.a.fetchDueSources(ctx) }
+
+// Run fetches due upstreams every minute, or at the shortest interval.
+func (p *sourcePoller) Run(ctx context.Context, changed func()) error {
+	every := time.Minute
+	for _, s := range p.a.sources() {
+		every = min(every, s.Interval)
+	}
+	for {
+		if n, _ := p.a.fetchDueSources(ctx); n > 0 {
+			changed()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(every):
+		}
 	}
 }

@@ -24,10 +24,6 @@ func statusCommand() *command {
 			fmt.Fprintln(tw, "DIGEST\tSCHEDULE\tNEXT RUN\tLAST RUN\tLAST EDITION\tSENT\tQUEUED\tFAILED")
 			for _, name := range sortedKeys(app.Digests) {
 				d := app.Digests[name]
-				s, err := app.schedule(d.Schedule)
-				if err != nil {
-					return err
-				}
 				last, err := app.Ledger.LastRun(ctx, name)
 				if err != nil {
 					return err
@@ -53,7 +49,7 @@ func statusCommand() *command {
 					failed = fmt.Sprint(c[mail.DeliveryFailed])
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, d.Schedule,
-					s.Next(now).In(loc).Format("2006-01-02 15:04"), lastRun, edition, sent, queued, failed)
+					app.Scheduler.Next(name, now).In(loc).Format("2006-01-02 15:04"), lastRun, edition, sent, queued, failed)
 			}
 			if err := tw.Flush(); err != nil {
 				return err

@@ -20,6 +20,8 @@ type DB struct {
 	Path  string
 	Write *sql.DB
 	Read  *sql.DB
+
+	opened os.FileInfo // the file as it was opened, for Check
 }
 
 // dsn builds the connection string. Pragmas go in the DSN because they are
@@ -65,6 +67,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := &DB{Path: path, Write: w}
+	if db.opened, err = os.Stat(path); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

@@ -1,0 +1,242 @@
+// Package pass is the order of tidings' work and the daemon's loops: one
+// pass (scan the content folders, fetch due upstream feeds, build the
+// feeds, plan due digests, deliver) that tidings run makes once, and the
+// same steps as long-lived loops that tidings serve runs side by side.
+//
+// It holds no policy of its own: which files changed is the ingester's
+// business, which sources and digests are due is the poller's and the
+// scheduler's, what is sent is the ledger's. It only says what follows
+// what, and that every loop stops when the others do.
+package pass
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/metrics"
+	"github.com/tidings/tidings/mail"
+)
+
+// Scanner scans the content folders; *feed.Ingester satisfies it.
+type Scanner interface {
+	Scan(ctx context.Context) (feed.ScanResult, error)
+}
+
+// Builder builds and writes the feeds; *feed.Publisher satisfies it.
+type Builder interface {
+	Build(ctx context.Context) (feed.BuildResult, error)
+}
+
+// Sources fetches upstream feeds.
+type Sources interface {
+	// FetchDue fetches every source that is due and returns how many
+	// articles came in (added or updated).
+	FetchDue(ctx context.Context) (changed int, err error)
+	// Run fetches each source when it is due until ctx ends, calling
+	// changed after a fetch that brought articles.
+	Run(ctx context.Context, changed func()) error
+}
+
+// Pass is every step of tidings' work, wired.
+type Pass struct {
+	Content   Scanner
+	Feeds     Builder
+	Sources   Sources // nil: no upstream feeds
+	Scheduler *mail.Scheduler
+	Sender    *mail.Sender
+	// Poll is how often Serve rescans the content folders.
+	Poll    time.Duration
+	Metrics *metrics.Registry // nil: none kept
+	Logger  *slog.Logger
+}
+
+// Report is what one pass did.
+type Report struct {
+	Scan     feed.ScanResult
+	Upstream int // articles added or updated from upstream feeds
+	Feeds    feed.BuildResult
+	Editions int
+	Sent     mail.SendReport
+	Waiting  int // deliveries left for a later try
+	// Errors are the failures that did not stop the pass: an upstream
+	// feed or a digest that failed. Each was logged where it happened.
+	Errors []error
+}
+
+// Failed reports whether anything in the pass failed: a rejected file, a
+// source or digest that failed, a delivery refused for good.
+func (r Report) Failed() bool {
+	return len(r.Scan.Rejected) > 0 || len(r.Errors) > 0 || r.Sent.Failed > 0
+}
+
+// Once makes one pass: scan, fetch due sources, build the feeds, plan due
+// digests, send what is due. A failing source or digest does not stop the
+// later steps (it is in Report.Errors). A scan, build or send that cannot
+// run at all (the database is gone) ends the pass with its error.
+func (p *Pass) Once(ctx context.Context) (Report, error) {
+	var rep Report
+	soft := &rep.Errors
+	var err error
+	if rep.Scan, err = p.scan(ctx); err != nil {
+		return rep, err
+	}
+	if p.Sources != nil {
+		n, err := p.Sources.FetchDue(ctx)
+		rep.Upstream = n
+		if err != nil {
+			*soft = append(*soft, fmt.Errorf("upstream feeds: %w", err))
+		}
+	}
+	if rep.Feeds, err = p.build(ctx); err != nil {
+		return rep, err
+	}
+	if p.Scheduler != nil {
+		eds, err := p.Scheduler.PlanDue(ctx)
+		p.planned(eds)
+		rep.Editions = len(eds)
+		if err != nil {
+			*soft = append(*soft, err)
+		}
+	}
+	if p.Sender != nil {
+		if rep.Sent, err = p.Sender.Run(ctx); err != nil {
+			return rep, err
+		}
+		if rep.Waiting, err = p.Sender.Ledger.QueueDepth(ctx); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// Refresh scans the content folders and builds the feeds: the first step
+// of serve, before it answers, so its feeds are never empty for want of a
+// scan. Errors are logged.
+func (p *Pass) Refresh(ctx context.Context) {
+	if _, err := p.scan(ctx); err == nil {
+		p.build(ctx)
+	}
+}
+
+// Serve runs every loop until ctx ends or one of them fails: the content
+// scan every Poll (and a feed build whenever an upstream brought
+// articles), the upstream poller, the digest scheduler and the sender,
+// which the scheduler wakes when it plans an edition. More loops (the
+// HTTP server, the database watch) may be given and run in the same
+// group. Serve returns when every loop has returned: nil when ctx ended,
+// else the first failure.
+func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	rebuild := make(chan struct{}, 1)
+	wakeSender := make(chan struct{}, 1)
+	g.Go(func() error { return p.contentLoop(ctx, rebuild) })
+	if p.Sources != nil {
+		g.Go(func() error { return p.Sources.Run(ctx, func() { poke(rebuild) }) })
+	}
+	if p.Scheduler != nil {
+		g.Go(func() error {
+			return p.Scheduler.Run(ctx, func(eds []*mail.Edition) {
+				p.planned(eds)
+				poke(wakeSender)
+			})
+		})
+	}
+	if p.Sender != nil {
+		g.Go(func() error { return p.Sender.Loop(ctx, wakeSender) })
+	}
+	for _, f := range more {
+		g.Go(func() error { return f(ctx) })
+	}
+	return g.Wait()
+}
+
+// contentLoop rescans every Poll and rebuilds when poked. The feeds are
+// built on every poll, not only after a change, so that an article dated
+// in the future appears when its time comes; unchanged feeds are not
+// rewritten.
+func (p *Pass) contentLoop(ctx context.Context, rebuild <-chan struct{}) error {
+	every := p.Poll
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			p.Refresh(ctx)
+		case <-rebuild:
+			p.build(ctx)
+		}
+	}
+}
+
+// planned counts the editions a scheduler pass made.
+func (p *Pass) planned(eds []*mail.Edition) {
+	if p.Metrics == nil {
+		return
+	}
+	for _, ed := range eds {
+		p.Metrics.Add("tidings_editions_planned_total", "Editions planned by this process.", `digest="`+ed.Digest+`"`, 1)
+	}
+}
+
+func poke(c chan<- struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pass) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+// scan runs one content scan and counts it; rejected files were logged
+// by the ingester.
+func (p *Pass) scan(ctx context.Context) (feed.ScanResult, error) {
+	res, err := p.Content.Scan(ctx)
+	if m := p.Metrics; m != nil {
+		m.Job("ingest", err)
+		const h = "Articles added, updated or removed by content scans."
+		m.Add("tidings_articles_ingested_total", h, `kind="added"`, float64(res.Added))
+		m.Add("tidings_articles_ingested_total", h, `kind="updated"`, float64(res.Updated))
+		m.Add("tidings_articles_ingested_total", h, `kind="removed"`, float64(res.Removed))
+		m.Add("tidings_articles_rejected_total", "Content files rejected by a scan (counted on every scan).", "", float64(len(res.Rejected)))
+	}
+	switch {
+	case err != nil && ctx.Err() == nil:
+		p.log().Error("content scan failed", "component", "ingest", slog.Any("error", err))
+	case err == nil && res.Changed():
+		p.log().Info("content scanned", "component", "ingest", "added", res.Added, "updated", res.Updated,
+			"removed", res.Removed, "rejected", len(res.Rejected))
+	}
+	return res, err
+}
+
+// build builds the feeds and counts it.
+func (p *Pass) build(ctx context.Context) (feed.BuildResult, error) {
+	res, err := p.Feeds.Build(ctx)
+	if m := p.Metrics; m != nil {
+		m.Job("feeds", err)
+		m.Add("tidings_feed_builds_total", "Feed builds, by outcome.", metrics.Outcome(err), 1)
+		m.Add("tidings_feeds_written_total", "Feed files written because their bytes changed.", "", float64(res.Written))
+	}
+	switch {
+	case err != nil && ctx.Err() == nil:
+		p.log().Error("feed build failed", "component", "feeds", slog.Any("error", err))
+	case err == nil && res.Written+res.Removed > 0:
+		p.log().Info("feeds built", "component", "feeds", "written", res.Written, "removed", res.Removed)
+	}
+	return res, err
+}
