@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	netmail "net/mail"
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
-
-	"github.com/tidings/tidings/mail"
 )
 
 // Config is the whole of tidings.toml. Every key is documented, with its
@@ -274,146 +269,6 @@ func decodeConfig(b []byte, cfg *Config) error {
 		}
 	}
 	return nil
-}
-
-var digestName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-
-// Validate checks every value and names the field that is wrong.
-func (c *Config) Validate() error {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
-	}
-	if strings.TrimSpace(c.Site.Title) == "" {
-		bad("site.title", "must not be empty")
-	}
-	if u, err := url.Parse(c.Site.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("site.base_url", "%q must be an absolute http or https URL", c.Site.BaseURL)
-	} else if u.RawQuery != "" || u.Fragment != "" {
-		bad("site.base_url", "%q must not have a query or fragment", c.Site.BaseURL)
-	}
-	if _, err := time.LoadLocation(c.Site.Timezone); err != nil {
-		bad("site.timezone", "%q is not a time zone (use an IANA name like Europe/Berlin)", c.Site.Timezone)
-	}
-	if c.Site.Email != "" {
-		if _, err := netmail.ParseAddress(c.Site.Email); err != nil {
-			bad("site.email", "%q is not an email address", c.Site.Email)
-		}
-	}
-	if c.Database.Path == "" {
-		bad("database.path", "must not be empty")
-	}
-	if len(c.Content.Dirs) == 0 {
-		bad("content.dirs", "must name at least one folder")
-	}
-	for i, d := range c.Content.Dirs {
-		if strings.TrimSpace(d) == "" {
-			bad(fmt.Sprintf("content.dirs[%d]", i), "must not be empty")
-		}
-	}
-	if c.Content.Poll.Duration <= 0 {
-		bad("content.poll", "must be positive")
-	}
-	if c.Content.MaxBytes <= 0 {
-		bad("content.max_bytes", "must be positive")
-	}
-	if c.Feeds.OutputDir == "" {
-		bad("feeds.output_dir", "must not be empty")
-	}
-	if c.Feeds.Items <= 0 {
-		bad("feeds.items", "must be positive")
-	}
-	for i, h := range c.Feeds.WebSubHubs {
-		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(fmt.Sprintf("feeds.websub_hubs[%d]", i), "%q must be an absolute http or https URL", h)
-		}
-	}
-	if c.HTTP.Listen == "" {
-		bad("http.listen", "must not be empty (use 127.0.0.1:8080)")
-	}
-	if c.HTTP.ShutdownTimeout.Duration <= 0 {
-		bad("http.shutdown_timeout", "must be positive")
-	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
-	}
-	switch c.Log.Format {
-	case "text", "json":
-	default:
-		bad("log.format", "%q must be text or json", c.Log.Format)
-	}
-	if c.Subscribers.ConfirmTTL.Duration <= 0 {
-		bad("subscribers.confirm_ttl", "must be positive")
-	}
-	if c.Subscribers.BounceLimit <= 0 {
-		bad("subscribers.bounce_limit", "must be positive")
-	}
-	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
-		bad("smtp.port", "%d is not a port number", c.SMTP.Port)
-	}
-	switch c.SMTP.TLS {
-	case "starttls", "tls", "none":
-	default:
-		bad("smtp.tls", "%q must be starttls, tls or none", c.SMTP.TLS)
-	}
-	if c.SMTP.Connections <= 0 {
-		bad("smtp.connections", "must be positive")
-	}
-	if c.SMTP.Rate < 0 {
-		bad("smtp.rate", "must not be negative (0 means no limit)")
-	}
-	if c.SMTP.MaxAttempts <= 0 {
-		bad("smtp.max_attempts", "must be positive")
-	}
-	if c.SMTP.RetryBackoff.Duration <= 0 {
-		bad("smtp.retry_backoff", "must be positive")
-	}
-	if c.SMTP.Host == "" && c.SMTP.OutboxDir == "" {
-		bad("smtp.outbox_dir", "must not be empty when smtp.host is empty")
-	}
-	if (c.DKIM.Domain != "" || c.DKIM.Selector != "" || c.DKIM.KeyFile != "") &&
-		(c.DKIM.Domain == "" || c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
-		bad("dkim", "domain, selector and key_file go together: set all three or none")
-	}
-	seen := map[string]bool{}
-	for i, d := range c.Digests {
-		f := fmt.Sprintf("digests[%d]", i)
-		if !digestName.MatchString(d.Name) {
-			bad(f+".name", "%q must be lower-case letters, digits, - and _", d.Name)
-		} else if seen[d.Name] {
-			bad(f+".name", "%q is used by another digest", d.Name)
-		}
-		seen[d.Name] = true
-		if strings.TrimSpace(d.Schedule) == "" {
-			bad(f+".schedule", "must not be empty (a cron spec like \"0 7 * * *\")")
-		} else if _, err := mail.ParseSchedule(d.Schedule, nil); err != nil {
-			bad(f+".schedule", "digest %s: %v", d.Name, err)
-		}
-		if d.MaxArticles <= 0 {
-			bad(f+".max_articles", "must be positive")
-		}
-	}
-	seen = map[string]bool{}
-	for i, s := range c.Sources {
-		f := fmt.Sprintf("sources[%d]", i)
-		if !digestName.MatchString(s.Name) {
-			bad(f+".name", "%q must be lower-case letters, digits, - and _", s.Name)
-		} else if seen[s.Name] {
-			bad(f+".name", "%q is used by another source", s.Name)
-		}
-		seen[s.Name] = true
-		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(f+".url", "%q must be an absolute http or https URL", s.URL)
-		}
-		for _, re := range []struct{ field, expr string }{{"include", s.Include}, {"exclude", s.Exclude}} {
-			if _, err := regexp.Compile(re.expr); err != nil {
-				bad(f+"."+re.field, "%q is not a regular expression: %v", re.expr, err)
-			}
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Location returns the site's time zone; Validate has checked it.

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/tidings/tidings/mail"
+)
+
+var digestName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// problems collects what is wrong with a config, each naming its field.
+type problems []error
+
+func (p *problems) add(field, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+
+// httpURL checks that v is an absolute http or https URL.
+func (p *problems) httpURL(field, v string) {
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(field, "%q must be an absolute http or https URL", v)
+	}
+}
+
+func (p *problems) positive(field string, ok bool) {
+	if !ok {
+		p.add(field, "must be positive")
+	}
+}
+
+func (p *problems) oneOf(field, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	p.add(field, "%q must be %s or %s", v, strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1])
+}
+
+// Validate checks every value and names the field that is wrong.
+func (c *Config) Validate() error {
+	var p problems
+	c.validateSite(&p)
+	c.validateStorage(&p)
+	c.validateServer(&p)
+	c.validateMail(&p)
+	c.validateDigests(&p)
+	c.validateSources(&p)
+	return errors.Join(p...)
+}
+
+func (c *Config) validateSite(p *problems) {
+	if strings.TrimSpace(c.Site.Title) == "" {
+		p.add("site.title", "must not be empty")
+	}
+	if u, err := url.Parse(c.Site.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add("site.base_url", "%q must be an absolute http or https URL", c.Site.BaseURL)
+	} else if u.RawQuery != "" || u.Fragment != "" {
+		p.add("site.base_url", "%q must not have a query or fragment", c.Site.BaseURL)
+	}
+	if _, err := time.LoadLocation(c.Site.Timezone); err != nil {
+		p.add("site.timezone", "%q is not a time zone (use an IANA name like Europe/Berlin)", c.Site.Timezone)
+	}
+	if c.Site.Email != "" {
+		if _, err := netmail.ParseAddress(c.Site.Email); err != nil {
+			p.add("site.email", "%q is not an email address", c.Site.Email)
+		}
+	}
+}
+
+func (c *Config) validateStorage(p *problems) {
+	if c.Database.Path == "" {
+		p.add("database.path", "must not be empty")
+	}
+	if len(c.Content.Dirs) == 0 {
+		p.add("content.dirs", "must name at least one folder")
+	}
+	for i, d := range c.Content.Dirs {
+		if strings.TrimSpace(d) == "" {
+			p.add(fmt.Sprintf("content.dirs[%d]", i), "must not be empty")
+		}
+	}
+	p.positive("content.poll", c.Content.Poll.Duration > 0)
+	p.positive("content.max_bytes", c.Content.MaxBytes > 0)
+	if c.Feeds.OutputDir == "" {
+		p.add("feeds.output_dir", "must not be empty")
+	}
+	p.positive("feeds.items", c.Feeds.Items > 0)
+	for i, h := range c.Feeds.WebSubHubs {
+		p.httpURL(fmt.Sprintf("feeds.websub_hubs[%d]", i), h)
+	}
+}
+
+func (c *Config) validateServer(p *problems) {
+	if c.HTTP.Listen == "" {
+		p.add("http.listen", "must not be empty (use 127.0.0.1:8080)")
+	}
+	p.positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout.Duration > 0)
+	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	p.oneOf("log.format", c.Log.Format, "text", "json")
+}
+
+func (c *Config) validateMail(p *problems) {
+	p.positive("subscribers.confirm_ttl", c.Subscribers.ConfirmTTL.Duration > 0)
+	p.positive("subscribers.bounce_limit", c.Subscribers.BounceLimit > 0)
+	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
+		p.add("smtp.port", "%d is not a port number", c.SMTP.Port)
+	}
+	p.oneOf("smtp.tls", c.SMTP.TLS, "starttls", "tls", "none")
+	p.positive("smtp.connections", c.SMTP.Connections > 0)
+	if c.SMTP.Rate < 0 {
+		p.add("smtp.rate", "must not be negative (0 means no limit)")
+	}
+	p.positive("smtp.max_attempts", c.SMTP.MaxAttempts > 0)
+	p.positive("smtp.retry_backoff", c.SMTP.RetryBackoff.Duration > 0)
+	if c.SMTP.Host == "" && c.SMTP.OutboxDir == "" {
+		p.add("smtp.outbox_dir", "must not be empty when smtp.host is empty")
+	}
+	if (c.DKIM.Domain != "" || c.DKIM.Selector != "" || c.DKIM.KeyFile != "") &&
+		(c.DKIM.Domain == "" || c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
+		p.add("dkim", "domain, selector and key_file go together: set all three or none")
+	}
+}
+
+func (c *Config) validateDigests(p *problems) {
+	seen := map[string]bool{}
+	for i, d := range c.Digests {
+		f := fmt.Sprintf("digests[%d]", i)
+		if !digestName.MatchString(d.Name) {
+			p.add(f+".name", "%q must be lower-case letters, digits, - and _", d.Name)
+		} else if seen[d.Name] {
+			p.add(f+".name", "%q is used by another digest", d.Name)
+		}
+		seen[d.Name] = true
+		if strings.TrimSpace(d.Schedule) == "" {
+			p.add(f+".schedule", "must not be empty (a cron spec like \"0 7 * * *\")")
+		} else if _, err := mail.ParseSchedule(d.Schedule, nil); err != nil {
+			p.add(f+".schedule", "digest %s: %v", d.Name, err)
+		}
+		p.positive(f+".max_articles", d.MaxArticles > 0)
+	}
+}
+
+func (c *Config) validateSources(p *problems) {
+	seen := map[string]bool{}
+	for i, s := range c.Sources {
+		f := fmt.Sprintf("sources[%d]", i)
+		if !digestName.MatchString(s.Name) {
+			p.add(f+".name", "%q must be lower-case letters, digits, - and _", s.Name)
+		} else if seen[s.Name] {
+			p.add(f+".name", "%q is used by another source", s.Name)
+		}
+		seen[s.Name] = true
+		p.httpURL(f+".url", s.URL)
+		for _, re := range []struct{ field, expr string }{{"include", s.Include}, {"exclude", s.Exclude}} {
+			if _, err := regexp.Compile(re.expr); err != nil {
+				p.add(f+"."+re.field, "%q is not a regular expression: %v", re.expr, err)
+			}
+		}
+	}
+}
