@@ -53,6 +53,9 @@ func TestCLI_InitIngestArticles(t *testing.T) {
 	if !strings.Contains(out, "wrote   tidings.toml") {
 		t.Errorf("init output: %s", out)
 	}
+	if info, err := os.Stat("tidings.toml"); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("init wrote tidings.toml with mode %v (%v), want 0600: it may hold secrets", info.Mode().Perm(), err)
+	}
 	// init never overwrites.
 	os.WriteFile("tidings.toml", []byte("[site]\ntitle = \"Mine\"\n"), 0o644)
 	if out, _, _ := run(t, nil, "init"); !strings.Contains(out, "kept    tidings.toml") {

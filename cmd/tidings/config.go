@@ -66,9 +66,16 @@ type FeedsConfig struct {
 
 // HTTPConfig controls the server of tidings serve.
 type HTTPConfig struct {
-	Listen          string   `toml:"listen"`
-	AdminToken      string   `toml:"admin_token"`
-	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	Listen            string   `toml:"listen"`
+	AdminToken        string   `toml:"admin_token"`
+	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	ReadTimeout       Duration `toml:"read_timeout"`
+	WriteTimeout      Duration `toml:"write_timeout"`
+	IdleTimeout       Duration `toml:"idle_timeout"`
+	MaxHeaderBytes    int      `toml:"max_header_bytes"`
+	MetricsListen     string   `toml:"metrics_listen"`
+	MetricsToken      bool     `toml:"metrics_token"`
 }
 
 // LogConfig controls logging.
@@ -178,8 +185,13 @@ func Default() Config {
 			WebSubHubs:  []string{},
 		},
 		HTTP: HTTPConfig{
-			Listen:          "127.0.0.1:8080",
-			ShutdownTimeout: Duration{30 * time.Second},
+			Listen:            "127.0.0.1:8080",
+			ShutdownTimeout:   Duration{30 * time.Second},
+			ReadHeaderTimeout: Duration{10 * time.Second},
+			ReadTimeout:       Duration{30 * time.Second},
+			WriteTimeout:      Duration{2 * time.Minute},
+			IdleTimeout:       Duration{2 * time.Minute},
+			MaxHeaderBytes:    64 << 10,
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
 		Subscribers: SubscribersConfig{

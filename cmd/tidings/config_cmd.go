@@ -28,6 +28,9 @@ func configCheckCommand() *command {
 				path = "built-in defaults"
 			}
 			fmt.Fprintf(e.stdout, "# %s: OK\n%s", path, b)
+			for _, w := range cfg.Warnings(configPath(e.configFlag, e.getenv)) {
+				fmt.Fprintf(e.stderr, "warning: %s\n", w)
+			}
 			return nil
 		},
 	}

@@ -183,3 +183,50 @@ func TestValidate_BadSchedulesNameTheDigest(t *testing.T) {
 		})
 	}
 }
+
+func TestConfig_Warnings(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "secret.toml", "[http]\nadmin_token = \"s3cret\"\n")
+	if err := os.Chmod(secret, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := writeFile(t, dir, "plain.toml", "[site]\ntitle = \"Mine\"\n")
+	if err := os.Chmod(plain, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		path      string
+		configure func(*Config)
+		want      []string // substrings of some warning; nil: no warning at all
+	}{
+		{"secrets in a file others read", secret, nil, []string{"secret.toml holds secrets", "chmod 600"}},
+		{"no secrets in it: fine", plain, nil, nil},
+		{"empty postal address", "", func(c *Config) { c.Site.PostalAddress = "" }, []string{"site.postal_address is empty"}},
+		{"base_url on another port", "", func(c *Config) { c.HTTP.Listen = "127.0.0.1:9090" },
+			[]string{`site.base_url "http://127.0.0.1:8080" points at this machine but not at http.listen "127.0.0.1:9090"`}},
+		{"public base_url is never second-guessed", "", func(c *Config) {
+			c.HTTP.Listen = "127.0.0.1:9090"
+			c.Site.BaseURL = "https://news.example.org"
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Default()
+			cfg.Site.PostalAddress = "1 Harbour Road, Port Town"
+			cfg.Database.Path = filepath.Join(t.TempDir(), "tidings.db")
+			if tt.configure != nil {
+				tt.configure(&cfg)
+			}
+			got := strings.Join(cfg.Warnings(tt.path), "\n")
+			if tt.want == nil && got != "" {
+				t.Errorf("warnings %q, want none", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("warnings %q lack %q", got, w)
+				}
+			}
+		})
+	}
+}

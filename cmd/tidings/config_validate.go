@@ -102,6 +102,17 @@ func (c *Config) validateServer(p *problems) {
 		p.add("http.listen", "must not be empty (use 127.0.0.1:8080)")
 	}
 	p.positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout.Duration > 0)
+	p.positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout.Duration > 0)
+	p.positive("http.read_timeout", c.HTTP.ReadTimeout.Duration > 0)
+	p.positive("http.write_timeout", c.HTTP.WriteTimeout.Duration > 0)
+	p.positive("http.idle_timeout", c.HTTP.IdleTimeout.Duration > 0)
+	p.positive("http.max_header_bytes", c.HTTP.MaxHeaderBytes > 0)
+	if c.HTTP.MetricsListen != "" && c.HTTP.MetricsListen == c.HTTP.Listen {
+		p.add("http.metrics_listen", "%q is http.listen itself: leave it empty to serve /metrics there", c.HTTP.MetricsListen)
+	}
+	if c.HTTP.MetricsToken && c.HTTP.AdminToken == "" {
+		p.add("http.metrics_token", "needs http.admin_token (or TIDINGS_ADMIN_TOKEN) to compare against")
+	}
 	p.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	p.oneOf("log.format", c.Log.Format, "text", "json")
 }

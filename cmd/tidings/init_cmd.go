@@ -25,9 +25,10 @@ func initCommand() *command {
 			files := []struct {
 				path string
 				data []byte
+				mode os.FileMode // the config may hold secrets: only its owner reads it
 			}{
-				{"tidings.toml", tidings.ExampleConfig},
-				{filepath.Join("content", "welcome.md"), tidings.WelcomeArticle},
+				{"tidings.toml", tidings.ExampleConfig, 0o600},
+				{filepath.Join("content", "welcome.md"), tidings.WelcomeArticle, 0o644},
 			}
 			for _, f := range files {
 				p := filepath.Join(dir, f.path)
@@ -35,7 +36,7 @@ func initCommand() *command {
 					return err
 				}
 				// O_EXCL: init never overwrites an operator's file.
-				fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+				fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
 				if errors.Is(err, os.ErrExist) {
 					fmt.Fprintf(e.stdout, "kept    %s (already there)\n", p)
 					continue

@@ -5,7 +5,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/tidings/tidings/internal/jsonapi"
 )
+
+// metrics is the /metrics handler, behind the admin token when
+// http.metrics_token asks for it.
+func (a *App) metrics() http.Handler {
+	if a.Config.HTTP.MetricsToken {
+		return jsonapi.Admin(a.Config.HTTP.AdminToken, 0, "metrics", a.metricsHandler)
+	}
+	return http.HandlerFunc(a.metricsHandler)
+}
 
 // metricsHandler serves the Prometheus text format: the process's
 // counters, then what the ledger holds.

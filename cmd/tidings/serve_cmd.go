@@ -31,7 +31,7 @@ func serveCommand() *command {
 			if err != nil {
 				return err
 			}
-			m := &Main{Config: cfg, Logs: e.stderr}
+			m := &Main{Config: cfg, ConfigPath: configPath(e.configFlag, e.getenv), Logs: e.stderr}
 			defer m.Close()
 			return m.Run(ctx)
 		},
@@ -42,11 +42,16 @@ func serveCommand() *command {
 // main and the tests boot it the same way: Open, then Run until ctx ends,
 // then Close.
 type Main struct {
-	Config Config
-	Logs   io.Writer // where the log goes
+	Config     Config
+	ConfigPath string    // the file Config was read from, for its warnings; "" for the defaults
+	Logs       io.Writer // where the log goes
 	// Listener, when set, is served instead of listening on http.listen
 	// (tests pass one on 127.0.0.1:0).
 	Listener net.Listener
+
+	// MetricsListener, when set, serves /metrics instead of
+	// http.metrics_listen.
+	MetricsListener net.Listener
 
 	App  *App // set by Open
 	lock *instanceLock
@@ -79,6 +84,11 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("listen on %s (http.listen): %w", m.Config.HTTP.Listen, err)
 		}
 	}
+	if m.MetricsListener == nil && m.Config.HTTP.MetricsListen != "" {
+		if m.MetricsListener, err = net.Listen("tcp", m.Config.HTTP.MetricsListen); err != nil {
+			return fmt.Errorf("listen on %s (http.metrics_listen): %w", m.Config.HTTP.MetricsListen, err)
+		}
+	}
 	return nil
 }
 
@@ -92,6 +102,12 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	a := m.App
 	log := a.Logger.With("component", "serve")
+	for _, w := range m.Config.Warnings(m.ConfigPath) {
+		log.Warn(w)
+	}
+	for _, p := range a.DB.Tightened {
+		log.Warn("database file was readable by others; made 0600", "path", p)
+	}
 	handler, err := a.Handler()
 	if err != nil {
 		return err
@@ -102,9 +118,16 @@ func (m *Main) Run(ctx context.Context) error {
 	p.Refresh(ctx)
 	a.ready.Store(true)
 	log.Info("serving", "url", "http://"+m.Listener.Addr().String(), "site", a.Config.Site.BaseURL)
-	err = p.Serve(ctx, m.serveHTTP(handler), func(ctx context.Context) error {
-		return a.DB.Watch(ctx, dbWatchEvery)
-	})
+	loops := []func(context.Context) error{
+		m.serveHTTP(m.Listener, handler),
+		func(ctx context.Context) error { return a.DB.Watch(ctx, dbWatchEvery) },
+	}
+	if m.MetricsListener != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics())
+		loops = append(loops, m.serveHTTP(m.MetricsListener, mux))
+	}
+	err = p.Serve(ctx, loops...)
 	a.ready.Store(false)
 	if err != nil {
 		return err
@@ -113,20 +136,27 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// serveHTTP serves handler on the listener until ctx ends, then shuts
-// down within http.shutdown_timeout.
-func (m *Main) serveHTTP(handler http.Handler) func(ctx context.Context) error {
+// serveHTTP serves handler on ln until ctx ends, then shuts down within
+// http.shutdown_timeout. Every connection is bounded by the http.*_timeout
+// settings, so a client that stalls (slowloris, a body that never comes,
+// an idle keep-alive) is closed rather than held.
+func (m *Main) serveHTTP(ln net.Listener, handler http.Handler) func(ctx context.Context) error {
+	h := m.Config.HTTP
 	return func(ctx context.Context) error {
 		srv := &http.Server{
 			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: h.ReadHeaderTimeout.Duration,
+			ReadTimeout:       h.ReadTimeout.Duration,
+			WriteTimeout:      h.WriteTimeout.Duration,
+			IdleTimeout:       h.IdleTimeout.Duration,
+			MaxHeaderBytes:    h.MaxHeaderBytes,
 			BaseContext:       func(net.Listener) context.Context { return ctx },
 		}
 		errc := make(chan error, 1)
-		go func() { errc <- srv.Serve(m.Listener) }()
+		go func() { errc <- srv.Serve(ln) }()
 		select {
 		case err := <-errc:
-			return fmt.Errorf("http server on %s: %w", m.Listener.Addr(), err)
+			return fmt.Errorf("http server on %s: %w", ln.Addr(), err)
 		case <-ctx.Done():
 		}
 		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.Config.HTTP.ShutdownTimeout.Duration)
@@ -143,8 +173,11 @@ func (m *Main) serveHTTP(handler http.Handler) func(ctx context.Context) error {
 // Close releases the listener, the lock and the app.
 func (m *Main) Close() error {
 	var errs []error
-	if m.Listener != nil {
-		if err := m.Listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	for _, ln := range []net.Listener{m.Listener, m.MetricsListener} {
+		if ln == nil {
+			continue
+		}
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}
@@ -188,7 +221,9 @@ func (a *App) Handler() (http.Handler, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.HandleFunc("GET /metrics", a.metricsHandler)
+	if a.Config.HTTP.MetricsListen == "" {
+		mux.Handle("GET /metrics", a.metrics())
+	}
 	return mux, nil
 }
 

@@ -54,8 +54,13 @@ func bootServeWith(t *testing.T, configure func(*Config)) (base, content string,
 // It returns once the server answers /healthz.
 func startMain(t *testing.T, cfg Config, ln net.Listener, logs io.Writer) *Main {
 	t.Helper()
+	return startRunning(t, &Main{Config: cfg, Logs: logs, Listener: ln})
+}
+
+// startRunning is startMain for a Main the test set up itself.
+func startRunning(t *testing.T, m *Main) *Main {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Config: cfg, Logs: logs, Listener: ln}
 	if err := m.Open(ctx); err != nil {
 		cancel()
 		t.Fatal(err)
@@ -75,7 +80,7 @@ func startMain(t *testing.T, cfg Config, ln net.Listener, logs io.Writer) *Main 
 		m.Close()
 	})
 	// The first scan runs before the listener answers; wait for it.
-	base := "http://" + ln.Addr().String()
+	base := "http://" + m.Listener.Addr().String()
 	waitFor(t, func() bool {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {

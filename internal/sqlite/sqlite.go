@@ -22,6 +22,10 @@ type DB struct {
 	Read  *sql.DB
 
 	opened os.FileInfo // the file as it was opened, for Check
+
+	// Tightened lists the files Open found readable by others and made
+	// 0600: the database holds the token secret and subscribers' data.
+	Tightened []string
 }
 
 // dsn builds the connection string. Pragmas go in the DSN because they are
@@ -47,9 +51,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.New("open database: no path given")
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
+	}
+	// A new database is created 0600 before SQLite opens it; SQLite gives
+	// its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 	// Check the schema version before anything writes: opening in WAL mode
 	// already changes the file, and a newer database must stay untouched.
@@ -67,6 +78,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := &DB{Path: path, Write: w}
+	if db.Tightened, err = tighten(path, path+"-wal", path+"-shm"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	if db.opened, err = os.Stat(path); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -83,6 +98,28 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	db.Read = r
 	return db, nil
+}
+
+// tighten makes each existing file that group or others may read 0600,
+// and returns those it changed.
+func tighten(paths ...string) ([]string, error) {
+	var changed []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return changed, err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return changed, err
+			}
+			changed = append(changed, p)
+		}
+	}
+	return changed, nil
 }
 
 // Close closes both pools.

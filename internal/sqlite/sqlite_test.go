@@ -131,3 +131,44 @@ func TestOpen_ConcurrentWritersDoNotBusy(t *testing.T) {
 		t.Fatalf("count = %d, %v; want 400", n, err)
 	}
 }
+
+func TestOpen_FilesOnlyForTheOwner(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "tidings.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(`INSERT INTO settings (key, value) VALUES ('k', 'v')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := info.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", p, perm)
+		}
+	}
+	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("data folder mode %v, %v; want 0700", info.Mode().Perm(), err)
+	}
+	db.Close()
+
+	// An existing database others could read is made 0600, and said so.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if len(db.Tightened) == 0 || db.Tightened[0] != path {
+		t.Errorf("Tightened = %v, want %s", db.Tightened, path)
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
+		t.Errorf("reopened database mode %v, want 0600", info.Mode().Perm())
+	}
+}
