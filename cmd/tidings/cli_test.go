@@ -28,8 +28,9 @@ func TestCLI_Help(t *testing.T) {
 		}
 	}
 	out, _, code = run(t, nil, "help", "ingest")
-	if code != 0 || !strings.Contains(out, "Usage: tidings ingest") || !strings.Contains(out, "Example:") || !strings.Contains(out, "--config") {
-		t.Errorf("help ingest (%d):\n%s", code, out)
+	if code != 0 || !strings.Contains(out, "Usage: tidings ingest") || !strings.Contains(out, "Example:") ||
+		!strings.Contains(out, "\n  --config string\n") || strings.Contains(out, "\n  -config") {
+		t.Errorf("help ingest (%d), want its flags written --config as the README does:\n%s", code, out)
 	}
 	out, _, code = run(t, nil, "articles", "show", "-h")
 	if code != 0 || !strings.Contains(out, "Usage: tidings articles show [flags] ID") {

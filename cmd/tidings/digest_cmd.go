@@ -115,7 +115,7 @@ func digestSendCommand() *command {
 					fmt.Fprintf(e.stdout, "digest %s: no new articles; nothing would be sent\n", d.Name)
 					return nil
 				}
-				fmt.Fprintf(e.stdout, "digest %s: would send %q (%d articles) to %d subscribers\n", d.Name, ed.Subject, ed.ArticleCount, len(subs))
+				fmt.Fprintf(e.stdout, "digest %s: would send %q (%s) to %s\n", d.Name, ed.Subject, plural(ed.ArticleCount, "article"), plural(len(subs), "subscriber"))
 				return nil
 			}
 			ed, created, err := app.Ledger.Plan(ctx, d, app.Now())
@@ -125,7 +125,7 @@ func digestSendCommand() *command {
 			if ed == nil {
 				fmt.Fprintf(e.stdout, "digest %s: no new articles; no edition\n", d.Name)
 			} else if created {
-				fmt.Fprintf(e.stdout, "digest %s: edition %d, %q, %d articles\n", d.Name, ed.ID, ed.Subject, ed.ArticleCount)
+				fmt.Fprintf(e.stdout, "digest %s: edition %d, %q, %s\n", d.Name, ed.ID, ed.Subject, plural(ed.ArticleCount, "article"))
 			}
 			return app.sendDue(ctx, e.stdout, "")
 		})
