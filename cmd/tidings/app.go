@@ -259,24 +259,52 @@ func (e *env) openApp(ctx context.Context) (*App, error) {
 	return NewApp(ctx, cfg, e.stderr)
 }
 
-// sendDue sends every due delivery once and prints what happened. It
-// returns errFailed when a delivery failed for good.
-func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string) error {
-	rep, err := a.sender().Run(ctx)
-	fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, rep.Sent, rep.Failed, rep.Retried, rep.Skipped)
-	if err != nil {
-		return err
+// sendDue sends every due delivery and prints what happened. With wait
+// it goes on until nothing is queued, sleeping until each retry is due;
+// without, it sends what is due now. It returns errFailed when a delivery
+// failed for good, and errPending when deliveries are left waiting.
+func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool) error {
+	s := a.sender()
+	var total mail.SendReport
+	for {
+		rep, err := s.Run(ctx)
+		total.Sent += rep.Sent
+		total.Failed += rep.Failed
+		total.Retried += rep.Retried
+		total.Skipped += rep.Skipped
+		if err != nil {
+			fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, total.Sent, total.Failed, total.Retried, total.Skipped)
+			return err
+		}
+		// Counted even after a signal: what is left is the answer.
+		n, err := a.Ledger.QueueDepth(context.WithoutCancel(ctx))
+		if err != nil {
+			return err
+		}
+		if n == 0 || !wait || ctx.Err() != nil {
+			fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, total.Sent, total.Failed, total.Retried, total.Skipped)
+			if n > 0 {
+				// "sent 0" alone would read as if nothing were left.
+				fmt.Fprintf(w, "%s%s still to send (retries not yet due, or claimed by another sender); tidings serve, the next run, or --wait sends them\n",
+					prefix, plural(n, "delivery"))
+			}
+			switch {
+			case total.Failed > 0:
+				return errFailed
+			case n > 0:
+				return errPending
+			}
+			return nil
+		}
+		pause := 30 * time.Second
+		if next, ok, err := a.Ledger.NextDue(ctx); err == nil && ok {
+			pause = min(pause, max(time.Until(next), 100*time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
 	}
-	// Deliveries not yet due (retries, or claims of a sender that was
-	// killed, which lapse after their lease) are worth a word: "sent 0"
-	// alone would read as if nothing were left.
-	if n, err := a.Ledger.QueueDepth(ctx); err == nil && n > 0 {
-		fmt.Fprintf(w, "%s%d deliveries wait for a later try or for a crashed sender's claim to lapse; tidings serve or the next run sends them\n", prefix, n)
-	}
-	if rep.Failed > 0 {
-		return errFailed
-	}
-	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

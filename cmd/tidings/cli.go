@@ -54,6 +54,14 @@ var errUsage = errors.New("usage")
 // errFailed means the command printed its own report and failed; exit 1.
 var errFailed = errors.New("failed")
 
+// errPending means the command did its part but work is left for later
+// (deliveries waiting for a retry): exit 75, EX_TEMPFAIL, so that a script
+// can tell "done" from "not done yet".
+var errPending = errors.New("pending")
+
+// exitPending is the exit status of errPending.
+const exitPending = 75
+
 func commands() []*command {
 	cs := []*command{
 		initCommand(), serveCommand(), runCommand(), ingestCommand(),
@@ -120,6 +128,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	case errors.Is(err, errFailed):
 		return 1
+	case errors.Is(err, errPending):
+		return exitPending
 	default:
 		fmt.Fprintf(stderr, "tidings %s: %v\n", cmd.name, err)
 		return 1

@@ -92,14 +92,16 @@ func digestPreviewCommand() *command {
 }
 
 func digestSendCommand() *command {
-	var dryRun bool
+	var dryRun, wait bool
 	return digestCommand("send", "plan an edition now and send it",
 		"Freezes the articles no earlier edition carried into a new edition, queues one delivery per confirmed\n"+
 			"subscriber, and sends them (and any other due delivery). Interrupted, it stops taking new work, records\n"+
-			"what was in flight and exits; run it again, or let serve or run finish the edition.",
+			"what was in flight and exits; run it again, or let serve or run finish the edition. The exit status is 1\n"+
+			"when a delivery failed for good, 75 when deliveries are left for a later try (without --wait).",
 		"tidings digest send daily",
 		func(fs *flag.FlagSet) {
 			fs.BoolVar(&dryRun, "dry-run", false, "say what would be sent, create and send nothing")
+			fs.BoolVar(&wait, "wait", false, "stay until every delivery is sent or failed, retries included")
 		},
 		func(ctx context.Context, e *env, app *App, d mail.Digest) error {
 			if dryRun {
@@ -127,7 +129,7 @@ func digestSendCommand() *command {
 			} else if created {
 				fmt.Fprintf(e.stdout, "digest %s: edition %d, %q, %s\n", d.Name, ed.ID, ed.Subject, plural(ed.ArticleCount, "article"))
 			}
-			return app.sendDue(ctx, e.stdout, "")
+			return app.sendDue(ctx, e.stdout, "", wait)
 		})
 }
 

@@ -106,3 +106,41 @@ max_articles = 20
 		t.Errorf("unknown digest: %s", out)
 	}
 }
+
+// A send that leaves deliveries for a later try says so and exits 75;
+// with --wait it stays until they are sent.
+func TestCLI_DigestSendLeftoversAndWait(t *testing.T) {
+	sink := newSMTPSink(t)
+	sink.tempFail = map[string]int{"bo@example.org": 2}
+	dir := t.TempDir()
+	content := filepath.Join(dir, "content")
+	writeFile(t, content, "bridge.md", "---\ntitle: Bridge opens\n---\n\nThe new bridge opened on Friday.\n")
+	cfg := writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
+[database]
+path = %q
+[content]
+dirs = [%q]
+[smtp]
+host = "127.0.0.1"
+port = %d
+tls = "none"
+retry_backoff = "300ms"
+`, filepath.Join(dir, "t.db"), content, sink.Addr.Port))
+	env := map[string]string{"TIDINGS_CONFIG": cfg}
+	for _, args := range [][]string{{"ingest"}, {"subscribers", "add", "ana@example.org"}, {"subscribers", "add", "bo@example.org"}} {
+		if out, errs, code := run(t, env, args...); code != 0 {
+			t.Fatalf("%v: %d %s%s", args, code, out, errs)
+		}
+	}
+	out, errs, code := run(t, env, "digest", "send", "daily")
+	if code != exitPending || !strings.Contains(out, "sent 1, failed 0, retrying later 1") || !strings.Contains(out, "1 delivery still to send") {
+		t.Fatalf("digest send with a 451: exit %d, want %d:\n%s%s", code, exitPending, out, errs)
+	}
+	out, errs, code = run(t, env, "editions", "retry", "1", "--wait")
+	if code != 0 || !strings.Contains(out, "sent 1, failed 0, retrying later 1") || strings.Contains(out, "still to send") {
+		t.Fatalf("editions retry --wait: exit %d:\n%s%s", code, out, errs)
+	}
+	if n := sink.count(); n != 2 {
+		t.Errorf("the sink got %d messages, want 2", n)
+	}
+}

@@ -116,10 +116,15 @@ func editionsShowCommand() *command {
 }
 
 func editionsRetryCommand() *command {
+	var wait bool
 	return &command{
 		name: "editions retry", args: "ID", summary: "queue the failed deliveries of an edition again, and send them",
 		example: "tidings editions retry 12",
-		nargs:   1,
+		detail:  "The exit status is 1 when a delivery failed for good again, 75 when some are left for a later try (without --wait).",
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&wait, "wait", false, "stay until every delivery is sent or failed, retries included")
+		},
+		nargs: 1,
 		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			id, err := editionID(fs)
 			if err != nil {
@@ -130,7 +135,7 @@ func editionsRetryCommand() *command {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "edition %d: %d failed deliveries queued again\n", id, n)
-			return app.sendDue(ctx, e.stdout, "")
+			return app.sendDue(ctx, e.stdout, "", wait)
 		},
 	}
 }

@@ -104,7 +104,11 @@ max_articles = 20
 	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	first.exitsCleanly(t, 5*time.Second)
+	// Interrupted with most of the edition unsent: 75, "not done yet".
+	first.exitsCleanly(t, 5*time.Second, exitPending)
+	if out := first.output(); !strings.Contains(out, "still to send") {
+		t.Errorf("digest send interrupted does not say what is left:\n%s", out)
+	}
 	got := sink.settled(t)
 	inFlight := got.inFlightAt(sigAt)
 	t.Logf("first run: %d accepted, %d of them in flight at SIGTERM, %d aborted", len(got.msgs), inFlight, got.aborted)
@@ -270,8 +274,9 @@ func startTidings(t *testing.T, bin string, env []string, args ...string) *child
 
 func (c *child) output() string { return c.out.String() }
 
-// exitsCleanly waits for the process to exit by itself with status 0.
-func (c *child) exitsCleanly(t *testing.T, within time.Duration) {
+// exitsCleanly waits for the process to exit by itself with status 0, or
+// with status want when given.
+func (c *child) exitsCleanly(t *testing.T, within time.Duration, want ...int) {
 	t.Helper()
 	start := time.Now()
 	select {
@@ -286,8 +291,12 @@ func (c *child) exitsCleanly(t *testing.T, within time.Duration) {
 	if c.err != nil && !errors.As(c.err, &exit) {
 		t.Fatal(c.err)
 	}
-	if st := c.cmd.ProcessState; !st.Exited() || st.ExitCode() != 0 {
-		t.Errorf("tidings %s: %v, want exit status 0:\n%s", strings.Join(c.cmd.Args[1:], " "), st, c.output())
+	code := 0
+	if len(want) > 0 {
+		code = want[0]
+	}
+	if st := c.cmd.ProcessState; !st.Exited() || st.ExitCode() != code {
+		t.Errorf("tidings %s: %v, want exit status %d:\n%s", strings.Join(c.cmd.Args[1:], " "), st, code, c.output())
 	}
 	if out := c.output(); strings.Contains(out, "panic:") || strings.Contains(out, "DATA RACE") {
 		t.Errorf("tidings %s:\n%s", strings.Join(c.cmd.Args[1:], " "), out)

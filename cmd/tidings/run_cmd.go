@@ -12,7 +12,8 @@ func runCommand() *command {
 		summary: "one pass for the system cron: ingest, due upstream feeds, feeds, due digests, pending deliveries",
 		detail: "Scans the content folders, builds the feeds, plans every digest whose scheduled moment has passed since\n" +
 			"its last run (once, however many were missed) and sends every due delivery. The exit status is 1 when\n" +
-			"anything failed: a rejected file, a digest that could not be planned, a delivery that failed for good.",
+			"anything failed: a rejected file, a digest that could not be planned, a delivery that failed for good;\n" +
+			"75 when deliveries are left waiting for a later try (the next run sends them).",
 		example: "*/5 * * * * cd /srv/news && tidings run",
 		nargs:   0,
 		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
@@ -33,9 +34,12 @@ func runCommand() *command {
 				"sent %d, failed %d, retrying %d, skipped %d, waiting %d\n",
 				rep.Scan.Added, rep.Scan.Updated, rep.Scan.Removed, len(rep.Scan.Rejected), rep.Upstream, rep.Feeds.Written, rep.Editions,
 				rep.Sent.Sent, rep.Sent.Failed, rep.Sent.Retried, rep.Sent.Skipped, rep.Waiting)
-			if rep.Failed() {
+			switch {
+			case rep.Failed():
 				// What failed was logged where it happened.
 				return errFailed
+			case rep.Waiting > 0:
+				return errPending
 			}
 			return nil
 		},

@@ -25,6 +25,8 @@ type smtpSink struct {
 	msgs []received
 	got  chan struct{}
 	Addr *net.TCPAddr
+	// tempFail answers RCPT for an address with 451 that many times.
+	tempFail map[string]int
 }
 
 func newSMTPSink(t *testing.T) *smtpSink {
@@ -89,6 +91,12 @@ type sinkSession struct {
 
 func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error { ss.msg.From = from; return nil }
 func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.sink.mu.Lock()
+	defer ss.sink.mu.Unlock()
+	if ss.sink.tempFail[to] > 0 {
+		ss.sink.tempFail[to]--
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "try again later"}
+	}
 	ss.msg.To = append(ss.msg.To, to)
 	return nil
 }
