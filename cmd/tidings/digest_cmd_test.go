@@ -102,6 +102,9 @@ max_articles = 20
 	if !strings.Contains(out, "daily") || !strings.Contains(out, "#1 ") || !strings.Contains(out, "Queue: 0 deliveries waiting") {
 		t.Errorf("status:\n%s", out)
 	}
+	if strings.Contains(out, "never") {
+		t.Errorf("status says a digest that digest send ran never ran:\n%s", out)
+	}
 	if out := mustRun(1, "digest", "send", "weekly"); !strings.Contains(out, `no digest is named "weekly"`) {
 		t.Errorf("unknown digest: %s", out)
 	}

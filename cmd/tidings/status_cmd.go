@@ -21,21 +21,26 @@ func statusCommand() *command {
 			loc := app.Config.Location()
 			now := app.Now()
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DIGEST\tSCHEDULE\tNEXT RUN\tLAST RUN\tLAST EDITION\tSENT\tQUEUED\tFAILED")
+			fmt.Fprintln(tw, "DIGEST\tSCHEDULE\tNEXT RUN\tLAST RUN\tLAST EDITION\tSENT\tQUEUED\tSENDING\tFAILED")
 			for _, name := range sortedKeys(app.Digests) {
 				d := app.Digests[name]
 				last, err := app.Ledger.LastRun(ctx, name)
 				if err != nil {
 					return err
 				}
-				lastRun := "never"
-				if !last.IsZero() {
-					lastRun = last.In(loc).Format("2006-01-02 15:04")
-				}
-				edition, sent, queued, failed := "none", "-", "-", "-"
+				edition, sent, queued, sending, failed := "none", "-", "-", "-", "-"
 				eds, err := app.Ledger.Editions(ctx, name, 1)
 				if err != nil {
 					return err
+				}
+				// An edition made by digest send is a run too, though
+				// not the scheduler's.
+				if len(eds) > 0 && eds[0].CreatedAt.After(last) {
+					last = eds[0].CreatedAt
+				}
+				lastRun := "never"
+				if !last.IsZero() {
+					lastRun = last.In(loc).Format("2006-01-02 15:04")
 				}
 				if len(eds) > 0 {
 					ed := eds[0]
@@ -45,11 +50,14 @@ func statusCommand() *command {
 					}
 					edition = fmt.Sprintf("#%d %s (%s)", ed.ID, ed.ScheduledAt.In(loc).Format("2006-01-02 15:04"), ed.State)
 					sent = fmt.Sprint(c[mail.DeliverySent])
-					queued = fmt.Sprint(c[mail.DeliveryQueued] + c[mail.DeliverySending])
+					queued = fmt.Sprint(c[mail.DeliveryQueued])
+					// Sending rows are in an SMTP transaction now, or in
+					// doubt after a crash: not the same as waiting.
+					sending = fmt.Sprint(c[mail.DeliverySending])
 					failed = fmt.Sprint(c[mail.DeliveryFailed])
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, d.Schedule,
-					app.Scheduler.Next(name, now).In(loc).Format("2006-01-02 15:04"), lastRun, edition, sent, queued, failed)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, d.Schedule,
+					app.Scheduler.Next(name, now).In(loc).Format("2006-01-02 15:04"), lastRun, edition, sent, queued, sending, failed)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
