@@ -1,7 +1,6 @@
 package subscribers
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -12,11 +11,26 @@ import (
 )
 
 // ImportResult counts the data rows of an import: Added + Updated +
-// Skipped is every row that was not blank. Skipped rows are those already
-// up to date and those in Errors.
+// Skipped + Kept is every row that was not blank. Skipped rows are those
+// already up to date and those in Errors; Kept rows are addresses whose
+// no stayed a no, counted by reason in KeptBy.
 type ImportResult struct {
-	Added, Updated, Skipped int
-	Errors                  []RowError
+	Added, Updated, Skipped, Kept int
+	AddedPending                  int // of Added: new rows that wait for a confirmation
+	KeptBy                        map[string]int // "unsubscribed", "bounced", "complained", "forgotten"
+	Errors                        []RowError
+}
+
+// ImportOptions say what the operator vouches for.
+type ImportOptions struct {
+	// Confirmed: new rows without a status column are confirmed (consent
+	// was given elsewhere), not pending.
+	Confirmed bool
+	// Resubscribe, when set, names where the renewed consent of people
+	// who had left came from ("signed paper form, fair 2026-11"): only then
+	// may a row's status confirm an unsubscribed, bounced or complained
+	// address, and the event records it. Erased addresses stay erased.
+	Resubscribe string
 }
 
 // RowError is a problem with one line of a CSV file.
@@ -52,51 +66,53 @@ type importRow struct {
 // columns, in any order and case: email (required), name, digests (names
 // separated by ";" or "|", empty meaning none; an absent column gives new
 // rows every digest) and status. A bad row is reported in Errors with its
-// line and skipped; the others are stored in batches, so an import that
-// fails part-way has stored the batches before. An address already on the
-// list is updated, never duplicated, and its status changes only where the
-// status column says so: a person who left is never re-confirmed by
-// accident. An address erased on request is refused. New rows without a
-// status are pending, or confirmed when the operator says (confirmed) that
-// consent was given elsewhere.
+// line and skipped, and reading goes on with the next line; the others
+// are stored in batches, so an import that fails part-way has stored the
+// batches before. An address already on the list is updated, never
+// duplicated. A no stays a no: an address that unsubscribed, bounced,
+// complained or was erased keeps that status whatever the file says
+// (Kept, with the reason), unless o.Resubscribe names where the consent
+// came from; an erased address is never brought back. New rows without a
+// status are pending, or confirmed when the operator says (o.Confirmed)
+// that consent was given elsewhere.
 //
 // A header the importer cannot use is returned as a RowError before any
 // row is stored.
-func (s *Store) Import(ctx context.Context, r io.Reader, confirmed bool, m Meta) (ImportResult, error) {
+func (s *Store) Import(ctx context.Context, r io.Reader, o ImportOptions, m Meta) (ImportResult, error) {
 	var res ImportResult
-	br := bufio.NewReaderSize(r, 64<<10)
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
-		br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cols, err := readHeader(cr)
+	rr := newRecordReader(r)
+	cols, err := readHeader(rr)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
 	var batch []importRow
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.importRows(ctx, batch, o, m, &res); err != nil {
+			return fmt.Errorf("import: storing lines %d to %d: %w", batch[0].line, batch[len(batch)-1].line, err)
+		}
+		batch = batch[:0]
+		return nil
+	}
 	for {
-		rec, err := cr.Read()
+		rec, line, err := rr.Read()
 		if err == io.EOF {
 			break
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) && pe.Err != nil {
-			// The reader has consumed the broken record and goes on with
-			// the next line.
+		var re RowError
+		if errors.As(err, &re) {
 			res.Skipped++
-			res.Errors = append(res.Errors, RowError{Line: pe.StartLine,
-				Err: fmt.Errorf("%w: a field with quotes must be quoted as a whole, with each quote inside doubled (\"\")", pe.Err)})
+			res.Errors = append(res.Errors, re)
 			continue
 		}
 		if err != nil {
-			return res, fmt.Errorf("import: %w", err)
+			return res, fmt.Errorf("import: reading line %d: %w", line, err)
 		}
 		if blank(rec) {
 			continue
 		}
-		line, _ := cr.FieldPos(0)
 		row, err := s.parseRow(cols, rec, line)
 		if err != nil {
 			res.Skipped++
@@ -104,33 +120,31 @@ func (s *Store) Import(ctx context.Context, r io.Reader, confirmed bool, m Meta)
 			continue
 		}
 		if batch = append(batch, row); len(batch) == importBatch {
-			if err := s.importRows(ctx, batch, confirmed, m, &res); err != nil {
-				return res, fmt.Errorf("import: line %d: %w", batch[0].line, err)
+			if err := flush(); err != nil {
+				return res, err
 			}
-			batch = batch[:0]
 		}
 	}
-	if len(batch) > 0 {
-		if err := s.importRows(ctx, batch, confirmed, m, &res); err != nil {
-			return res, fmt.Errorf("import: line %d: %w", batch[0].line, err)
-		}
+	if err := flush(); err != nil {
+		return res, err
 	}
 	return res, nil
 }
 
 // readHeader reads the first non-blank record and maps each known column
 // to its index, -1 when absent.
-func readHeader(cr *csv.Reader) (map[string]int, error) {
+func readHeader(rr *recordReader) (map[string]int, error) {
 	var rec []string
+	var line int
 	for {
 		var err error
-		rec, err = cr.Read()
+		rec, line, err = rr.Read()
 		if err == io.EOF {
 			return nil, errors.New("the file is empty: its first line must name the columns, like email,name,digests")
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, RowError{Line: pe.StartLine, Err: fmt.Errorf("header: %w", pe.Err)}
+		var re RowError
+		if errors.As(err, &re) {
+			return nil, RowError{Line: re.Line, Err: fmt.Errorf("header: %w", re.Err)}
 		}
 		if err != nil {
 			return nil, err
@@ -139,7 +153,6 @@ func readHeader(cr *csv.Reader) (map[string]int, error) {
 			break
 		}
 	}
-	line, _ := cr.FieldPos(0)
 	cols := map[string]int{}
 	for _, c := range csvColumns {
 		cols[c] = -1
@@ -191,7 +204,7 @@ func (s *Store) parseRow(cols map[string]int, rec []string, line int) (importRow
 		if i < 0 || i >= len(rec) {
 			return "", false
 		}
-		return strings.TrimSpace(rec[i]), true
+		return rearm(strings.TrimSpace(rec[i])), true
 	}
 	row := importRow{line: line}
 	var err error
@@ -221,8 +234,30 @@ func (s *Store) parseRow(cols map[string]int, rec []string, line int) (importRow
 	return row, nil
 }
 
+// formulaStart are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP's CSV injection list).
+const formulaStart = "=+-@\t\r"
+
+// defuse makes a cell that a spreadsheet would run as a formula read as
+// text, by a leading apostrophe; rearm takes it off again on import, so
+// an export imports back to the same list.
+func defuse(cell string) string {
+	if cell != "" && strings.IndexByte(formulaStart, cell[0]) >= 0 {
+		return "'" + cell
+	}
+	return cell
+}
+
+func rearm(cell string) string {
+	if len(cell) >= 2 && cell[0] == '\'' && strings.IndexByte(formulaStart, cell[1]) >= 0 {
+		return cell[1:]
+	}
+	return cell
+}
+
 // Export writes every subscriber as CSV, by id, with the header
-// email,name,digests,status: the format Import reads.
+// email,name,digests,status: the format Import reads. A cell that a
+// spreadsheet would take for a formula gets a leading apostrophe.
 func (s *Store) Export(ctx context.Context, w io.Writer) error {
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.email, s.name, s.status,
 		(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)
@@ -246,6 +281,9 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 			ds := strings.Split(*digests, digestSep)
 			slices.Sort(ds)
 			rec[2] = strings.Join(ds, ";")
+		}
+		for i := range rec {
+			rec[i] = defuse(rec[i])
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("export: %w", err)

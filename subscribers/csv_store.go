@@ -20,8 +20,8 @@ type stored struct {
 
 // importRows stores one batch in one transaction and adds its counts to
 // res only once committed.
-func (s *Store) importRows(ctx context.Context, rows []importRow, confirmed bool, m Meta, res *ImportResult) error {
-	var out ImportResult
+func (s *Store) importRows(ctx context.Context, rows []importRow, o ImportOptions, m Meta, res *ImportResult) error {
+	out := ImportResult{KeptBy: map[string]int{}}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		existing, err := s.existing(ctx, tx, rows)
 		if err != nil {
@@ -41,6 +41,21 @@ func (s *Store) importRows(ctx context.Context, rows []importRow, confirmed bool
 			key := asciiLower(row.addr)
 			st := existing[key]
 			switch {
+			case st != nil && st.status.isNo() && o.Resubscribe == "":
+				// A no stays a no: nothing in the row is applied.
+				out.Kept++
+				out.KeptBy[string(st.status)]++
+			case st != nil && st.status.isNo():
+				changed, err := resubscribe(ctx, tx, st, row, o.Resubscribe, now, m)
+				if err != nil {
+					return err
+				}
+				if changed {
+					out.Updated++
+				} else {
+					out.Kept++
+					out.KeptBy[string(st.status)]++
+				}
 			case st != nil:
 				changed, err := updateFromImport(ctx, tx, st, row, now, m)
 				if err != nil {
@@ -52,15 +67,19 @@ func (s *Store) importRows(ctx context.Context, rows []importRow, confirmed bool
 					out.Skipped++
 				}
 			case suppressed[addressHash(row.addr)]:
-				out.Skipped++
-				out.Errors = append(out.Errors, RowError{Line: row.line, Err: &FieldError{Field: "email", Err: ErrSuppressed}})
+				// Erased on request: never brought back by an import.
+				out.Kept++
+				out.KeptBy["forgotten"]++
 			default:
-				st, err := s.insertFromImport(ctx, ins, row, confirmed, now, m)
+				st, err := s.insertFromImport(ctx, ins, row, o.Confirmed, now, m)
 				if err != nil {
 					return err
 				}
 				existing[key] = st // a second row with the address updates this one
 				out.Added++
+				if st.status == StatusPending {
+					out.AddedPending++
+				}
 			}
 		}
 		return nil
@@ -71,8 +90,44 @@ func (s *Store) importRows(ctx context.Context, rows []importRow, confirmed bool
 	res.Added += out.Added
 	res.Updated += out.Updated
 	res.Skipped += out.Skipped
+	res.Kept += out.Kept
+	res.AddedPending += out.AddedPending
+	for k, n := range out.KeptBy {
+		if res.KeptBy == nil {
+			res.KeptBy = map[string]int{}
+		}
+		res.KeptBy[k] += n
+	}
 	res.Errors = append(res.Errors, out.Errors...)
 	return nil
+}
+
+// resubscribe confirms a person who had left, on the operator's word of
+// renewed consent from source, unless the row's status says otherwise; it
+// reports whether anything changed.
+func resubscribe(ctx context.Context, tx *sql.Tx, st *stored, row importRow, source string, now time.Time, m Meta) (bool, error) {
+	if row.statusSet && row.status != StatusConfirmed {
+		return false, nil
+	}
+	if err := setStatus(ctx, tx, st.id, StatusConfirmed, now); err != nil {
+		return false, err
+	}
+	from := st.status
+	st.status = StatusConfirmed
+	if row.nameSet && row.name != st.name {
+		if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ? WHERE id = ?`, row.name, st.id); err != nil {
+			return false, fmt.Errorf("update subscriber: %w", err)
+		}
+		st.name = row.name
+	}
+	if row.digestsSet && !slices.Equal(row.digests, st.digests) {
+		if err := setDigests(ctx, tx, st.id, row.digests); err != nil {
+			return false, err
+		}
+		st.digests = row.digests
+	}
+	return true, addEvent(ctx, tx, st.id, EventConfirmed, now, m,
+		fmt.Sprintf("resubscribed by import (was %s); consent: %s", from, clip(source, 200)))
 }
 
 // existing loads the subscribers a batch names, keyed by ASCII-lower-cased

@@ -15,7 +15,7 @@ var importMeta = Meta{Route: "import", UserAgent: "tidings-cli"}
 
 func (e *storeEnv) importCSV(t testing.TB, data string, confirmed bool) ImportResult {
 	t.Helper()
-	res, err := e.store.Import(context.Background(), strings.NewReader(data), confirmed, importMeta)
+	res, err := e.store.Import(context.Background(), strings.NewReader(data), ImportOptions{Confirmed: confirmed}, importMeta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestImport_BadHeader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newStoreEnv(t)
-			res, err := e.store.Import(context.Background(), strings.NewReader(tt.data), true, importMeta)
+			res, err := e.store.Import(context.Background(), strings.NewReader(tt.data), ImportOptions{Confirmed: true}, importMeta)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Import = %v, want an error with %q", err, tt.want)
 			}
@@ -122,7 +122,7 @@ func TestImport_BadRows(t *testing.T) {
 		"long@example.org," + strings.Repeat("n", 101) + ",,\n" + // 12
 		"@example.org,,,\n" + // 13
 		"unterminated@example.org,\"Never closed,,\n" + // 14
-		"swallowed@example.org,,,\n" // 15
+		"kept@example.org,,,\n" // 15: read on its own, not swallowed
 	e := newStoreEnv(t)
 	res := e.importCSV(t, data, false)
 	wantErrs := map[int]string{
@@ -134,9 +134,9 @@ func TestImport_BadRows(t *testing.T) {
 		9:  "line 9: has 5 fields, the header names 4",
 		12: "line 12: name: is 101 characters long",
 		13: "line 13: email:",
-		14: `line 14: extraneous or missing " in quoted-field`,
+		14: `line 14: a quoted field is never closed`,
 	}
-	if res.Added != 2 || res.Updated != 0 || res.Skipped != len(wantErrs) || len(res.Errors) != len(wantErrs) {
+	if res.Added != 3 || res.Updated != 0 || res.Skipped != len(wantErrs) || len(res.Errors) != len(wantErrs) {
 		t.Errorf("result %+v", res)
 	}
 	for _, re := range res.Errors {
@@ -145,8 +145,8 @@ func TestImport_BadRows(t *testing.T) {
 			t.Errorf("error %q, want %q", re, want)
 		}
 	}
-	if e.count(t, "subscribers") != 2 {
-		t.Errorf("%d subscribers stored, want the 2 good rows", e.count(t, "subscribers"))
+	if e.count(t, "subscribers") != 3 {
+		t.Errorf("%d subscribers stored, want the 3 good rows", e.count(t, "subscribers"))
 	}
 	if g := e.byEmail(t, "good2@example.org"); g.Name != `Multi"quote"` {
 		t.Errorf("name %q", g.Name)
@@ -188,20 +188,103 @@ func TestImport_Idempotent(t *testing.T) {
 }
 
 func TestImport_NeverReconfirms(t *testing.T) {
-	for _, st := range []Status{StatusUnsubscribed, StatusBounced, StatusComplained, StatusPending} {
+	for _, st := range []Status{StatusUnsubscribed, StatusBounced, StatusComplained} {
 		t.Run(string(st), func(t *testing.T) {
 			e := newStoreEnv(t)
 			sub := e.withStatus(t, "jane@example.org", st)
-			res := e.importCSV(t, "email,name\njane@example.org,Jane\n", true)
-			if got := e.get(t, sub.ID); got.Status != st || got.Name != "Jane" || res.Updated != 1 {
-				t.Errorf("--confirmed import without a status column: %s -> %+v (%+v)", st, got, res)
+			events := len(e.events(t, sub.ID))
+			for _, data := range []string{"email,name\njane@example.org,Jane\n", "email,status\njane@example.org,confirmed\n",
+				"email,status\nJANE@example.org,pending\n"} {
+				res := e.importCSV(t, data, true)
+				if got := e.get(t, sub.ID); got.Status != st || res.Kept != 1 || res.KeptBy[string(st)] != 1 || res.Updated != 0 {
+					t.Errorf("import of %q: %s -> %s (%+v); want it kept %s", data, st, got.Status, res, st)
+				}
 			}
-			res = e.importCSV(t, "email,status\njane@example.org,confirmed\n", false)
+			if n := len(e.events(t, sub.ID)); n != events {
+				t.Errorf("kept rows wrote %d events", n-events)
+			}
+			// Only an explicit resubscribe, citing its consent, confirms.
+			res, err := e.store.Import(context.Background(), strings.NewReader("email,status\njane@example.org,confirmed\n"),
+				ImportOptions{Resubscribe: "signed form at the fair, 2026-11-30"}, importMeta)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got := e.get(t, sub.ID); got.Status != StatusConfirmed || res.Updated != 1 {
-				t.Errorf("an explicit status column: %+v", got)
+				t.Errorf("--resubscribe: %s (%+v), want confirmed", got.Status, res)
 			}
 			evs := e.events(t, sub.ID)
-			checkEvent(t, evs[len(evs)-1], EventUpdated, importMeta, "status "+string(st)+" -> confirmed")
+			checkEvent(t, evs[len(evs)-1], EventConfirmed, importMeta, "resubscribed by import (was "+string(st)+"); consent: signed form at the fair, 2026-11-30")
+		})
+	}
+	t.Run("pending may be confirmed by its status column", func(t *testing.T) {
+		e := newStoreEnv(t)
+		sub := e.withStatus(t, "jane@example.org", StatusPending)
+		res := e.importCSV(t, "email,status\njane@example.org,confirmed\n", false)
+		if got := e.get(t, sub.ID); got.Status != StatusConfirmed || res.Updated != 1 {
+			t.Errorf("pending with status confirmed: %+v (%+v)", got, res)
+		}
+	})
+}
+
+// An address erased on request is never brought back by an import, not
+// even with --resubscribe.
+func TestImport_ForgottenStaysForgotten(t *testing.T) {
+	e := newStoreEnv(t)
+	e.withStatus(t, "gone@example.org", StatusConfirmed)
+	if err := e.store.Forget(context.Background(), "gone@example.org", importMeta); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []ImportOptions{{Confirmed: true}, {Resubscribe: "phone call"}} {
+		res, err := e.store.Import(context.Background(), strings.NewReader("email,status\ngone@example.org,confirmed\n"), o, importMeta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Kept != 1 || res.KeptBy["forgotten"] != 1 || res.Added != 0 || e.count(t, "subscribers") != 0 {
+			t.Errorf("import %+v of a forgotten address: %+v, %d rows", o, res, e.count(t, "subscribers"))
+		}
+	}
+}
+
+// One stray quote never costs the rows after it, and the summary adds up
+// to the file's rows.
+func TestImport_UnbalancedQuotesLoseNothing(t *testing.T) {
+	tests := []struct {
+		name    string
+		rows    int
+		broken  map[int]bool // data rows (0-based) written with an unclosed quote
+		wantBad int
+	}{
+		{"10,000 rows, three broken", 10000, map[int]bool{17: true, 4000: true, 9998: true}, 3},
+		{"a broken first row, 999 good", 1000, map[int]bool{0: true}, 1},
+		{"a broken last row", 50, map[int]bool{49: true}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("email,name,digests\n")
+			for i := range tt.rows {
+				if tt.broken[i] {
+					fmt.Fprintf(&b, "r%d@example.org,\"Broken, name,daily\n", i)
+				} else {
+					fmt.Fprintf(&b, "r%d@example.org,Reader %d,daily\n", i, i)
+				}
+			}
+			e := newStoreEnv(t)
+			res := e.importCSV(t, b.String(), true)
+			if res.Added != tt.rows-tt.wantBad || len(res.Errors) != tt.wantBad || res.Skipped != tt.wantBad {
+				t.Errorf("result added %d, skipped %d, errors %v; want added %d, %d errors", res.Added, res.Skipped, res.Errors, tt.rows-tt.wantBad, tt.wantBad)
+			}
+			if sum := res.Added + res.Updated + res.Skipped + res.Kept; sum != tt.rows {
+				t.Errorf("summary adds up to %d, the file has %d rows", sum, tt.rows)
+			}
+			for _, re := range res.Errors {
+				if !tt.broken[re.Line-2] || !errors.Is(re, errUnbalancedQuote) {
+					t.Errorf("error %v names the wrong line or cause", re)
+				}
+			}
+			if n := e.count(t, "subscribers"); n != tt.rows-tt.wantBad {
+				t.Errorf("%d stored, want %d", n, tt.rows-tt.wantBad)
+			}
 		})
 	}
 }
@@ -228,6 +311,15 @@ func TestExportImport_RoundTrip(t *testing.T) {
 	e.withStatus(t, "spam@example.org", StatusComplained)
 	none := e.withStatus(t, "none@example.org", StatusConfirmed)
 	e.store.Update(ctx, none.ID, nil, []string{}, nil, operatorMeta)
+	// Cells a spreadsheet would run as formulas.
+	f := e.withStatus(t, "-formula@example.org", StatusConfirmed)
+	if _, err := e.store.SetPreferences(ctx, f.ID, `=HYPERLINK("http://evil.example","click")`, []string{"daily"}, linkMeta); err != nil {
+		t.Fatal(err)
+	}
+	a := e.withStatus(t, "at@example.org", StatusConfirmed)
+	if _, err := e.store.SetPreferences(ctx, a.ID, "@SUM(1+1)", []string{"daily"}, linkMeta); err != nil {
+		t.Fatal(err)
+	}
 
 	var out bytes.Buffer
 	if err := e.store.Export(ctx, &out); err != nil {
@@ -239,15 +331,20 @@ func TestExportImport_RoundTrip(t *testing.T) {
 		"gone@example.org,,daily;weekly,unsubscribed\n" +
 		"bounced@example.org,,daily;weekly,bounced\n" +
 		"spam@example.org,,daily;weekly,complained\n" +
-		"none@example.org,,,confirmed\n"
+		"none@example.org,,,confirmed\n" +
+		"'-formula@example.org,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",daily,confirmed\n" +
+		"at@example.org,'@SUM(1+1),daily,confirmed\n"
 	if out.String() != want {
 		t.Errorf("export:\n%s\nwant\n%s", out.String(), want)
 	}
 
 	fresh := newStoreEnv(t)
-	res, err := fresh.store.Import(ctx, bytes.NewReader(out.Bytes()), false, importMeta)
-	if err != nil || res.Added != 6 || len(res.Errors) != 0 {
+	res, err := fresh.store.Import(ctx, bytes.NewReader(out.Bytes()), ImportOptions{}, importMeta)
+	if err != nil || res.Added != 8 || len(res.Errors) != 0 {
 		t.Fatalf("import = %+v, %v", res, err)
+	}
+	if got := fresh.byEmail(t, "-formula@example.org"); got.Name != `=HYPERLINK("http://evil.example","click")` {
+		t.Errorf("a defused cell imports back as %q", got.Name)
 	}
 	var again bytes.Buffer
 	if err := fresh.store.Export(ctx, &again); err != nil {
@@ -280,7 +377,7 @@ func FuzzImport(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		res, err := e.store.Import(context.Background(), strings.NewReader(data), confirmed, importMeta)
+		res, err := e.store.Import(context.Background(), strings.NewReader(data), ImportOptions{Confirmed: confirmed}, importMeta)
 		stored := e.count(t, "subscribers")
 		lines := strings.Count(data, "\n") + 1
 		if err != nil {
@@ -293,8 +390,30 @@ func FuzzImport(f *testing.F) {
 			t.Fatalf("%d stored, %d added, %d lines", stored, res.Added, lines)
 		}
 		for _, re := range res.Errors {
-			if re.Line < 2 || re.Err == nil {
-				t.Fatalf("row error %v has line %d", re, re.Line)
+			if re.Line < 2 || re.Line > lines || re.Err == nil {
+				t.Fatalf("row error %v has line %d of %d", re, re.Line, lines)
+			}
+		}
+		sum := res.Added + res.Updated + res.Skipped + res.Kept
+		if sum > lines-1 {
+			t.Fatalf("summary counts %d rows in %d lines", sum, lines)
+		}
+		// Without quotes every line is one record: the summary must count
+		// each non-blank line after the header exactly once.
+		if !strings.Contains(data, `"`) && !strings.Contains(data, "\r") {
+			rows, header := 0, false
+			for _, l := range strings.Split(strings.TrimPrefix(data, "\ufeff"), "\n") {
+				if strings.Trim(l, " ,\t") == "" {
+					continue
+				}
+				if !header {
+					header = true
+					continue
+				}
+				rows++
+			}
+			if sum != rows {
+				t.Fatalf("summary counts %d rows (%+v), the file has %d", sum, res, rows)
 			}
 		}
 	})
@@ -310,7 +429,7 @@ func BenchmarkImport100k(b *testing.B) {
 		b.StopTimer()
 		e := newStoreEnv(b)
 		b.StartTimer()
-		res, err := e.store.Import(context.Background(), bytes.NewReader(data.Bytes()), true, importMeta)
+		res, err := e.store.Import(context.Background(), bytes.NewReader(data.Bytes()), ImportOptions{Confirmed: true}, importMeta)
 		if err != nil || res.Added != 100_000 {
 			b.Fatalf("%+v, %v", res.Added, err)
 		}

@@ -42,6 +42,12 @@ func (st Status) Valid() bool {
 	return false
 }
 
+// isNo reports whether st is a person's no (they left, or their address
+// or their complaint said so): an import never turns it back into a yes.
+func (st Status) isNo() bool {
+	return st == StatusUnsubscribed || st == StatusBounced || st == StatusComplained
+}
+
 // Subscriber is one address on the list.
 type Subscriber struct {
 	ID             int64

@@ -155,13 +155,17 @@ func subscribersForgetCommand() *command {
 }
 
 func subscribersImportCommand() *command {
-	var confirmed bool
+	var opts subscribers.ImportOptions
 	return subscriberCommand("import", "FILE.csv", "import subscribers from CSV (header: email, name, digests, status)",
-		"Idempotent: existing addresses are updated, never duplicated. Bad rows are reported with their line and skipped.\n"+
-			"--confirmed records new rows as consented by the operator. FILE may be - for standard input.",
+		"Idempotent: existing addresses are updated, never duplicated. Bad rows are reported with their line and skipped;\n"+
+			"the next line is read on its own, so one broken row loses nothing after it. --confirmed records new rows as\n"+
+			"consented by the operator. A no stays a no: addresses that unsubscribed, bounced, complained or were forgotten\n"+
+			"are kept as they are, whatever the file says; only --resubscribe SOURCE (where the renewed consent came from,\n"+
+			"recorded in each person's events) confirms those who left, and never forgotten ones. FILE may be - for standard input.",
 		"tidings subscribers import --confirmed list.csv",
 		func(fs *flag.FlagSet) {
-			fs.BoolVar(&confirmed, "confirmed", false, "record new rows as confirmed, consent given to the operator")
+			fs.BoolVar(&opts.Confirmed, "confirmed", false, "record new rows as confirmed, consent given to the operator")
+			fs.StringVar(&opts.Resubscribe, "resubscribe", "", "confirm addresses that had left, citing this consent `source`")
 		}, 1,
 		func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
 			var r io.Reader = os.Stdin
@@ -173,14 +177,20 @@ func subscribersImportCommand() *command {
 				defer f.Close()
 				r = f
 			}
-			res, err := app.Subscribers.Import(ctx, r, confirmed, subscribers.Meta{Route: "import"})
+			res, err := app.Subscribers.Import(ctx, r, opts, subscribers.Meta{Route: "import"})
 			if err != nil {
 				return err
 			}
 			for _, re := range res.Errors {
 				fmt.Fprintf(e.stdout, "skipped %s\n", re.Error())
 			}
-			fmt.Fprintf(e.stdout, "added %d, updated %d, skipped %d\n", res.Added, res.Updated, res.Skipped)
+			fmt.Fprintf(e.stdout, "added %d, updated %d, skipped %d, kept unsubscribed %d%s\n", res.Added, res.Updated, res.Skipped, res.Kept, keptReasons(res.KeptBy))
+			if opts.Resubscribe != "" {
+				app.Logger.Warn("import resubscribed addresses that had left", "component", "subscribers", "consent_source", opts.Resubscribe, "updated", res.Updated)
+			}
+			if res.AddedPending > 0 {
+				fmt.Fprintf(e.stdout, "%s added as pending: they get no digest until confirmed. If they consented elsewhere, import again with --confirmed; otherwise ask them to sign up at /subscribe.\n", plural(res.AddedPending, "address"))
+			}
 			if len(res.Errors) > 0 {
 				return errFailed
 			}
@@ -207,4 +217,18 @@ func subscribersExportCommand() *command {
 			err = app.Subscribers.Export(ctx, f)
 			return errors.Join(err, f.Close())
 		})
+}
+
+// keptReasons writes " (unsubscribed 2, forgotten 1)", or "".
+func keptReasons(by map[string]int) string {
+	var parts []string
+	for _, k := range []string{"unsubscribed", "bounced", "complained", "forgotten"} {
+		if n := by[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
