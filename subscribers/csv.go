@@ -16,7 +16,7 @@ import (
 // no stayed a no, counted by reason in KeptBy.
 type ImportResult struct {
 	Added, Updated, Skipped, Kept int
-	AddedPending                  int // of Added: new rows that wait for a confirmation
+	AddedPending                  int            // of Added: new rows that wait for a confirmation
 	KeptBy                        map[string]int // "unsubscribed", "bounced", "complained", "forgotten"
 	Errors                        []RowError
 }
