@@ -14,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/web"
 	"github.com/tidings/tidings/mail"
 )
 
@@ -155,7 +156,7 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.HandleFunc("GET /metrics", a.metricsHandler)
-	return mux, nil
+	return web.Secure(mux, a.Config.Site.BaseURL), nil
 }
 
 // startSchedules runs the content scan every content.poll and each digest
