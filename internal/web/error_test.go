@@ -303,3 +303,15 @@ func FuzzWantsJSON(f *testing.F) {
 		}
 	})
 }
+
+// A handler may have set caching for the page it meant to send; the
+// error answer in its place is not to be cached.
+func TestError_NotCached(t *testing.T) {
+	rd := newTestRenderer(t, &recordLog{})
+	w := httptest.NewRecorder()
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	rd.Error(w, httptest.NewRequest("GET", "/archive/daily/9", nil), &Problem{Kind: NotFound})
+	if got := w.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control %q", got)
+	}
+}

@@ -127,6 +127,17 @@ func NewJSON(log *slog.Logger) *Renderer {
 	return &Renderer{log: log}
 }
 
+// WithLogger returns a copy of rd whose 5xx answers are logged to log,
+// for a handler whose logger is set after its pages are parsed.
+func (rd *Renderer) WithLogger(log *slog.Logger) *Renderer {
+	if rd == nil {
+		return &Renderer{log: log}
+	}
+	c := *rd
+	c.log = log
+	return &c
+}
+
 func (rd *Renderer) logger() *slog.Logger {
 	if rd == nil || rd.log == nil {
 		return slog.Default()
@@ -147,8 +158,9 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 
 // Error answers err: with the status of its kind in the one table, as
 // JSON ({"error": ..., "field": ...}) when WantsJSON(r), else as the
-// error page in the page shell. A 5xx is logged with its cause; nothing
-// else is, since a refused request is no fault of the server's.
+// error page in the page shell; never to be cached. A 5xx is logged with
+// its cause; nothing else is, since a refused request is no fault of the
+// server's.
 func (rd *Renderer) Error(w http.ResponseWriter, r *http.Request, err error) {
 	rd.answer(w, r, err, "", nil)
 }
@@ -169,6 +181,8 @@ func (rd *Renderer) answer(w http.ResponseWriter, r *http.Request, err error, na
 	}
 	h := w.Header()
 	h.Add("Vary", "Accept")
+	// Whatever the handler meant to cache, this answer is not it.
+	h.Set("Cache-Control", "no-store")
 	retryAfter(h, p)
 	if rd == nil || rd.pages == nil || WantsJSON(r) {
 		JSON(w, status, jsonError{Error: p.message(), Field: p.Field})
