@@ -144,11 +144,11 @@ func (h *Handler) newPage(title string) *page {
 	return &page{Shell: shell(h.opt.Site, title), Errors: map[string]string{}}
 }
 
-// message renders a page of a few paragraphs and, optionally, one button.
-func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, title string, paragraphs ...string) {
+// message renders a page of a few paragraphs.
+func (h *Handler) message(w http.ResponseWriter, r *http.Request, title string, paragraphs ...string) {
 	p := h.newPage(title)
 	p.Paragraphs = paragraphs
-	h.web.Render(w, r, status, "message.html", p)
+	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 
 // problem gives this package's errors their kind of web answer, with the
@@ -169,8 +169,6 @@ func problem(err error) error {
 		return &web.Problem{Kind: web.NotFound, Err: err}
 	case errors.Is(err, ErrNotPending):
 		return &web.Problem{Kind: web.Conflict, Err: err}
-	case tooLarge(err):
-		return &web.Problem{Kind: web.TooLarge, Message: "The request is larger than this form accepts.", Err: err}
 	}
 	return err
 }

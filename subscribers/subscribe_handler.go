@@ -131,10 +131,10 @@ func (h *Handler) signUpDone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.opt.DoubleOptIn {
-		h.message(w, r, http.StatusOK, "Check your inbox", msg, "Open the link in that mail and press the button to confirm. Nothing is sent to you before you do.")
+		h.message(w, r, "Check your inbox", msg, "Open the link in that mail and press the button to confirm. Nothing is sent to you before you do.")
 		return
 	}
-	h.message(w, r, http.StatusOK, "You are subscribed", "Thank you. New articles will come to your inbox.")
+	h.message(w, r, "You are subscribed", "Thank you. New articles will come to your inbox.")
 }
 
 // signUpError answers a refused sign-up: in JSON, or the form again with

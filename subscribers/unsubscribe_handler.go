@@ -29,7 +29,7 @@ func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.Status == StatusUnsubscribed {
-		h.message(w, r, http.StatusOK, "You are unsubscribed", s.Email+" receives no more mail from "+h.opt.Site.Title+".")
+		h.message(w, r, "You are unsubscribed", s.Email+" receives no more mail from "+h.opt.Site.Title+".")
 		return
 	}
 	p := h.newPage("Unsubscribe")
@@ -62,7 +62,7 @@ func (h *Handler) unsubscribePost(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "unsubscribed\n")
 			return
 		}
-		h.message(w, r, http.StatusOK, "You are unsubscribed", "This address receives no more mail from "+h.opt.Site.Title+".")
+		h.message(w, r, "You are unsubscribed", "This address receives no more mail from "+h.opt.Site.Title+".")
 		return
 	}
 	if err != nil {
