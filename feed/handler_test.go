@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +188,40 @@ func TestHandler_SecurityHeaders(t *testing.T) {
 			hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Referrer-Policy") == "" {
 			t.Errorf("GET %s: %v", path, hd)
 		}
+	}
+}
+
+// An override in templates.dir is read by the same path, and keeps what
+// the pages could always use: the functions and every field of the site.
+func TestHandler_TemplateOverride(t *testing.T) {
+	e := newIngestEnv(t)
+	e.write(t, "bridge.md", "---\ntitle: Bridge opens\ndate: 2026-11-20 08:30\ntags: [City]\n---\n\nThe new bridge opened on Friday.\n")
+	e.scan(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "pages"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	override := `{{template "head" .}}<p class="by">{{.Site.Author}} · {{articleURL .Article}}{{range .Article.Tags}} · {{tagURL .}}{{end}}</p>{{template "foot" .}}`
+	if err := os.WriteFile(filepath.Join(dir, "pages", "article.html"), []byte(override), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pub := &Publisher{Store: e.store, Site: *testSite(), OutputDir: t.TempDir(), Now: e.clock.Now}
+	h, err := NewHandler(pub, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	w := serveGet(mux, "/articles/bridge-opens")
+	want := `<p class="by">Newsroom · https://news.example.org/articles/bridge-opens · https://news.example.org/tags/city/</p>`
+	if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+		t.Errorf("%d, want %s in\n%s", w.Code, want, w.Body)
+	}
+	// A broken override stops the handler from being made, naming the file.
+	if err := os.WriteFile(filepath.Join(dir, "pages", "index.html"), []byte("{{template \"head\" .}}\n{{range .Articles}}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewHandler(pub, dir, nil); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "pages", "index.html")) {
+		t.Errorf("broken override: %v", err)
 	}
 }
