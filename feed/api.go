@@ -1,8 +1,6 @@
 package feed
 
 import (
-	"github.com/tidings/tidings/internal/jsonapi"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/tidings/tidings/internal/web"
 )
 
 // maxAPIBody is the largest request body the authoring API reads.
@@ -28,6 +28,7 @@ type API struct {
 	loc   *time.Location
 	now   func() time.Time
 	log   *slog.Logger
+	web   *web.Renderer // answers errors, in JSON
 }
 
 // NewAPI returns the authoring API. Without an adminToken every route
@@ -47,8 +48,9 @@ func NewAPI(store *Store, baseURL, adminToken string, loc *time.Location, now fu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("component", "feed_api")
 	return &API{store: store, site: Site{BaseURL: baseURL}, r: r, token: adminToken, loc: loc, now: now,
-		log: log.With("component", "feed_api")}, nil
+		log: log, web: web.NewJSON(log)}, nil
 }
 
 // Routes registers the API's routes. Ids may hold slashes ("api/hello",
@@ -63,7 +65,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 
 // admin guards an API route with the admin token.
 func (a *API) admin(f http.HandlerFunc) http.Handler {
-	return jsonapi.Admin(a.token, maxAPIBody, "authoring API", f)
+	return web.Admin(a.token, maxAPIBody, "authoring API", f)
 }
 
 // apiArticle is an article as the API shows it.
@@ -103,7 +105,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
-			jsonapi.Error(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
+			a.web.Error(w, r, web.FieldErrorf(web.BadRequest, "limit", "limit must be a number from 1 to 1000"))
 			return
 		}
 		limit = n
@@ -119,7 +121,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	for _, ar := range as {
 		out.Articles = append(out.Articles, a.toAPI(ar))
 	}
-	jsonapi.JSON(w, http.StatusOK, out)
+	web.JSON(w, http.StatusOK, out)
 }
 
 func (a *API) show(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +130,7 @@ func (a *API) show(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
-	jsonapi.JSON(w, http.StatusOK, a.toAPI(ar))
+	web.JSON(w, http.StatusOK, a.toAPI(ar))
 }
 
 func (a *API) create(w http.ResponseWriter, r *http.Request) {
@@ -151,7 +153,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) {
 		segs[i] = url.PathEscape(seg)
 	}
 	w.Header().Set("Location", "/api/v1/articles/"+strings.Join(segs, "/"))
-	jsonapi.JSON(w, http.StatusCreated, a.toAPI(ar))
+	web.JSON(w, http.StatusCreated, a.toAPI(ar))
 }
 
 func (a *API) update(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +171,7 @@ func (a *API) update(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, r, err)
 		return
 	}
-	jsonapi.JSON(w, http.StatusOK, a.toAPI(ar))
+	web.JSON(w, http.StatusOK, a.toAPI(ar))
 }
 
 func (a *API) remove(w http.ResponseWriter, r *http.Request) {
@@ -180,19 +182,18 @@ func (a *API) remove(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// storeError is the one place store errors become statuses; only 5xx
-// are logged.
+// storeError answers a store error: its kind from kindOf, with the id at
+// fault; web.Error logs only the 5xx.
 func (a *API) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := &web.Problem{Kind: kindOf(err), Err: err}
 	var taken *IDTakenError
 	switch {
 	case errors.As(err, &taken):
-		jsonapi.Error(w, http.StatusConflict, "id", taken.Error())
-	case errors.Is(err, ErrNotFound):
-		jsonapi.Error(w, http.StatusNotFound, "id", "no article has id "+strconv.Quote(r.PathValue("id")))
-	default:
-		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, slog.Any("error", err))
-		jsonapi.Error(w, http.StatusInternalServerError, "", "internal error; it has been logged")
+		p.Field, p.Message = "id", taken.Error()
+	case p.Kind == web.NotFound:
+		p.Field, p.Message = "id", "no article has id "+strconv.Quote(r.PathValue("id"))
 	}
+	a.web.Error(w, r, p)
 }
 
 // validID reports whether id can name an article in a URL path and a log
@@ -248,23 +249,32 @@ func (a *API) readArticle(w http.ResponseWriter, r *http.Request, create bool) (
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooBig):
-			jsonapi.Error(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", maxAPIBody))
+			a.web.Error(w, r, web.Errorf(web.TooLarge, "the body is larger than %d bytes", maxAPIBody))
 		case errors.As(err, &typeErr) && typeErr.Field != "":
-			jsonapi.Error(w, http.StatusUnprocessableEntity, typeErr.Field, fmt.Sprintf("%s must be a JSON %s", typeErr.Field, wantType(typeErr.Field)))
+			a.web.Error(w, r, web.FieldErrorf(web.Invalid, typeErr.Field, "%s must be a JSON %s", typeErr.Field, wantType(typeErr.Field)))
 		default:
-			jsonapi.Error(w, http.StatusBadRequest, "", "the body must be one JSON object with title, content, format, summary, tags, date, author, image and id: "+err.Error())
+			a.web.Error(w, r, web.Errorf(web.BadRequest, "the body must be one JSON object with title, content, format, summary, tags, date, author, image and id: %s", err.Error()))
 		}
 		return parsed{}, false
 	}
 	p, fe := a.render(in, create, r.PathValue("id"))
 	if fe != nil {
-		jsonapi.Error(w, fe.status, fe.field, fe.msg)
+		a.web.Error(w, r, &web.Problem{Kind: fieldKind(fe.status), Field: fe.field, Message: fe.msg})
 		return parsed{}, false
 	}
 	for _, warning := range p.Warnings {
 		a.log.Info("api article repaired", "id", p.ID, "title", p.Title, "warning", warning)
 	}
 	return p, true
+}
+
+// fieldKind is the kind of a refused field's status: render refuses
+// with 422.
+func fieldKind(status int) web.Kind {
+	if status == http.StatusBadRequest {
+		return web.BadRequest
+	}
+	return web.Invalid
 }
 
 func wantType(field string) string {

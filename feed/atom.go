@@ -9,9 +9,9 @@ import (
 	"github.com/gorilla/feeds"
 )
 
-// atomFeed is gorilla's <feed> with a stable id, self and hub links, and
+// atomRoot is gorilla's <feed> with a stable id, self and hub links, and
 // entries that have published dates and categories.
-type atomFeed struct {
+type atomRoot struct {
 	*feeds.AtomFeed
 	XMLName xml.Name     `xml:"feed"`
 	Lang    string       `xml:"xml:lang,attr,omitempty"`
@@ -57,9 +57,101 @@ type atomPlain struct {
 	Body string `xml:",chardata"`
 }
 
+// AtomFeed is an Atom feed of things other than the site's articles: the
+// edition archive's. WriteAtom writes it with the code that writes the
+// site's own Atom feeds, so both carry the same elements the same way.
+type AtomFeed struct {
+	Title    string
+	Subtitle string
+	ID       string // stable for ever: a urn:uuid
+	Lang     string
+	// Updated is the newest change; zero for an empty feed.
+	Updated   time.Time
+	Alternate string // the page the feed follows
+	Self      string // the feed's own URL
+	// Author and Email name who writes the feed; with neither, Title does.
+	Author, Email string
+	Generator     string // may be empty
+	Entries       []AtomEntry
+}
+
+// AtomEntry is one entry of an AtomFeed. Text is plain text; HTML is
+// written as HTML.
+type AtomEntry struct {
+	ID         string // stable for ever: a urn:uuid
+	Title      string
+	Link       string // the entry's page
+	Author     string // empty: the feed's
+	Published  time.Time
+	Updated    time.Time // zero: Published
+	Categories []string
+	Summary    string
+	HTML       string
+}
+
+// WriteAtom writes f as Atom 1.0.
+func WriteAtom(w io.Writer, f *AtomFeed) error {
+	gf := &feeds.Feed{
+		Title:       xmlSafe(f.Title),
+		Link:        &feeds.Link{Href: f.Alternate},
+		Description: xmlSafe(f.Subtitle),
+		Updated:     f.Updated,
+		Items:       make([]*feeds.Item, len(f.Entries)),
+	}
+	if f.Author != "" || f.Email != "" {
+		gf.Author = &feeds.Author{Name: xmlSafe(f.Author), Email: f.Email}
+	}
+	for i, e := range f.Entries {
+		it := &feeds.Item{
+			Title:       xmlSafe(e.Title),
+			Link:        &feeds.Link{Href: e.Link},
+			Description: xmlSafe(e.Summary),
+			Id:          e.ID,
+			Created:     e.Published,
+			Updated:     e.Updated,
+			Content:     xmlSafe(e.HTML),
+		}
+		if it.Updated.IsZero() {
+			it.Updated = e.Published
+		}
+		if e.Author != "" {
+			it.Author = &feeds.Author{Name: xmlSafe(e.Author)}
+		}
+		gf.Items[i] = it
+	}
+	links := []atomLink{{Href: f.Alternate, Rel: "alternate", Type: "text/html"}}
+	if f.Self != "" {
+		links = append(links, atomLink{Href: f.Self, Rel: "self", Type: "application/atom+xml"})
+	}
+	return encodeAtom(w, gf, atomHead{id: f.ID, lang: f.Lang, links: links, generator: f.Generator, author: f.Title},
+		func(i int) []string { return f.Entries[i].Categories })
+}
+
 // writeAtom writes a channel as Atom 1.0.
 func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
-	f := ch.gorilla(s)
+	return encodeAtom(w, ch.gorilla(s), atomHead{
+		id:   s.FeedID(ch.Dir + "atom.xml"),
+		lang: s.Language,
+		links: append([]atomLink{{Href: s.URL(ch.Dir), Rel: "alternate", Type: "text/html"}},
+			selfAndHubs(s, ch.Dir+"atom.xml", "application/atom+xml")...),
+		generator: generator,
+		author:    s.Title,
+	}, func(i int) []string { return ch.Articles[i].Tags })
+}
+
+// atomHead is what an Atom feed says beyond gorilla's model of it.
+type atomHead struct {
+	id, lang  string
+	links     []atomLink // alternate, self, hubs
+	generator string
+	author    string // the feed's author when the model names none: Atom wants one
+}
+
+// encodeAtom is the one Atom writer: gorilla's structs for f, embedded in
+// tidings' own, which add the stable id, the links, published dates,
+// categories (categories(i) are item i's) and HTML content as CDATA.
+// Every string of f has been through xmlSafe.
+func encodeAtom(w io.Writer, f *feeds.Feed, head atomHead, categories func(i int) []string) error {
 	af := (&feeds.Atom{Feed: f}).AtomFeed()
 	entries := af.Entries
 	af.Entries, af.Link = nil, nil
@@ -67,44 +159,44 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 	if updated.IsZero() {
 		updated = time.Unix(0, 0) // an empty feed: the one date that claims no change
 	}
-	out := &atomFeed{
+	out := &atomRoot{
 		AtomFeed: af,
-		Lang:     s.Language,
-		ID:       s.FeedID(ch.Dir + "atom.xml"),
+		Lang:     head.lang,
+		ID:       head.id,
 		Updated:  updated.UTC().Format(time.RFC3339Nano),
-		Link: append([]atomLink{{Href: s.URL(ch.Dir), Rel: "alternate", Type: "text/html"}},
-			selfAndHubs(s, ch.Dir+"atom.xml", "application/atom+xml")...),
-		Gen: &atomGen{Name: generator},
+		Link:     head.links,
+	}
+	if head.generator != "" {
+		out.Gen = &atomGen{Name: head.generator}
 	}
 	if af.Author == nil {
 		// Atom wants an author on the feed or on every entry.
-		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: xmlSafe(s.Title)}}
+		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: xmlSafe(head.author)}}
 	}
 	out.Entries = make([]*atomEntry, 0, len(entries))
 	for i, e := range entries {
-		a := ch.Articles[i]
-		ae := &atomEntry{
-			AtomEntry: e,
-			Published: a.Published.UTC().Format(time.RFC3339Nano),
-			Links:     []feeds.AtomLink{{Href: s.ArticleURL(a), Rel: "alternate", Type: "text/html"}},
+		it := f.Items[i]
+		ae := &atomEntry{AtomEntry: e, Links: []feeds.AtomLink{{Href: it.Link.Href, Rel: "alternate", Type: "text/html"}}}
+		if !it.Created.IsZero() {
+			ae.Published = it.Created.UTC().Format(time.RFC3339Nano)
 		}
-		e.Updated = a.Updated.UTC().Format(time.RFC3339Nano)
+		e.Updated = it.Updated.UTC().Format(time.RFC3339Nano)
 		// Clear what tidings writes itself: encoding/xml would write both.
 		e.Links, e.Content, e.Summary = nil, nil, nil
-		for _, t := range a.Tags {
+		for _, t := range categories(i) {
 			ae.Categories = append(ae.Categories, atomCategory{Term: xmlSafe(t)})
 		}
 		ae.Title = &atomPlain{Type: "html", Body: html.EscapeString(e.Title)}
-		if it := f.Items[i]; it.Description != "" {
+		if it.Description != "" {
 			ae.Summary = &atomPlain{Type: "html", Body: html.EscapeString(it.Description)}
 		}
-		if it := f.Items[i]; it.Content != "" {
+		if it.Content != "" {
 			ae.Content = &atomText{Type: "html", Body: bytesOf(it.Content)}
 		} else if it.Description != "" {
 			// With full_content off, the content is the summary.
 			ae.Content = &atomText{Type: "html", Body: bytesOf(html.EscapeString(it.Description))}
 		}
-		if img := f.Items[i].Enclosure; img != nil {
+		if img := it.Enclosure; img != nil {
 			ae.Links = append(ae.Links, feeds.AtomLink{Href: img.Url, Rel: "enclosure", Type: img.Type})
 		}
 		out.Entries = append(out.Entries, ae)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidings/tidings/templates"
+	"github.com/tidings/tidings/internal/web"
 )
 
 // Handler serves the feeds from memory, the front page, tag pages and
@@ -20,23 +20,29 @@ type Handler struct {
 	pub   *Publisher
 	store *Store
 	site  *Site
-	pages *template.Template
-	log   *slog.Logger
+	web   *web.Renderer
 	now   func() time.Time
 }
 
 // NewHandler parses the page templates (templateDir overrides them file by
-// file) and returns the handler. Register it with Routes.
+// file) and returns the handler. Register it with Routes. log receives
+// the requests that fail on the server's side.
 func NewHandler(pub *Publisher, templateDir string, log *slog.Logger) (*Handler, error) {
-	h := &Handler{pub: pub, store: pub.Store, site: &pub.Site, log: log, now: pub.Now}
-	pages, err := templates.Pages(templateDir, template.FuncMap{
-		"articleURL": h.site.ArticleURL,
-		"tagURL":     func(tag string) string { return h.site.URL(TagPath(url.PathEscape(TagSlug(tag)))) },
-	}, "meta.html", "index.html", "article.html", "error.html")
+	h := &Handler{pub: pub, store: pub.Store, site: &pub.Site, now: pub.Now}
+	rd, err := web.NewRenderer(web.Options{
+		TemplateDir: templateDir,
+		Funcs: template.FuncMap{
+			"articleURL": h.site.ArticleURL,
+			"tagURL":     func(tag string) string { return h.site.URL(TagPath(url.PathEscape(TagSlug(tag)))) },
+		},
+		Pages:  []string{"meta.html", "index.html", "article.html"},
+		Shell:  h.shell("", ""),
+		Logger: log,
+	})
 	if err != nil {
 		return nil, err
 	}
-	h.pages = pages
+	h.web = rd
 	return h, nil
 }
 
@@ -57,7 +63,7 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	// r.URL.Path is decoded, as the file was named: tags/ελλάδα/feed.xml.
 	out := h.pub.Lookup(strings.TrimPrefix(r.URL.Path, "/"))
 	if out == nil {
-		h.notFound(w, r)
+		h.notFound(w, r, nil)
 		return
 	}
 	hd := w.Header()
@@ -122,28 +128,19 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-type feedLink struct {
-	Name, Title, URL string
-	// TypeAttr is the whole type attribute: html/template would write the
-	// + of a media type as &#43;, which some feed discovery code misses.
-	TypeAttr template.HTMLAttr
-}
-
+// page is the data of the front page, tag pages and article pages.
 type page struct {
-	Site      *Site
-	Home      string
-	Subscribe string
-	Title     string
-	Tag       string
-	Feeds     []feedLink
-	Articles  []*Article
-	Article   *Article
-	Content   template.HTML
-	Message   string
+	web.Shell
+	Tag      string
+	Articles []*Article
+	Article  *Article
+	Content  template.HTML
 }
 
-func (h *Handler) newPage(dir, title string) *page {
-	p := &page{Site: h.site, Home: h.site.URL(""), Subscribe: h.site.URL("subscribe"), Title: title}
+// shell is the layout of a page about the feeds in dir: the site's or a
+// tag's, named in the head for autodiscovery and in the footer.
+func (h *Handler) shell(dir, title string) web.Shell {
+	s := web.Shell{Site: h.site, Home: h.site.URL(""), Subscribe: h.site.URL("subscribe"), Title: title}
 	for _, f := range []struct{ name, file, typ string }{
 		{"RSS", "feed.xml", "application/rss+xml"},
 		{"Atom", "atom.xml", "application/atom+xml"},
@@ -153,10 +150,13 @@ func (h *Handler) newPage(dir, title string) *page {
 		if title != "" {
 			t = h.site.Title + ": " + title + " (" + f.name + ")"
 		}
-		p.Feeds = append(p.Feeds, feedLink{Name: f.name, TypeAttr: template.HTMLAttr(`type="` + f.typ + `"`), Title: t,
-			URL: h.site.URL(escapeDir(dir) + f.file)})
+		s.Feeds = append(s.Feeds, web.NewFeedLink(f.name, t, h.site.URL(escapeDir(dir)+f.file), f.typ))
 	}
-	return p
+	return s
+}
+
+func (h *Handler) newPage(dir, title string) *page {
+	return &page{Shell: h.shell(dir, title)}
 }
 
 // escapeDir percent-encodes the tag segment of a feed folder for a URL.
@@ -173,23 +173,23 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	if slug := r.PathValue("tag"); slug != "" {
 		tags, err := h.tagsOf(r.Context(), slug, o.Now)
 		if err != nil {
-			h.serverError(w, r, err)
+			h.web.Error(w, r, err)
 			return
 		}
 		if len(tags) == 0 {
-			h.notFound(w, r)
+			h.notFound(w, r, nil)
 			return
 		}
 		o.Tags, dir, title = tags, TagPath(slug), tags[0]
 	}
 	as, err := h.store.List(r.Context(), o)
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	p := h.newPage(dir, title)
 	p.Tag, p.Articles = title, as
-	h.render(w, r, http.StatusOK, "index.html", p)
+	h.web.Render(w, r, http.StatusOK, "index.html", p)
 }
 
 // tagsOf returns the tags that fold into slug.
@@ -209,43 +209,33 @@ func (h *Handler) tagsOf(ctx context.Context, slug string, now time.Time) ([]str
 
 func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
 	a, err := h.store.GetBySlug(r.Context(), r.PathValue("slug"), h.now())
-	if errors.Is(err, ErrNotFound) {
-		h.notFound(w, r)
+	if kindOf(err) == web.NotFound {
+		h.notFound(w, r, err)
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	p := h.newPage("", a.Title)
 	p.Article = a
 	p.Content = template.HTML(a.ContentHTML) // sanitized when it was ingested
-	h.render(w, r, http.StatusOK, "article.html", p)
+	h.web.Render(w, r, http.StatusOK, "article.html", p)
 }
 
-func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
-	p := h.newPage("", "Not found")
-	p.Message = "There is nothing at this address. The article may have been removed, or the link is mistyped."
-	h.render(w, r, http.StatusNotFound, "error.html", p)
+// notFound answers an address that names no feed, tag or article.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, err error) {
+	h.web.Error(w, r, &web.Problem{Kind: web.NotFound,
+		Message: "There is nothing at this address. The article may have been removed, or the link is mistyped.", Err: err})
 }
 
-func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("request failed", "path", r.URL.Path, "error", err)
-	p := h.newPage("", "Something went wrong")
-	p.Message = "The page could not be built. The error has been logged; please try again in a moment."
-	h.render(w, r, http.StatusInternalServerError, "error.html", p)
-}
-
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
-	var b strings.Builder
-	if err := h.pages.ExecuteTemplate(&b, name, p); err != nil {
-		h.log.Error("render page", "template", name, "error", err)
-		http.Error(w, "page template failed", http.StatusInternalServerError)
-		return
+// kindOf is how the web answers feed's errors, pages and API alike.
+func kindOf(err error) web.Kind {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return web.NotFound
+	case errors.Is(err, ErrIDTaken):
+		return web.Conflict
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write([]byte(b.String()))
-	}
+	return web.Internal
 }

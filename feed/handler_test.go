@@ -1,9 +1,17 @@
 package feed
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidings/tidings/internal/web"
 )
 
 func TestAcceptsGzip(t *testing.T) {
@@ -84,5 +92,136 @@ func TestTagSlug(t *testing.T) {
 		if got := TagSlug(in); got != want {
 			t.Errorf("TagSlug(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// newServeEnv builds the feeds of one article and serves them, and the
+// pages, as cmd does: behind web.Secure.
+func newServeEnv(t *testing.T) (*Publisher, http.Handler) {
+	t.Helper()
+	e := newIngestEnv(t)
+	e.write(t, "bridge.md", "---\ntitle: Bridge opens\ndate: 2026-11-20 08:30\ntags: [City]\n---\n\nThe new bridge opened on Friday.\n")
+	e.scan(t)
+	pub := &Publisher{Store: e.store, Site: *testSite(), OutputDir: t.TempDir(), Now: e.clock.Now}
+	if _, err := pub.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHandler(pub, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	return pub, web.Secure(mux, pub.Site.BaseURL)
+}
+
+func serveGet(h http.Handler, path string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// The gzip and the plain answer of a feed are two representations: a
+// cache that stored one under the other's ETag would hand gzip bytes to a
+// client that cannot read them, or the reverse.
+func TestServeFeed_GzipAndPlainETagsDiffer(t *testing.T) {
+	pub, h := newServeEnv(t)
+	for _, name := range []string{"feed.xml", "atom.xml", "feed.json", "tags/city/atom.xml"} {
+		t.Run(name, func(t *testing.T) {
+			plain := serveGet(h, "/"+name)
+			gz := serveGet(h, "/"+name, "Accept-Encoding", "gzip")
+			if plain.Code != 200 || gz.Code != 200 || gz.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("plain %d, gzip %d %q", plain.Code, gz.Code, gz.Header().Get("Content-Encoding"))
+			}
+			pt, gt := plain.Header().Get("ETag"), gz.Header().Get("ETag")
+			if pt == "" || gt == "" || pt == gt {
+				t.Errorf("ETag plain %s, gzip %s: want two different tags", pt, gt)
+			}
+			if pt != pub.Lookup(name).ETag {
+				t.Errorf("plain ETag %s, want the feed's %s", pt, pub.Lookup(name).ETag)
+			}
+			for _, v := range []*httptest.ResponseRecorder{plain, gz} {
+				if !strings.Contains(v.Header().Get("Vary"), "Accept-Encoding") {
+					t.Errorf("Vary %q", v.Header().Get("Vary"))
+				}
+			}
+			// Each tag revalidates its own representation.
+			if r := serveGet(h, "/"+name, "Accept-Encoding", "gzip", "If-None-Match", gt); r.Code != 304 {
+				t.Errorf("gzip revalidation: %d", r.Code)
+			}
+			if r := serveGet(h, "/"+name, "If-None-Match", pt); r.Code != 304 || r.Header().Get("Content-Encoding") != "" {
+				t.Errorf("plain revalidation: %d %q", r.Code, r.Header().Get("Content-Encoding"))
+			}
+		})
+	}
+}
+
+func TestHandler_ErrorPages(t *testing.T) {
+	_, h := newServeEnv(t)
+	for _, path := range []string{"/articles/nope", "/tags/nope/", "/tags/nope/feed.xml"} {
+		w := serveGet(h, path)
+		if w.Code != 404 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") ||
+			!strings.Contains(w.Body.String(), "<title>Not found · The Harbour Gazette</title>") ||
+			!strings.Contains(w.Body.String(), "The article may have been removed") ||
+			!strings.Contains(w.Body.String(), `href="https://news.example.org/feed.xml"`) {
+			t.Errorf("GET %s: %d\n%s", path, w.Code, w.Body)
+		}
+		// A client that asks for JSON reads JSON.
+		w = serveGet(h, path, "Accept", "application/json")
+		if w.Code != 404 || !strings.HasPrefix(w.Body.String(), `{"error":"There is nothing at this address.`) {
+			t.Errorf("GET %s as JSON: %d %s", path, w.Code, w.Body)
+		}
+	}
+}
+
+// Every answer, a page, a feed or an error page, carries the security
+// headers of web.Secure.
+func TestHandler_SecurityHeaders(t *testing.T) {
+	_, h := newServeEnv(t)
+	for _, path := range []string{"/", "/articles/bridge-opens", "/atom.xml", "/feed.json", "/articles/nope"} {
+		hd := serveGet(h, path).Header()
+		if !strings.Contains(hd.Get("Content-Security-Policy"), "script-src 'none'") || hd.Get("X-Frame-Options") != "DENY" ||
+			hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Referrer-Policy") == "" {
+			t.Errorf("GET %s: %v", path, hd)
+		}
+	}
+}
+
+// An override in templates.dir is read by the same path, and keeps what
+// the pages could always use: the functions and every field of the site.
+func TestHandler_TemplateOverride(t *testing.T) {
+	e := newIngestEnv(t)
+	e.write(t, "bridge.md", "---\ntitle: Bridge opens\ndate: 2026-11-20 08:30\ntags: [City]\n---\n\nThe new bridge opened on Friday.\n")
+	e.scan(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "pages"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	override := `{{template "head" .}}<p class="by">{{.Site.Author}} · {{articleURL .Article}}{{range .Article.Tags}} · {{tagURL .}}{{end}}</p>{{template "foot" .}}`
+	if err := os.WriteFile(filepath.Join(dir, "pages", "article.html"), []byte(override), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pub := &Publisher{Store: e.store, Site: *testSite(), OutputDir: t.TempDir(), Now: e.clock.Now}
+	h, err := NewHandler(pub, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	w := serveGet(mux, "/articles/bridge-opens")
+	want := `<p class="by">Newsroom · https://news.example.org/articles/bridge-opens · https://news.example.org/tags/city/</p>`
+	if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+		t.Errorf("%d, want %s in\n%s", w.Code, want, w.Body)
+	}
+	// A broken override stops the handler from being made, naming the file.
+	if err := os.WriteFile(filepath.Join(dir, "pages", "index.html"), []byte("{{template \"head\" .}}\n{{range .Articles}}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewHandler(pub, dir, nil); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "pages", "index.html")) {
+		t.Errorf("broken override: %v", err)
 	}
 }

@@ -11,11 +11,10 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tidings/tidings/feed"
-	"github.com/tidings/tidings/templates"
+	"github.com/tidings/tidings/internal/web"
 )
 
 // EditionLister is what the archive needs of the ledger.
@@ -41,7 +40,7 @@ type Archive struct {
 	ledger EditionLister
 	r      *Renderer
 	site   *feed.Site
-	pages  *template.Template
+	pages  *web.Renderer
 	// Logger records requests that fail on the server's side; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -51,12 +50,18 @@ type Archive struct {
 // file) and returns the handler; register it with Routes. The digests
 // shown are r's.
 func NewArchive(ledger EditionLister, r *Renderer, site *feed.Site, templateDir string) (*Archive, error) {
-	pages, err := templates.Pages(templateDir, template.FuncMap{"date": formatDate},
-		"archive.html", "edition.html", "error.html")
+	a := &Archive{ledger: ledger, r: r, site: site}
+	pages, err := web.NewRenderer(web.Options{
+		TemplateDir: templateDir,
+		Funcs:       template.FuncMap{"date": formatDate},
+		Pages:       []string{"archive.html", "edition.html"},
+		Shell:       a.shell(""),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Archive{ledger: ledger, r: r, site: site, pages: pages}, nil
+	a.pages = pages
+	return a, nil
 }
 
 // Routes registers the archive's routes on mux.
@@ -67,27 +72,12 @@ func (a *Archive) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /archive/{digest}/atom.xml", a.serveAtom)
 }
 
-// archivePage is the data of the archive's pages; the first fields are
-// those of the shared layout.
+// archivePage is the data of the archive's pages.
 type archivePage struct {
-	Site      *feed.Site
-	Home      string
-	Subscribe string
-	Title     string
-	Feeds     []archiveFeed
-
+	web.Shell
 	Digests []archiveDigest // archive.html
 	Edition *editionData    // edition.html
 	Archive string          // edition.html: the digest's list of editions
-	Message string          // error.html
-}
-
-// archiveFeed is a feed link for the layout.
-type archiveFeed struct {
-	Name, Title, URL string
-	// TypeAttr is the whole attribute: html/template would write the + of
-	// the media type as &#43;, which some discovery code misses.
-	TypeAttr template.HTMLAttr
 }
 
 type archiveDigest struct {
@@ -102,13 +92,18 @@ type archiveEdition struct {
 	Articles     int
 }
 
-func (a *Archive) newPage(title string) *archivePage {
-	return &archivePage{Site: a.site, Home: a.site.URL(""), Subscribe: a.site.URL("subscribe"), Title: title}
+// shell is the layout of the archive's pages; each adds the feeds of the
+// digests it shows.
+func (a *Archive) shell(title string) web.Shell {
+	return web.Shell{Site: a.site, Home: a.site.URL(""), Subscribe: a.site.URL("subscribe"), Title: title}
 }
 
-func (a *Archive) feedLink(d Digest) archiveFeed {
-	return archiveFeed{Name: cmp.Or(d.Title, d.Name), Title: cmp.Or(d.Title, d.Name) + " (archive)", URL: a.digestURL(d.Name) + "/atom.xml",
-		TypeAttr: template.HTMLAttr(`type="application/atom+xml"`)}
+func (a *Archive) newPage(title string) *archivePage {
+	return &archivePage{Shell: a.shell(title)}
+}
+
+func (a *Archive) feedLink(d Digest) web.FeedLink {
+	return web.NewFeedLink(cmp.Or(d.Title, d.Name), cmp.Or(d.Title, d.Name)+" (archive)", a.digestURL(d.Name)+"/atom.xml", "application/atom+xml")
 }
 
 func (a *Archive) digestURL(name string) string {
@@ -120,7 +115,7 @@ func (a *Archive) serveIndex(w http.ResponseWriter, r *http.Request) {
 	var names []string
 	if name := r.PathValue("digest"); name != "" {
 		if _, ok := a.r.opt.Digests[name]; !ok {
-			a.notFound(w, r)
+			a.notFound(w, r, nil)
 			return
 		}
 		names = []string{name}
@@ -135,7 +130,7 @@ func (a *Archive) serveIndex(w http.ResponseWriter, r *http.Request) {
 		d := a.r.opt.Digests[name]
 		es, err := a.editions(r.Context(), name)
 		if err != nil {
-			a.serverError(w, r, err)
+			a.fail(w, r, err)
 			return
 		}
 		ad := archiveDigest{Name: name, Title: cmp.Or(d.Title, name), Description: d.Description,
@@ -150,7 +145,7 @@ func (a *Archive) serveIndex(w http.ResponseWriter, r *http.Request) {
 	if len(names) == 1 && r.PathValue("digest") != "" {
 		p.Title = p.Digests[0].Title + " archive"
 	}
-	a.render(w, r, http.StatusOK, "archive.html", p)
+	a.render(w, r, "archive.html", p)
 }
 
 // serveEdition shows one edition as a web page.
@@ -159,23 +154,23 @@ func (a *Archive) serveEdition(w http.ResponseWriter, r *http.Request) {
 	d, ok := a.r.opt.Digests[name]
 	id, err := strconv.ParseInt(r.PathValue("edition"), 10, 64)
 	if !ok || err != nil || id <= 0 {
-		a.notFound(w, r)
+		a.notFound(w, r, nil)
 		return
 	}
 	e, err := a.ledger.Edition(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrEditionNotFound) || (err == nil && !a.visible(e, name)):
-		a.notFound(w, r)
+		a.notFound(w, r, err)
 		return
 	case err != nil:
-		a.serverError(w, r, fmt.Errorf("archive edition %d: %w", id, err))
+		a.fail(w, r, fmt.Errorf("archive edition %d: %w", id, err))
 		return
 	}
 	data := a.r.editionData(e, d) // Reader stays empty: no subscriber's data
 	p := a.newPage(data.Subject)
 	p.Edition, p.Archive = data, a.digestURL(name)
-	p.Feeds = []archiveFeed{a.feedLink(d)}
-	a.render(w, r, http.StatusOK, "edition.html", p)
+	p.Feeds = []web.FeedLink{a.feedLink(d)}
+	a.render(w, r, "edition.html", p)
 }
 
 // editions returns a digest's visible editions, newest first.
@@ -228,36 +223,20 @@ func editionDate(e *Edition) time.Time {
 	return e.ScheduledAt
 }
 
-func (a *Archive) render(w http.ResponseWriter, r *http.Request, status int, name string, p *archivePage) {
-	var b strings.Builder
-	if err := a.pages.ExecuteTemplate(&b, name, p); err != nil {
-		a.logger().Error("render page", "template", name, slog.Any("error", err))
-		http.Error(w, "page template failed", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusOK {
-		h.Set("Cache-Control", "public, max-age=300")
-	}
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write([]byte(b.String()))
-	}
+func (a *Archive) render(w http.ResponseWriter, r *http.Request, name string, p *archivePage) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	a.pages.Render(w, r, http.StatusOK, name, p)
 }
 
-func (a *Archive) notFound(w http.ResponseWriter, r *http.Request) {
-	p := a.newPage("Not found")
-	p.Message = "There is no such edition in the archive. The list of all editions is at " + a.site.URL("archive") + "."
-	a.render(w, r, http.StatusNotFound, "error.html", p)
+// notFound answers an address that names no digest or edition of it.
+func (a *Archive) notFound(w http.ResponseWriter, r *http.Request, err error) {
+	a.fail(w, r, &web.Problem{Kind: web.NotFound, Err: err,
+		Message: "There is no such edition in the archive. The list of all editions is at " + a.site.URL("archive") + "."})
 }
 
-func (a *Archive) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	a.logger().Error("request failed", "path", r.URL.Path, slog.Any("error", err))
-	p := a.newPage("Something went wrong")
-	p.Message = "The archive could not be read. The error has been logged; please try again in a few minutes."
-	a.render(w, r, http.StatusInternalServerError, "error.html", p)
+// fail answers err through the archive's pages, logging a 5xx to Logger.
+func (a *Archive) fail(w http.ResponseWriter, r *http.Request, err error) {
+	a.pages.WithLogger(a.logger()).Error(w, r, err)
 }
 
 func (a *Archive) logger() *slog.Logger {

@@ -3,56 +3,21 @@ package mail
 import (
 	"bytes"
 	"cmp"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tidings/tidings/feed"
 )
 
 // atomLimit is how many editions the feed carries: each costs a read of
 // its articles.
 const atomLimit = 20
-
-// atomFeed is an Atom 1.0 feed of a digest's editions (RFC 4287).
-type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Links   []atomLink  `xml:"link"`
-	Author  atomPerson  `xml:"author"`
-	Entries []atomEntry `xml:"entry"`
-}
-
-type atomLink struct {
-	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr,omitempty"`
-	Href string `xml:"href,attr"`
-}
-
-type atomPerson struct {
-	Name string `xml:"name"`
-}
-
-type atomEntry struct {
-	Title     string   `xml:"title"`
-	ID        string   `xml:"id"`
-	Updated   string   `xml:"updated"`
-	Published string   `xml:"published"`
-	Link      atomLink `xml:"link"`
-	Content   atomText `xml:"content"`
-}
-
-type atomText struct {
-	Type string `xml:"type,attr"`
-	Body string `xml:",chardata"`
-}
 
 // archiveID is the Atom id of what the archive has at url: a name-based
 // UUID of the URL, so it stays the same as long as the site's address,
@@ -61,34 +26,35 @@ func archiveID(url string) string {
 	return "urn:uuid:" + uuid.NewSHA1(uuid.NameSpaceURL, []byte(url)).String()
 }
 
-// serveAtom writes the Atom feed of a digest's editions.
+// serveAtom writes the Atom feed of a digest's editions, with the writer
+// of the site's own Atom feeds (feed.WriteAtom).
 func (a *Archive) serveAtom(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("digest")
 	d, ok := a.r.opt.Digests[name]
 	if !ok {
-		a.notFound(w, r)
+		a.notFound(w, r, nil)
 		return
 	}
 	es, err := a.editions(r.Context(), name)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	self := a.digestURL(name) + "/atom.xml"
-	f := atomFeed{
-		Title: cmp.Or(d.Title, name),
-		ID:    archiveID(self),
-		Links: []atomLink{
-			{Rel: "self", Type: "application/atom+xml", Href: self},
-			{Rel: "alternate", Type: "text/html", Href: a.digestURL(name)},
-		},
-		Author: atomPerson{Name: cmp.Or(a.site.Author, a.site.Title, "tidings")},
+	f := &feed.AtomFeed{
+		Title:     cmp.Or(d.Title, name),
+		Subtitle:  d.Description,
+		ID:        archiveID(self),
+		Lang:      a.site.Language,
+		Updated:   a.r.opt.Now(),
+		Alternate: a.digestURL(name),
+		Self:      self,
+		Author:    cmp.Or(a.site.Author, a.site.Title, "tidings"),
+		Email:     a.site.Email,
 	}
-	updated := a.r.opt.Now()
 	if len(es) > 0 {
-		updated = editionDate(es[0])
+		f.Updated = editionDate(es[0])
 	}
-	f.Updated = atomTime(updated)
 	if len(es) > atomLimit {
 		es = es[:atomLimit]
 	}
@@ -100,29 +66,23 @@ func (a *Archive) serveAtom(w http.ResponseWriter, r *http.Request) {
 				continue // deleted since it was listed
 			}
 			if err != nil {
-				a.serverError(w, r, fmt.Errorf("archive atom %s: %w", name, err))
+				a.fail(w, r, fmt.Errorf("archive atom %s: %w", name, err))
 				return
 			}
 			e = full
 		}
 		u := a.r.editionURL(name, e.ID)
 		data := a.r.editionData(e, d)
-		f.Entries = append(f.Entries, atomEntry{
-			Title: data.Subject, ID: archiveID(u),
-			Updated: atomTime(editionDate(e)), Published: atomTime(editionDate(e)),
-			Link:    atomLink{Rel: "alternate", Type: "text/html", Href: u},
-			Content: atomText{Type: "html", Body: entryHTML(data)},
+		f.Entries = append(f.Entries, feed.AtomEntry{
+			ID: archiveID(u), Title: data.Subject, Link: u,
+			Published: editionDate(e), HTML: entryHTML(data),
 		})
 	}
 	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	enc := xml.NewEncoder(&b)
-	enc.Indent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		a.serverError(w, r, fmt.Errorf("archive atom %s: %w", name, err))
+	if err := feed.WriteAtom(&b, f); err != nil {
+		a.fail(w, r, fmt.Errorf("archive atom %s: %w", name, err))
 		return
 	}
-	b.WriteByte('\n')
 	h := w.Header()
 	h.Set("Content-Type", "application/atom+xml; charset=utf-8")
 	h.Set("Cache-Control", "public, max-age=300")
@@ -131,8 +91,6 @@ func (a *Archive) serveAtom(w http.ResponseWriter, r *http.Request) {
 		w.Write(b.Bytes())
 	}
 }
-
-func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // entryHTML is an edition in a feed entry: its articles, each linked,
 // with its summary.

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/mmcdole/gofeed"
 	"github.com/tidings/tidings/feed"
 	tmail "github.com/tidings/tidings/mail"
 )
@@ -55,6 +57,12 @@ func (f *fakeLedger) Edition(_ context.Context, id int64) (*tmail.Edition, error
 
 func newTestArchive(t *testing.T) (*fakeLedger, http.Handler) {
 	t.Helper()
+	return newTestArchiveLog(t, slog.New(slog.DiscardHandler))
+}
+
+// newTestArchiveLog is newTestArchive with the archive logging to log.
+func newTestArchiveLog(t *testing.T, log *slog.Logger) (*fakeLedger, http.Handler) {
+	t.Helper()
 	older := testEdition()
 	older.ID, older.ScheduledAt, older.Articles = 41, testNow.Add(-24*time.Hour), older.Articles[2:]
 	weekly := testEdition()
@@ -68,7 +76,7 @@ func newTestArchive(t *testing.T) (*fakeLedger, http.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Logger = slog.New(slog.DiscardHandler)
+	a.Logger = log
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	return l, mux
@@ -230,5 +238,33 @@ func TestArchive_Atom(t *testing.T) {
 	_, _, again := get(t, h, "/archive/daily/atom.xml")
 	if again != body {
 		t.Error("a second request gives another feed")
+	}
+	// Written by the site feeds' writer: a feed reader's parser reads the
+	// language, the subjects as written and when each edition went out.
+	pf, err := gofeed.NewParser().ParseString(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.FeedType != "atom" || pf.Language != "en" || pf.FeedLink != self || len(pf.Authors) != 1 {
+		t.Errorf("feed: type %s language %q self %q authors %v", pf.FeedType, pf.Language, pf.FeedLink, pf.Authors)
+	}
+	if got := html.UnescapeString(pf.Items[0].Title); !strings.HasPrefix(got, "Example News, daily: 東京の桜が満開に") ||
+		pf.Items[0].PublishedParsed == nil || pf.Items[0].PublishedParsed.Format(time.RFC3339) != "2025-03-03T07:00:00Z" {
+		t.Errorf("first entry: title %q published %v", got, pf.Items[0].PublishedParsed)
+	}
+}
+
+// The archive's failures on the server's side go to its Logger, set after
+// NewArchive as cmd sets it; a missing edition is not logged.
+func TestArchive_LogsServerErrors(t *testing.T) {
+	var logged strings.Builder
+	l, h := newTestArchiveLog(t, slog.New(slog.NewTextHandler(&logged, nil)))
+	if code, _, _ := get(t, h, "/archive/daily/999"); code != http.StatusNotFound || logged.Len() != 0 {
+		t.Errorf("missing edition: %d, logged %q", code, logged.String())
+	}
+	l.err = errors.New("database is locked")
+	if code, _, _ := get(t, h, "/archive/daily/atom.xml"); code != http.StatusInternalServerError ||
+		!strings.Contains(logged.String(), "database is locked") || !strings.Contains(logged.String(), "path=/archive/daily/atom.xml") {
+		t.Errorf("ledger error: %d, logged %q", code, logged.String())
 	}
 }

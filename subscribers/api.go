@@ -1,13 +1,12 @@
 package subscribers
 
 import (
-	"github.com/tidings/tidings/internal/jsonapi"
-
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/tidings/tidings/internal/web"
 )
 
 // apiRoutes registers the admin API. Without an admin token it is not
@@ -22,7 +21,7 @@ func (h *Handler) apiRoutes(mux *http.ServeMux) {
 
 // admin guards an API route with the admin token.
 func (h *Handler) admin(f http.HandlerFunc) http.Handler {
-	return jsonapi.Admin(h.opt.AdminToken, maxBody, "admin API", f)
+	return web.Admin(h.opt.AdminToken, maxBody, "admin API", f)
 }
 
 // apiSubscriber is a subscriber as the API shows it.
@@ -52,13 +51,13 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := ListFilter{Status: Status(q.Get("status")), Digest: q.Get("digest"), Search: q.Get("search")}
 	if f.Status != "" && !validStatus(f.Status) {
-		jsonapi.Error(w, http.StatusBadRequest, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
+		h.web.Error(w, r, web.FieldErrorf(web.BadRequest, "status", "status must be pending, confirmed, unsubscribed, bounced or complained"))
 		return
 	}
 	if c := q.Get("cursor"); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)
 		if err != nil || n < 0 {
-			jsonapi.Error(w, http.StatusBadRequest, "cursor", "cursor must be the next_cursor of an earlier page")
+			h.web.Error(w, r, web.FieldErrorf(web.BadRequest, "cursor", "cursor must be the next_cursor of an earlier page"))
 			return
 		}
 		f.After = n
@@ -66,14 +65,14 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
-			jsonapi.Error(w, http.StatusBadRequest, "limit", "limit must be a number from 1 to 1000")
+			h.web.Error(w, r, web.FieldErrorf(web.BadRequest, "limit", "limit must be a number from 1 to 1000"))
 			return
 		}
 		f.Limit = n
 	}
 	subs, next, err := h.store.List(r.Context(), f)
 	if err != nil {
-		h.apiServerError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	out := struct {
@@ -86,7 +85,7 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	if next > 0 {
 		out.NextCursor = strconv.FormatInt(next, 10)
 	}
-	jsonapi.JSON(w, http.StatusOK, out)
+	web.JSON(w, http.StatusOK, out)
 }
 
 type apiInput struct {
@@ -96,32 +95,33 @@ type apiInput struct {
 	Status  *Status   `json:"status"`
 }
 
-func readAPIInput(w http.ResponseWriter, r *http.Request) (apiInput, bool) {
+func (h *Handler) readAPIInput(w http.ResponseWriter, r *http.Request) (apiInput, bool) {
 	var in apiInput
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		status := http.StatusBadRequest
+		kind := web.BadRequest
 		if tooLarge(err) {
-			status = http.StatusRequestEntityTooLarge
+			kind = web.TooLarge
 		}
-		jsonapi.Error(w, status, "", "the body must be a JSON object with email, name, digests and status: "+err.Error())
+		h.web.Error(w, r, &web.Problem{Kind: kind, Err: err,
+			Message: "the body must be a JSON object with email, name, digests and status: " + err.Error()})
 		return in, false
 	}
 	if in.Status != nil && !validStatus(*in.Status) {
-		jsonapi.Error(w, http.StatusUnprocessableEntity, "status", "status must be pending, confirmed, unsubscribed, bounced or complained")
+		h.web.Error(w, r, web.FieldErrorf(web.Invalid, "status", "status must be pending, confirmed, unsubscribed, bounced or complained"))
 		return in, false
 	}
 	return in, true
 }
 
 func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
-	in, ok := readAPIInput(w, r)
+	in, ok := h.readAPIInput(w, r)
 	if !ok {
 		return
 	}
 	if in.Email == nil {
-		jsonapi.Error(w, http.StatusUnprocessableEntity, "email", "email is required")
+		h.web.Error(w, r, web.FieldErrorf(web.Invalid, "email", "email is required"))
 		return
 	}
 	var name string
@@ -141,13 +141,13 @@ func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
 		h.apiStoreError(w, r, err)
 		return
 	}
-	jsonapi.JSON(w, http.StatusCreated, toAPI(s))
+	web.JSON(w, http.StatusCreated, toAPI(s))
 }
 
 func (h *Handler) apiID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		jsonapi.Error(w, http.StatusNotFound, "id", "no subscriber has id "+strconv.Quote(r.PathValue("id")))
+		h.web.Error(w, r, web.FieldErrorf(web.NotFound, "id", "no subscriber has id %s", strconv.Quote(r.PathValue("id"))))
 		return 0, false
 	}
 	return id, true
@@ -163,7 +163,7 @@ func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request) {
 		h.apiStoreError(w, r, err)
 		return
 	}
-	jsonapi.JSON(w, http.StatusOK, toAPI(s))
+	web.JSON(w, http.StatusOK, toAPI(s))
 }
 
 func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
@@ -171,12 +171,12 @@ func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in, ok := readAPIInput(w, r)
+	in, ok := h.readAPIInput(w, r)
 	if !ok {
 		return
 	}
 	if in.Email != nil {
-		jsonapi.Error(w, http.StatusUnprocessableEntity, "email", "an address cannot be changed; add the new one and delete the old")
+		h.web.Error(w, r, web.FieldErrorf(web.Invalid, "email", "an address cannot be changed; add the new one and delete the old"))
 		return
 	}
 	var digests []string
@@ -191,7 +191,7 @@ func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
 		h.apiStoreError(w, r, err)
 		return
 	}
-	jsonapi.JSON(w, http.StatusOK, toAPI(s))
+	web.JSON(w, http.StatusOK, toAPI(s))
 }
 
 // apiDelete erases the subscriber, as tidings subscribers forget does.
@@ -211,25 +211,15 @@ func (h *Handler) apiDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// apiStoreError answers a store error by its kind (problem); a missing
+// subscriber is named by the id asked for.
 func (h *Handler) apiStoreError(w http.ResponseWriter, r *http.Request, err error) {
-	var fe *FieldError
-	switch {
-	case errors.As(err, &fe):
-		status := http.StatusUnprocessableEntity
-		if errors.Is(err, ErrExists) {
-			status = http.StatusConflict
-		}
-		jsonapi.Error(w, status, fe.Field, fe.Error())
-	case errors.Is(err, ErrNotFound):
-		jsonapi.Error(w, http.StatusNotFound, "id", "no such subscriber")
-	default:
-		h.apiServerError(w, r, err)
+	p := web.ProblemOf(problem(err))
+	if p.Kind == web.NotFound {
+		p = explain(err, "", "no such subscriber")
+		p.Field = "id"
 	}
-}
-
-func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
-	h.opt.Logger.Error("api request failed", "path", r.URL.Path, "error", err)
-	jsonapi.Error(w, http.StatusInternalServerError, "", "internal error; it has been logged")
+	h.web.Error(w, r, p)
 }
 
 func validStatus(s Status) bool {

@@ -21,14 +21,14 @@ func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	p := h.newPage("Confirm your subscription")
 	p.Paragraphs = []string{"Press the button to confirm that " + s.Email + " should receive " + h.opt.Site.Title + "."}
 	p.Action = h.opt.Site.URL("confirm?token=" + url.QueryEscape(token))
 	p.Button = "Confirm my subscription"
-	h.render(w, r, http.StatusOK, "message.html", p)
+	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 
 func (h *Handler) confirmPost(w http.ResponseWriter, r *http.Request) {
@@ -43,25 +43,26 @@ func (h *Handler) confirmPost(w http.ResponseWriter, r *http.Request) {
 		h.badConfirmToken(w, r, ErrTokenInvalid)
 		return
 	case errors.Is(err, ErrNotPending):
-		h.message(w, r, http.StatusConflict, "This link was for an earlier sign-up",
-			"This address has left the list since the link was sent. To receive "+h.opt.Site.Title+" again, sign up anew.")
+		h.web.Error(w, r, explain(err, "This link was for an earlier sign-up",
+			"This address has left the list since the link was sent. To receive "+h.opt.Site.Title+" again, sign up anew."))
 		return
 	case err != nil:
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	p := h.newPage("You are subscribed")
 	p.Paragraphs = []string{"Thank you. " + s.Email + " will receive " + h.opt.Site.Title + "."}
 	p.Link = &link{URL: h.links.PreferencesURL(s.ID), Text: "Choose newsletters or change your name"}
-	h.render(w, r, http.StatusOK, "message.html", p)
+	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 
-// badConfirmToken answers an expired or altered link with a way to get a
-// new one: the sign-up form, which resends to a pending address.
+// badConfirmToken answers an expired (410) or altered (400) link with a
+// way to get a new one: the sign-up form, which resends to a pending
+// address.
 func (h *Handler) badConfirmToken(w http.ResponseWriter, r *http.Request, err error) {
-	status, why := http.StatusBadRequest, "This confirmation link is not valid. It may have been cut short or altered."
+	why := "This confirmation link is not valid. It may have been cut short or altered."
 	if errors.Is(err, ErrTokenExpired) {
-		status, why = http.StatusGone, "This confirmation link has expired."
+		why = "This confirmation link has expired."
 	}
 	p := h.newPage("Confirmation link not valid")
 	p.Intro = why + " Enter your address to get a new link."
@@ -70,5 +71,5 @@ func (h *Handler) badConfirmToken(w http.ResponseWriter, r *http.Request, err er
 	}
 	p.Action = h.opt.Site.URL("subscribe")
 	p.Button = "Send me a new link"
-	h.render(w, r, status, "subscribe.html", p)
+	h.web.ErrorPage(w, r, explain(err, "", why), "subscribe.html", p)
 }

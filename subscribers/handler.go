@@ -2,14 +2,13 @@ package subscribers
 
 import (
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tidings/tidings/templates"
+	"github.com/tidings/tidings/internal/web"
 )
 
 // SiteInfo is what the pages and the confirmation mail say about the site.
@@ -47,7 +46,7 @@ type Handler struct {
 	links   *Links
 	mailer  Mailer
 	opt     Options
-	pages   *template.Template
+	web     *web.Renderer
 	confirm *confirmMail
 	perIP   *limiter
 	perAddr *limiter
@@ -62,7 +61,12 @@ const maxBody = 16 << 10
 
 // NewHandler parses the templates and returns the handler.
 func NewHandler(store *Store, tokens *Tokens, mailer Mailer, opt Options) (*Handler, error) {
-	pages, err := templates.Pages(opt.TemplateDir, nil, "subscribe.html", "message.html", "preferences.html")
+	rd, err := web.NewRenderer(web.Options{
+		TemplateDir: opt.TemplateDir,
+		Pages:       []string{"subscribe.html", "message.html", "preferences.html"},
+		Shell:       shell(opt.Site, ""),
+		Logger:      opt.Logger,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +78,7 @@ func NewHandler(store *Store, tokens *Tokens, mailer Mailer, opt Options) (*Hand
 		opt.Now = time.Now
 	}
 	return &Handler{
-		store: store, tokens: tokens, links: NewLinks(tokens, opt.Site), mailer: mailer, opt: opt, pages: pages, confirm: cm,
+		store: store, tokens: tokens, links: NewLinks(tokens, opt.Site), mailer: mailer, opt: opt, web: rd, confirm: cm,
 		// A person signs up once; a few retries are fine, a script is not.
 		perIP:   newLimiter(10, time.Minute, opt.Now),
 		perAddr: newLimiter(3, time.Hour, opt.Now),
@@ -83,29 +87,23 @@ func NewHandler(store *Store, tokens *Tokens, mailer Mailer, opt Options) (*Hand
 
 // Routes registers every route on mux.
 func (h *Handler) Routes(mux *http.ServeMux) {
-	mux.Handle("GET /subscribe", h.secure(h.subscribeForm))
-	mux.Handle("POST /subscribe", h.secure(h.subscribe))
-	mux.Handle("GET /confirm", h.secure(h.confirmPage))
-	mux.Handle("POST /confirm", h.secure(h.confirmPost))
-	mux.Handle("GET /unsubscribe", h.secure(h.unsubscribePage))
-	mux.Handle("POST /unsubscribe", h.secure(h.unsubscribePost))
-	mux.Handle("GET /preferences", h.secure(h.preferencesPage))
-	mux.Handle("POST /preferences", h.secure(h.preferencesPost))
+	mux.Handle("GET /subscribe", private(h.subscribeForm))
+	mux.Handle("POST /subscribe", private(h.subscribe))
+	mux.Handle("GET /confirm", private(h.confirmPage))
+	mux.Handle("POST /confirm", private(h.confirmPost))
+	mux.Handle("GET /unsubscribe", private(h.unsubscribePage))
+	mux.Handle("POST /unsubscribe", private(h.unsubscribePost))
+	mux.Handle("GET /preferences", private(h.preferencesPage))
+	mux.Handle("POST /preferences", private(h.preferencesPost))
 	h.apiRoutes(mux)
 }
 
-// secure sets the headers every page of this package carries: no framing
-// (clickjacking), a strict content policy, and no Referer, since the URLs
-// hold tokens.
-func (h *Handler) secure(f http.HandlerFunc) http.Handler {
+// private marks a page as one person's, never to be cached (it may show
+// an address, and its URL a token), and bounds its body. The security
+// headers, no-referrer for URLs with a token among them, are web.Secure's.
+func private(f http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self' "+
-			strings.TrimSuffix(h.opt.Site.BaseURL, "/")+"; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("Cache-Control", "no-store")
+		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		f(w, r)
 	})
@@ -113,11 +111,7 @@ func (h *Handler) secure(f http.HandlerFunc) http.Handler {
 
 // page is the data of every page of this package.
 type page struct {
-	Site      SiteInfo
-	Home      string
-	Subscribe string
-	Feeds     []struct{ Name, URL string }
-	Title     string
+	web.Shell
 
 	// message.html
 	Paragraphs []string
@@ -141,35 +135,53 @@ type digestChoice struct {
 	Checked bool
 }
 
+// shell is the layout of this package's pages: they name no feed.
+func shell(site SiteInfo, title string) web.Shell {
+	return web.Shell{Site: site, Home: site.URL(""), Subscribe: site.URL("subscribe"), Title: title}
+}
+
 func (h *Handler) newPage(title string) *page {
-	return &page{Site: h.opt.Site, Home: h.opt.Site.URL(""), Subscribe: h.opt.Site.URL("subscribe"), Title: title, Errors: map[string]string{}}
+	return &page{Shell: shell(h.opt.Site, title), Errors: map[string]string{}}
 }
 
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
-	var b strings.Builder
-	if err := h.pages.ExecuteTemplate(&b, name, p); err != nil {
-		h.opt.Logger.Error("render page", "template", name, "error", err)
-		http.Error(w, "page template failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write([]byte(b.String()))
-	}
-}
-
-// message renders a page of a few paragraphs and, optionally, one button.
-func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, title string, paragraphs ...string) {
+// message renders a page of a few paragraphs.
+func (h *Handler) message(w http.ResponseWriter, r *http.Request, title string, paragraphs ...string) {
 	p := h.newPage(title)
 	p.Paragraphs = paragraphs
-	h.render(w, r, status, "message.html", p)
+	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 
-func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	h.opt.Logger.Error("request failed", "path", r.URL.Path, "error", err)
-	h.message(w, r, http.StatusInternalServerError, "Something went wrong",
-		"Your request could not be completed. The error has been logged; please try again in a few minutes.")
+// problem gives this package's errors their kind of web answer, with the
+// field at fault; any other error is internal. It is the one place here
+// where sentinels meet status codes, for the pages and the API alike.
+func problem(err error) error {
+	var fe *FieldError
+	switch {
+	case errors.As(err, &fe) && errors.Is(err, ErrExists):
+		return &web.Problem{Kind: web.Conflict, Field: fe.Field, Message: fe.Error(), Err: err}
+	case errors.As(err, &fe):
+		return &web.Problem{Kind: web.Invalid, Field: fe.Field, Message: fe.Error(), Err: err}
+	case errors.Is(err, ErrTokenExpired):
+		return &web.Problem{Kind: web.Gone, Err: err}
+	case errors.Is(err, ErrTokenInvalid):
+		return &web.Problem{Kind: web.BadRequest, Err: err}
+	case errors.Is(err, ErrNotFound):
+		return &web.Problem{Kind: web.NotFound, Err: err}
+	case errors.Is(err, ErrNotPending):
+		return &web.Problem{Kind: web.Conflict, Err: err}
+	}
+	return err
+}
+
+// explain is problem(err) in the words of one page: a title and a
+// message for whoever followed the link. Either may be left empty.
+func explain(err error, title, message string) *web.Problem {
+	p := *web.ProblemOf(problem(err))
+	p.Title, p.Message = title, message
+	if p.Err == nil {
+		p.Err = err
+	}
+	return &p
 }
 
 // meta records who asked, for the consent events.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tidings/tidings/internal/web"
 )
 
 // memMailer keeps what it is asked to send. The end-to-end test in
@@ -47,7 +49,10 @@ func newHandlerEnv(t testing.TB, adminToken string) *handlerEnv {
 	tokens := NewTokens([]byte("0123456789abcdef0123456789abcdef"), se.clock.Now)
 	e := &handlerEnv{storeEnv: se, mailer: mailer}
 	mux := http.NewServeMux()
-	e.srv = httptest.NewServer(mux)
+	// Served as cmd serves it: behind web.Secure, for the site's URL.
+	e.srv = httptest.NewUnstartedServer(nil)
+	e.srv.Config.Handler = web.Secure(mux, "http://"+e.srv.Listener.Addr().String())
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	h, err := NewHandler(se.store, tokens, mailer, Options{
 		Site:        SiteInfo{Title: "The Harbour Gazette", BaseURL: e.srv.URL, Language: "en"},

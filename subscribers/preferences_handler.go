@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"unicode/utf8"
+
+	"github.com/tidings/tidings/internal/web"
 )
 
 func (h *Handler) preferencesPage(w http.ResponseWriter, r *http.Request) {
@@ -12,10 +14,12 @@ func (h *Handler) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderPreferences(w, r, http.StatusOK, s, token, s.Name, s.Digests, nil, "")
+	h.renderPreferences(w, r, s, token, s.Name, s.Digests, nil, "")
 }
 
-func (h *Handler) renderPreferences(w http.ResponseWriter, r *http.Request, status int, s *Subscriber, token, name string, digests []string, errs map[string]string, saved string) {
+// renderPreferences shows the form; with an error, that error beside its
+// field and the status of its kind.
+func (h *Handler) renderPreferences(w http.ResponseWriter, r *http.Request, s *Subscriber, token, name string, digests []string, err error, saved string) {
 	p := h.newPage("Your subscription")
 	p.Email, p.Name, p.Saved = s.Email, name, saved
 	chosen := map[string]bool{}
@@ -27,11 +31,17 @@ func (h *Handler) renderPreferences(w http.ResponseWriter, r *http.Request, stat
 	for _, d := range h.opt.Digests {
 		p.Digests = append(p.Digests, digestChoice{DigestInfo: d, Checked: chosen[d.Name]})
 	}
-	if errs != nil {
-		p.Errors = errs
-	}
 	p.Action = h.opt.Site.URL("preferences?token=" + url.QueryEscape(token))
-	h.render(w, r, status, "preferences.html", p)
+	if err != nil {
+		field := web.ProblemOf(err).Field
+		if field == "" {
+			field = "form"
+		}
+		p.Errors[field] = web.Message(err)
+		h.web.ErrorPage(w, r, err, "preferences.html", p)
+		return
+	}
+	h.web.Render(w, r, http.StatusOK, "preferences.html", p)
 }
 
 // preferencesPost saves the name and the digests chosen; choosing none, or
@@ -42,16 +52,17 @@ func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		status := http.StatusBadRequest
+		kind := web.BadRequest
 		if tooLarge(err) {
-			status = http.StatusRequestEntityTooLarge
+			kind = web.TooLarge
 		}
-		h.renderPreferences(w, r, status, s, token, s.Name, s.Digests, map[string]string{"form": "The form could not be read: " + err.Error()}, "")
+		h.renderPreferences(w, r, s, token, s.Name, s.Digests,
+			&web.Problem{Kind: kind, Field: "form", Message: "The form could not be read: " + err.Error(), Err: err}, "")
 		return
 	}
 	name, digests := r.PostForm.Get("name"), r.PostForm["digests"]
 	if !utf8.ValidString(name) {
-		h.renderPreferences(w, r, http.StatusBadRequest, s, token, s.Name, s.Digests, map[string]string{"name": "The name is not valid UTF-8."}, "")
+		h.renderPreferences(w, r, s, token, s.Name, s.Digests, web.FieldErrorf(web.BadRequest, "name", "The name is not valid UTF-8."), "")
 		return
 	}
 	m := meta(r, "link")
@@ -61,18 +72,18 @@ func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
 	updated, err := h.store.SetPreferences(r.Context(), s.ID, name, digests, m)
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		h.renderPreferences(w, r, http.StatusUnprocessableEntity, s, token, name, digests, map[string]string{fe.Field: fe.Error()}, "")
+		h.renderPreferences(w, r, s, token, name, digests, problem(err), "")
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	saved := "Saved."
 	if updated.Status == StatusUnsubscribed {
 		saved = "You are unsubscribed from everything. Tick a newsletter and save to come back."
 	}
-	h.renderPreferences(w, r, http.StatusOK, updated, token, updated.Name, updated.Digests, nil, saved)
+	h.renderPreferences(w, r, updated, token, updated.Name, updated.Digests, nil, saved)
 }
 
 // preferencesSubscriber checks the token and loads the subscriber, or
@@ -81,16 +92,16 @@ func (h *Handler) preferencesSubscriber(w http.ResponseWriter, r *http.Request) 
 	token := r.URL.Query().Get("token")
 	id, err := h.tokens.Check(PurposePreferences, token)
 	if err != nil {
-		h.badLink(w, r)
+		h.badLink(w, r, err)
 		return nil, "", false
 	}
 	s, err := h.store.Get(r.Context(), id)
 	if errors.Is(err, ErrNotFound) {
-		h.badLink(w, r)
+		h.badLink(w, r, err)
 		return nil, "", false
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return nil, "", false
 	}
 	return s, token, true

@@ -1,16 +1,17 @@
 package subscribers
 
 import (
-	"github.com/tidings/tidings/internal/jsonapi"
-
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"github.com/tidings/tidings/internal/web"
 )
 
 // signUpForm is what a sign-up carries, from a form or from JSON.
@@ -22,11 +23,11 @@ type signUpForm struct {
 }
 
 func (h *Handler) subscribeForm(w http.ResponseWriter, r *http.Request) {
-	h.renderForm(w, r, http.StatusOK, signUpForm{}, nil)
+	h.web.Render(w, r, http.StatusOK, "subscribe.html", h.formPage(signUpForm{}))
 }
 
-// renderForm shows the sign-up form, with errors beside their fields.
-func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int, f signUpForm, errs map[string]string) {
+// formPage is the sign-up form filled in with f.
+func (h *Handler) formPage(f signUpForm) *page {
 	p := h.newPage("Subscribe to " + h.opt.Site.Title)
 	p.Intro = "Get new articles by mail. You will receive a mail to confirm your address; nothing is sent before you do."
 	p.Email, p.Name = f.Email, f.Name
@@ -37,12 +38,9 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int,
 	for _, d := range h.opt.Digests {
 		p.Digests = append(p.Digests, digestChoice{DigestInfo: d, Checked: len(chosen) == 0 || chosen[d.Name]})
 	}
-	if errs != nil {
-		p.Errors = errs
-	}
 	p.Action = h.opt.Site.URL("subscribe")
 	p.Button = "Subscribe"
-	h.render(w, r, status, "subscribe.html", p)
+	return p
 }
 
 // subscribe takes a form post or a JSON body. A new or pending address is
@@ -52,16 +50,16 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	isJSON := isJSONRequest(r)
 	f, badField, err := readSignUp(r, isJSON)
 	if err != nil {
-		status := http.StatusBadRequest
+		kind := web.BadRequest
 		if tooLarge(err) {
-			status = http.StatusRequestEntityTooLarge
+			kind = web.TooLarge
 		}
-		h.signUpError(w, r, isJSON, status, f, badField, err.Error())
+		h.signUpError(w, r, f, &web.Problem{Kind: kind, Field: badField, Message: err.Error(), Err: err})
 		return
 	}
 	if f.Website != "" {
 		// A bot filled the honeypot: answer as if all went well, store nothing.
-		h.signUpDone(w, r, isJSON)
+		h.signUpDone(w, r)
 		return
 	}
 	m := meta(r, "form")
@@ -69,34 +67,35 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		m.Route = "json"
 	}
 	if wait := h.perIP.allow(m.IP); wait > 0 {
-		h.tooMany(w, r, isJSON, wait)
+		h.tooMany(w, r, wait)
 		return
 	}
 	if addr, err := NormalizeAddress(f.Email); err == nil {
 		if wait := h.perAddr.allow(strings.ToLower(addr)); wait > 0 {
-			h.tooMany(w, r, isJSON, wait)
+			h.tooMany(w, r, wait)
 			return
 		}
 	}
 	res, err := h.store.SignUp(r.Context(), f.Email, f.Name, f.Digests, !h.opt.DoubleOptIn, resendAfter, m)
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		h.signUpError(w, r, isJSON, http.StatusUnprocessableEntity, f, fe.Field, fe.Error())
+		h.signUpError(w, r, f, problem(err))
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	if res.SendConfirmation {
 		if err := h.sendConfirmation(r, res.Subscriber, m); err != nil {
-			h.opt.Logger.Error("confirmation mail not sent", "subscriber", res.Subscriber.ID, "error", err)
-			h.signUpError(w, r, isJSON, http.StatusServiceUnavailable, f, "form",
-				"The confirmation mail could not be sent just now. Please try again in a few minutes.")
+			// A 5xx: web logs it, with the cause.
+			h.signUpError(w, r, f, &web.Problem{Kind: web.Unavailable, Field: "form",
+				Message: "The confirmation mail could not be sent just now. Please try again in a few minutes.",
+				Err:     fmt.Errorf("confirmation mail not sent to subscriber %d: %w", res.Subscriber.ID, err)})
 			return
 		}
 	}
-	h.signUpDone(w, r, isJSON)
+	h.signUpDone(w, r)
 }
 
 func (h *Handler) sendConfirmation(r *http.Request, s *Subscriber, m Meta) error {
@@ -123,37 +122,36 @@ func (h *Handler) sendConfirmation(r *http.Request, s *Subscriber, m Meta) error
 	return h.store.MarkConfirmationSent(r.Context(), s.ID, m)
 }
 
-func (h *Handler) signUpDone(w http.ResponseWriter, r *http.Request, isJSON bool) {
+// signUpDone answers a sign-up taken, as JSON or a page like an error
+// would be (web.WantsJSON).
+func (h *Handler) signUpDone(w http.ResponseWriter, r *http.Request) {
 	const msg = "Thank you. If this address is not subscribed yet, a mail with a confirmation link is on its way."
-	if isJSON {
-		jsonapi.JSON(w, http.StatusAccepted, map[string]string{"status": "ok", "message": msg})
+	if web.WantsJSON(r) {
+		web.JSON(w, http.StatusAccepted, map[string]string{"status": "ok", "message": msg})
 		return
 	}
 	if h.opt.DoubleOptIn {
-		h.message(w, r, http.StatusOK, "Check your inbox", msg, "Open the link in that mail and press the button to confirm. Nothing is sent to you before you do.")
+		h.message(w, r, "Check your inbox", msg, "Open the link in that mail and press the button to confirm. Nothing is sent to you before you do.")
 		return
 	}
-	h.message(w, r, http.StatusOK, "You are subscribed", "Thank you. New articles will come to your inbox.")
+	h.message(w, r, "You are subscribed", "Thank you. New articles will come to your inbox.")
 }
 
-func (h *Handler) signUpError(w http.ResponseWriter, r *http.Request, isJSON bool, status int, f signUpForm, field, msg string) {
-	if isJSON {
-		jsonapi.JSON(w, status, map[string]string{"error": msg, "field": field})
-		return
-	}
+// signUpError answers a refused sign-up: in JSON, or the form again with
+// the error beside its field.
+func (h *Handler) signUpError(w http.ResponseWriter, r *http.Request, f signUpForm, err error) {
+	field := web.ProblemOf(err).Field
 	if field == "" {
 		field = "form"
 	}
-	h.renderForm(w, r, status, f, map[string]string{field: msg})
+	p := h.formPage(f)
+	p.Errors[field] = web.Message(err)
+	h.web.ErrorPage(w, r, err, "subscribe.html", p)
 }
 
-func (h *Handler) tooMany(w http.ResponseWriter, r *http.Request, isJSON bool, wait int) {
-	w.Header().Set("Retry-After", strconv.Itoa(wait))
-	if isJSON {
-		jsonapi.JSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many sign-up requests; try again later"})
-		return
-	}
-	h.message(w, r, http.StatusTooManyRequests, "Too many requests", "Too many sign-up requests came from here. Please try again in a few minutes.")
+func (h *Handler) tooMany(w http.ResponseWriter, r *http.Request, wait int) {
+	h.web.Error(w, r, &web.Problem{Kind: web.TooManyRequests, RetryAfter: time.Duration(wait) * time.Second,
+		Message: "Too many sign-up requests came from here. Please try again in a few minutes."})
 }
 
 func isJSONRequest(r *http.Request) bool {

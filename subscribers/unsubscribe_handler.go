@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tidings/tidings/internal/web"
 )
 
 // unsubscribePage shows one button; the same token works for the RFC 8058
@@ -14,42 +16,38 @@ func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	id, err := h.tokens.Check(PurposeUnsubscribe, token)
 	if err != nil {
-		h.badLink(w, r)
+		h.badLink(w, r, err)
 		return
 	}
 	s, err := h.store.Get(r.Context(), id)
 	if errors.Is(err, ErrNotFound) {
-		h.badLink(w, r)
+		h.badLink(w, r, err)
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	if s.Status == StatusUnsubscribed {
-		h.message(w, r, http.StatusOK, "You are unsubscribed", s.Email+" receives no more mail from "+h.opt.Site.Title+".")
+		h.message(w, r, "You are unsubscribed", s.Email+" receives no more mail from "+h.opt.Site.Title+".")
 		return
 	}
 	p := h.newPage("Unsubscribe")
 	p.Paragraphs = []string{"Press the button and " + s.Email + " will receive no more mail from " + h.opt.Site.Title + "."}
 	p.Action = h.opt.Site.URL("unsubscribe?token=" + url.QueryEscape(token))
 	p.Button = "Unsubscribe"
-	h.render(w, r, http.StatusOK, "message.html", p)
+	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 
 // unsubscribePost unsubscribes with no cookie, no login and no redirect.
 // A body of "List-Unsubscribe=One-Click" is a mail client acting on the
 // List-Unsubscribe-Post header (RFC 8058); it gets a short 200.
 func (h *Handler) unsubscribePost(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body) // bounded by secure()
+	body, _ := io.ReadAll(r.Body) // bounded by private()
 	oneClick := strings.TrimSpace(string(body)) == "List-Unsubscribe=One-Click"
 	id, err := h.tokens.Check(PurposeUnsubscribe, r.URL.Query().Get("token"))
 	if err != nil {
-		if oneClick {
-			http.Error(w, "this unsubscribe link is not valid", http.StatusBadRequest)
-			return
-		}
-		h.badLink(w, r)
+		h.badLink(w, r, err)
 		return
 	}
 	route := "link"
@@ -64,11 +62,11 @@ func (h *Handler) unsubscribePost(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "unsubscribed\n")
 			return
 		}
-		h.message(w, r, http.StatusOK, "You are unsubscribed", "This address receives no more mail from "+h.opt.Site.Title+".")
+		h.message(w, r, "You are unsubscribed", "This address receives no more mail from "+h.opt.Site.Title+".")
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.web.Error(w, r, err)
 		return
 	}
 	if oneClick {
@@ -79,10 +77,13 @@ func (h *Handler) unsubscribePost(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage("You are unsubscribed")
 	p.Paragraphs = []string{s.Email + " receives no more mail from " + h.opt.Site.Title + ". Sorry to see you go."}
 	p.Link = &link{URL: h.opt.Site.URL("subscribe"), Text: "Changed your mind? Subscribe again"}
-	h.render(w, r, http.StatusOK, "message.html", p)
+	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 
-func (h *Handler) badLink(w http.ResponseWriter, r *http.Request) {
-	h.message(w, r, http.StatusBadRequest, "Link not valid",
-		"This link is not valid. It may have been cut short when it was copied: open it straight from the mail, or use the link in a newer mail.")
+// badLink answers an unsubscribe or preferences link whose token does not
+// check, or names a subscriber no longer there: 400 whatever the reason,
+// and one message, since those links do not expire.
+func (h *Handler) badLink(w http.ResponseWriter, r *http.Request, err error) {
+	h.web.Error(w, r, &web.Problem{Kind: web.BadRequest, Title: "Link not valid", Err: err,
+		Message: "This link is not valid. It may have been cut short when it was copied: open it straight from the mail, or use the link in a newer mail."})
 }

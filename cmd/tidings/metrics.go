@@ -6,14 +6,14 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/tidings/tidings/internal/jsonapi"
+	"github.com/tidings/tidings/internal/web"
 )
 
 // metrics is the /metrics handler, behind the admin token when
 // http.metrics_token asks for it.
 func (a *App) metrics() http.Handler {
 	if a.Config.HTTP.MetricsToken {
-		return jsonapi.Admin(a.Config.HTTP.AdminToken, 0, "metrics", a.metricsHandler)
+		return web.Admin(a.Config.HTTP.AdminToken, 0, "metrics", a.metricsHandler)
 	}
 	return http.HandlerFunc(a.metricsHandler)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/internal/web"
 	"github.com/tidings/tidings/mail"
 )
 
@@ -125,7 +126,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.MetricsListener != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", a.metrics())
-		loops = append(loops, m.serveHTTP(m.MetricsListener, mux))
+		loops = append(loops, m.serveHTTP(m.MetricsListener, web.Secure(mux, a.Config.Site.BaseURL)))
 	}
 	err = p.Serve(ctx, loops...)
 	a.ready.Store(false)
@@ -224,7 +225,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if a.Config.HTTP.MetricsListen == "" {
 		mux.Handle("GET /metrics", a.metrics())
 	}
-	return mux, nil
+	return web.Secure(mux, a.Config.Site.BaseURL), nil
 }
 
 // readyz answers 200 once the schedules are loaded and while the database
