@@ -46,6 +46,10 @@ func NewHandler(pub *Publisher, templateDir string, log *slog.Logger) (*Handler,
 	return h, nil
 }
 
+// Pages is the handler's renderer: the site's page shell, for answers no
+// route gives (see web.Fallback).
+func (h *Handler) Pages() *web.Renderer { return h.web }
+
 // Routes registers every route on mux.
 func (h *Handler) Routes(mux *http.ServeMux) {
 	for _, f := range formats {

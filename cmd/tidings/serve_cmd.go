@@ -225,7 +225,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if a.Config.HTTP.MetricsListen == "" {
 		mux.Handle("GET /metrics", a.metrics())
 	}
-	return web.Secure(mux, a.Config.Site.BaseURL), nil
+	return web.Secure(web.Fallback(mux, fh.Pages()), a.Config.Site.BaseURL), nil
 }
 
 // readyz answers 200 once the schedules are loaded and while the database

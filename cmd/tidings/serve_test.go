@@ -209,6 +209,25 @@ func TestServe_FeedsAndPages(t *testing.T) {
 	})
 }
 
+// An address nobody serves gets the site's own 404 page, and a known one
+// asked with the wrong method a 405 that names the right one.
+func TestServe_UnknownRoutes(t *testing.T) {
+	base, _ := bootServe(t)
+	resp, body := get(t, base+"/no/such/page", "Accept", "text/html")
+	if resp.StatusCode != 404 || !strings.Contains(body, "<html") || !strings.Contains(body, "/no/such/page") {
+		t.Errorf("unknown page: %d %q", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest("DELETE", base+"/feed.xml", nil)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 405 || !strings.Contains(r.Header.Get("Allow"), "GET") {
+		t.Errorf("DELETE /feed.xml: %d, Allow %q", r.StatusCode, r.Header.Get("Allow"))
+	}
+}
+
 func TestServe_Head(t *testing.T) {
 	base, _ := bootServe(t)
 	resp, err := http.Head(base + "/feed.xml")
