@@ -25,6 +25,7 @@ type faultServer struct {
 
 	mu       sync.Mutex
 	srv      *gosmtp.Server
+	ln       net.Listener // srv's listener, closed by stop whether or not Serve has taken it yet
 	faults   []*fault
 	received map[string][]string // recipient to Message-IDs, in order
 	total    int
@@ -63,19 +64,23 @@ func (fs *faultServer) start() {
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	fs.mu.Lock()
-	fs.srv = srv
+	fs.srv, fs.ln = srv, ln
 	fs.port = ln.Addr().(*net.TCPAddr).Port
 	fs.mu.Unlock()
 	go srv.Serve(ln)
 }
 
 // stop closes the listener and every connection: the server is down.
+// The listener is closed here rather than left to srv.Close, which closes
+// only the listeners Serve has registered: stopped before the goroutine
+// running Serve got that far, the server would go on accepting.
 func (fs *faultServer) stop() {
 	fs.mu.Lock()
-	srv := fs.srv
-	fs.srv = nil
+	srv, ln := fs.srv, fs.ln
+	fs.srv, fs.ln = nil, nil
 	fs.mu.Unlock()
 	if srv != nil {
+		ln.Close()
 		srv.Close()
 	}
 }
