@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -55,7 +56,7 @@ type Recipients interface {
 type Composer interface {
 	// Compose returns the message of edition e for subscriber s. An error
 	// is treated as temporary: the delivery is tried again later.
-	Compose(ctx context.Context, e *Edition, s *subscribers.Subscriber) (*Message, error)
+	Compose(ctx context.Context, e *Edition, s *subscribers.Subscriber) (*transport.Message, error)
 }
 
 var (
@@ -122,4 +123,11 @@ func (d Digest) RenderSubject(articles []*feed.Article, at time.Time) (string, e
 func (d Digest) CheckSubject() error {
 	_, err := d.RenderSubject([]*feed.Article{{ID: "example", Title: "Example article", Tags: []string{"example"}}}, time.Now())
 	return err
+}
+
+// domainOf returns what follows the last @ of an address: the domain of
+// a digest's From address names its lists, its Message-IDs and its mailto
+// unsubscribe address.
+func domainOf(addr string) string {
+	return addr[strings.LastIndexByte(addr, '@')+1:]
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/tidings/tidings/mail/transport"
 )
 
 // faultServer is a real SMTP server on 127.0.0.1 that keeps the
@@ -130,9 +132,9 @@ func (fs *faultServer) count() int {
 }
 
 // transport is an SMTP transport to the server, closed with the test.
-func (fs *faultServer) transport(t testing.TB, conns int) *SMTP {
+func (fs *faultServer) transport(t testing.TB, conns int) *transport.SMTP {
 	t.Helper()
-	tr, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: fs.port, TLS: "none", Connections: conns, Timeout: 5 * time.Second})
+	tr, err := transport.NewSMTP(transport.SMTPConfig{Host: "127.0.0.1", Port: fs.port, TLS: "none", Connections: conns, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

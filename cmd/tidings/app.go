@@ -13,6 +13,7 @@ import (
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/internal/sqlite"
 	"github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -29,7 +30,7 @@ type App struct {
 	Subscribers *subscribers.Store
 	Tokens      *subscribers.Tokens
 	Links       *subscribers.Links
-	Transport   mail.Transport
+	Transport   transport.Transport
 
 	Ledger   *mail.Ledger
 	Renderer *mail.Renderer
