@@ -127,7 +127,7 @@ func (a *App) wireSubscribers(ctx context.Context) error {
 	}
 	a.Tokens = subscribers.NewTokens(secret, func() time.Time { return a.Now() })
 	a.Links = subscribers.NewLinks(a.Tokens, a.siteInfo())
-	if a.Transport, err = newTransport(a.Config); err != nil {
+	if a.Transport, err = newTransport(a.Config, a.Logger.With("component", "smtp")); err != nil {
 		return err
 	}
 	return a.wireDigests()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	netmail "net/mail"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 
 // newTransport returns the SMTP transport, or the outbox of .eml files
 // when no SMTP host is configured (the embedded default).
-func newTransport(cfg Config) (transport.Transport, error) {
+func newTransport(cfg Config, logger *slog.Logger) (transport.Transport, error) {
 	var dkim *transport.DKIM
 	if cfg.DKIM.Domain != "" {
 		var err error
@@ -24,8 +25,9 @@ func newTransport(cfg Config) (transport.Transport, error) {
 	}
 	return transport.NewSMTP(transport.SMTPConfig{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-		TLS: cfg.SMTP.TLS, Connections: cfg.SMTP.Connections, Rate: cfg.SMTP.Rate, DKIM: dkim,
-		// A transaction in flight at shutdown finishes within this bound.
+		TLS: cfg.SMTP.TLS, Connections: cfg.SMTP.Connections, Rate: cfg.SMTP.Rate, DKIM: dkim, Logger: logger,
+		// SMTPConfig.Timeout bounds one transaction; until the config has an
+		// smtp.timeout key of its own, http.shutdown_timeout stands in.
 		Timeout: cfg.HTTP.ShutdownTimeout.Duration,
 	})
 }

@@ -26,6 +26,7 @@ type serverOpts struct {
 	closeAfter int    // a connection is closed at the MAIL after this many messages on it
 	barrier    int    // DATA waits until this many sessions are in DATA at once
 	hold       chan struct{}
+	slow       time.Duration // before each reply to RCPT and to the message
 }
 
 // received is one message as the server accepted it.
@@ -167,6 +168,7 @@ func (se *testSession) Mail(from string, _ *gosmtp.MailOptions) error {
 }
 
 func (se *testSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	time.Sleep(se.s.opts.slow)
 	se.s.mu.Lock()
 	defer se.s.mu.Unlock()
 	if e := se.s.reject[to]; e != nil {
@@ -205,6 +207,7 @@ func (se *testSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	time.Sleep(s.opts.slow)
 	_, isTLS := se.conn.TLSConnectionState()
 	s.mu.Lock()
 	defer s.mu.Unlock()
