@@ -30,10 +30,15 @@ type Digest struct {
 }
 
 // Articles is what mail needs of the article store; *feed.Store
-// satisfies it.
+// satisfies it. The articles table is feed's: mail reads it only through
+// these methods.
 type Articles interface {
 	// List returns the articles o selects, newest first.
 	List(ctx context.Context, o feed.ListOptions) ([]*feed.Article, error)
+	// ByIDs returns the articles with the given ids in that order,
+	// whatever their state (drafts, removed ones too); ids no article has
+	// are left out.
+	ByIDs(ctx context.Context, ids []string) ([]*feed.Article, error)
 }
 
 // Recipients is what mail needs of the subscriber store;

@@ -292,3 +292,31 @@ func (l *Ledger) Edition(ctx context.Context, id int64) (*Edition, error) {
 	}
 	return e, nil
 }
+
+// editionArticles loads the articles of an edition in its order: the ids
+// from edition_articles, the articles from the article store, whatever
+// their state now, so that an edition shows what it carried even after an
+// article was taken down.
+func (l *Ledger) editionArticles(ctx context.Context, editionID int64) ([]*feed.Article, error) {
+	rows, err := l.DB.Read.QueryContext(ctx, `SELECT article_id FROM edition_articles WHERE edition_id = ? ORDER BY position`, editionID)
+	if err != nil {
+		return nil, fmt.Errorf("load articles: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("load articles: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load articles: %w", err)
+	}
+	as, err := l.Articles.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load articles: %w", err)
+	}
+	return as, nil
+}

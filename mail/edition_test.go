@@ -260,3 +260,28 @@ func TestLedger_LastRun(t *testing.T) {
 		}
 	}
 }
+
+func TestLedger_EditionKeepsArticlesTakenDown(t *testing.T) {
+	e := newLedgerEnv(t)
+	ctx := context.Background()
+	for i, id := range []string{"c", "b", "a"} {
+		e.addArticle(t, id, ledgerStart.Add(-time.Duration(i+1)*time.Hour), "Tag-"+id)
+	}
+	ed := e.plan(t, dailyDigest(), ledgerStart)
+	// After the edition went out, "b" is taken down and "c" deleted
+	// outright: the edition still shows b, and leaves out what is gone.
+	if _, err := e.db.Write.ExecContext(ctx, `UPDATE articles SET removed_at = ?, draft = 1 WHERE id = 'b'`, ledgerStart.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Write.ExecContext(ctx, `DELETE FROM articles WHERE id = 'c'`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.ledger.Edition(ctx, ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(articleIDs(got.Articles), []string{"b", "a"}) || got.Articles[0].Removed == nil ||
+		!slices.Equal(got.Articles[0].Tags, []string{"Tag-b"}) || got.ArticleCount != 3 {
+		t.Fatalf("Edition carries %v (count %d), want [b a] with b removed and tagged", articleIDs(got.Articles), got.ArticleCount)
+	}
+}
