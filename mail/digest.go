@@ -42,9 +42,12 @@ type Articles interface {
 }
 
 // Recipients is what mail needs of the subscriber store;
-// *subscribers.Store satisfies it.
+// *subscribers.Store satisfies it. The subscribers' tables are theirs:
+// mail reads and changes them only through these methods.
 type Recipients interface {
-	// ConfirmedFor returns the confirmed subscribers of digest.
+	// ConfirmedFor returns the confirmed subscribers of digest. Plan calls
+	// it inside its write transaction: it must read without the write
+	// connection.
 	ConfirmedFor(ctx context.Context, digest string) ([]*subscribers.Subscriber, error)
 	// Deliverable returns subscriber id when it still receives digest,
 	// nil when it does not, and an error wrapping subscribers.ErrNotFound

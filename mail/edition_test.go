@@ -285,3 +285,61 @@ func TestLedger_EditionKeepsArticlesTakenDown(t *testing.T) {
 		t.Fatalf("Edition carries %v (count %d), want [b a] with b removed and tagged", articleIDs(got.Articles), got.ArticleCount)
 	}
 }
+
+// A preview (digest preview, send --dry-run) shows what planning at that
+// moment freezes: the same selection, the same subject.
+func TestLedger_NextIsWhatPlanMakes(t *testing.T) {
+	tests := []struct {
+		name     string
+		digest   func(*Digest)
+		articles map[string][]string // id to tags, published an hour apart in this order of ids
+		want     [][]string          // the articles of each edition planned in turn; nil: none
+	}{
+		{"newest first, at most MaxArticles, the rest next time", func(d *Digest) { d.MaxArticles = 2 },
+			map[string][]string{"a": nil, "b": nil, "c": nil}, [][]string{{"c", "b"}, {"a"}, nil}},
+		{"only the digest's tags", func(d *Digest) { d.Tags = []string{"city"} },
+			map[string][]string{"a": {"City"}, "b": {"sport"}, "c": {"city", "x"}}, [][]string{{"c", "a"}, nil}},
+		{"an empty edition when it does not skip them", func(d *Digest) { d.SkipEmpty = false },
+			map[string][]string{"a": nil}, [][]string{{"a"}, {}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newLedgerEnv(t)
+			ctx := context.Background()
+			e.addSubscribers(t, 1)
+			for _, id := range []string{"a", "b", "c"} {
+				if tags, ok := tt.articles[id]; ok {
+					e.addArticle(t, id, ledgerStart.Add(-time.Duration('z'-id[0])*time.Hour), tags...)
+				}
+			}
+			d := dailyDigest()
+			tt.digest(&d)
+			for i, want := range tt.want {
+				next, err := e.ledger.Next(ctx, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ed, created, err := e.ledger.Plan(ctx, d, e.clock.Now())
+				if err != nil || (ed != nil) != created {
+					t.Fatalf("edition %d: Plan = %v, %v, %v", i, ed, created, err)
+				}
+				if want == nil {
+					if next != nil || ed != nil {
+						t.Fatalf("edition %d: Next %v, Plan %v; want none", i, next, ed)
+					}
+					continue
+				}
+				if next == nil || ed == nil {
+					t.Fatalf("edition %d: Next %v, Plan %v; want both", i, next, ed)
+				}
+				got := articleIDs(next.Articles)
+				if !slices.Equal(got, want) || !slices.Equal(articleIDs(ed.Articles), got) ||
+					next.Subject != ed.Subject || next.ArticleCount != ed.ArticleCount {
+					t.Fatalf("edition %d: Next %v %q, Plan %v %q; want %v", i, got, next.Subject,
+						articleIDs(ed.Articles), ed.Subject, want)
+				}
+				e.clock.Advance(time.Hour)
+			}
+		})
+	}
+}
