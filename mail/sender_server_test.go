@@ -32,13 +32,16 @@ type faultServer struct {
 	received map[string][]string // recipient to Message-IDs, in order
 	total    int
 	delay    time.Duration // before the reply to DATA, after the message counts as received
+	hold     chan struct{} // when set, the reply to DATA waits until it is closed
 	arrived  chan struct{}
 }
 
 // fault makes the server misbehave for the next times transactions to
 // rcpt ("" any; a MAIL fault cannot know the recipient) at stage "MAIL",
-// "RCPT", "DATA" (refused with code) or "DROP" (connection closed while
-// the message is being sent).
+// "RCPT", "DATA" (refused with code), "DROP" (connection closed while
+// the message is being sent) or "DOT" (the whole message received and
+// counted, then the connection closed before the reply: the sender cannot
+// know it arrived).
 type fault struct {
 	stage string
 	rcpt  string
@@ -191,14 +194,41 @@ func (s *faultSession) Data(r io.Reader) error {
 	s.fs.mu.Lock()
 	s.fs.received[s.rcpt] = append(s.fs.received[s.rcpt], msg.Header.Get("Message-Id"))
 	s.fs.total++
-	delay := s.fs.delay
+	delay, hold := s.fs.delay, s.fs.hold
 	s.fs.mu.Unlock()
 	select {
 	case s.fs.arrived <- struct{}{}:
 	default:
 	}
+	if f := s.fs.take("DOT", rcpt); f != nil {
+		s.conn.Conn().Close()
+		return errors.New("dropped after the final dot")
+	}
 	time.Sleep(delay) // a slow server: received, not yet acknowledged
+	if hold != nil {
+		<-hold
+	}
 	return nil
+}
+
+// holdReplies makes the replies to DATA wait, after the message counts as
+// received, until the returned function is called.
+func (fs *faultServer) holdReplies() (release func()) {
+	hold := make(chan struct{})
+	fs.mu.Lock()
+	fs.hold = hold
+	fs.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			fs.mu.Lock()
+			fs.hold = nil
+			fs.mu.Unlock()
+			close(hold)
+		})
+	}
+	fs.t.Cleanup(release)
+	return release
 }
 
 func (s *faultSession) Reset()        { s.rcpt = "" }

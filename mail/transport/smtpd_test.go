@@ -27,6 +27,7 @@ type serverOpts struct {
 	barrier    int    // DATA waits until this many sessions are in DATA at once
 	hold       chan struct{}
 	slow       time.Duration // before each reply to RCPT and to the message
+	dropAtDot  int           // this many messages are kept, then the connection closed before the reply
 }
 
 // received is one message as the server accepted it.
@@ -213,6 +214,11 @@ func (se *testSession) Data(r io.Reader) error {
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, received{from: se.from, to: se.to, data: data, session: se.id, tls: isTLS})
 	se.count++
+	if s.opts.dropAtDot > 0 {
+		s.opts.dropAtDot--
+		se.conn.Conn().Close()
+		return errors.New("dropped after the final dot")
+	}
 	return nil
 }
 
