@@ -97,8 +97,8 @@ func TestLedger_PlanEmpty(t *testing.T) {
 	if ed != nil || created || err != nil {
 		t.Fatalf("skip_empty Plan = %v, %v, %v; want nothing", ed, created, err)
 	}
-	if n, _ := e.ledger.QueueDepth(ctx); n != 0 {
-		t.Fatalf("queue depth %d after a skipped edition", n)
+	if n, err := e.ledger.QueueDepth(ctx); err != nil || n != 0 {
+		t.Fatalf("queue depth %d, %v after a skipped edition", n, err)
 	}
 
 	d.SkipEmpty = false
@@ -152,7 +152,10 @@ func TestLedger_ConcurrentPlansFreezeEachArticleOnce(t *testing.T) {
 			seen[a.ID] = ed.ID
 		}
 	}
-	all, _ := e.ledger.Editions(context.Background(), "daily", 0)
+	all, err := e.ledger.Editions(context.Background(), "daily", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(all) != 4 || len(seen) != 20 {
 		t.Fatalf("%d editions carry %d articles; want 4 moments of 5 articles each", len(all), len(seen))
 	}
@@ -181,8 +184,8 @@ func TestLedger_PlanQueuesOneDeliveryPerConfirmedSubscriber(t *testing.T) {
 			t.Errorf("delivery %+v: want queued, due now, with the address", d)
 		}
 	}
-	if n, _ := e.ledger.QueueDepth(ctx); n != 2 {
-		t.Errorf("queue depth %d, want 2", n)
+	if n, err := e.ledger.QueueDepth(ctx); err != nil || n != 2 {
+		t.Errorf("queue depth %d, %v; want 2", n, err)
 	}
 }
 
@@ -222,8 +225,8 @@ func TestLedger_EditionReadsBack(t *testing.T) {
 	if _, _, err := e.ledger.Plan(ctx, d, ledgerStart.Add(time.Hour)); err == nil {
 		t.Fatal("Plan accepted a subject template naming an unknown field")
 	}
-	if eds, _ := e.ledger.Editions(ctx, "", 0); len(eds) != 1 {
-		t.Fatalf("%d editions after a failed Plan, want 1", len(eds))
+	if eds, err := e.ledger.Editions(ctx, "", 0); err != nil || len(eds) != 1 {
+		t.Fatalf("%d editions (%v) after a failed Plan, want 1", len(eds), err)
 	}
 }
 
@@ -240,8 +243,8 @@ func TestDigest_DefaultSubject(t *testing.T) {
 		}
 	}
 	d.Subject = "  {{.Title}}\r\n\tnews  "
-	if got, _ := d.RenderSubject(nil, ledgerStart); got != "Example News news" {
-		t.Errorf("subject with line breaks = %q", got)
+	if got, err := d.RenderSubject(nil, ledgerStart); err != nil || got != "Example News news" {
+		t.Errorf("subject with line breaks = %q, %v", got, err)
 	}
 }
 

@@ -112,7 +112,10 @@ func addBenchSubscribers(b *testing.B, e *ledgerEnv, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		id, _ := r.LastInsertId()
+		id, err := r.LastInsertId()
+		if err != nil {
+			b.Fatal(err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber_digests (subscriber_id, digest) VALUES (?, 'daily')`, id); err != nil {
 			b.Fatal(err)
 		}
