@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -30,16 +31,24 @@ type Digest struct {
 }
 
 // Articles is what mail needs of the article store; *feed.Store
-// satisfies it.
+// satisfies it. The articles table is feed's: mail reads it only through
+// these methods.
 type Articles interface {
 	// List returns the articles o selects, newest first.
 	List(ctx context.Context, o feed.ListOptions) ([]*feed.Article, error)
+	// ByIDs returns the articles with the given ids in that order,
+	// whatever their state (drafts, removed ones too); ids no article has
+	// are left out.
+	ByIDs(ctx context.Context, ids []string) ([]*feed.Article, error)
 }
 
 // Recipients is what mail needs of the subscriber store;
-// *subscribers.Store satisfies it.
+// *subscribers.Store satisfies it. The subscribers' tables are theirs:
+// mail reads and changes them only through these methods.
 type Recipients interface {
-	// ConfirmedFor returns the confirmed subscribers of digest.
+	// ConfirmedFor returns the confirmed subscribers of digest. Plan calls
+	// it inside its write transaction: it must read without the write
+	// connection.
 	ConfirmedFor(ctx context.Context, digest string) ([]*subscribers.Subscriber, error)
 	// Deliverable returns subscriber id when it still receives digest,
 	// nil when it does not, and an error wrapping subscribers.ErrNotFound
@@ -56,7 +65,7 @@ type Recipients interface {
 type Composer interface {
 	// Compose returns the message of edition e for subscriber s. An error
 	// is treated as temporary: the delivery is tried again later.
-	Compose(ctx context.Context, e *Edition, s *subscribers.Subscriber) (*Message, error)
+	Compose(ctx context.Context, e *Edition, s *subscribers.Subscriber) (*transport.Message, error)
 }
 
 var (
@@ -123,4 +132,11 @@ func (d Digest) RenderSubject(articles []*feed.Article, at time.Time) (string, e
 func (d Digest) CheckSubject() error {
 	_, err := d.RenderSubject([]*feed.Article{{ID: "example", Title: "Example article", Tags: []string{"example"}}}, time.Now())
 	return err
+}
+
+// domainOf returns what follows the last @ of an address: the domain of
+// a digest's From address names its lists, its Message-IDs and its mailto
+// unsubscribe address.
+func domainOf(addr string) string {
+	return addr[strings.LastIndexByte(addr, '@')+1:]
 }

@@ -97,8 +97,8 @@ func TestLedger_PlanEmpty(t *testing.T) {
 	if ed != nil || created || err != nil {
 		t.Fatalf("skip_empty Plan = %v, %v, %v; want nothing", ed, created, err)
 	}
-	if n, _ := e.ledger.QueueDepth(ctx); n != 0 {
-		t.Fatalf("queue depth %d after a skipped edition", n)
+	if n, err := e.ledger.QueueDepth(ctx); err != nil || n != 0 {
+		t.Fatalf("queue depth %d, %v after a skipped edition", n, err)
 	}
 
 	d.SkipEmpty = false
@@ -152,7 +152,10 @@ func TestLedger_ConcurrentPlansFreezeEachArticleOnce(t *testing.T) {
 			seen[a.ID] = ed.ID
 		}
 	}
-	all, _ := e.ledger.Editions(context.Background(), "daily", 0)
+	all, err := e.ledger.Editions(context.Background(), "daily", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(all) != 4 || len(seen) != 20 {
 		t.Fatalf("%d editions carry %d articles; want 4 moments of 5 articles each", len(all), len(seen))
 	}
@@ -181,8 +184,8 @@ func TestLedger_PlanQueuesOneDeliveryPerConfirmedSubscriber(t *testing.T) {
 			t.Errorf("delivery %+v: want queued, due now, with the address", d)
 		}
 	}
-	if n, _ := e.ledger.QueueDepth(ctx); n != 2 {
-		t.Errorf("queue depth %d, want 2", n)
+	if n, err := e.ledger.QueueDepth(ctx); err != nil || n != 2 {
+		t.Errorf("queue depth %d, %v; want 2", n, err)
 	}
 }
 
@@ -222,8 +225,8 @@ func TestLedger_EditionReadsBack(t *testing.T) {
 	if _, _, err := e.ledger.Plan(ctx, d, ledgerStart.Add(time.Hour)); err == nil {
 		t.Fatal("Plan accepted a subject template naming an unknown field")
 	}
-	if eds, _ := e.ledger.Editions(ctx, "", 0); len(eds) != 1 {
-		t.Fatalf("%d editions after a failed Plan, want 1", len(eds))
+	if eds, err := e.ledger.Editions(ctx, "", 0); err != nil || len(eds) != 1 {
+		t.Fatalf("%d editions (%v) after a failed Plan, want 1", len(eds), err)
 	}
 }
 
@@ -240,8 +243,8 @@ func TestDigest_DefaultSubject(t *testing.T) {
 		}
 	}
 	d.Subject = "  {{.Title}}\r\n\tnews  "
-	if got, _ := d.RenderSubject(nil, ledgerStart); got != "Example News news" {
-		t.Errorf("subject with line breaks = %q", got)
+	if got, err := d.RenderSubject(nil, ledgerStart); err != nil || got != "Example News news" {
+		t.Errorf("subject with line breaks = %q, %v", got, err)
 	}
 }
 
@@ -258,5 +261,88 @@ func TestLedger_LastRun(t *testing.T) {
 		if got, err := e.ledger.LastRun(ctx, "daily"); err != nil || !got.Equal(at) {
 			t.Fatalf("LastRun = %v, %v; want %v", got, err, at)
 		}
+	}
+}
+
+func TestLedger_EditionKeepsArticlesTakenDown(t *testing.T) {
+	e := newLedgerEnv(t)
+	ctx := context.Background()
+	for i, id := range []string{"c", "b", "a"} {
+		e.addArticle(t, id, ledgerStart.Add(-time.Duration(i+1)*time.Hour), "Tag-"+id)
+	}
+	ed := e.plan(t, dailyDigest(), ledgerStart)
+	// After the edition went out, "b" is taken down and "c" deleted
+	// outright: the edition still shows b, and leaves out what is gone.
+	if _, err := e.db.Write.ExecContext(ctx, `UPDATE articles SET removed_at = ?, draft = 1 WHERE id = 'b'`, ledgerStart.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Write.ExecContext(ctx, `DELETE FROM articles WHERE id = 'c'`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.ledger.Edition(ctx, ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(articleIDs(got.Articles), []string{"b", "a"}) || got.Articles[0].Removed == nil ||
+		!slices.Equal(got.Articles[0].Tags, []string{"Tag-b"}) || got.ArticleCount != 3 {
+		t.Fatalf("Edition carries %v (count %d), want [b a] with b removed and tagged", articleIDs(got.Articles), got.ArticleCount)
+	}
+}
+
+// A preview (digest preview, send --dry-run) shows what planning at that
+// moment freezes: the same selection, the same subject.
+func TestLedger_NextIsWhatPlanMakes(t *testing.T) {
+	tests := []struct {
+		name     string
+		digest   func(*Digest)
+		articles map[string][]string // id to tags, published an hour apart in this order of ids
+		want     [][]string          // the articles of each edition planned in turn; nil: none
+	}{
+		{"newest first, at most MaxArticles, the rest next time", func(d *Digest) { d.MaxArticles = 2 },
+			map[string][]string{"a": nil, "b": nil, "c": nil}, [][]string{{"c", "b"}, {"a"}, nil}},
+		{"only the digest's tags", func(d *Digest) { d.Tags = []string{"city"} },
+			map[string][]string{"a": {"City"}, "b": {"sport"}, "c": {"city", "x"}}, [][]string{{"c", "a"}, nil}},
+		{"an empty edition when it does not skip them", func(d *Digest) { d.SkipEmpty = false },
+			map[string][]string{"a": nil}, [][]string{{"a"}, {}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newLedgerEnv(t)
+			ctx := context.Background()
+			e.addSubscribers(t, 1)
+			for _, id := range []string{"a", "b", "c"} {
+				if tags, ok := tt.articles[id]; ok {
+					e.addArticle(t, id, ledgerStart.Add(-time.Duration('z'-id[0])*time.Hour), tags...)
+				}
+			}
+			d := dailyDigest()
+			tt.digest(&d)
+			for i, want := range tt.want {
+				next, err := e.ledger.Next(ctx, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ed, created, err := e.ledger.Plan(ctx, d, e.clock.Now())
+				if err != nil || (ed != nil) != created {
+					t.Fatalf("edition %d: Plan = %v, %v, %v", i, ed, created, err)
+				}
+				if want == nil {
+					if next != nil || ed != nil {
+						t.Fatalf("edition %d: Next %v, Plan %v; want none", i, next, ed)
+					}
+					continue
+				}
+				if next == nil || ed == nil {
+					t.Fatalf("edition %d: Next %v, Plan %v; want both", i, next, ed)
+				}
+				got := articleIDs(next.Articles)
+				if !slices.Equal(got, want) || !slices.Equal(articleIDs(ed.Articles), got) ||
+					next.Subject != ed.Subject || next.ArticleCount != ed.ArticleCount {
+					t.Fatalf("edition %d: Next %v %q, Plan %v %q; want %v", i, got, next.Subject,
+						articleIDs(ed.Articles), ed.Subject, want)
+				}
+				e.clock.Advance(time.Hour)
+			}
+		})
 	}
 }

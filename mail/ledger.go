@@ -13,10 +13,12 @@ import (
 
 // Ledger is the record of editions and of every delivery: the editions,
 // edition_articles, deliveries and digest_runs tables. It is the source of
-// truth for what was sent. Writes go through DB.Write in one transaction
-// each; Articles and Recipients read through their own pools, so they are
-// asked before a transaction begins, never inside one (DB.Write is a
-// single connection).
+// truth for what was sent, and queries no other table: articles come
+// through Articles, subscribers through Recipients. Writes go through
+// DB.Write in one transaction each. DB.Write is a single connection, so
+// inside a transaction the other stores may only be read (their reads go
+// through the read pool, which is what Plan relies on); what writes to
+// them (RecordBounce) is called after the transaction.
 type Ledger struct {
 	DB         *sqlite.DB
 	Articles   Articles
@@ -72,21 +74,6 @@ func (l *Ledger) log() *slog.Logger {
 	}
 	return l.Logger
 }
-
-// inTx runs fn in one write transaction, committed when fn returns nil.
-func (l *Ledger) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := l.DB.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 // Counts returns the number of deliveries of an edition in each state;
 // every state is present, zero or not.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -142,7 +143,7 @@ type testComposer struct {
 	html string
 }
 
-func (c *testComposer) Compose(_ context.Context, e *Edition, s *subscribers.Subscriber) (*Message, error) {
+func (c *testComposer) Compose(_ context.Context, e *Edition, s *subscribers.Subscriber) (*transport.Message, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello %s,\n\n", s.Email)
 	for _, a := range e.Articles {
@@ -153,7 +154,7 @@ func (c *testComposer) Compose(_ context.Context, e *Edition, s *subscribers.Sub
 	if from.Address == "" {
 		from = mail.Address{Name: "Example News", Address: "news@example.org"}
 	}
-	return &Message{From: from, Subject: e.Subject, Text: b.String(), HTML: c.html,
+	return &transport.Message{From: from, Subject: e.Subject, Text: b.String(), HTML: c.html,
 		Headers: [][2]string{{"List-Id", "<daily.example.org>"}}}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -96,7 +97,7 @@ func NewRenderer(o RenderOptions) (*Renderer, error) {
 
 // Compose returns edition e's message for subscriber s, for the ledger to
 // send. MessageID is left empty: the ledger sets a stable one.
-func (r *Renderer) Compose(ctx context.Context, e *Edition, s *subscribers.Subscriber) (*Message, error) {
+func (r *Renderer) Compose(ctx context.Context, e *Edition, s *subscribers.Subscriber) (*transport.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
@@ -108,14 +109,14 @@ func (r *Renderer) Compose(ctx context.Context, e *Edition, s *subscribers.Subsc
 
 // Preview returns edition e's message as subscriber s would get it; with s
 // nil, as a sample reader would.
-func (r *Renderer) Preview(e *Edition, s *subscribers.Subscriber) (*Message, error) {
+func (r *Renderer) Preview(e *Edition, s *subscribers.Subscriber) (*transport.Message, error) {
 	if s == nil {
 		s = &subscribers.Subscriber{Name: "Sample Reader", Email: "reader@example.org"}
 	}
 	return r.compose(e, s)
 }
 
-func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*Message, error) {
+func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*transport.Message, error) {
 	if e == nil {
 		return nil, errors.New("compose: no edition")
 	}
@@ -133,7 +134,7 @@ func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*Message, err
 		slotGreeting: greeting, slotName: name, slotEmail: s.Email,
 		slotUnsubscribe: unsub, slotPreferences: prefs,
 	}
-	return &Message{
+	return &transport.Message{
 		From:    b.from,
 		To:      mail.Address{Name: name, Address: s.Email},
 		Subject: b.subject,
@@ -238,6 +239,15 @@ func phrase(s string) string {
 		return mime.BEncoding.Encode("utf-8", s)
 	}
 	return mime.QEncoding.Encode("utf-8", s)
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // listLabel makes a digest name a dot-atom label: lower-case letters,

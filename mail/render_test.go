@@ -15,6 +15,7 @@ import (
 	"github.com/rivo/uniseg"
 	"github.com/tidings/tidings/feed"
 	tmail "github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -114,7 +115,7 @@ func testSubscriber() *subscribers.Subscriber {
 		Status: subscribers.StatusConfirmed, Digests: []string{"daily"}}
 }
 
-func compose(t testing.TB, r *tmail.Renderer, e *tmail.Edition, s *subscribers.Subscriber) *tmail.Message {
+func compose(t testing.TB, r *tmail.Renderer, e *tmail.Edition, s *subscribers.Subscriber) *transport.Message {
 	t.Helper()
 	m, err := r.Compose(context.Background(), e, s)
 	if err != nil {

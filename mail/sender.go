@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -23,7 +24,7 @@ import (
 // when their claim lapses (Lease) and sent with the same Message-ID.
 type Sender struct {
 	Ledger    *Ledger
-	Transport Transport
+	Transport transport.Transport
 	Composer  Composer
 	Workers   int // concurrent sends; 0: 4. More than the transport's connections only queue.
 	// MaxAttempts is how many times a temporary failure is tried before
@@ -215,7 +216,7 @@ func (s *Sender) deliver(runCtx, work context.Context, j job) result {
 // MaxAttempts.
 func (s *Sender) failure(d Delivery, err error) result {
 	r := result{d: d, kind: outRetry, reply: err.Error()}
-	var se *SendError
+	var se *transport.SendError
 	if errors.As(err, &se) {
 		r.code = se.Code
 	}
@@ -223,9 +224,9 @@ func (s *Sender) failure(d Delivery, err error) result {
 	if maxAttempts <= 0 {
 		maxAttempts = 5
 	}
-	var he *HeaderError
+	var he *transport.HeaderError
 	switch {
-	case IsPermanent(err):
+	case transport.IsPermanent(err):
 		r.kind, r.bounce = outFailed, true
 	case errors.As(err, &he):
 		r.kind = outFailed

@@ -27,6 +27,8 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/tidings/tidings/mail/transport"
 )
 
 const benchConns = 4
@@ -110,7 +112,10 @@ func addBenchSubscribers(b *testing.B, e *ledgerEnv, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		id, _ := r.LastInsertId()
+		id, err := r.LastInsertId()
+		if err != nil {
+			b.Fatal(err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO subscriber_digests (subscriber_id, digest) VALUES (?, 'daily')`, id); err != nil {
 			b.Fatal(err)
 		}
@@ -126,18 +131,18 @@ func BenchmarkSendEdition(b *testing.B) {
 	addBenchSubscribers(b, e, n)
 	sk, port := startSink(b)
 	text, html := benchBody()
-	cfg := SMTPConfig{Host: "127.0.0.1", Port: port, TLS: "none", Connections: benchConns, Timeout: 30 * time.Second}
+	cfg := transport.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: "none", Connections: benchConns, Timeout: 30 * time.Second}
 	if os.Getenv("TIDINGS_BENCH_DKIM") != "" {
 		// The DKIM-on rate: every message signed with an RSA-2048 key.
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if cfg.DKIM, err = NewDKIM("example.org", "bench", key); err != nil {
+		if cfg.DKIM, err = transport.NewDKIM("example.org", "bench", key); err != nil {
 			b.Fatal(err)
 		}
 	}
-	tr, err := NewSMTP(cfg)
+	tr, err := transport.NewSMTP(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -145,7 +150,7 @@ func BenchmarkSendEdition(b *testing.B) {
 	s := &Sender{Ledger: e.ledger, Transport: tr, Composer: &testComposer{pad: text, html: html}, Workers: benchConns}
 
 	// One message as the sender makes them, built once for the bare loop.
-	raw, err := (&Message{From: dailyDigest().From, To: mail.Address{Address: email(0)}, Subject: "Example News: a title",
+	raw, err := (&transport.Message{From: dailyDigest().From, To: mail.Address{Address: email(0)}, Subject: "Example News: a title",
 		Text: text, HTML: html, Headers: [][2]string{{"List-Id", "<daily.example.org>"}}}).Bytes(nil)
 	if err != nil {
 		b.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidings/tidings/mail/transport"
 )
 
 // crashHelperEnv tells the test binary it runs as the sender that
@@ -34,7 +36,7 @@ func TestSender_HelperProcess(t *testing.T) {
 	}
 	e := openLedgerEnv(t, path, time.Now())
 	e.ledger.Now = time.Now
-	tr, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: port, TLS: "none", Connections: 2, Timeout: 5 * time.Second})
+	tr, err := transport.NewSMTP(transport.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: "none", Connections: 2, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/tidings/tidings/mail/transport"
 )
 
 // faultServer is a real SMTP server on 127.0.0.1 that keeps the
@@ -25,17 +27,21 @@ type faultServer struct {
 
 	mu       sync.Mutex
 	srv      *gosmtp.Server
+	ln       net.Listener // srv's listener, closed by stop whether or not Serve has taken it yet
 	faults   []*fault
 	received map[string][]string // recipient to Message-IDs, in order
 	total    int
 	delay    time.Duration // before the reply to DATA, after the message counts as received
+	hold     chan struct{} // when set, the reply to DATA waits until it is closed
 	arrived  chan struct{}
 }
 
 // fault makes the server misbehave for the next times transactions to
 // rcpt ("" any; a MAIL fault cannot know the recipient) at stage "MAIL",
-// "RCPT", "DATA" (refused with code) or "DROP" (connection closed while
-// the message is being sent).
+// "RCPT", "DATA" (refused with code), "DROP" (connection closed while
+// the message is being sent) or "DOT" (the whole message received and
+// counted, then the connection closed before the reply: the sender cannot
+// know it arrived).
 type fault struct {
 	stage string
 	rcpt  string
@@ -63,19 +69,23 @@ func (fs *faultServer) start() {
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	fs.mu.Lock()
-	fs.srv = srv
+	fs.srv, fs.ln = srv, ln
 	fs.port = ln.Addr().(*net.TCPAddr).Port
 	fs.mu.Unlock()
 	go srv.Serve(ln)
 }
 
 // stop closes the listener and every connection: the server is down.
+// The listener is closed here rather than left to srv.Close, which closes
+// only the listeners Serve has registered: stopped before the goroutine
+// running Serve got that far, the server would go on accepting.
 func (fs *faultServer) stop() {
 	fs.mu.Lock()
-	srv := fs.srv
-	fs.srv = nil
+	srv, ln := fs.srv, fs.ln
+	fs.srv, fs.ln = nil, nil
 	fs.mu.Unlock()
 	if srv != nil {
+		ln.Close()
 		srv.Close()
 	}
 }
@@ -125,9 +135,9 @@ func (fs *faultServer) count() int {
 }
 
 // transport is an SMTP transport to the server, closed with the test.
-func (fs *faultServer) transport(t testing.TB, conns int) *SMTP {
+func (fs *faultServer) transport(t testing.TB, conns int) *transport.SMTP {
 	t.Helper()
-	tr, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: fs.port, TLS: "none", Connections: conns, Timeout: 5 * time.Second})
+	tr, err := transport.NewSMTP(transport.SMTPConfig{Host: "127.0.0.1", Port: fs.port, TLS: "none", Connections: conns, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,14 +194,41 @@ func (s *faultSession) Data(r io.Reader) error {
 	s.fs.mu.Lock()
 	s.fs.received[s.rcpt] = append(s.fs.received[s.rcpt], msg.Header.Get("Message-Id"))
 	s.fs.total++
-	delay := s.fs.delay
+	delay, hold := s.fs.delay, s.fs.hold
 	s.fs.mu.Unlock()
 	select {
 	case s.fs.arrived <- struct{}{}:
 	default:
 	}
+	if f := s.fs.take("DOT", rcpt); f != nil {
+		s.conn.Conn().Close()
+		return errors.New("dropped after the final dot")
+	}
 	time.Sleep(delay) // a slow server: received, not yet acknowledged
+	if hold != nil {
+		<-hold
+	}
 	return nil
+}
+
+// holdReplies makes the replies to DATA wait, after the message counts as
+// received, until the returned function is called.
+func (fs *faultServer) holdReplies() (release func()) {
+	hold := make(chan struct{})
+	fs.mu.Lock()
+	fs.hold = hold
+	fs.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			fs.mu.Lock()
+			fs.hold = nil
+			fs.mu.Unlock()
+			close(hold)
+		})
+	}
+	fs.t.Cleanup(release)
+	return release
 }
 
 func (s *faultSession) Reset()        { s.rcpt = "" }

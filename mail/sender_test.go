@@ -70,8 +70,8 @@ func TestSender_SendsEachDeliveryOnce(t *testing.T) {
 	if rep := e.run(t); rep != (SendReport{}) {
 		t.Fatalf("second run %+v, want nothing", rep)
 	}
-	if n, _ := e.ledger.QueueDepth(context.Background()); n != 0 || e.srv.count() != 10 {
-		t.Fatalf("queue depth %d, %d messages", n, e.srv.count())
+	if n, err := e.ledger.QueueDepth(context.Background()); err != nil || n != 0 || e.srv.count() != 10 {
+		t.Fatalf("queue depth %d (%v), %d messages", n, err, e.srv.count())
 	}
 }
 
@@ -95,8 +95,8 @@ func TestSender_UnsubscribedAfterQueueingIsSkipped(t *testing.T) {
 	if c := e.counts(t, e.ed.ID); c[DeliverySent] != 1 || c[DeliverySkipped] != 1 {
 		t.Fatalf("counts %v", c)
 	}
-	if ed, _ := e.ledger.Edition(context.Background(), e.ed.ID); ed.State != EditionDone {
-		t.Fatalf("edition %s, want done", ed.State)
+	if ed, err := e.ledger.Edition(context.Background(), e.ed.ID); err != nil || ed.State != EditionDone {
+		t.Fatalf("edition %+v, %v; want done", ed, err)
 	}
 }
 
@@ -162,8 +162,8 @@ func TestSender_PermanentFailuresBounce(t *testing.T) {
 			if err != nil || sub.Status != subscribers.StatusBounced || sub.BounceCount != 1 {
 				t.Fatalf("subscriber after a %d: %+v, %v; want bounced once", f.code, sub, err)
 			}
-			if ed, _ := e.ledger.Edition(ctx, e.ed.ID); ed.State != EditionDone {
-				t.Fatalf("edition %s, want done", ed.State)
+			if ed, err := e.ledger.Edition(ctx, e.ed.ID); err != nil || ed.State != EditionDone {
+				t.Fatalf("edition %+v, %v; want done", ed, err)
 			}
 
 			e.clock.Advance(24 * time.Hour)
@@ -217,8 +217,8 @@ func TestSender_ServerDown(t *testing.T) {
 				t.Fatalf("attempt %d: delivery %+v", attempt, d)
 			}
 		}
-		if n, _ := e.ledger.QueueDepth(ctx); n != 4 {
-			t.Fatalf("queue depth %d, want 4", n)
+		if n, err := e.ledger.QueueDepth(ctx); err != nil || n != 4 {
+			t.Fatalf("queue depth %d, %v; want 4", n, err)
 		}
 		e.clock.Advance(testBackoff << (attempt - 1))
 	}
@@ -234,13 +234,15 @@ func TestSender_OutOfAttemptsFailsWithoutBounce(t *testing.T) {
 	ctx := context.Background()
 	e.sender.MaxAttempts = 2
 	e.srv.inject(fault{stage: "RCPT", rcpt: email(0), code: 451, times: 2})
-	e.run(t)
+	if rep := e.run(t); rep != (SendReport{Sent: 1, Retried: 1}) {
+		t.Fatalf("first attempt: %+v, want 1 sent, 1 retried", rep)
+	}
 	e.clock.Advance(testBackoff)
 	if rep := e.run(t); rep != (SendReport{Failed: 1}) {
 		t.Fatalf("second attempt: %+v, want 1 failed", rep)
 	}
-	if sub, _ := e.subs.Get(ctx, e.subIDs[0]); sub.Status != subscribers.StatusConfirmed || sub.BounceCount != 0 {
-		t.Fatalf("a temporary failure counted as a bounce: %+v", sub)
+	if sub, err := e.subs.Get(ctx, e.subIDs[0]); err != nil || sub.Status != subscribers.StatusConfirmed || sub.BounceCount != 0 {
+		t.Fatalf("a temporary failure counted as a bounce: %+v, %v", sub, err)
 	}
 	if n, err := e.ledger.Retry(ctx, e.ed.ID); n != 1 || err != nil {
 		t.Fatalf("Retry = %d, %v", n, err)
@@ -263,8 +265,14 @@ func TestSender_ResumeAfterCrash(t *testing.T) {
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claim = %v, %v", claimed, err)
 	}
-	sub, _ := e.subs.Get(ctx, claimed[0].SubscriberID)
-	msg, _ := (&testComposer{}).Compose(ctx, e.ed, sub)
+	sub, err := e.subs.Get(ctx, claimed[0].SubscriberID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := (&testComposer{}).Compose(ctx, e.ed, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
 	msg.To.Address, msg.MessageID = claimed[0].Email, claimed[0].MessageID
 	if err := e.sender.Transport.Send(ctx, msg); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/internal/sqlite"
 	"github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -32,7 +33,7 @@ type App struct {
 	Subscribers *subscribers.Store
 	Tokens      *subscribers.Tokens
 	Links       *subscribers.Links
-	Transport   mail.Transport
+	Transport   transport.Transport
 
 	Ledger    *mail.Ledger
 	Renderer  *mail.Renderer
@@ -130,7 +131,7 @@ func (a *App) wireSubscribers(ctx context.Context) error {
 	}
 	a.Tokens = subscribers.NewTokens(secret, func() time.Time { return a.Now() })
 	a.Links = subscribers.NewLinks(a.Tokens, a.siteInfo())
-	if a.Transport, err = newTransport(a.Config); err != nil {
+	if a.Transport, err = newTransport(a.Config, a.Logger.With("component", "smtp")); err != nil {
 		return err
 	}
 	return a.wireDigests()

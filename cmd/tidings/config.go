@@ -102,6 +102,7 @@ type SMTPConfig struct {
 	Rate         float64  `toml:"rate"`
 	MaxAttempts  int      `toml:"max_attempts"`
 	RetryBackoff Duration `toml:"retry_backoff"`
+	Timeout      Duration `toml:"timeout"`
 	OutboxDir    string   `toml:"outbox_dir"`
 }
 
@@ -205,6 +206,7 @@ func Default() Config {
 			Connections:  4,
 			MaxAttempts:  5,
 			RetryBackoff: Duration{time.Minute},
+			Timeout:      Duration{30 * time.Second},
 			OutboxDir:    "./data/outbox",
 		},
 		Digests: []DigestConfig{{

@@ -130,6 +130,7 @@ func (c *Config) validateMail(p *problems) {
 	}
 	p.positive("smtp.max_attempts", c.SMTP.MaxAttempts > 0)
 	p.positive("smtp.retry_backoff", c.SMTP.RetryBackoff.Duration > 0)
+	p.positive("smtp.timeout", c.SMTP.Timeout.Duration > 0)
 	if c.SMTP.Host == "" && c.SMTP.OutboxDir == "" {
 		p.add("smtp.outbox_dir", "must not be empty when smtp.host is empty")
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -78,7 +79,7 @@ func digestPreviewCommand() *command {
 			case "html":
 				fmt.Fprint(e.stdout, msg.HTML)
 			case "eml":
-				msg.MessageID = mail.NewMessageID(domainOf(msg.From.Address))
+				msg.MessageID = transport.NewMessageID(domainOf(msg.From.Address))
 				raw, err := msg.Bytes(nil)
 				if err != nil {
 					return err

@@ -1,4 +1,4 @@
-package mail
+package transport
 
 import (
 	"bufio"
@@ -6,15 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
-	"time"
 )
 
 // data sends raw as the message of the transaction begun on c: DATA, raw
 // with its leading dots doubled, and the final dot. go-mail's Data writes
 // through textproto's DotWriter, which handles every byte on its own; raw
 // is written here a line at a time instead, which costs a copy. Text is
-// what go-mail's Client exports for such extensions.
-func (c *smtpConn) data(timeout time.Duration, raw []byte) (retry bool, err error) {
+// what go-mail's Client exports for such extensions. It runs under the
+// deadline transact set for the whole transaction.
+func (c *smtpConn) data(raw []byte) (retry bool, err error) {
 	t := c.sc.Text
 	id, err := t.Cmd("DATA")
 	if err != nil {
@@ -26,10 +26,6 @@ func (c *smtpConn) data(timeout time.Duration, raw []byte) (retry bool, err erro
 	t.EndResponse(id)
 	if err != nil {
 		return c.refused("DATA", err)
-	}
-	if err := c.sc.UpdateDeadline(timeout); err != nil {
-		c.drop()
-		return true, err
 	}
 	if err := writeDotted(t.W, raw); err != nil {
 		// The final dot was not sent: the server cannot have taken it.

@@ -1,10 +1,15 @@
-package mail
+package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,4 +163,76 @@ func TestNewSMTP_RejectsBadConfig(t *testing.T) {
 			t.Errorf("NewSMTP(%+v) accepted it", cfg)
 		}
 	}
+}
+
+func TestSMTP_TimeoutBoundsTheTransaction(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    serverOpts
+		timeout time.Duration
+	}{
+		// The server never answers the final dot.
+		{"no reply after the message", serverOpts{hold: make(chan struct{})}, 200 * time.Millisecond},
+		// Each reply is in time on its own; together they are not. The
+		// timeout is the bound of the transaction, not of each command.
+		{"slow replies add up", serverOpts{slow: 600 * time.Millisecond}, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, tt.opts)
+			if tt.opts.hold != nil {
+				t.Cleanup(func() { close(tt.opts.hold) }) // before the server closes
+			}
+			tr := newTestSMTP(t, srv, SMTPConfig{Timeout: tt.timeout})
+			done := make(chan error, 1)
+			go func() { done <- tr.Send(context.Background(), simpleMessage("slow@example.com")) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Send outlived its timeout by far")
+			}
+			var se *SendError
+			if !errors.Is(err, os.ErrDeadlineExceeded) || IsPermanent(err) || errors.As(err, &se) {
+				t.Fatalf("err = %v, want a temporary deadline error", err)
+			}
+			// The whole message was written: in doubt, not tried again here.
+			if sessions, _, _ := srv.stats(); sessions != 1 {
+				t.Errorf("%d sessions, want 1: a message that may have been accepted is not resent at once", sessions)
+			}
+		})
+	}
+}
+
+func TestSMTP_LogsRedials(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tr := newTestSMTP(t, srv, SMTPConfig{Logger: logger})
+	for i := range 2 {
+		if err := tr.Send(t.Context(), simpleMessage(fmt.Sprintf("r%d@example.com", i))); err != nil {
+			t.Fatal(err)
+		}
+		srv.dropAll()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	addr := fmt.Sprintf("smtp_server=127.0.0.1:%d", srv.port)
+	for _, want := range []string{"smtp connection opened", "smtp connection dropped, redialling", addr} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log has no %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

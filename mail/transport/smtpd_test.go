@@ -1,4 +1,4 @@
-package mail
+package transport
 
 import (
 	"crypto/ecdsa"
@@ -26,6 +26,8 @@ type serverOpts struct {
 	closeAfter int    // a connection is closed at the MAIL after this many messages on it
 	barrier    int    // DATA waits until this many sessions are in DATA at once
 	hold       chan struct{}
+	slow       time.Duration // before each reply to RCPT and to the message
+	dropAtDot  int           // this many messages are kept, then the connection closed before the reply
 }
 
 // received is one message as the server accepted it.
@@ -167,6 +169,7 @@ func (se *testSession) Mail(from string, _ *gosmtp.MailOptions) error {
 }
 
 func (se *testSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	time.Sleep(se.s.opts.slow)
 	se.s.mu.Lock()
 	defer se.s.mu.Unlock()
 	if e := se.s.reject[to]; e != nil {
@@ -205,11 +208,17 @@ func (se *testSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	time.Sleep(s.opts.slow)
 	_, isTLS := se.conn.TLSConnectionState()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, received{from: se.from, to: se.to, data: data, session: se.id, tls: isTLS})
 	se.count++
+	if s.opts.dropAtDot > 0 {
+		s.opts.dropAtDot--
+		se.conn.Conn().Close()
+		return errors.New("dropped after the final dot")
+	}
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package mail
+package transport
 
 import (
 	"context"
@@ -237,5 +237,31 @@ func TestIsPermanent(t *testing.T) {
 		if got := IsPermanent(tt.err); got != tt.want {
 			t.Errorf("IsPermanent(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// A connection that breaks after the final dot, before the reply, is not
+// redialled for another try as one broken earlier is: the server may have
+// the message. Send reports a temporary error; the caller's later retry,
+// with the same Message-ID, is what sends it again.
+func TestSMTP_DropAfterTheFinalDotIsNotResent(t *testing.T) {
+	srv := startServer(t, serverOpts{dropAtDot: 1})
+	tr := newTestSMTP(t, srv, SMTPConfig{})
+	m := simpleMessage("doubt@example.com")
+	m.MessageID = "<doubt@example.org>"
+	err := tr.Send(t.Context(), m)
+	var se *SendError
+	if err == nil || IsPermanent(err) || errors.As(err, &se) || !strings.Contains(err.Error(), "may have been accepted") {
+		t.Fatalf("err = %v, want a temporary error saying the message may have been accepted", err)
+	}
+	if sessions, _, msgs := srv.stats(); sessions != 1 || len(msgs) != 1 {
+		t.Fatalf("%d sessions, %d messages; want the one in doubt on one session, not resent", sessions, len(msgs))
+	}
+	if err := tr.Send(t.Context(), m); err != nil {
+		t.Fatalf("the caller's retry: %v", err)
+	}
+	sessions, _, msgs := srv.stats()
+	if sessions != 2 || len(msgs) != 2 || parseMessage(t, msgs[1].data).header.Get("Message-ID") != m.MessageID {
+		t.Fatalf("%d sessions, %d messages; want the retry on a new session with the same Message-ID", sessions, len(msgs))
 	}
 }

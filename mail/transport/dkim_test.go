@@ -1,4 +1,4 @@
-package mail
+package transport
 
 import (
 	"bytes"
@@ -106,8 +106,14 @@ func TestLoadDKIM(t *testing.T) {
 		}
 		return der
 	}
-	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
-	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	good := map[string]string{
 		"rsa pkcs1":     write("rsa1.pem", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(testRSAKey())),

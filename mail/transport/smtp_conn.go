@@ -1,4 +1,4 @@
-package mail
+package transport
 
 import (
 	"context"
@@ -147,10 +147,11 @@ const idleCheck = 5 * time.Second
 func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) (retry bool, err error) {
 	sc := c.sc
 	defer func() { c.used = time.Now() }()
-	// The deadline goes first: the one left from the last message may
-	// have passed while the connection sat idle (go-mail's own check runs
-	// NOOP before moving it, so a connection idle for longer than the
-	// timeout always fails there).
+	// One deadline for the whole transaction: SMTPConfig.Timeout bounds
+	// it, not each command. It goes first: the one left from the last
+	// message may have passed while the connection sat idle (go-mail's
+	// own check runs NOOP before moving it, so a connection idle for
+	// longer than the timeout always fails there).
 	if err := sc.UpdateDeadline(timeout); err != nil {
 		c.drop()
 		return true, err
@@ -169,7 +170,7 @@ func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) 
 	if err := sc.Rcpt(to); err != nil {
 		return c.refused("RCPT", err)
 	}
-	return c.data(timeout, raw)
+	return c.data(raw)
 }
 
 // refused handles the failure of a command before the message was sent:

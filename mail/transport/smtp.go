@@ -1,4 +1,4 @@
-package mail
+package transport
 
 import (
 	"bytes"
@@ -29,12 +29,23 @@ type SMTPConfig struct {
 	TLS         string
 	Connections int     // connections kept open; 0: 1
 	Rate        float64 // messages per second over all connections; 0: no limit
-	Timeout     time.Duration
-	HELO        string // name given in EHLO; empty: the host name
-	DKIM        *DKIM  // optional
+	// Timeout bounds one SMTP transaction: from the NOOP or MAIL FROM
+	// that opens it to the server's reply after the final dot, under one
+	// deadline. Dialling a connection (TCP, TLS, EHLO, STARTTLS, AUTH)
+	// has the same bound of its own. A Send that finds its connection
+	// dropped redials and tries once more, so it spends at most two dials
+	// and two transactions past the wait for a connection and for the
+	// rate limit (which only its context bounds). It is what bounds a
+	// send in flight at shutdown, which is let finish. 0: 30 seconds.
+	Timeout time.Duration
+	HELO    string // name given in EHLO; empty: the host name
+	DKIM    *DKIM  // optional
 	// InsecureSkipVerify accepts any server certificate. Tests only.
 	InsecureSkipVerify bool
-	Logger             *slog.Logger // optional; redials are logged at debug level
+	// Logger receives the transport's own events at debug level:
+	// connections opened, and dropped ones redialled. What Send returns
+	// is not logged here: the caller decides. nil: discard.
+	Logger *slog.Logger
 }
 
 // SMTP is the Transport that submits mail to an SMTP server over a pool of
@@ -99,7 +110,7 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		cfg:  cfg,
 		addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
 		idle: make(chan *smtpConn, cfg.Connections),
-		log:  cfg.Logger.With("component", "mail", "smtp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))),
+		log:  cfg.Logger.With("smtp_server", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))),
 	}
 	if cfg.Rate > 0 {
 		// A burst of one: the rate holds over any window, not on average.
@@ -196,6 +207,7 @@ func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw []
 		if err := c.dial(ctx); err != nil {
 			return s.dialError(ctx, err)
 		}
+		s.log.Debug("smtp connection opened")
 	}
 	retry, err := c.transact(s.cfg.Timeout, from, to, raw)
 	if err == nil || !retry || ctx.Err() != nil {

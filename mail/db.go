@@ -1,0 +1,32 @@
+package mail
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// inTx runs fn in one write transaction, committed when fn returns nil.
+// The write connection opens transactions with BEGIN IMMEDIATE, so fn
+// holds the database's write lock from its start.
+func (l *Ledger) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := l.DB.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// queryer is the read pool, a read-only transaction or a write
+// transaction.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Times are stored as Unix nanoseconds and read back in UTC.
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
