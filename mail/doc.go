@@ -51,7 +51,7 @@
 //
 // # Stopping
 //
-// When the context of Sender.Run ends, the sender claims nothing more and
+// When the context of Sender.SendDue ends, the sender claims nothing more and
 // begins no send; the sends in flight finish (SMTPConfig.Timeout bounds
 // them), their outcomes are recorded, and the claims not started on are
 // given back with their attempt.

@@ -41,11 +41,11 @@ type Sender struct {
 	// row as abandoned; it must outlast the sending of a batch. 0: ten
 	// minutes.
 	Lease time.Duration
-	// Observe, when set, is told the outcome of each run of Loop (for
+	// Observe, when set, is told the outcome of each pass of Run (for
 	// metrics).
 	Observe func(rep SendReport, took time.Duration, err error)
 
-	after func(d time.Duration) <-chan time.Time // Loop's waits; tests replace it
+	after func(d time.Duration) <-chan time.Time // Run's waits; tests replace it
 }
 
 // SendReport counts what one Run did.
@@ -69,12 +69,12 @@ type job struct {
 	ed *Edition
 }
 
-// Run sends every due delivery until none is due, then returns what it
+// SendDue sends every due delivery until none is due, then returns what it
 // did. When ctx ends, Run stops claiming, lets the sends in progress
 // finish (the transport bounds them), records every outcome, gives back
 // the claims it did not start on, and returns; that is not an error. Run
 // returns an error when it could not claim work or record outcomes.
-func (s *Sender) Run(ctx context.Context) (SendReport, error) {
+func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	if s.Ledger == nil || s.Transport == nil || s.Composer == nil {
 		return SendReport{}, errors.New("mail: sender needs a ledger, a transport and a composer")
 	}

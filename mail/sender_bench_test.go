@@ -169,7 +169,7 @@ func BenchmarkSendEdition(b *testing.B) {
 		b.StartTimer()
 
 		t0 = time.Now()
-		rep, err := s.Run(context.Background())
+		rep, err := s.SendDue(context.Background())
 		sendTime += time.Since(t0)
 		if err != nil || rep.Sent != n {
 			b.Fatalf("Run = %+v, %v; want %d sent", rep, err, n)

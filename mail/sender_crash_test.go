@@ -41,7 +41,7 @@ func TestSender_HelperProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Sender{Ledger: e.ledger, Transport: tr, Composer: &testComposer{}, Workers: 2, BatchSize: 5, Lease: crashLease}
-	s.Run(context.Background())
+	s.SendDue(context.Background())
 	t.Fatal("the sender finished before it was killed")
 }
 
@@ -95,7 +95,7 @@ func TestSender_KilledMidSend(t *testing.T) {
 	srv.setDelay(0)
 	e.clock.Advance(time.Since(start) + crashLease)
 	s := &Sender{Ledger: e.ledger, Transport: srv.transport(t, 2), Composer: &testComposer{}, Workers: 2, BatchSize: 5, Lease: crashLease}
-	rep, err := s.Run(context.Background())
+	rep, err := s.SendDue(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

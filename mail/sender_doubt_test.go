@@ -54,7 +54,7 @@ func TestSender_AcceptedSendIsRecordedWhateverTheRowBecame(t *testing.T) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		rep, err := slow.Run(context.Background())
+		rep, err := slow.SendDue(context.Background())
 		done <- outcome{rep, err}
 	}()
 	<-e.srv.arrived // the server has the message; its 250 is held

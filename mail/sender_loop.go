@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// idleWait bounds how long Loop sleeps with nothing due, so that a row
+// idleWait bounds how long Run sleeps with nothing due, so that a row
 // queued by another process (a digest send beside serve) is not left
 // waiting for a wake-up that never comes here.
 const idleWait = 30 * time.Second
@@ -16,17 +16,17 @@ const idleWait = 30 * time.Second
 // maxLoopBackoff caps the pause after runs that failed in a row.
 const maxLoopBackoff = time.Minute
 
-// Loop sends due deliveries until ctx ends: at once, whenever wake
+// Run sends due deliveries until ctx ends: at once, whenever wake
 // receives, and when the next retry or lapsed claim comes due. A run that
 // fails (the database is gone, say) is logged and tried again after a
 // pause that doubles, up to a minute, so that a lasting fault is one log
 // line a minute, not one every few seconds. Sends in flight when ctx ends
-// finish and are recorded before Loop returns nil.
-func (s *Sender) Loop(ctx context.Context, wake <-chan struct{}) error {
+// finish and are recorded before Run returns nil.
+func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
 	var pause time.Duration
 	for ctx.Err() == nil {
 		start := time.Now()
-		rep, err := s.Run(ctx)
+		rep, err := s.SendDue(ctx)
 		if s.Observe != nil {
 			s.Observe(rep, time.Since(start), err)
 		}

@@ -24,7 +24,7 @@ func TestSenderLoop_SendsWhenWokenAndStops(t *testing.T) {
 		ran <- struct{}{}
 	}
 	done := make(chan error, 1)
-	go func() { done <- e.sender.Loop(ctx, wake) }()
+	go func() { done <- e.sender.Run(ctx, wake) }()
 	<-ran // the first run, at once
 	e.checkOneCopyEach(t)
 
@@ -77,7 +77,7 @@ func TestSenderLoop_BacksOffWhileRunsFail(t *testing.T) {
 			failures++
 		}
 	}
-	if err := e.sender.Loop(ctx, nil); err != nil {
+	if err := e.sender.Run(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []time.Duration{1, 2, 4, 8, 16, 32, 60, 60, 60}

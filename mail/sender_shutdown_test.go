@@ -89,7 +89,7 @@ func TestSender_NoSendBeginsAfterShutdown(t *testing.T) {
 		}
 		done := make(chan outcome, 1)
 		go func() {
-			rep, err := e.sender.Run(ctx)
+			rep, err := e.sender.SendDue(ctx)
 			done <- outcome{rep, err}
 		}()
 		<-busy // both workers are in a send; the batch holds 8 more
@@ -116,7 +116,7 @@ func TestSender_NoSendBeginsAfterShutdown(t *testing.T) {
 		for i := range 20 {
 			ctx, cancel := context.WithCancel(context.Background())
 			arts.onByIDs = cancel
-			rep, err := e.sender.Run(ctx)
+			rep, err := e.sender.SendDue(ctx)
 			cancel()
 			if err != nil || rep != (SendReport{}) || ct.count() != 0 {
 				t.Fatalf("round %d: Run = %+v, %v with %d sends begun; want none after the context ended", i, rep, err, ct.count())

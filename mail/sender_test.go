@@ -35,7 +35,7 @@ func newSendEnv(t *testing.T, n int) *sendEnv {
 
 func (e *sendEnv) run(t *testing.T) SendReport {
 	t.Helper()
-	rep, err := e.sender.Run(context.Background())
+	rep, err := e.sender.SendDue(context.Background())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -316,7 +316,7 @@ func TestSender_CancelFinishesWhatIsInFlight(t *testing.T) {
 		<-e.srv.arrived // the first message is in, its reply pending
 		cancel()
 	}()
-	rep, err := e.sender.Run(ctx)
+	rep, err := e.sender.SendDue(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

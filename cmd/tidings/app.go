@@ -268,7 +268,7 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool
 	s := a.sender()
 	var total mail.SendReport
 	for {
-		rep, err := s.Run(ctx)
+		rep, err := s.SendDue(ctx)
 		total.Sent += rep.Sent
 		total.Failed += rep.Failed
 		total.Retried += rep.Retried

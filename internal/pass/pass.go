@@ -104,7 +104,7 @@ func (p *Pass) Once(ctx context.Context) (Report, error) {
 		}
 	}
 	if p.Sender != nil {
-		if rep.Sent, err = p.Sender.Run(ctx); err != nil {
+		if rep.Sent, err = p.Sender.SendDue(ctx); err != nil {
 			return rep, err
 		}
 		if rep.Waiting, err = p.Sender.Ledger.QueueDepth(ctx); err != nil {
@@ -147,7 +147,7 @@ func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) erro
 		})
 	}
 	if p.Sender != nil {
-		g.Go(func() error { return p.Sender.Loop(ctx, wakeSender) })
+		g.Go(func() error { return p.Sender.Run(ctx, wakeSender) })
 	}
 	for _, f := range more {
 		g.Go(func() error { return f(ctx) })
