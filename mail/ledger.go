@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tidings/tidings/internal/sqlite"
@@ -25,6 +26,9 @@ type Ledger struct {
 	Recipients Recipients
 	Now        func() time.Time // nil: time.Now
 	Logger     *slog.Logger     // nil: discard
+
+	stmtMu   sync.Mutex
+	markSent *sql.Stmt // prepared by markSentStmt
 }
 
 // The states of a delivery.

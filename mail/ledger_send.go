@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -16,6 +17,7 @@ const (
 	outRetry                   // try again at next
 	outSkipped                 // the subscriber no longer receives the digest
 	outReleased                // never tried: the sender stopped first
+	outDeferred                // the server could not be reached: not an attempt, due again at once
 )
 
 // result is one outcome waiting to be recorded.
@@ -31,21 +33,30 @@ type result struct {
 // maxReply bounds the stored reply text.
 const maxReply = 512
 
-// claim marks up to n due deliveries sending, counts the attempt, and
-// returns them. Due are queued rows whose next attempt has come and
-// sending rows whose claim lapsed (their sender died mid-send). A claim
-// holds until now+lease: no other sender takes the row before, so two
-// senders on one database (a cron "tidings run" beside the daemon) do not
-// both send it.
-func (l *Ledger) claim(ctx context.Context, n int, lease time.Duration) ([]Delivery, error) {
+// claim marks up to n due deliveries sending under o's name, counts the
+// attempt, and returns them. Due are queued rows whose next attempt has
+// come, and sending rows whose claimant is gone: its senders row removed
+// by reap or its heartbeat older than stale (a sender killed mid-send).
+// A claim of no one's (made before claims named their sender) lapses
+// after lease. A sender never takes its own claims again (they are in
+// its hands, even if another reaped it as gone). Another live sender's
+// claims are never taken, so two
+// senders on one database (digest send beside serve) never both send a
+// row.
+func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Duration) ([]Delivery, error) {
 	var out []Delivery
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
 		now := l.now()
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
-			SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM deliveries WHERE state IN ('queued', 'sending') AND next_attempt_at <= ? LIMIT ?)
+			SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, claimed_by = ?
+			WHERE id IN (SELECT id FROM deliveries WHERE
+				(state = 'queued' AND next_attempt_at <= ?)
+				OR (state = 'sending' AND claimed_by = '' AND next_attempt_at <= ?)
+				OR (state = 'sending' AND claimed_by != '' AND claimed_by != ? AND claimed_by NOT IN
+					(SELECT id FROM senders WHERE heartbeat_at >= ?))
+				LIMIT ?)
 			RETURNING id, edition_id, subscriber_id, email, attempts, message_id`,
-			now.Add(lease).UnixNano(), now.UnixNano(), now.UnixNano(), n)
+			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), n)
 		if err != nil {
 			return err
 		}
@@ -66,20 +77,39 @@ func (l *Ledger) claim(ctx context.Context, n int, lease time.Duration) ([]Deliv
 	return out, nil
 }
 
-// record writes a batch of outcomes in one transaction and marks done the
-// editions they finished. Only rows still sending are changed, except for
+// record writes a batch of outcomes in one transaction and, with
+// checkDone, marks done the editions they finished (a query per edition,
+// so the sender asks for it now and then and sweeps at the end of a
+// pass rather than on every commit). Only rows still sending are changed, except for
 // a send the server accepted: that is the truth whatever else happened.
-func (l *Ledger) record(ctx context.Context, results []result) error {
-	err := l.inTx(ctx, func(tx *sql.Tx) error {
+func (l *Ledger) record(ctx context.Context, results []result, checkDone bool) error {
+	// Prepared before the transaction takes the only write connection.
+	markSent, err := l.markSentStmt(ctx)
+	if err != nil {
+		return fmt.Errorf("record deliveries: %w", err)
+	}
+	err = l.inTx(ctx, func(tx *sql.Tx) error {
 		now := l.now().UnixNano()
 		editions := map[int64]bool{}
+		// Accepted sends, the bulk of every commit, go in one statement.
+		var sent []int64
+		for _, r := range results {
+			if r.kind == outSent {
+				sent = append(sent, r.d.ID)
+				editions[r.d.EditionID] = true
+			}
+		}
+		if len(sent) > 0 {
+			if _, err := tx.StmtContext(ctx, markSent).ExecContext(ctx, now, now, jsonInts(sent)); err != nil {
+				return fmt.Errorf("mark sent: %w", err)
+			}
+		}
 		for _, r := range results {
 			var err error
 			reply := clipReply(r.reply)
 			switch r.kind {
 			case outSent:
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ? WHERE id = ?`,
-					now, now, r.d.ID)
+				continue
 			case outFailed:
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', last_code = ?, last_reply = ?, updated_at = ?
 					WHERE id = ? AND state = 'sending'`, r.code, reply, now, r.d.ID)
@@ -92,7 +122,13 @@ func (l *Ledger) record(ctx context.Context, results []result) error {
 			case outReleased:
 				// Not tried: the attempt the claim counted is given back.
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
-					next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'`, now, now, r.d.ID)
+					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`, now, now, r.d.ID)
+			case outDeferred:
+				// The server never answered for this message: no attempt,
+				// but the reason is kept for editions show.
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
+					next_attempt_at = ?, last_code = 0, last_reply = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
+					now, reply, now, r.d.ID)
 			}
 			if err != nil {
 				return fmt.Errorf("delivery %d: %w", r.d.ID, err)
@@ -100,6 +136,9 @@ func (l *Ledger) record(ctx context.Context, results []result) error {
 			editions[r.d.EditionID] = true
 		}
 		for id := range editions {
+			if !checkDone {
+				break
+			}
 			if err := markDone(ctx, tx, id); err != nil {
 				return err
 			}
@@ -110,6 +149,36 @@ func (l *Ledger) record(ctx context.Context, results []result) error {
 		return fmt.Errorf("record deliveries: %w", err)
 	}
 	return nil
+}
+
+// markSentStmt is the statement that marks accepted sends, prepared once
+// on the write connection: it runs on every commit of a send.
+func (l *Ledger) markSentStmt(ctx context.Context) (*sql.Stmt, error) {
+	l.stmtMu.Lock()
+	defer l.stmtMu.Unlock()
+	if l.markSent != nil {
+		return l.markSent, nil
+	}
+	stmt, err := l.DB.Write.PrepareContext(ctx, `UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ?
+		WHERE id IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare mark sent: %w", err)
+	}
+	l.markSent = stmt
+	return stmt, nil
+}
+
+// jsonInts encodes ids as a JSON array, for json_each.
+func jsonInts(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids)+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // openEditionDone is the condition of an edition with nothing left to

@@ -16,12 +16,21 @@ import (
 
 // Sender delivers what the ledger has queued: it claims due deliveries in
 // batches, composes and sends each through Transport with Workers
-// goroutines, and records the outcomes in batches.
+// goroutines, and records each outcome before that worker takes its next
+// message (the outcomes of workers that finish together share one
+// commit).
 //
 // A delivery is marked sending (and its attempt counted) before its SMTP
-// transaction and sent only after the server accepted it, so a crash
-// leaves in doubt only the rows still sending; they are taken up again
-// when their claim lapses (Lease) and sent with the same Message-ID.
+// transaction and sent only after the server accepted it. Claims name
+// their sender, which registers in the senders table and renews a
+// heartbeat while it sends: after a crash only the messages that were
+// inside an SMTP transaction, at most one per connection, are in doubt,
+// and the next sender takes the dead one's claims at once and sends them
+// with the same Message-ID.
+//
+// While the server cannot be reached (connecting, TLS or AUTH fail) the
+// sender stops: nothing it gave back lost an attempt, and Run probes
+// again after a pause, so an outage of any length costs no delivery.
 type Sender struct {
 	Ledger    *Ledger
 	Transport transport.Transport
@@ -37,10 +46,13 @@ type Sender struct {
 	// BatchSize is how many deliveries one transaction claims, and how
 	// many outcomes one transaction records at most; 0: 100.
 	BatchSize int
-	// Lease is how long a claim holds before another sender may take the
-	// row as abandoned; it must outlast the sending of a batch. 0: ten
-	// minutes.
+	// Lease is how long a claim made before claims named their sender
+	// holds; 0: ten minutes.
 	Lease time.Duration
+	// Heartbeat is how often a sending sender renews its registration;
+	// 0: two seconds. Stale is how old a heartbeat may be before its
+	// sender counts as gone; 0: ten seconds.
+	Heartbeat, Stale time.Duration
 	// Observe, when set, is told the outcome of each pass of Run (for
 	// metrics).
 	Observe func(rep SendReport, took time.Duration, err error)
@@ -48,17 +60,14 @@ type Sender struct {
 	after func(d time.Duration) <-chan time.Time // Run's waits; tests replace it
 }
 
-// SendReport counts what one Run did.
+// SendReport counts what one pass did.
 type SendReport struct {
-	Sent    int // accepted by the server
-	Failed  int // refused for good or out of attempts
-	Retried int // temporary failures queued again
-	Skipped int // subscribers who left since the edition was planned
+	Sent     int // accepted by the server
+	Failed   int // refused for good or out of attempts
+	Retried  int // temporary failures queued again
+	Skipped  int // subscribers who left since the edition was planned
+	Deferred int // given back, no attempt spent: the server could not be reached
 }
-
-// flushEvery bounds how long an outcome waits for its batch to fill
-// before it is committed anyway.
-const flushEvery = 50 * time.Millisecond
 
 // maxBackoff caps the retry delay.
 const maxBackoff = 24 * time.Hour
@@ -69,11 +78,28 @@ type job struct {
 	ed *Edition
 }
 
+// sendPass is the state of one SendDue.
+type sendPass struct {
+	runCtx, work context.Context
+	stop         context.CancelFunc
+	down         atomic.Pointer[error] // the server could not be reached
+}
+
+func (s *Sender) stale() time.Duration {
+	if s.Stale > 0 {
+		return s.Stale
+	}
+	return 10 * time.Second
+}
+
 // SendDue sends every due delivery until none is due, then returns what it
-// did. When ctx ends, Run stops claiming, lets the sends in progress
-// finish (the transport bounds them), records every outcome, gives back
-// the claims it did not start on, and returns; that is not an error. Run
-// returns an error when it could not claim work or record outcomes.
+// did. When ctx ends, it stops claiming, lets the sends in progress finish
+// (the transport bounds them), records every outcome, gives back the
+// claims it did not start on, and returns; that is not an error. It
+// returns an error when it could not claim work or record outcomes, and
+// one wrapping transport.ErrUnreachable when the server could not be
+// reached (what it had claimed is given back without spending an
+// attempt).
 func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	if s.Ledger == nil || s.Transport == nil || s.Composer == nil {
 		return SendReport{}, errors.New("mail: sender needs a ledger, a transport and a composer")
@@ -90,10 +116,20 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	// What was begun is finished and recorded even when ctx ends: a send
 	// cut short would leave its delivery in doubt for nothing.
 	work := context.WithoutCancel(ctx)
+	p := &sendPass{runCtx: runCtx, work: work, stop: stop}
+
+	o := newOwner()
+	if _, err := s.Ledger.reap(work, o, s.stale()); err != nil {
+		return SendReport{}, fmt.Errorf("send: %w", err)
+	}
+	if err := s.Ledger.register(work, o); err != nil {
+		return SendReport{}, fmt.Errorf("send: %w", err)
+	}
+	beatDone := s.heartbeat(work, o)
 
 	rec := &recorder{ledger: s.Ledger, recipients: s.Ledger.Recipients, bounceLimit: max(s.BounceLimit, 1),
 		size: batch, flushed: make(chan struct{}, 1), stop: stop, log: s.Ledger.log()}
-	results := make(chan result, batch)
+	results := make(chan pending, batch)
 	recDone := make(chan struct{})
 	go func() {
 		defer close(recDone)
@@ -104,30 +140,84 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			var committed chan struct{} // the previous outcome's commit
 			for j := range jobs {
-				results <- s.deliver(runCtx, work, j)
+				// The next message is checked and composed while the
+				// last outcome is being committed; it is sent only once
+				// that commit is done, so a crash leaves at most the
+				// message in this connection's transaction in doubt.
+				msg, res := s.prepare(p, j)
+				if committed != nil {
+					<-committed
+				}
+				if msg != nil {
+					res = s.send(p, j, msg)
+				}
+				committed = make(chan struct{})
+				results <- pending{res: res, done: committed}
+			}
+			if committed != nil {
+				<-committed
 			}
 		})
 	}
 
-	claimErr := s.claimLoop(runCtx, work, batch, jobs, results, rec)
+	claimErr := s.claimLoop(p, o, batch, jobs, results, rec)
 	close(jobs)
 	wg.Wait()
 	close(results)
 	<-recDone
+	beatDone()
+	if err := s.Ledger.unregister(work, o); err != nil {
+		claimErr = errors.Join(claimErr, fmt.Errorf("send: %w", err))
+	}
 	if err := s.Ledger.sweepDone(work); err != nil {
 		claimErr = errors.Join(claimErr, fmt.Errorf("send: %w", err))
 	}
 	rep := rec.report
 	if rep != (SendReport{}) {
-		s.Ledger.log().Info("deliveries sent", "sent", rep.Sent, "failed", rep.Failed, "retried", rep.Retried, "skipped", rep.Skipped)
+		s.Ledger.log().Info("deliveries sent", "sent", rep.Sent, "failed", rep.Failed, "retried", rep.Retried,
+			"skipped", rep.Skipped, "deferred", rep.Deferred)
+	}
+	if down := p.down.Load(); down != nil {
+		claimErr = errors.Join(claimErr, fmt.Errorf("send: %w", *down))
 	}
 	return rep, errors.Join(claimErr, rec.err)
 }
 
+// heartbeat renews o's registration until the returned stop is called,
+// which waits for it to end.
+func (s *Sender) heartbeat(ctx context.Context, o owner) (stop func()) {
+	every := s.Heartbeat
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				if err := s.Ledger.beat(ctx, o); err != nil {
+					s.Ledger.log().Warn("sender heartbeat failed", slog.Any("error", err))
+				}
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
 // claimLoop claims batches and hands them to the workers until nothing is
-// due and nothing is in flight, or runCtx ends.
-func (s *Sender) claimLoop(runCtx, work context.Context, batch int, jobs chan<- job, results chan<- result, rec *recorder) error {
+// due and nothing is in flight, or the pass is stopped.
+func (s *Sender) claimLoop(p *sendPass, o owner, batch int, jobs chan<- job, results chan<- pending, rec *recorder) error {
 	lease := s.Lease
 	if lease <= 0 {
 		lease = 10 * time.Minute
@@ -135,13 +225,13 @@ func (s *Sender) claimLoop(runCtx, work context.Context, batch int, jobs chan<- 
 	editions := map[int64]*Edition{}
 	release := func(ds []Delivery) {
 		for _, d := range ds {
-			results <- result{d: d, kind: outReleased}
+			results <- pending{res: result{d: d, kind: outReleased}}
 		}
 	}
-	for runCtx.Err() == nil {
-		ds, err := s.Ledger.claim(runCtx, batch, lease)
+	for p.runCtx.Err() == nil {
+		ds, err := s.Ledger.claim(p.runCtx, o, batch, lease, s.stale())
 		if err != nil {
-			if runCtx.Err() != nil {
+			if p.runCtx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("send: %w", err)
@@ -154,7 +244,7 @@ func (s *Sender) claimLoop(runCtx, work context.Context, batch int, jobs chan<- 
 			}
 			select {
 			case <-rec.flushed:
-			case <-runCtx.Done():
+			case <-p.runCtx.Done():
 			}
 			continue
 		}
@@ -162,7 +252,7 @@ func (s *Sender) claimLoop(runCtx, work context.Context, batch int, jobs chan<- 
 		for i, d := range ds {
 			ed := editions[d.EditionID]
 			if ed == nil {
-				if ed, err = s.Ledger.Edition(work, d.EditionID); err != nil {
+				if ed, err = s.Ledger.Edition(p.work, d.EditionID); err != nil {
 					release(ds[i:])
 					return fmt.Errorf("send: %w", err)
 				}
@@ -170,7 +260,7 @@ func (s *Sender) claimLoop(runCtx, work context.Context, batch int, jobs chan<- 
 			}
 			select {
 			case jobs <- job{d: d, ed: ed}:
-			case <-runCtx.Done():
+			case <-p.runCtx.Done():
 				release(ds[i:])
 				return nil
 			}
@@ -179,42 +269,53 @@ func (s *Sender) claimLoop(runCtx, work context.Context, batch int, jobs chan<- 
 	return nil
 }
 
-// deliver takes one delivery through its last checks, composing and
-// sending, and says what became of it. Nothing is started once runCtx has
-// ended; what is started runs on work, which does not end.
-func (s *Sender) deliver(runCtx, work context.Context, j job) result {
-	if runCtx.Err() != nil {
-		return result{d: j.d, kind: outReleased}
+// prepare takes one delivery through its last checks and composes its
+// message; when there is nothing to send it returns the outcome instead.
+// Nothing is started once the pass is stopped.
+func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
+	if p.runCtx.Err() != nil {
+		return nil, result{d: j.d, kind: outReleased}
 	}
-	sub, err := s.Ledger.Recipients.Deliverable(work, j.d.SubscriberID, j.ed.Digest)
+	sub, err := s.Ledger.Recipients.Deliverable(p.work, j.d.SubscriberID, j.ed.Digest)
 	if errors.Is(err, subscribers.ErrNotFound) {
-		return result{d: j.d, kind: outSkipped, reply: "subscriber erased"}
+		return nil, result{d: j.d, kind: outSkipped, reply: "subscriber erased"}
 	}
 	if err != nil {
-		return s.failure(j.d, err)
+		return nil, s.failure(p, j.d, err)
 	}
 	if sub == nil {
-		return result{d: j.d, kind: outSkipped, reply: "subscriber no longer receives " + j.ed.Digest}
+		return nil, result{d: j.d, kind: outSkipped, reply: "subscriber no longer receives " + j.ed.Digest}
 	}
-	msg, err := s.Composer.Compose(work, j.ed, sub)
+	msg, err := s.Composer.Compose(p.work, j.ed, sub)
 	if err != nil {
-		return s.failure(j.d, fmt.Errorf("compose: %w", err))
+		return nil, s.failure(p, j.d, fmt.Errorf("compose: %w", err))
 	}
 	msg.MessageID = j.d.MessageID
 	if msg.To.Address == "" {
 		msg.To = mail.Address{Name: sub.Name, Address: j.d.Email}
 	}
-	if err := s.Transport.Send(work, msg); err != nil {
-		return s.failure(j.d, err)
+	return msg, result{}
+}
+
+// send hands one composed message to the transport and says what became
+// of it. A send is not begun once the pass is stopped; one begun runs on
+// work, which does not end.
+func (s *Sender) send(p *sendPass, j job, msg *transport.Message) result {
+	if p.runCtx.Err() != nil {
+		return result{d: j.d, kind: outReleased}
+	}
+	if err := s.Transport.Send(p.work, msg); err != nil {
+		return s.failure(p, j.d, err)
 	}
 	return result{d: j.d, kind: outSent}
 }
 
 // failure classifies a failed attempt: a 5xx fails the delivery and
 // counts a bounce; a message that cannot be rendered fails it (trying
-// again would not help); anything else is retried with backoff until
-// MaxAttempts.
-func (s *Sender) failure(d Delivery, err error) result {
+// again would not help); a server that could not be reached spends no
+// attempt and stops the pass; anything else is retried with backoff
+// until MaxAttempts.
+func (s *Sender) failure(p *sendPass, d Delivery, err error) result {
 	r := result{d: d, kind: outRetry, reply: err.Error()}
 	var se *transport.SendError
 	if errors.As(err, &se) {
@@ -226,6 +327,12 @@ func (s *Sender) failure(d Delivery, err error) result {
 	}
 	var he *transport.HeaderError
 	switch {
+	case errors.Is(err, transport.ErrUnreachable):
+		r.kind = outDeferred
+		if p.down.CompareAndSwap(nil, &err) {
+			s.Ledger.log().Warn("SMTP server unreachable; sending paused", slog.Any("error", err))
+		}
+		p.stop()
 	case transport.IsPermanent(err):
 		r.kind, r.bounce = outFailed, true
 	case errors.As(err, &he):
@@ -251,9 +358,20 @@ func (s *Sender) backoff(attempts int) time.Duration {
 	return min(d, maxBackoff)
 }
 
-// recorder commits outcomes in batches: every size results or every
-// flushEvery, whichever comes first, and whatever is left when results
-// closes. A batch costs one transaction instead of one per delivery.
+// doneEvery is how often the recorder marks finished editions done while
+// it sends; the end of every pass sweeps them too.
+const doneEvery = time.Second
+
+// pending is an outcome on its way to the recorder; done, when set, is
+// closed once it is committed (or could not be).
+type pending struct {
+	res  result
+	done chan struct{}
+}
+
+// recorder commits outcomes as they come: each commit takes every
+// outcome waiting at that moment (up to size), so workers that finish
+// together share a transaction while none waits for a batch to fill.
 type recorder struct {
 	ledger      *Ledger
 	recipients  Recipients
@@ -262,45 +380,42 @@ type recorder struct {
 	log         *slog.Logger
 	stop        context.CancelFunc // ends the run when outcomes cannot be recorded
 
+	lastDone time.Time     // when record last marked finished editions done
 	inflight atomic.Int64  // claimed and not yet recorded
 	flushed  chan struct{} // signalled after each commit
 	report   SendReport    // read after loop returns
 	err      error
 }
 
-func (r *recorder) loop(ctx context.Context, results <-chan result) {
-	var batch []result
-	timer := time.NewTimer(flushEvery)
-	timer.Stop()
-	for {
-		select {
-		case res, ok := <-results:
-			if !ok {
-				r.flush(ctx, batch)
-				return
+func (r *recorder) loop(ctx context.Context, results <-chan pending) {
+	for first := range results {
+		batch := []pending{first}
+	more:
+		for len(batch) < r.size {
+			select {
+			case p, ok := <-results:
+				if !ok {
+					break more
+				}
+				batch = append(batch, p)
+			default:
+				break more
 			}
-			batch = append(batch, res)
-			if len(batch) == 1 {
-				timer.Reset(flushEvery)
-			}
-			if len(batch) >= r.size {
-				timer.Stop()
-				r.flush(ctx, batch)
-				batch = nil
-			}
-		case <-timer.C:
-			r.flush(ctx, batch)
-			batch = nil
 		}
+		r.flush(ctx, batch)
 	}
 }
 
-// flush commits one batch, then records the bounces it holds: the
-// subscriber store writes through the same single connection, so never
-// inside the ledger's transaction.
-func (r *recorder) flush(ctx context.Context, batch []result) {
+// flush commits one batch, lets its workers go on, then records the
+// bounces it holds: the subscriber store writes through the same single
+// connection, so never inside the ledger's transaction.
+func (r *recorder) flush(ctx context.Context, batch []pending) {
 	if len(batch) == 0 {
 		return
+	}
+	results := make([]result, len(batch))
+	for i, p := range batch {
+		results[i] = p.res
 	}
 	defer func() {
 		r.inflight.Add(-int64(len(batch)))
@@ -309,22 +424,31 @@ func (r *recorder) flush(ctx context.Context, batch []result) {
 		default:
 		}
 	}()
-	err := r.ledger.record(ctx, batch)
+	checkDone := time.Since(r.lastDone) >= doneEvery
+	if checkDone {
+		r.lastDone = time.Now()
+	}
+	err := r.ledger.record(ctx, results, checkDone)
 	if err != nil {
-		// Once more: a busy or briefly failing disk should not leave a
-		// batch of accepted mail in doubt.
-		err = r.ledger.record(ctx, batch)
+		// Once more: a busy or briefly failing disk should not leave
+		// accepted mail in doubt.
+		err = r.ledger.record(ctx, results, checkDone)
+	}
+	for _, p := range batch {
+		if p.done != nil {
+			close(p.done)
+		}
 	}
 	if err != nil {
 		// The rows stay sending: in doubt, sent again with the same
-		// Message-ID once their claim lapses.
+		// Message-ID once another sender takes this one's claims.
 		if r.err == nil {
 			r.err = fmt.Errorf("send: %w", err)
 		}
 		r.stop()
 		return
 	}
-	for _, res := range batch {
+	for _, res := range results {
 		switch res.kind {
 		case outSent:
 			r.report.Sent++
@@ -338,6 +462,8 @@ func (r *recorder) flush(ctx context.Context, batch []result) {
 				"next_attempt_at", res.next, "reply", res.reply)
 		case outSkipped:
 			r.report.Skipped++
+		case outDeferred:
+			r.report.Deferred++
 		}
 		if res.bounce {
 			err := r.recipients.RecordBounce(ctx, res.d.SubscriberID, true, res.reply, r.bounceLimit)

@@ -47,7 +47,9 @@ func TestSender_AcceptedSendIsRecordedWhateverTheRowBecame(t *testing.T) {
 	e := newSendEnv(t, 1)
 	const lease = 10 * time.Minute
 	release := e.srv.holdReplies()
-	slow := &Sender{Ledger: e.ledger, Transport: e.srv.transport(t, 1), Composer: &testComposer{}, Workers: 1, Lease: lease}
+	// Its heartbeat never comes: it counts as gone once the clock moves on.
+	slow := &Sender{Ledger: e.ledger, Transport: e.srv.transport(t, 1), Composer: &testComposer{}, Workers: 1, Lease: lease,
+		Heartbeat: time.Hour}
 	type outcome struct {
 		rep SendReport
 		err error
@@ -59,8 +61,8 @@ func TestSender_AcceptedSendIsRecordedWhateverTheRowBecame(t *testing.T) {
 	}()
 	<-e.srv.arrived // the server has the message; its 250 is held
 
-	// The slow sender's claim lapses; another takes the row and is told
-	// to try later.
+	// The slow sender goes quiet; another takes the row and is told to
+	// try later.
 	e.clock.Advance(lease)
 	e.srv.inject(fault{stage: "RCPT", rcpt: email(0), code: 451, times: 1})
 	e.sender.Lease = lease

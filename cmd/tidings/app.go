@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	netmail "net/mail"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -267,14 +268,19 @@ func (e *env) openApp(ctx context.Context) (*App, error) {
 func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool) error {
 	s := a.sender()
 	var total mail.SendReport
+	pause := time.Second
 	for {
 		rep, err := s.SendDue(ctx)
 		total.Sent += rep.Sent
 		total.Failed += rep.Failed
 		total.Retried += rep.Retried
 		total.Skipped += rep.Skipped
-		if err != nil {
+		unreachable := errors.Is(err, transport.ErrUnreachable)
+		if err != nil && !(unreachable && wait && ctx.Err() == nil) {
 			fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, total.Sent, total.Failed, total.Retried, total.Skipped)
+			if unreachable {
+				fmt.Fprintf(w, "%sthe SMTP server could not be reached; nothing was counted against any delivery, and they wait for it\n", prefix)
+			}
 			return err
 		}
 		// Counted even after a signal: what is left is the answer.
@@ -286,8 +292,8 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool
 			fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, total.Sent, total.Failed, total.Retried, total.Skipped)
 			if n > 0 {
 				// "sent 0" alone would read as if nothing were left.
-				fmt.Fprintf(w, "%s%s still to send (retries not yet due, or claimed by another sender); tidings serve, the next run, or --wait sends them\n",
-					prefix, plural(n, "delivery"))
+				fmt.Fprintf(w, "%s%s still to send%s; tidings serve, the next run, or --wait sends them\n",
+					prefix, plural(n, "delivery"), a.whoHolds(context.WithoutCancel(ctx)))
 			}
 			switch {
 			case total.Failed > 0:
@@ -297,15 +303,32 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool
 			}
 			return nil
 		}
-		pause := 30 * time.Second
-		if next, ok, err := a.Ledger.NextDue(ctx); err == nil && ok {
-			pause = min(pause, max(time.Until(next), 100*time.Millisecond))
+		wake := 30 * time.Second
+		if unreachable {
+			wake, pause = pause, min(2*pause, 30*time.Second)
+			a.Logger.Warn("SMTP server unreachable; trying again", "component", "deliver", "in", wake)
+		} else if next, ok, err := a.Ledger.NextDue(ctx); err == nil && ok {
+			wake = min(wake, max(time.Until(next), 100*time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(pause):
+		case <-time.After(wake):
 		}
 	}
+}
+
+// whoHolds says which other senders are sending the deliveries left, if
+// any: " (12 are being sent by tidings pid 4242 on host x)".
+func (a *App) whoHolds(ctx context.Context) string {
+	cs, err := a.Ledger.Claimants(ctx)
+	if err != nil || len(cs) == 0 {
+		return " (retries not yet due)"
+	}
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("%d being sent by tidings pid %d on %s", c.Claimed, c.PID, c.Host))
+	}
+	return " (" + strings.Join(parts, "; ") + "; the rest wait for a retry)"
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -31,6 +31,13 @@ func (e *SendError) Error() string {
 
 func (e *SendError) Unwrap() error { return e.Err }
 
+// ErrUnreachable is wrapped by a Send that never reached the point where
+// the server could answer for the message: connecting, the greeting,
+// EHLO, STARTTLS or AUTH failed. The message was not sent, so the
+// attempt says nothing about it; a sender pauses and probes instead of
+// spending the attempts of everything it has queued.
+var ErrUnreachable = errors.New("server unreachable")
+
 // IsPermanent reports whether err carries a 5xx reply, so that trying the
 // same message again cannot succeed. Everything else (4xx, timeouts,
 // dropped connections) is temporary.

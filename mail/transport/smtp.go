@@ -231,7 +231,7 @@ func withContext(ctx context.Context, err error) error {
 }
 
 func (s *SMTP) dialError(ctx context.Context, err error) error {
-	return withContext(ctx, fmt.Errorf("smtp: connect to %s: %w", s.addr, err))
+	return withContext(ctx, fmt.Errorf("smtp: connect to %s: %w: %w", s.addr, ErrUnreachable, err))
 }
 
 // Close stops the waiting Sends (they return ErrClosed), waits for those

@@ -53,8 +53,8 @@ func TestSMTP_TLSFailuresSendNothing(t *testing.T) {
 			tr := newTestSMTP(t, srv, SMTPConfig{TLS: tt.client, InsecureSkipVerify: tt.insecure})
 			err := tr.Send(t.Context(), simpleMessage("a@example.com"))
 			var se *SendError
-			if err == nil || IsPermanent(err) || errors.As(err, &se) {
-				t.Fatalf("err = %v, want a temporary connection error", err)
+			if err == nil || IsPermanent(err) || errors.As(err, &se) || !errors.Is(err, ErrUnreachable) {
+				t.Fatalf("err = %v, want a temporary connection error wrapping ErrUnreachable", err)
 			}
 			if _, _, msgs := srv.stats(); len(msgs) != 0 {
 				t.Errorf("%d messages received", len(msgs))
@@ -77,8 +77,8 @@ func TestSMTP_Auth(t *testing.T) {
 	bad := newTestSMTP(t, srv, SMTPConfig{TLS: "starttls", InsecureSkipVerify: true, Username: "tidings", Password: "wrong"})
 	err := bad.Send(t.Context(), simpleMessage("b@example.com"))
 	var se *SendError
-	if err == nil || IsPermanent(err) || errors.As(err, &se) {
-		t.Fatalf("wrong password: err = %v, want a temporary connection error (not a bounce)", err)
+	if err == nil || IsPermanent(err) || errors.As(err, &se) || !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("wrong password: err = %v, want a temporary connection error wrapping ErrUnreachable (not a bounce)", err)
 	}
 	if _, _, msgs := srv.stats(); len(msgs) != 1 {
 		t.Errorf("%d messages received, want 1", len(msgs))
