@@ -53,13 +53,8 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 		var id int64
 		switch {
 		case errors.Is(err, ErrNotFound):
-			r, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, status, route, created_at) VALUES (?, ?, 'pending', ?, ?)`,
-				addr, name, clip(m.Route, 32), now.UnixNano())
-			if err != nil {
-				return fmt.Errorf("insert subscriber: %w", err)
-			}
-			if id, err = r.LastInsertId(); err != nil {
-				return fmt.Errorf("insert subscriber: %w", err)
+			if id, err = insertSubscriber(ctx, tx, addr, name, StatusPending, m, now); err != nil {
+				return err
 			}
 			res.Created, res.SendConfirmation = true, true
 		case err != nil:
