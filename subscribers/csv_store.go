@@ -202,8 +202,8 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&ins.sub, `INSERT INTO subscribers (id, email, name, status, route, created_at, confirmed_at, unsubscribed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&ins.sub, `INSERT INTO subscribers (id, email, name, status, route, created_at, confirmed_at, unsubscribed_at, token_nonce)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&ins.digest, `INSERT INTO subscriber_digests (subscriber_id, digest) VALUES (?, ?)`},
 		{&ins.event, `INSERT INTO subscriber_events (subscriber_id, kind, at, ip, user_agent, route, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`},
@@ -243,7 +243,8 @@ func (s *Store) insertFromImport(ctx context.Context, ins *inserter, row importR
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ins.sub.ExecContext(ctx, id, row.addr, row.name, status, clip(m.Route, 32), now.UnixNano(), conf, unsub); err != nil {
+	if _, err := ins.sub.ExecContext(ctx, id, row.addr, row.name, status, clip(m.Route, 32), now.UnixNano(), conf, unsub,
+		int64(newNonce(0))); err != nil {
 		return nil, fmt.Errorf("insert subscriber: %w", err)
 	}
 	for _, d := range digests {

@@ -2,7 +2,9 @@ package subscribers
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 )
 
@@ -48,5 +50,26 @@ func (b *idBlock) done(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("save subscriber ids: %w", err)
 	}
 	b.last = b.next - 1
+	return nil
+}
+
+// newNonce returns a token nonce other than old: a renewed nonce must
+// differ, or the links it was meant to end would go on working.
+func newNonce(old uint64) uint64 {
+	for {
+		var b [8]byte
+		rand.Read(b[:]) // never fails: see crypto/rand.Read
+		if n := binary.LittleEndian.Uint64(b[:]); n != old {
+			return n
+		}
+	}
+}
+
+// renewNonce gives subscriber id a new token nonce, other than old, so
+// that every link made before stops working.
+func renewNonce(ctx context.Context, tx *sql.Tx, id int64, old uint64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET token_nonce = ? WHERE id = ?`, int64(newNonce(old)), id); err != nil {
+		return fmt.Errorf("renew token nonce: %w", err)
+	}
 	return nil
 }

@@ -66,16 +66,17 @@ func (s *Store) Add(ctx context.Context, email, name string, digests []string, s
 	return sub, nil
 }
 
-// insertSubscriber writes a new row with the times its status implies and
-// a new id.
+// insertSubscriber writes a new row with the times its status implies, a
+// new id and a new token nonce.
 func insertSubscriber(ctx context.Context, tx *sql.Tx, addr, name string, status Status, m Meta, now time.Time) (int64, error) {
 	id, err := nextID(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
 	confirmed, unsubscribed := statusTimes(status, now)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO subscribers (id, email, name, status, route, created_at, confirmed_at, unsubscribed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, addr, name, status, clip(m.Route, 32), now.UnixNano(), confirmed, unsubscribed); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO subscribers (id, email, name, status, route, created_at, confirmed_at, unsubscribed_at, token_nonce)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, addr, name, status, clip(m.Route, 32), now.UnixNano(), confirmed, unsubscribed,
+		int64(newNonce(0))); err != nil {
 		return 0, fmt.Errorf("insert subscriber: %w", err)
 	}
 	return id, nil

@@ -67,3 +67,29 @@ func TestMigrate_SubscriberIDs(t *testing.T) {
 		t.Error("subscriber_ids took a second row")
 	}
 }
+
+// Migration 0007 gives every subscriber there a token nonce of its own.
+func TestMigrate_TokenNonce(t *testing.T) {
+	ctx := context.Background()
+	old, path := openAt(t, 6)
+	for i := range 50 {
+		if _, err := old.Exec(`INSERT INTO subscribers (id, email, status, created_at) VALUES (?, ?, 'confirmed', 0)`,
+			i+1, string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.org"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows, distinct, zero int
+	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT token_nonce), COUNT(*) FILTER (WHERE token_nonce = 0)
+		FROM subscribers`).Scan(&rows, &distinct, &zero); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 50 || distinct != 50 || zero != 0 {
+		t.Errorf("%d subscribers, %d distinct nonces, %d zero; want 50, 50, 0", rows, distinct, zero)
+	}
+}

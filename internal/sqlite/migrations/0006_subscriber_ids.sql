@@ -8,7 +8,8 @@
 -- it means rebuilding subscribers, and with foreign keys on, dropping that
 -- table deletes every digest choice, event and delivery through ON DELETE
 -- CASCADE. Ids forgotten before this migration above the highest one left
--- are not known and may be given out once more.
+-- are not known and may be given out once more: harmless, as the links
+-- made for them were signed without a nonce (0007) and no longer check.
 CREATE TABLE subscriber_ids (
 	one  INTEGER PRIMARY KEY CHECK (one = 1),  -- a single row
 	last INTEGER NOT NULL
