@@ -35,11 +35,11 @@ func openAt(t *testing.T, v int) (*sql.DB, string) {
 	return db, path
 }
 
-// Migration 0006 keeps the subscribers and everything that hangs off them,
+// Migration 0007 keeps the subscribers and everything that hangs off them,
 // and starts the id mark at the highest id there.
 func TestMigrate_SubscriberIDs(t *testing.T) {
 	ctx := context.Background()
-	old, path := openAt(t, 5)
+	old, path := openAt(t, 7)
 	for _, q := range []string{
 		`INSERT INTO subscribers (id, email, status, created_at) VALUES (1, 'a@example.org', 'confirmed', 0), (7, 'b@example.org', 'pending', 0)`,
 		`INSERT INTO subscriber_digests VALUES (1, 'daily'), (7, 'daily')`,
@@ -68,10 +68,10 @@ func TestMigrate_SubscriberIDs(t *testing.T) {
 	}
 }
 
-// Migration 0007 gives every subscriber there a token nonce of its own.
+// Migration 0008 gives every subscriber there a token nonce of its own.
 func TestMigrate_TokenNonce(t *testing.T) {
 	ctx := context.Background()
-	old, path := openAt(t, 6)
+	old, path := openAt(t, 7)
 	for i := range 50 {
 		if _, err := old.Exec(`INSERT INTO subscribers (id, email, status, created_at) VALUES (?, ?, 'confirmed', 0)`,
 			i+1, string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.org"); err != nil {
