@@ -21,8 +21,8 @@ import (
 // Links gives per-subscriber URLs; the subscribers package's Handler
 // provides them.
 type Links interface {
-	UnsubscribeURL(id int64) string
-	PreferencesURL(id int64) string
+	UnsubscribeURL(s *subscribers.Subscriber) string
+	PreferencesURL(s *subscribers.Subscriber) string
 }
 
 // RenderOptions configure a Renderer.
@@ -124,7 +124,7 @@ func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*transport.Me
 	if err != nil {
 		return nil, fmt.Errorf("compose edition %d: %w", e.ID, err)
 	}
-	unsub, prefs := r.links(s.ID)
+	unsub, prefs := r.links(s)
 	name := oneLine(s.Name)
 	greeting := "Hello,"
 	if name != "" {
@@ -151,11 +151,11 @@ func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*transport.Me
 }
 
 // links returns a subscriber's unsubscribe and preferences URLs.
-func (r *Renderer) links(id int64) (unsub, prefs string) {
+func (r *Renderer) links(s *subscribers.Subscriber) (unsub, prefs string) {
 	if r.opt.Links == nil {
 		return r.site.URL("unsubscribe"), r.site.URL("preferences")
 	}
-	return r.opt.Links.UnsubscribeURL(id), r.opt.Links.PreferencesURL(id)
+	return r.opt.Links.UnsubscribeURL(s), r.opt.Links.PreferencesURL(s)
 }
 
 // mailtoUnsubscribe is the List-Unsubscribe mailto URI:

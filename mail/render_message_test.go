@@ -148,7 +148,7 @@ func TestRender_PerSubscriber(t *testing.T) {
 	neutral := func(s string, sub *subscribers.Subscriber) string {
 		links := fakeLinks{}
 		return strings.NewReplacer(
-			links.UnsubscribeURL(sub.ID), "UNSUB", links.PreferencesURL(sub.ID), "PREFS",
+			links.UnsubscribeURL(sub), "UNSUB", links.PreferencesURL(sub), "PREFS",
 			sub.Name, "NAME", strings.ReplaceAll(sub.Name, `"`, "&#34;"), "NAME",
 		).Replace(s)
 	}

@@ -39,12 +39,12 @@ func updating() bool {
 // with readable tokens.
 type fakeLinks struct{}
 
-func (fakeLinks) UnsubscribeURL(id int64) string {
-	return "https://news.example.org/unsubscribe?token=U" + strconv.FormatInt(id, 10) + "tok"
+func (fakeLinks) UnsubscribeURL(s *subscribers.Subscriber) string {
+	return "https://news.example.org/unsubscribe?token=U" + strconv.FormatInt(s.ID, 10) + "tok"
 }
 
-func (fakeLinks) PreferencesURL(id int64) string {
-	return "https://news.example.org/preferences?token=P" + strconv.FormatInt(id, 10) + "tok"
+func (fakeLinks) PreferencesURL(s *subscribers.Subscriber) string {
+	return "https://news.example.org/preferences?token=P" + strconv.FormatInt(s.ID, 10) + "tok"
 }
 
 var testNow = time.Date(2025, 3, 3, 7, 0, 0, 0, time.UTC)

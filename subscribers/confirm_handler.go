@@ -10,14 +10,9 @@ import (
 // open every link would confirm addresses nobody asked for.
 func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
-	id, err := h.tokens.Check(PurposeConfirm, token)
-	if err != nil {
+	s, err := h.holder(r.Context(), PurposeConfirm, token)
+	if isTokenError(err) {
 		h.badConfirmToken(w, r, err)
-		return
-	}
-	s, err := h.store.Get(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
-		h.badConfirmToken(w, r, ErrTokenInvalid)
 		return
 	}
 	if err != nil {
@@ -31,15 +26,23 @@ func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
 	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 
+// confirmPost confirms, once: confirming renews the subscriber's nonce, so
+// the same link POSTed again is refused like any other bad link.
 func (h *Handler) confirmPost(w http.ResponseWriter, r *http.Request) {
-	id, err := h.tokens.Check(PurposeConfirm, r.URL.Query().Get("token"))
-	if err != nil {
+	s, err := h.holder(r.Context(), PurposeConfirm, r.URL.Query().Get("token"))
+	if isTokenError(err) {
 		h.badConfirmToken(w, r, err)
 		return
 	}
-	s, err := h.store.Confirm(r.Context(), id, meta(r, "link"))
+	if err != nil {
+		h.web.Error(w, r, err)
+		return
+	}
+	// Confirm checks the nonce again in its transaction: of two POSTs of
+	// one link at once, only the first confirms.
+	s, err = h.store.Confirm(r.Context(), s.ID, s.Nonce, meta(r, "link"))
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrTokenInvalid):
 		h.badConfirmToken(w, r, ErrTokenInvalid)
 		return
 	case errors.Is(err, ErrNotPending):
@@ -52,7 +55,7 @@ func (h *Handler) confirmPost(w http.ResponseWriter, r *http.Request) {
 	}
 	p := h.newPage("You are subscribed")
 	p.Paragraphs = []string{"Thank you. " + s.Email + " will receive " + h.opt.Site.Title + "."}
-	p.Link = &link{URL: h.links.PreferencesURL(s.ID), Text: "Choose newsletters or change your name"}
+	p.Link = &link{URL: h.links.PreferencesURL(s), Text: "Choose newsletters or change your name"}
 	h.web.Render(w, r, http.StatusOK, "message.html", p)
 }
 

@@ -1,6 +1,7 @@
 package subscribers
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -182,6 +183,31 @@ func explain(err error, title, message string) *web.Problem {
 		p.Err = err
 	}
 	return &p
+}
+
+// holder returns the subscriber a token for purpose p belongs to, as
+// loaded to check it: the one it names, while its nonce is still the
+// token's. A link that does not check gives ErrTokenInvalid or
+// ErrTokenExpired (see isTokenError); anything else is the store's error.
+func (h *Handler) holder(ctx context.Context, p Purpose, token string) (*Subscriber, error) {
+	var s *Subscriber
+	_, err := h.tokens.Check(p, token, func(id int64) (uint64, error) {
+		var err error
+		if s, err = h.store.Get(ctx, id); err != nil {
+			return 0, err
+		}
+		return s.Nonce, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// isTokenError reports whether err says a link does not check, rather
+// than that the store failed.
+func isTokenError(err error) bool {
+	return errors.Is(err, ErrTokenInvalid) || errors.Is(err, ErrTokenExpired)
 }
 
 // meta records who asked, for the consent events.

@@ -141,7 +141,7 @@ func confirmURL(t *testing.T, text string) string {
 func TestHandler_UnsubscribePages(t *testing.T) {
 	e := newHandlerEnv(t, "")
 	s := e.withStatus(t, "bo@example.org", StatusConfirmed)
-	u := e.h.links.UnsubscribeURL(s.ID)
+	u := e.h.links.UnsubscribeURL(s)
 	if len(u) > 200 {
 		t.Errorf("unsubscribe URL is %d long: %s", len(u), u)
 	}

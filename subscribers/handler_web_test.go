@@ -20,8 +20,8 @@ func TestHandler_SecurityHeaders(t *testing.T) {
 		noStore                     bool
 	}{
 		{"sign-up form", "GET", e.srv.URL + "/subscribe", "strict-origin-when-cross-origin", nil, 200, true},
-		{"unsubscribe page", "GET", e.h.links.UnsubscribeURL(s.ID), "no-referrer", nil, 200, true},
-		{"preferences page", "GET", e.h.links.PreferencesURL(s.ID), "no-referrer", nil, 200, true},
+		{"unsubscribe page", "GET", e.h.links.UnsubscribeURL(s), "no-referrer", nil, 200, true},
+		{"preferences page", "GET", e.h.links.PreferencesURL(s), "no-referrer", nil, 200, true},
 		{"error page", "GET", e.srv.URL + "/preferences?token=garbage", "no-referrer", nil, 400, true},
 		{"API answer", "GET", e.srv.URL + "/api/v1/subscribers", "strict-origin-when-cross-origin",
 			[]string{"Authorization", "Bearer s3cret-token"}, 200, false},
@@ -65,7 +65,7 @@ func TestHandler_ConfirmAfterLeaving(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp, _ := do(t, "POST", e.h.links.UnsubscribeURL(s.ID), formType, ""); resp.StatusCode != 200 {
+	if resp, _ := do(t, "POST", e.h.links.UnsubscribeURL(s), formType, ""); resp.StatusCode != 200 {
 		t.Fatalf("unsubscribe %d", resp.StatusCode)
 	}
 	resp, page := do(t, "POST", link, formType, "")

@@ -3,8 +3,11 @@ package subscribers
 import "net/url"
 
 // Links makes the per-subscriber URLs that pages and mail carry. The
-// unsubscribe and preferences tokens never expire: a link in an old mail
-// must still work.
+// unsubscribe and preferences tokens never expire, so a link in an old
+// mail still works; they bind the subscriber's token nonce, so they stop
+// working once it is renewed (the person signed up anew) or the subscriber
+// is forgotten. Give them a Subscriber as the store loaded it: with its
+// Nonce.
 type Links struct {
 	tokens *Tokens
 	site   SiteInfo
@@ -15,11 +18,11 @@ func NewLinks(t *Tokens, site SiteInfo) *Links { return &Links{tokens: t, site: 
 
 // UnsubscribeURL is the one-click link, for the List-Unsubscribe header and
 // mail footers.
-func (l *Links) UnsubscribeURL(id int64) string {
-	return l.site.URL("unsubscribe?token=" + url.QueryEscape(l.tokens.Make(PurposeUnsubscribe, id, 0)))
+func (l *Links) UnsubscribeURL(s *Subscriber) string {
+	return l.site.URL("unsubscribe?token=" + url.QueryEscape(l.tokens.Make(PurposeUnsubscribe, s.ID, s.Nonce, 0)))
 }
 
 // PreferencesURL is a subscriber's preferences page.
-func (l *Links) PreferencesURL(id int64) string {
-	return l.site.URL("preferences?token=" + url.QueryEscape(l.tokens.Make(PurposePreferences, id, 0)))
+func (l *Links) PreferencesURL(s *Subscriber) string {
+	return l.site.URL("preferences?token=" + url.QueryEscape(l.tokens.Make(PurposePreferences, s.ID, s.Nonce, 0)))
 }

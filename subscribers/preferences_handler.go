@@ -90,13 +90,8 @@ func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
 // answers the request itself.
 func (h *Handler) preferencesSubscriber(w http.ResponseWriter, r *http.Request) (*Subscriber, string, bool) {
 	token := r.URL.Query().Get("token")
-	id, err := h.tokens.Check(PurposePreferences, token)
-	if err != nil {
-		h.badLink(w, r, err)
-		return nil, "", false
-	}
-	s, err := h.store.Get(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
+	s, err := h.holder(r.Context(), PurposePreferences, token)
+	if isTokenError(err) {
 		h.badLink(w, r, err)
 		return nil, "", false
 	}

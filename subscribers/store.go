@@ -47,19 +47,21 @@ const digestSep = "\x1f"
 // subscriberColumns reads a subscriber with its digests in one row, so
 // lists need no second query.
 const subscriberColumns = `s.id, s.email, s.name, s.status, s.route, s.created_at, s.confirmed_at, s.unsubscribed_at,
-	s.confirm_sent_at, s.bounce_count, s.complaint_count,
+	s.confirm_sent_at, s.bounce_count, s.complaint_count, s.token_nonce,
 	(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)`
 
 func scanSubscriber(row interface{ Scan(...any) error }) (*Subscriber, error) {
 	var sub Subscriber
 	var created int64
 	var confirmed, unsubscribed, sent sql.NullInt64
+	var nonce int64
 	var digests sql.NullString
 	err := row.Scan(&sub.ID, &sub.Email, &sub.Name, &sub.Status, &sub.Route, &created, &confirmed, &unsubscribed,
-		&sent, &sub.BounceCount, &sub.ComplaintCount, &digests)
+		&sent, &sub.BounceCount, &sub.ComplaintCount, &nonce, &digests)
 	if err != nil {
 		return nil, err
 	}
+	sub.Nonce = uint64(nonce)
 	sub.CreatedAt = fromNanos(created)
 	sub.ConfirmedAt, sub.UnsubscribedAt, sub.ConfirmSentAt = nullTime(confirmed), nullTime(unsubscribed), nullTime(sent)
 	sub.Digests = []string{}
@@ -101,6 +103,20 @@ func getSubscriber(ctx context.Context, q queryer, where string, arg any) (*Subs
 // Get returns one subscriber by id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, id int64) (*Subscriber, error) {
 	return getSubscriber(ctx, s.db.Read, `s.id = ?`, id)
+}
+
+// TokenNonce returns the token nonce subscriber id has now, for
+// Tokens.Check, or ErrNotFound.
+func (s *Store) TokenNonce(ctx context.Context, id int64) (uint64, error) {
+	var n int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT token_nonce FROM subscribers WHERE id = ?`, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get token nonce: %w", err)
+	}
+	return uint64(n), nil
 }
 
 // GetByEmail returns the subscriber with the address (normalized first, and

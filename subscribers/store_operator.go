@@ -66,15 +66,20 @@ func (s *Store) Add(ctx context.Context, email, name string, digests []string, s
 	return sub, nil
 }
 
-// insertSubscriber writes a new row with the times its status implies.
+// insertSubscriber writes a new row with the times its status implies, a
+// new id and a new token nonce.
 func insertSubscriber(ctx context.Context, tx *sql.Tx, addr, name string, status Status, m Meta, now time.Time) (int64, error) {
-	confirmed, unsubscribed := statusTimes(status, now)
-	r, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, status, route, created_at, confirmed_at, unsubscribed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, addr, name, status, clip(m.Route, 32), now.UnixNano(), confirmed, unsubscribed)
+	id, err := nextID(ctx, tx)
 	if err != nil {
+		return 0, err
+	}
+	confirmed, unsubscribed := statusTimes(status, now)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO subscribers (id, email, name, status, route, created_at, confirmed_at, unsubscribed_at, token_nonce)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, addr, name, status, clip(m.Route, 32), now.UnixNano(), confirmed, unsubscribed,
+		int64(newNonce(0))); err != nil {
 		return 0, fmt.Errorf("insert subscriber: %w", err)
 	}
-	return r.LastInsertId()
+	return id, nil
 }
 
 // statusTimes gives confirmed_at and unsubscribed_at for a row that takes

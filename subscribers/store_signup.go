@@ -25,8 +25,11 @@ type SignUpResult struct {
 // and digests replaced, and a new confirmation mail only once resendAfter
 // has passed since the last. A confirmed one is left exactly as it was, so
 // nobody can change another's settings by typing their address. An
-// unsubscribed, bounced or complained one starts over as pending. An
-// address erased on request may sign up again: its suppression is lifted.
+// unsubscribed, bounced or complained one starts over as pending with a
+// new token nonce, so the links mailed for its earlier subscription stop
+// working (as does a confirmation link still out when confirmNow
+// confirms). An address erased on request may sign up again: its
+// suppression is lifted.
 //
 // Bad input gives a *FieldError for "email", "name" or "digests".
 func (s *Store) SignUp(ctx context.Context, email, name string, digests []string, confirmNow bool, resendAfter time.Duration, m Meta) (SignUpResult, error) {
@@ -51,15 +54,11 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 		}
 		sub, err := getSubscriber(ctx, tx, `s.email = ?`, addr)
 		var id int64
+		renew := false // end the links of an earlier sign-up
 		switch {
 		case errors.Is(err, ErrNotFound):
-			r, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, name, status, route, created_at) VALUES (?, ?, 'pending', ?, ?)`,
-				addr, name, clip(m.Route, 32), now.UnixNano())
-			if err != nil {
-				return fmt.Errorf("insert subscriber: %w", err)
-			}
-			if id, err = r.LastInsertId(); err != nil {
-				return fmt.Errorf("insert subscriber: %w", err)
+			if id, err = insertSubscriber(ctx, tx, addr, name, StatusPending, m, now); err != nil {
+				return err
 			}
 			res.Created, res.SendConfirmation = true, true
 		case err != nil:
@@ -83,6 +82,7 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 				name = sub.Name
 			}
 			res.SendConfirmation = true
+			renew = true
 			detail += "; was " + string(sub.Status)
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ?, status = 'pending', confirmed_at = NULL,
 				unsubscribed_at = NULL, confirm_sent_at = NULL, bounce_count = 0 WHERE id = ?`, name, id); err != nil {
@@ -97,7 +97,13 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 		}
 		if confirmNow {
 			res.SendConfirmation = false
+			renew = renew || sub != nil // a confirmation link may be out
 			if err := confirm(ctx, tx, id, now, m, "double opt-in off"); err != nil {
+				return err
+			}
+		}
+		if renew {
+			if err := renewNonce(ctx, tx, id, sub.Nonce); err != nil {
 				return err
 			}
 		}
@@ -139,15 +145,25 @@ func (s *Store) MarkConfirmationSent(ctx context.Context, id int64, m Meta) erro
 	return nil
 }
 
-// Confirm makes a pending subscriber confirmed. Confirming again changes
-// nothing; a subscriber that left, bounced or complained since gives
-// ErrNotPending (it must sign up again), an unknown id ErrNotFound.
-func (s *Store) Confirm(ctx context.Context, id int64, m Meta) (*Subscriber, error) {
+// Confirm makes a pending subscriber confirmed, on a confirmation link
+// made with nonce (the Subscriber.Nonce the link was checked against). It
+// renews the nonce, so that the link works once: a nonce that is no longer
+// the subscriber's (the link was used, or the person signed up anew since)
+// gives ErrTokenInvalid and changes nothing. A subscriber confirmed
+// another way since is left as it is; one that left, bounced or complained
+// gives ErrNotPending (it must sign up again), an unknown id ErrNotFound.
+func (s *Store) Confirm(ctx context.Context, id int64, nonce uint64, m Meta) (*Subscriber, error) {
 	return s.change(ctx, "confirm", id, func(tx *sql.Tx, sub *Subscriber, now time.Time) error {
+		if sub.Nonce != nonce {
+			return ErrTokenInvalid
+		}
 		switch sub.Status {
 		case StatusConfirmed:
 			return nil
 		case StatusPending:
+			if err := renewNonce(ctx, tx, id, sub.Nonce); err != nil {
+				return err
+			}
 			return confirm(ctx, tx, id, now, m, "")
 		}
 		return ErrNotPending

@@ -233,7 +233,7 @@ func TestStore_Confirm(t *testing.T) {
 			sub := e.withStatus(t, "jane@example.org", tt.from)
 			before, n := e.snapshot(t), len(e.events(t, sub.ID))
 			e.clock.Advance(time.Hour)
-			got, err := e.store.Confirm(context.Background(), sub.ID, linkMeta)
+			got, err := e.store.Confirm(context.Background(), sub.ID, sub.Nonce, linkMeta)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Confirm = %v, want %v", err, tt.want)
 			}
@@ -259,7 +259,7 @@ func TestStore_Confirm(t *testing.T) {
 		})
 	}
 	e := newStoreEnv(t)
-	if _, err := e.store.Confirm(context.Background(), 7, linkMeta); !errors.Is(err, ErrNotFound) {
+	if _, err := e.store.Confirm(context.Background(), 7, 0, linkMeta); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown id: %v", err)
 	}
 }

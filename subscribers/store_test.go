@@ -63,7 +63,7 @@ func (e *storeEnv) withStatus(t testing.TB, email string, st Status) *Subscriber
 	var err error
 	switch st {
 	case StatusConfirmed:
-		_, err = e.store.Confirm(ctx, sub.ID, linkMeta)
+		_, err = e.store.Confirm(ctx, sub.ID, sub.Nonce, linkMeta)
 	case StatusUnsubscribed:
 		_, err = e.store.Unsubscribe(ctx, sub.ID, linkMeta)
 	case StatusBounced:
@@ -112,18 +112,18 @@ func (e *storeEnv) snapshot(t testing.TB) string {
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT id, email, name, status, route, created_at, IFNULL(confirmed_at, 0), IFNULL(unsubscribed_at, 0),
-			IFNULL(confirm_sent_at, 0), bounce_count, complaint_count FROM subscribers ORDER BY id`,
-		`SELECT subscriber_id, digest, '', '', '', '', '', '', '', '', '' FROM subscriber_digests ORDER BY 1, 2`,
-		`SELECT id, IFNULL(subscriber_id, 0), IFNULL(email_hash, ''), kind, at, ip, user_agent, route, detail, '', '' FROM subscriber_events ORDER BY id`,
-		`SELECT email_hash, at, reason, '', '', '', '', '', '', '', '' FROM suppressions ORDER BY 1`,
+			IFNULL(confirm_sent_at, 0), bounce_count, complaint_count, token_nonce FROM subscribers ORDER BY id`,
+		`SELECT subscriber_id, digest, '', '', '', '', '', '', '', '', '', '' FROM subscriber_digests ORDER BY 1, 2`,
+		`SELECT id, IFNULL(subscriber_id, 0), IFNULL(email_hash, ''), kind, at, ip, user_agent, route, detail, '', '', '' FROM subscriber_events ORDER BY id`,
+		`SELECT email_hash, at, reason, '', '', '', '', '', '', '', '', '' FROM suppressions ORDER BY 1`,
 	} {
 		rows, err := e.db.Read.Query(q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for rows.Next() {
-			vals := make([]any, 11)
-			ptrs := make([]any, 11)
+			vals := make([]any, 12)
+			ptrs := make([]any, 12)
 			for i := range vals {
 				ptrs[i] = &vals[i]
 			}
@@ -197,7 +197,7 @@ func TestStore_ConfirmedForAndDeliverable(t *testing.T) {
 	ctx := context.Background()
 	a := e.withStatus(t, "a@example.org", StatusConfirmed) // daily, weekly
 	b := e.signUp(t, "b@example.org", "daily")
-	e.store.Confirm(ctx, b.ID, linkMeta)
+	e.store.Confirm(ctx, b.ID, b.Nonce, linkMeta)
 	e.signUp(t, "pending@example.org", "daily")
 	e.withStatus(t, "gone@example.org", StatusUnsubscribed)
 	e.withStatus(t, "bounced@example.org", StatusBounced)

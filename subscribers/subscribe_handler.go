@@ -99,7 +99,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) sendConfirmation(r *http.Request, s *Subscriber, m Meta) error {
-	token := h.tokens.Make(PurposeConfirm, s.ID, h.opt.ConfirmTTL)
+	token := h.tokens.Make(PurposeConfirm, s.ID, s.Nonce, h.opt.ConfirmTTL)
 	var titles []string
 	for _, d := range h.opt.Digests {
 		for _, name := range s.Digests {

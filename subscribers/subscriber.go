@@ -62,6 +62,9 @@ type Subscriber struct {
 	ConfirmSentAt  *time.Time // when the last confirmation mail went out
 	BounceCount    int        // permanent bounces
 	ComplaintCount int
+	// Nonce is mixed into every token for the subscriber (see Tokens):
+	// renewing it ends every link made before. Not for display.
+	Nonce uint64
 }
 
 // EventKind names what happened in an Event.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 )
@@ -36,8 +37,13 @@ const macLen = 16
 var tokenEncoding = base64.RawURLEncoding.Strict()
 
 // Tokens makes and checks the signed links in mails: a token carries its
-// purpose, a subscriber id and an expiry, and an HMAC over them, so no
-// table of tokens is kept.
+// purpose, a subscriber id and an expiry, and an HMAC over them and the
+// subscriber's token nonce, so no table of tokens is kept. The nonce is
+// not in the token, which keeps links short: checking one needs the
+// nonce the subscriber has now, so a token dies with its subscriber row
+// (forget) and whenever the store renews the nonce (re-subscription,
+// confirmation). Ids are never given out twice, so a token never names
+// another person.
 type Tokens struct {
 	key []byte
 	now func() time.Time
@@ -52,10 +58,14 @@ func NewTokens(secret []byte, now func() time.Time) *Tokens {
 	return &Tokens{key: append([]byte(nil), secret...), now: now}
 }
 
-// Make returns a URL-safe token for purpose p and subscriber id, valid for
-// ttl; ttl 0 makes one that never expires, for the unsubscribe and
-// preferences links every mail carries.
-func (t *Tokens) Make(p Purpose, id int64, ttl time.Duration) string {
+// NonceFunc returns the token nonce subscriber id has now (Store.TokenNonce),
+// or an error wrapping ErrNotFound when there is no such subscriber.
+type NonceFunc func(id int64) (uint64, error)
+
+// Make returns a URL-safe token for purpose p and subscriber id with the
+// token nonce it has now, valid for ttl; ttl 0 makes one that never
+// expires, for the unsubscribe and preferences links every mail carries.
+func (t *Tokens) Make(p Purpose, id int64, nonce uint64, ttl time.Duration) string {
 	var exp uint64
 	if ttl > 0 {
 		// Rounded up to the second: a token never expires early.
@@ -65,14 +75,17 @@ func (t *Tokens) Make(p Purpose, id int64, ttl time.Duration) string {
 	b = append(b, byte(p))
 	b = binary.AppendUvarint(b, uint64(id))
 	b = binary.AppendUvarint(b, exp)
-	b = append(b, t.mac(b)...)
+	b = append(b, t.mac(b, nonce)...)
 	return tokenEncoding.EncodeToString(b)
 }
 
-// Check returns the subscriber id of a token made for purpose p. It returns
-// ErrTokenInvalid for anything not made by Make with this secret and
-// purpose, and ErrTokenExpired for a genuine token past its time.
-func (t *Tokens) Check(p Purpose, token string) (int64, error) {
+// Check returns the subscriber id of a token made for purpose p, asking
+// nonceOf for that subscriber's nonce now. It returns ErrTokenInvalid for
+// anything not made by Make with this secret, this purpose and that
+// nonce, so for a subscriber that is gone or whose nonce was renewed
+// since; ErrTokenExpired for a genuine token past its time; any other
+// error of nonceOf wrapped.
+func (t *Tokens) Check(p Purpose, token string, nonceOf NonceFunc) (int64, error) {
 	// The longest genuine token is 1+10+10+16 bytes: 50 characters.
 	if len(token) > 64 {
 		return 0, ErrTokenInvalid
@@ -88,11 +101,9 @@ func (t *Tokens) Check(p Purpose, token string) (int64, error) {
 		return 0, ErrTokenInvalid
 	}
 	payload, sum := b[:len(b)-macLen], b[len(b)-macLen:]
-	if !hmac.Equal(sum, t.mac(payload)) {
-		return 0, ErrTokenInvalid
-	}
-	// Only what this secret signed gets here; the checks below stop a
-	// token of another purpose, or one signed by a later format.
+	// Nothing read here is trusted until the MAC checks; it only says
+	// whose nonce to ask for, and spares the store a look-up for a token
+	// of another purpose or of no shape at all.
 	if Purpose(payload[0]) != p {
 		return 0, ErrTokenInvalid
 	}
@@ -104,17 +115,30 @@ func (t *Tokens) Check(p Purpose, token string) (int64, error) {
 	if m <= 0 || 1+n+m != len(payload) {
 		return 0, ErrTokenInvalid
 	}
+	nonce, err := nonceOf(int64(id))
+	if errors.Is(err, ErrNotFound) {
+		return 0, ErrTokenInvalid
+	}
+	if err != nil {
+		return 0, fmt.Errorf("check token: %w", err)
+	}
+	if !hmac.Equal(sum, t.mac(payload, nonce)) {
+		return 0, ErrTokenInvalid
+	}
 	if exp != 0 && uint64(t.now().Unix()) >= exp {
 		return 0, ErrTokenExpired
 	}
 	return int64(id), nil
 }
 
-// mac signs payload, prefixed with a version label so that a later format
-// never accepts these bytes as its own.
-func (t *Tokens) mac(payload []byte) []byte {
+// mac signs payload and the subscriber's nonce, prefixed with a version
+// label so that one format never accepts another's bytes as its own: v1
+// signed the same payload without a nonce, and its tokens, which might
+// name an id given out again, never check here.
+func (t *Tokens) mac(payload []byte, nonce uint64) []byte {
 	h := hmac.New(sha256.New, t.key)
-	h.Write([]byte("tidings token v1\x00"))
+	h.Write([]byte("tidings token v2\x00"))
 	h.Write(payload)
+	h.Write(binary.BigEndian.AppendUint64(nil, nonce))
 	return h.Sum(nil)[:macLen]
 }

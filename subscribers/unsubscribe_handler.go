@@ -14,13 +14,8 @@ import (
 // one-click POST that mail clients send.
 func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
-	id, err := h.tokens.Check(PurposeUnsubscribe, token)
-	if err != nil {
-		h.badLink(w, r, err)
-		return
-	}
-	s, err := h.store.Get(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
+	s, err := h.holder(r.Context(), PurposeUnsubscribe, token)
+	if isTokenError(err) {
 		h.badLink(w, r, err)
 		return
 	}
@@ -45,18 +40,25 @@ func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) unsubscribePost(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body) // bounded by private()
 	oneClick := strings.TrimSpace(string(body)) == "List-Unsubscribe=One-Click"
-	id, err := h.tokens.Check(PurposeUnsubscribe, r.URL.Query().Get("token"))
-	if err != nil {
+	s, err := h.holder(r.Context(), PurposeUnsubscribe, r.URL.Query().Get("token"))
+	if isTokenError(err) {
+		// Forgotten subscribers' links are refused too: without the row
+		// there is no nonce to tell their tokens from forged ones.
 		h.badLink(w, r, err)
+		return
+	}
+	if err != nil {
+		h.web.Error(w, r, err)
 		return
 	}
 	route := "link"
 	if oneClick {
 		route = "one-click"
 	}
-	s, err := h.store.Unsubscribe(r.Context(), id, meta(r, route))
+	s, err = h.store.Unsubscribe(r.Context(), s.ID, meta(r, route))
 	if errors.Is(err, ErrNotFound) {
-		// Erased on request: there is nothing left to unsubscribe.
+		// Erased on request since the link was checked: there is nothing
+		// left to unsubscribe.
 		if oneClick {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, "unsubscribed\n")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"os"
@@ -61,6 +62,10 @@ func TestFirstMinute(t *testing.T) {
 	if resp, page := postForm(t, formAction(t, page), nil); resp.StatusCode != 200 || !strings.Contains(page, "You are subscribed") {
 		t.Fatalf("confirm %d", resp.StatusCode)
 	}
+	// The link works once.
+	if resp, page := postForm(t, formAction(t, page), nil); resp.StatusCode != 400 || strings.Contains(page, "/preferences?token=") {
+		t.Errorf("confirm link used again: %d", resp.StatusCode)
+	}
 
 	// tidings digest send daily, beside the running serve.
 	out, errs, code := run(t, nil, "digest", "send", "daily")
@@ -75,6 +80,20 @@ func TestFirstMinute(t *testing.T) {
 	if !strings.Contains(m.Header.Get("Subject"), "Harbour reopens") || !strings.Contains(digest, "Ships are back.") ||
 		m.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
 		t.Errorf("digest mail:\n%s", digest)
+	}
+	// Its one-click link is the subscriber's: it unsubscribes. (The digest
+	// command ran without this test's base URL, so only its path counts.)
+	unsub := regexp.MustCompile(`<http://[^/>]+(/unsubscribe\?token=[^>]+)>`).FindStringSubmatch(m.Header.Get("List-Unsubscribe"))
+	if unsub == nil {
+		t.Fatalf("List-Unsubscribe = %q", m.Header.Get("List-Unsubscribe"))
+	}
+	resp, err = http.Post(base+unsub[1], "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("one-click unsubscribe from the digest: %d", resp.StatusCode)
 	}
 }
 

@@ -160,7 +160,12 @@ func TestSubscriber_Lifecycle(t *testing.T) {
 	}
 
 	// RFC 8058 one-click unsubscribe, exactly as a mail client sends it.
-	req, _ := http.NewRequest(http.MethodPost, app.Links.UnsubscribeURL(s.ID), strings.NewReader("List-Unsubscribe=One-Click"))
+	// The link a digest carries is made for the subscriber as it is now:
+	// confirming renewed its token nonce.
+	if s, err = app.Subscribers.Get(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, app.Links.UnsubscribeURL(s), strings.NewReader("List-Unsubscribe=One-Click"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err = client.Do(req)
