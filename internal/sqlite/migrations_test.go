@@ -39,7 +39,7 @@ func openAt(t *testing.T, v int) (*sql.DB, string) {
 // and starts the id mark at the highest id there.
 func TestMigrate_SubscriberIDs(t *testing.T) {
 	ctx := context.Background()
-	old, path := openAt(t, 7)
+	old, path := openAt(t, 6)
 	for _, q := range []string{
 		`INSERT INTO subscribers (id, email, status, created_at) VALUES (1, 'a@example.org', 'confirmed', 0), (7, 'b@example.org', 'pending', 0)`,
 		`INSERT INTO subscriber_digests VALUES (1, 'daily'), (7, 'daily')`,
