@@ -3,9 +3,11 @@ package subscribers
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/tidings/tidings/internal/sqlite"
 )
@@ -44,4 +46,23 @@ func LoadSecret(ctx context.Context, db *sqlite.DB, fromEnv string) ([]byte, err
 		return nil, errors.New("token secret: the settings table holds a damaged token_secret: delete that row to make a new one (mailed links stop working)")
 	}
 	return secret, nil
+}
+
+// OldUnsubscribeMax returns the highest id whose unsubscribe links were
+// mailed in the old token format (see Tokens.AcceptOldUnsubscribe); 0
+// when there were none.
+func OldUnsubscribeMax(ctx context.Context, db *sqlite.DB) (int64, error) {
+	var v string
+	err := db.Read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'token_v1_unsubscribe_max_id'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("old unsubscribe links: %w", err)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("old unsubscribe links: settings holds %q", v)
+	}
+	return n, nil
 }

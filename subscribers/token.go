@@ -47,7 +47,17 @@ var tokenEncoding = base64.RawURLEncoding.Strict()
 type Tokens struct {
 	key []byte
 	now func() time.Time
+	// v1Unsubscribe is the highest id whose unsubscribe links were mailed
+	// in the old format, before tokens bound a nonce (0: none).
+	v1Unsubscribe int64
 }
+
+// AcceptOldUnsubscribe lets unsubscribe links of the old format (signed
+// without a nonce, in mail sent before the upgrade) work for ids up to
+// maxID, so that no one who received a mail then is left without a way
+// out. Only unsubscribing: the old confirm and preferences links stay
+// dead.
+func (t *Tokens) AcceptOldUnsubscribe(maxID int64) { t.v1Unsubscribe = maxID }
 
 // NewTokens returns Tokens signing with secret (see LoadSecret). now is
 // time.Now unless a test sets a clock.
@@ -123,12 +133,22 @@ func (t *Tokens) Check(p Purpose, token string, nonceOf NonceFunc) (int64, error
 		return 0, fmt.Errorf("check token: %w", err)
 	}
 	if !hmac.Equal(sum, t.mac(payload, nonce)) {
-		return 0, ErrTokenInvalid
+		if p != PurposeUnsubscribe || int64(id) > t.v1Unsubscribe || !hmac.Equal(sum, t.macV1(payload)) {
+			return 0, ErrTokenInvalid
+		}
 	}
 	if exp != 0 && uint64(t.now().Unix()) >= exp {
 		return 0, ErrTokenExpired
 	}
 	return int64(id), nil
+}
+
+// macV1 is the old format's MAC, without a nonce; see AcceptOldUnsubscribe.
+func (t *Tokens) macV1(payload []byte) []byte {
+	h := hmac.New(sha256.New, t.key)
+	h.Write([]byte("tidings token v1\x00"))
+	h.Write(payload)
+	return h.Sum(nil)[:macLen]
 }
 
 // mac signs payload and the subscriber's nonce, prefixed with a version

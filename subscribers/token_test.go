@@ -276,3 +276,27 @@ func TestTokens_OldFormatRefused(t *testing.T) {
 		}
 	}
 }
+
+// Mail sent before tokens bound a nonce must keep its way out: old
+// unsubscribe links work for the ids that existed then, and nothing else
+// of the old format does.
+func TestTokens_OldUnsubscribeLinksKeepWorking(t *testing.T) {
+	tk, _ := newTestTokens()
+	tk.AcceptOldUnsubscribe(7)
+	ns := nonces{7: 12345, 8: 99}
+	if id, err := tk.Check(PurposeUnsubscribe, makeV1(testSecret, PurposeUnsubscribe, 7, 0), ns.of); err != nil || id != 7 {
+		t.Errorf("old unsubscribe link of id 7: %d, %v; want 7", id, err)
+	}
+	for _, c := range []struct {
+		p  Purpose
+		id int64
+	}{{PurposeUnsubscribe, 8}, {PurposePreferences, 7}, {PurposeConfirm, 7}} {
+		if _, err := tk.Check(c.p, makeV1(testSecret, c.p, c.id, 0), ns.of); !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("old token purpose %d id %d: %v; want ErrTokenInvalid", c.p, c.id, err)
+		}
+	}
+	// Forged with another secret: refused.
+	if _, err := tk.Check(PurposeUnsubscribe, makeV1([]byte("another secret, 32 bytes long..."), PurposeUnsubscribe, 7, 0), ns.of); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("old-format token under another secret: %v", err)
+	}
+}

@@ -131,6 +131,11 @@ func (a *App) wireSubscribers(ctx context.Context) error {
 		return err
 	}
 	a.Tokens = subscribers.NewTokens(secret, func() time.Time { return a.Now() })
+	oldMax, err := subscribers.OldUnsubscribeMax(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	a.Tokens.AcceptOldUnsubscribe(oldMax)
 	a.Links = subscribers.NewLinks(a.Tokens, a.siteInfo())
 	if a.Transport, err = newTransport(a.Config, a.Logger.With("component", "smtp")); err != nil {
 		return err

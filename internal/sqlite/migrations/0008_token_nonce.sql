@@ -8,3 +8,10 @@
 ALTER TABLE subscribers ADD COLUMN token_nonce INTEGER NOT NULL DEFAULT 0;
 
 UPDATE subscribers SET token_nonce = random();
+
+-- One exception keeps the promise of mail already in inboxes: the
+-- unsubscribe link (and List-Unsubscribe header) of a mail sent before
+-- this migration still unsubscribes the id it names, for the ids that
+-- existed now. Nothing else of the old format works.
+INSERT OR REPLACE INTO settings (key, value)
+	SELECT 'token_v1_unsubscribe_max_id', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM subscribers;
