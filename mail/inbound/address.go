@@ -117,10 +117,7 @@ func findAddresses(s string, n int) []string {
 		if a := cleanAddress(s[start:end]); a != "" {
 			out = append(out, a)
 		}
-		s = s[end:]
-		if end == at+1 {
-			s = s[1:] // "@" followed by nothing usable: step over it
-		}
+		s = s[end:] // end > at: past this "@" at least
 	}
 	return out
 }
