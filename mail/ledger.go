@@ -49,10 +49,20 @@ const (
 // ErrEditionNotFound is returned when no edition has the id asked for.
 var ErrEditionNotFound = errors.New("edition not found")
 
-// Delivery is one edition to one subscriber.
+// The kinds of delivery: an edition's, or a notice to one subscriber
+// that belongs to no edition (see Notices).
+const (
+	KindEdition    = "edition"
+	KindConfirm    = "confirm"    // the link that confirms a sign-up
+	KindSubscribed = "subscribed" // to an address that asked again while subscribed: how to change what it gets
+	KindWelcome    = "welcome"    // after confirming
+)
+
+// Delivery is one mail to one subscriber: an edition's, or a notice.
 type Delivery struct {
 	ID            int64
-	EditionID     int64
+	Kind          string
+	EditionID     int64 // 0 for a notice
 	SubscriberID  int64
 	Email         string // the address when it was queued
 	State         string
@@ -102,14 +112,14 @@ func (l *Ledger) Counts(ctx context.Context, editionID int64) (map[string]int, e
 	return counts, nil
 }
 
-const deliveryColumns = `id, edition_id, subscriber_id, email, state, attempts, next_attempt_at, message_id,
+const deliveryColumns = `id, kind, COALESCE(edition_id, 0), subscriber_id, email, state, attempts, next_attempt_at, message_id,
 	last_code, last_reply, updated_at, sent_at`
 
 func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
 	var next, updated int64
 	var sent sql.NullInt64
-	err := row.Scan(&d.ID, &d.EditionID, &d.SubscriberID, &d.Email, &d.State, &d.Attempts, &next, &d.MessageID,
+	err := row.Scan(&d.ID, &d.Kind, &d.EditionID, &d.SubscriberID, &d.Email, &d.State, &d.Attempts, &next, &d.MessageID,
 		&d.LastCode, &d.LastReply, &updated, &sent)
 	if err != nil {
 		return d, err

@@ -55,7 +55,7 @@ func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Du
 				OR (state = 'sending' AND claimed_by != '' AND claimed_by != ? AND claimed_by NOT IN
 					(SELECT id FROM senders WHERE heartbeat_at >= ?))
 				LIMIT ?)
-			RETURNING id, edition_id, subscriber_id, email, attempts, message_id`,
+			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, message_id`,
 			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), n)
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Du
 		defer rows.Close()
 		for rows.Next() {
 			var d Delivery
-			if err := rows.Scan(&d.ID, &d.EditionID, &d.SubscriberID, &d.Email, &d.Attempts, &d.MessageID); err != nil {
+			if err := rows.Scan(&d.ID, &d.Kind, &d.EditionID, &d.SubscriberID, &d.Email, &d.Attempts, &d.MessageID); err != nil {
 				return err
 			}
 			d.State = DeliverySending

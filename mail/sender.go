@@ -35,7 +35,11 @@ type Sender struct {
 	Ledger    *Ledger
 	Transport transport.Transport
 	Composer  Composer
-	Workers   int // concurrent sends; 0: 4. More than the transport's connections only queue.
+	// Notices composes the deliveries that belong to no edition; From is
+	// their sender. Without Notices such a delivery fails.
+	Notices Notices
+	From    mail.Address
+	Workers int // concurrent sends; 0: 4. More than the transport's connections only queue.
 	// MaxAttempts is how many times a temporary failure is tried before
 	// the delivery fails; 0: 5.
 	MaxAttempts int
@@ -251,7 +255,7 @@ func (s *Sender) claimLoop(p *sendPass, o owner, batch int, jobs chan<- job, res
 		rec.inflight.Add(int64(len(ds)))
 		for i, d := range ds {
 			ed := editions[d.EditionID]
-			if ed == nil {
+			if ed == nil && d.Kind == KindEdition {
 				if ed, err = s.Ledger.Edition(p.work, d.EditionID); err != nil {
 					release(ds[i:])
 					return fmt.Errorf("send: %w", err)
@@ -276,6 +280,9 @@ func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
 	if p.runCtx.Err() != nil {
 		return nil, result{d: j.d, kind: outReleased}
 	}
+	if j.d.Kind != KindEdition {
+		return s.prepareNotice(p, j)
+	}
 	sub, err := s.Ledger.Recipients.Deliverable(p.work, j.d.SubscriberID, j.ed.Digest)
 	if errors.Is(err, subscribers.ErrNotFound) {
 		return nil, result{d: j.d, kind: outSkipped, reply: "subscriber erased"}
@@ -294,6 +301,28 @@ func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
 	if msg.To.Address == "" {
 		msg.To = mail.Address{Name: sub.Name, Address: j.d.Email}
 	}
+	return msg, result{}
+}
+
+// prepareNotice composes a delivery that belongs to no edition.
+func (s *Sender) prepareNotice(p *sendPass, j job) (*transport.Message, result) {
+	if s.Notices == nil {
+		return nil, result{d: j.d, kind: outFailed, reply: "no composer for " + j.d.Kind + " mail is wired"}
+	}
+	n, err := s.Notices.ComposeNotice(p.work, j.d.Kind, j.d.SubscriberID)
+	switch {
+	case errors.Is(err, subscribers.ErrNotFound):
+		return nil, result{d: j.d, kind: outSkipped, reply: "subscriber erased"}
+	case err != nil:
+		return nil, s.failure(p, j.d, fmt.Errorf("compose %s: %w", j.d.Kind, err))
+	case n == nil:
+		return nil, result{d: j.d, kind: outSkipped, reply: j.d.Kind + " mail no longer to be sent"}
+	}
+	if n.ToEmail == "" {
+		n.ToEmail = j.d.Email
+	}
+	msg := noticeMessage(n, s.From, s.Ledger.now())
+	msg.MessageID = j.d.MessageID
 	return msg, result{}
 }
 

@@ -36,21 +36,23 @@ type Options struct {
 	TemplateDir string
 	AdminToken  string // empty: the admin API answers 404
 	Logger      *slog.Logger
+	// AnswerFloor is the least time a sign-up takes to answer, so that
+	// its timing, like its words, is the same for a new, a pending and a
+	// subscribed address (0: none).
+	AnswerFloor time.Duration
 	Now         func() time.Time
 }
 
 // Handler serves sign-up, confirmation, unsubscribe and preferences pages,
 // and the admin API.
 type Handler struct {
-	store   *Store
-	tokens  *Tokens
-	links   *Links
-	mailer  Mailer
-	opt     Options
-	web     *web.Renderer
-	confirm *confirmMail
-	perIP   *limiter
-	perAddr *limiter
+	store  *Store
+	tokens *Tokens
+	links  *Links
+	mailer Mailer
+	opt    Options
+	web    *web.Renderer
+	perIP  *limiter
 }
 
 // resendAfter is how soon a pending address may be sent another
@@ -71,18 +73,17 @@ func NewHandler(store *Store, tokens *Tokens, mailer Mailer, opt Options) (*Hand
 	if err != nil {
 		return nil, err
 	}
-	cm, err := newConfirmMail(opt.TemplateDir)
-	if err != nil {
-		return nil, err
-	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &Handler{
-		store: store, tokens: tokens, links: NewLinks(tokens, opt.Site), mailer: mailer, opt: opt, web: rd, confirm: cm,
+		store: store, tokens: tokens, links: NewLinks(tokens, opt.Site), mailer: mailer, opt: opt, web: rd,
 		// A person signs up once; a few retries are fine, a script is not.
-		perIP:   newLimiter(10, time.Minute, opt.Now),
-		perAddr: newLimiter(3, time.Hour, opt.Now),
+		// (What a sign-up may mail is capped in the store, silently.)
+		perIP: newLimiter(10, time.Minute, opt.Now),
 	}, nil
 }
 

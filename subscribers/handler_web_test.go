@@ -104,13 +104,14 @@ func TestHandler_ErrorsInJSON(t *testing.T) {
 			}
 		})
 	}
-	// Too many sign-ups: 429 with Retry-After, in JSON for a JSON client.
+	// Too many sign-ups from one address: 429 with Retry-After, in JSON
+	// for a JSON client.
 	var resp *http.Response
 	var body string
-	for range 4 {
-		resp, body = do(t, "POST", e.srv.URL+"/subscribe", "application/json", `{"email":"same@example.org"}`)
+	for i := range 11 {
+		resp, body = do(t, "POST", e.srv.URL+"/subscribe", "application/json", `{"email":"same`+itoa(i)+`@example.org"}`)
 	}
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"error":"Too many sign-up requests`) {
-		t.Errorf("4th sign-up: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		t.Errorf("11th sign-up within a minute: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }

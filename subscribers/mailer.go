@@ -10,56 +10,60 @@ import (
 	"github.com/tidings/tidings/templates"
 )
 
-// Mail is a message this package wants sent: the confirmation mail.
+// Mail is a message this package wants sent: a notice to one subscriber.
 type Mail struct {
 	ToName, ToEmail string
 	Subject         string
 	Text, HTML      string
 }
 
-// Mailer sends mail for this package. cmd/tidings wires it to the mail
-// transport (SMTP, or .eml files in the outbox). Send returns nil only when
-// the message was accepted.
+// Mailer queues the notices this package asks for. cmd/tidings wires it to
+// the mail ledger, whose sender composes them through Notices and sends
+// them off the request that asked, with retries: a sign-up never waits for
+// an SMTP server, and its answer never depends on one.
 type Mailer interface {
-	Send(ctx context.Context, m Mail) error
+	// Queue asks for a notice of kind (NoticeConfirm ...) to subscriber id
+	// at email.
+	Queue(ctx context.Context, kind string, id int64, email string) error
 }
 
-// confirmMail renders the confirmation mail.
-type confirmMail struct {
+// noticeMail renders one kind of notice: mail/KIND.txt and .html.
+type noticeMail struct {
 	txt  *texttemplate.Template
 	html *htmltemplate.Template
 }
 
-func newConfirmMail(dir string) (*confirmMail, error) {
-	txt, html, err := templates.Mail(dir, "confirm", nil)
+func newNoticeMail(dir, kind string) (*noticeMail, error) {
+	txt, html, err := templates.Mail(dir, kind, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &confirmMail{txt: txt, html: html}, nil
+	return &noticeMail{txt: txt, html: html}, nil
 }
 
-type confirmData struct {
-	Site       SiteInfo
-	Name       string
-	Email      string
-	Digests    []string
-	ConfirmURL string
-	TTL        string
+// noticeData is what the notice templates see. No name: whoever typed the
+// address may have typed any name too, and it is not shown before the
+// address's owner confirms.
+type noticeData struct {
+	Site           SiteInfo
+	Name           string // always empty; kept for templates written when it was not
+	Email          string
+	Digests        []string
+	ConfirmURL     string
+	TTL            string
+	PreferencesURL string
+	UnsubscribeURL string
 }
 
-func (c *confirmMail) render(d confirmData) (Mail, error) {
+func (c *noticeMail) render(subject string, d noticeData) (*Mail, error) {
 	var txt, html strings.Builder
 	if err := c.txt.Execute(&txt, d); err != nil {
-		return Mail{}, err
+		return nil, err
 	}
 	if err := c.html.Execute(&html, d); err != nil {
-		return Mail{}, err
+		return nil, err
 	}
-	return Mail{
-		ToName: d.Name, ToEmail: d.Email,
-		Subject: "Confirm your subscription to " + d.Site.Title,
-		Text:    txt.String(), HTML: html.String(),
-	}, nil
+	return &Mail{ToEmail: d.Email, Subject: subject, Text: txt.String(), HTML: html.String()}, nil
 }
 
 // humanDuration says 72h as "3 days" and 90m as "90 minutes".

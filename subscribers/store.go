@@ -20,7 +20,11 @@ type Store struct {
 	digests []string          // configured digest names, sorted
 	byLower map[string]string // lower-cased name to configured name
 	now     func() time.Time
+	caps    Caps // of the mail sign-ups cause
 }
+
+// SetSignUpCaps replaces DefaultCaps for this store.
+func (s *Store) SetSignUpCaps(c Caps) { s.caps = c }
 
 // NewStore returns a Store on an open database. digests are the digest
 // names configured; a subscriber can receive only those. now is time.Now
@@ -29,7 +33,7 @@ func NewStore(db *sqlite.DB, digests []string, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{db: db, byLower: map[string]string{}, now: now}
+	s := &Store{db: db, byLower: map[string]string{}, now: now, caps: DefaultCaps}
 	for _, d := range digests {
 		if _, dup := s.byLower[strings.ToLower(d)]; !dup {
 			s.byLower[strings.ToLower(d)] = d

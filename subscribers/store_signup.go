@@ -14,17 +14,33 @@ import (
 // must not depend on it: whether an address is already on the list is no
 // business of whoever typed it.
 type SignUpResult struct {
-	Subscriber       *Subscriber
-	Created          bool // a new row
-	SendConfirmation bool // mail a confirmation link now, then call MarkConfirmationSent
+	Subscriber *Subscriber
+	Created    bool // a new row
+	// Notice is the kind of mail to queue for the subscriber now
+	// (NoticeConfirm, NoticeSubscribed), or "" for none: the resend window
+	// has not passed, a cap was reached, or nothing is to be confirmed.
+	// The window and the caps are already counted for it.
+	Notice string
 }
+
+// The kinds of mail this package asks to be sent to one subscriber; the
+// mail package sends them through its ledger (see Notices).
+const (
+	NoticeConfirm    = "confirm"    // the link that confirms a sign-up
+	NoticeSubscribed = "subscribed" // to a subscribed address that signed up again: how to change what it gets
+	NoticeWelcome    = "welcome"    // after confirming
+)
 
 // SignUp records a person's own request to receive digests (empty: all of
 // them). A new address becomes pending, or confirmed at once with
 // confirmNow (double opt-in off). A pending one gets its name (when given)
 // and digests replaced, and a new confirmation mail only once resendAfter
 // has passed since the last. A confirmed one is left exactly as it was, so
-// nobody can change another's settings by typing their address. An
+// nobody can change another's settings by typing their address; it is
+// sent a note saying it is subscribed already, under the same window, so
+// that every sign-up does the same work whoever the address belongs to.
+// Every such mail counts against the caps (see Caps); over one, none is
+// asked for, and nothing else changes in the answer. An
 // unsubscribed, bounced or complained one starts over as pending with a
 // new token nonce, so the links mailed for its earlier subscription stop
 // working (as does a confirmation link still out when confirmNow
@@ -60,18 +76,23 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 			if id, err = insertSubscriber(ctx, tx, addr, name, StatusPending, m, now); err != nil {
 				return err
 			}
-			res.Created, res.SendConfirmation = true, true
+			res.Created, res.Notice = true, NoticeConfirm
 		case err != nil:
 			return err
 		case sub.Status == StatusConfirmed:
 			res.Subscriber = sub
-			return nil
+			if sub.ConfirmSentAt == nil || now.Sub(*sub.ConfirmSentAt) >= resendAfter {
+				res.Notice = NoticeSubscribed
+			}
+			return s.claimNotice(ctx, tx, &res, sub.ID, addr, m, now)
 		case sub.Status == StatusPending:
 			id = sub.ID
 			if name == "" {
 				name = sub.Name
 			}
-			res.SendConfirmation = sub.ConfirmSentAt == nil || now.Sub(*sub.ConfirmSentAt) >= resendAfter
+			if sub.ConfirmSentAt == nil || now.Sub(*sub.ConfirmSentAt) >= resendAfter {
+				res.Notice = NoticeConfirm
+			}
 			detail += "; again while pending"
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ? WHERE id = ?`, name, id); err != nil {
 				return fmt.Errorf("update subscriber: %w", err)
@@ -81,7 +102,7 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 			if name == "" {
 				name = sub.Name
 			}
-			res.SendConfirmation = true
+			res.Notice = NoticeConfirm
 			renew = true
 			detail += "; was " + string(sub.Status)
 			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET name = ?, status = 'pending', confirmed_at = NULL,
@@ -96,7 +117,7 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 			return err
 		}
 		if confirmNow {
-			res.SendConfirmation = false
+			res.Notice = ""
 			renew = renew || sub != nil // a confirmation link may be out
 			if err := confirm(ctx, tx, id, now, m, "double opt-in off"); err != nil {
 				return err
@@ -107,6 +128,9 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 				return err
 			}
 		}
+		if err := s.claimNotice(ctx, tx, &res, id, addr, m, now); err != nil {
+			return err
+		}
 		res.Subscriber, err = getSubscriber(ctx, tx, `s.id = ?`, id)
 		return err
 	})
@@ -116,33 +140,33 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 	return res, nil
 }
 
+// claimNotice takes the resend window and the caps for res.Notice, in
+// the sign-up's transaction, so that two requests at the same moment ask
+// for one mail, not two. Over a cap the notice is dropped.
+func (s *Store) claimNotice(ctx context.Context, tx *sql.Tx, res *SignUpResult, id int64, addr string, m Meta, now time.Time) error {
+	if res.Notice == "" {
+		return nil
+	}
+	ok, err := underCaps(ctx, tx, s.caps, addr, m.IP, now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		res.Notice = ""
+		return addEvent(ctx, tx, id, EventConfirmationSent, now, m, "not sent: over the sign-up mail caps")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?`, now.UnixNano(), id); err != nil {
+		return fmt.Errorf("record notice: %w", err)
+	}
+	return addEvent(ctx, tx, id, EventConfirmationSent, now, m, res.Notice+" mail queued")
+}
+
 func confirm(ctx context.Context, tx *sql.Tx, id int64, now time.Time, m Meta, detail string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = 'confirmed', confirmed_at = ?, unsubscribed_at = NULL
 		WHERE id = ?`, now.UnixNano(), id); err != nil {
 		return fmt.Errorf("confirm subscriber: %w", err)
 	}
 	return addEvent(ctx, tx, id, EventConfirmed, now, m, detail)
-}
-
-// MarkConfirmationSent records that a confirmation mail went out, which
-// starts the resend window of SignUp. It returns ErrNotFound for an unknown
-// id.
-func (s *Store) MarkConfirmationSent(ctx context.Context, id int64, m Meta) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		r, err := tx.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?`, now.UnixNano(), id)
-		if err != nil {
-			return err
-		}
-		if n, err := r.RowsAffected(); err != nil || n == 0 {
-			return ErrNotFound
-		}
-		return addEvent(ctx, tx, id, EventConfirmationSent, now, m, "")
-	})
-	if err != nil {
-		return fmt.Errorf("mark confirmation sent: %w", err)
-	}
-	return nil
 }
 
 // Confirm makes a pending subscriber confirmed, on a confirmation link

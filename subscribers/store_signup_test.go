@@ -3,8 +3,10 @@ package subscribers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,9 +21,9 @@ func TestStore_SignUpNew(t *testing.T) {
 		wantKinds   []EventKind
 	}{
 		{name: "all digests when none chosen", wantDigests: []string{"daily", "weekly"}, wantStatus: StatusPending,
-			wantKinds: []EventKind{EventSubscribed}},
+			wantKinds: []EventKind{EventSubscribed, EventConfirmationSent}},
 		{name: "chosen digests, any case, repeated", digests: []string{"Weekly", " weekly "}, wantDigests: []string{"weekly"},
-			wantStatus: StatusPending, wantKinds: []EventKind{EventSubscribed}},
+			wantStatus: StatusPending, wantKinds: []EventKind{EventSubscribed, EventConfirmationSent}},
 		{name: "double opt-in off", confirmNow: true, wantDigests: []string{"daily", "weekly"}, wantStatus: StatusConfirmed,
 			wantKinds: []EventKind{EventSubscribed, EventConfirmed}},
 	}
@@ -33,14 +35,14 @@ func TestStore_SignUpNew(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub := res.Subscriber
-			if !res.Created || res.SendConfirmation == tt.confirmNow {
-				t.Errorf("Created %v SendConfirmation %v", res.Created, res.SendConfirmation)
+			if !res.Created || (res.Notice == NoticeConfirm) == tt.confirmNow {
+				t.Errorf("Created %v Notice %q", res.Created, res.Notice)
 			}
 			if sub.Email != "Jane@example.org" || sub.Name != `Jane "JD" Doe` || sub.Status != tt.wantStatus || sub.Route != "form" ||
 				!slices.Equal(sub.Digests, tt.wantDigests) || !sub.CreatedAt.Equal(e.clock.Now()) {
 				t.Errorf("subscriber = %+v", sub)
 			}
-			if (sub.ConfirmedAt != nil) != tt.confirmNow || sub.ConfirmSentAt != nil || sub.UnsubscribedAt != nil {
+			if (sub.ConfirmedAt != nil) != tt.confirmNow || (sub.ConfirmSentAt != nil) == tt.confirmNow || sub.UnsubscribedAt != nil {
 				t.Errorf("times: confirmed %v sent %v unsubscribed %v", sub.ConfirmedAt, sub.ConfirmSentAt, sub.UnsubscribedAt)
 			}
 			evs := e.events(t, sub.ID)
@@ -64,15 +66,13 @@ func TestStore_SignUpNew(t *testing.T) {
 func TestStore_SignUpPendingResend(t *testing.T) {
 	tests := []struct {
 		name     string
-		sent     bool          // a confirmation went out after the first sign-up
-		wait     time.Duration // before signing up again
+		wait     time.Duration // after the first sign-up, which queued a confirmation
 		wantSend bool
 	}{
-		{name: "never sent", sent: false, wait: time.Minute, wantSend: true},
-		{name: "sent just now", sent: true, wait: time.Minute, wantSend: false},
-		{name: "sent inside the window", sent: true, wait: 9*time.Minute + 59*time.Second, wantSend: false},
-		{name: "sent at the window's end", sent: true, wait: 10 * time.Minute, wantSend: true},
-		{name: "sent long ago", sent: true, wait: 48 * time.Hour, wantSend: true},
+		{name: "just now", wait: time.Minute, wantSend: false},
+		{name: "inside the window", wait: 9*time.Minute + 59*time.Second, wantSend: false},
+		{name: "at the window's end", wait: 10 * time.Minute, wantSend: true},
+		{name: "long ago", wait: 48 * time.Hour, wantSend: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,10 +82,8 @@ func TestStore_SignUpPendingResend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.sent {
-				if err := e.store.MarkConfirmationSent(ctx, first.Subscriber.ID, formMeta); err != nil {
-					t.Fatal(err)
-				}
+			if first.Notice != NoticeConfirm {
+				t.Fatalf("first sign-up asks for %q, want a confirmation", first.Notice)
 			}
 			e.clock.Advance(tt.wait)
 			again := Meta{IP: "203.0.113.5", UserAgent: "Other/2", Route: "json"}
@@ -94,14 +92,19 @@ func TestStore_SignUpPendingResend(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub := res.Subscriber
-			if res.Created || res.SendConfirmation != tt.wantSend || sub.ID != first.Subscriber.ID {
-				t.Errorf("Created %v SendConfirmation %v (want %v) id %d", res.Created, res.SendConfirmation, tt.wantSend, sub.ID)
+			if res.Created || (res.Notice == NoticeConfirm) != tt.wantSend || sub.ID != first.Subscriber.ID {
+				t.Errorf("Created %v Notice %q (want a confirmation: %v) id %d", res.Created, res.Notice, tt.wantSend, sub.ID)
 			}
 			if sub.Status != StatusPending || sub.Name != "Jane" || !slices.Equal(sub.Digests, []string{"weekly"}) {
 				t.Errorf("after a second sign-up: %+v (the name stays when none is given, digests follow)", sub)
 			}
 			evs := e.events(t, sub.ID)
-			checkEvent(t, evs[len(evs)-1], EventSubscribed, again, "again while pending")
+			last := evs[len(evs)-1]
+			if tt.wantSend {
+				checkEvent(t, last, EventConfirmationSent, again, "confirm mail queued")
+				last = evs[len(evs)-2]
+			}
+			checkEvent(t, last, EventSubscribed, again, "again while pending")
 			if e.count(t, "subscribers") != 1 {
 				t.Error("a second sign-up made a second row")
 			}
@@ -109,23 +112,111 @@ func TestStore_SignUpPendingResend(t *testing.T) {
 	}
 }
 
+// A confirmed address typed again changes nothing of its subscription:
+// it is sent a note (once per window) saying it is subscribed already.
 func TestStore_SignUpConfirmedChangesNothing(t *testing.T) {
 	e := newStoreEnv(t)
 	ctx := context.Background()
 	sub := e.withStatus(t, "jane@example.org", StatusConfirmed)
-	before := e.snapshot(t)
 	e.clock.Advance(time.Hour)
-	for _, confirmNow := range []bool{false, true} {
-		res, err := e.store.SignUp(ctx, "jane@example.org", "Mallory", []string{"weekly"}, confirmNow, 0, formMeta)
+	for i, confirmNow := range []bool{false, true} {
+		res, err := e.store.SignUp(ctx, "jane@example.org", "Mallory", []string{"weekly"}, confirmNow, time.Hour, formMeta)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Created || res.SendConfirmation || res.Subscriber.ID != sub.ID {
-			t.Errorf("confirmNow %v: %+v", confirmNow, res)
+		want := NoticeSubscribed
+		if i > 0 {
+			want = "" // inside the window
+		}
+		if res.Created || res.Notice != want || res.Subscriber.ID != sub.ID {
+			t.Errorf("confirmNow %v: %+v, want notice %q", confirmNow, res, want)
 		}
 	}
-	if after := e.snapshot(t); after != before {
-		t.Errorf("signing up a confirmed address changed the store:\n%s\nwant\n%s", after, before)
+	got := e.get(t, sub.ID)
+	if got.Name != sub.Name || got.Status != StatusConfirmed || !slices.Equal(got.Digests, sub.Digests) || got.Nonce != sub.Nonce {
+		t.Errorf("signing up a confirmed address changed it: %+v, was %+v", got, sub)
+	}
+}
+
+// The form cannot bomb a mailbox: plus-tags and Gmail's dots are one
+// mailbox, and one network can cause only so many mails.
+func TestStore_SignUpMailCaps(t *testing.T) {
+	e := newStoreEnv(t)
+	ctx := context.Background()
+	notices := 0
+	variants := 10000
+	if raceOn {
+		variants = 2000
+	}
+	for i := range variants {
+		addr := fmt.Sprintf("victim+%d@example.org", i)
+		if i%2 == 1 {
+			addr = fmt.Sprintf("v.i.c.t.i.m+%d@gmail.com", i)
+		}
+		m := formMeta
+		m.IP = fmt.Sprintf("198.51.%d.%d", i%200, i%250) // spread over many /24s
+		res, err := e.store.SignUp(ctx, addr, "", nil, false, time.Hour, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Notice != "" {
+			notices++
+		}
+	}
+	if notices != 2*DefaultCaps.Mailbox[0].N {
+		t.Errorf("%d plus-variants of two mailboxes caused %d mails in an hour, want %d", variants, notices, 2*DefaultCaps.Mailbox[0].N)
+	}
+	// One network, many real addresses: capped per /24 and per /64.
+	for n, ip := range []string{"203.0.113.%d", "2001:db8::%x"} {
+		sent := 0
+		for i := range 100 {
+			m := formMeta
+			m.IP = fmt.Sprintf(ip, i+1)
+			res, err := e.store.SignUp(ctx, fmt.Sprintf("reader%d-%d@example.net", i, n), "", nil, false, time.Hour, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Notice != "" {
+				sent++
+			}
+		}
+		if sent != DefaultCaps.Network[0].N {
+			t.Errorf("100 sign-ups from one network (%s) caused %d mails, want %d", ip, sent, DefaultCaps.Network[0].N)
+		}
+	}
+	// A day later the mailbox may be mailed again, up to the day's cap.
+	e.clock.Advance(25 * time.Hour)
+	if res, err := e.store.SignUp(ctx, "victim+x@example.org", "", nil, false, time.Hour, formMeta); err != nil || res.Notice == "" {
+		t.Errorf("a day later: %+v, %v; want a mail", res, err)
+	}
+}
+
+// Sign-ups of one pending address at the same moment ask for one mail.
+func TestStore_SignUpConcurrentOneMail(t *testing.T) {
+	for round := range 20 {
+		e := newStoreEnv(t)
+		addr := fmt.Sprintf("pair%d@example.org", round)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		mails := 0
+		for range 2 {
+			wg.Go(func() {
+				res, err := e.store.SignUp(context.Background(), addr, "", nil, false, 10*time.Minute, formMeta)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if res.Notice != "" {
+					mu.Lock()
+					mails++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if mails != 1 {
+			t.Fatalf("round %d: two sign-ups at once asked for %d mails, want 1", round, mails)
+		}
 	}
 }
 
@@ -135,19 +226,18 @@ func TestStore_SignUpAfterLeaving(t *testing.T) {
 			e := newStoreEnv(t)
 			ctx := context.Background()
 			old := e.withStatus(t, "jane@example.org", st)
-			e.store.MarkConfirmationSent(ctx, old.ID, formMeta)
 			e.clock.Advance(time.Minute)
 			res, err := e.store.SignUp(ctx, "jane@example.org", "Jane", []string{"daily"}, false, time.Hour, formMeta)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sub := res.Subscriber
-			if res.Created || !res.SendConfirmation || sub.ID != old.ID || sub.Status != StatusPending ||
+			if res.Created || res.Notice != NoticeConfirm || sub.ID != old.ID || sub.Status != StatusPending ||
 				sub.ConfirmedAt != nil || sub.UnsubscribedAt != nil || sub.BounceCount != 0 || !slices.Equal(sub.Digests, []string{"daily"}) {
 				t.Errorf("res %+v, subscriber %+v", res, sub)
 			}
 			evs := e.events(t, sub.ID)
-			checkEvent(t, evs[len(evs)-1], EventSubscribed, formMeta, "was "+string(st))
+			checkEvent(t, evs[len(evs)-2], EventSubscribed, formMeta, "was "+string(st))
 		})
 	}
 }
@@ -194,24 +284,6 @@ func TestStore_SignUpSameAddressAnyCase(t *testing.T) {
 	b := e.signUp(t, "jane@EXAMPLE.org")
 	if a.ID != b.ID || e.count(t, "subscribers") != 1 {
 		t.Errorf("two rows for one address: %d, %d", a.ID, b.ID)
-	}
-}
-
-func TestStore_MarkConfirmationSent(t *testing.T) {
-	e := newStoreEnv(t)
-	ctx := context.Background()
-	sub := e.signUp(t, "jane@example.org")
-	e.clock.Advance(time.Second)
-	if err := e.store.MarkConfirmationSent(ctx, sub.ID, formMeta); err != nil {
-		t.Fatal(err)
-	}
-	if got := e.get(t, sub.ID); got.ConfirmSentAt == nil || !got.ConfirmSentAt.Equal(e.clock.Now()) {
-		t.Errorf("confirm_sent_at = %v", got.ConfirmSentAt)
-	}
-	evs := e.events(t, sub.ID)
-	checkEvent(t, evs[len(evs)-1], EventConfirmationSent, formMeta, "")
-	if err := e.store.MarkConfirmationSent(ctx, 999, formMeta); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown id: %v", err)
 	}
 }
 
@@ -375,7 +447,7 @@ func TestStore_SignUpConfirmNowExisting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.SendConfirmation || res.Created || res.Subscriber.Status != StatusConfirmed || res.Subscriber.ConfirmedAt == nil {
+			if res.Notice != "" || res.Created || res.Subscriber.Status != StatusConfirmed || res.Subscriber.ConfirmedAt == nil {
 				t.Errorf("res %+v, subscriber %+v", res, res.Subscriber)
 			}
 			evs := e.events(t, sub.ID)[n:]

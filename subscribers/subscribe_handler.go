@@ -3,11 +3,9 @@ package subscribers
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -44,9 +42,11 @@ func (h *Handler) formPage(f signUpForm) *page {
 }
 
 // subscribe takes a form post or a JSON body. A new or pending address is
-// sent a confirmation; a confirmed one gets the very same answer and no
-// mail, so that no one can learn who is subscribed.
+// sent a confirmation, a confirmed one a note that it is subscribed
+// already: the same answer, the same work, so that no one can learn who
+// is subscribed.
 func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	isJSON := isJSONRequest(r)
 	f, badField, err := readSignUp(r, isJSON)
 	if err != nil {
@@ -70,12 +70,6 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.tooMany(w, r, wait)
 		return
 	}
-	if addr, err := NormalizeAddress(f.Email); err == nil {
-		if wait := h.perAddr.allow(strings.ToLower(addr)); wait > 0 {
-			h.tooMany(w, r, wait)
-			return
-		}
-	}
 	res, err := h.store.SignUp(r.Context(), f.Email, f.Name, f.Digests, !h.opt.DoubleOptIn, resendAfter, m)
 	var fe *FieldError
 	if errors.As(err, &fe) {
@@ -86,46 +80,24 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.web.Error(w, r, err)
 		return
 	}
-	if res.SendConfirmation {
-		if err := h.sendConfirmation(r, res.Subscriber, m); err != nil {
-			// A 5xx: web logs it, with the cause.
-			h.signUpError(w, r, f, &web.Problem{Kind: web.Unavailable, Field: "form",
-				Message: "The confirmation mail could not be sent just now. Please try again in a few minutes.",
-				Err:     fmt.Errorf("confirmation mail not sent to subscriber %d: %w", res.Subscriber.ID, err)})
-			return
+	if res.Notice != "" {
+		// Queued, not sent: the answer waits for no SMTP server and is
+		// the same whether the address was new, pending or subscribed.
+		if err := h.mailer.Queue(r.Context(), res.Notice, res.Subscriber.ID, res.Subscriber.Email); err != nil {
+			h.opt.Logger.Error("sign-up mail not queued", "subscriber", res.Subscriber.ID, "kind", res.Notice, slog.Any("error", err))
 		}
+	}
+	h.opt.Logger.Info("sign-up", "subscriber", res.Subscriber.ID, "route", m.Route, "new", res.Created, "mail", res.Notice)
+	if wait := h.opt.AnswerFloor - time.Since(start); wait > 0 {
+		time.Sleep(wait)
 	}
 	h.signUpDone(w, r)
-}
-
-func (h *Handler) sendConfirmation(r *http.Request, s *Subscriber, m Meta) error {
-	token := h.tokens.Make(PurposeConfirm, s.ID, s.Nonce, h.opt.ConfirmTTL)
-	var titles []string
-	for _, d := range h.opt.Digests {
-		for _, name := range s.Digests {
-			if d.Name == name {
-				titles = append(titles, d.Title)
-			}
-		}
-	}
-	mail, err := h.confirm.render(confirmData{
-		Site: h.opt.Site, Name: s.Name, Email: s.Email, Digests: titles,
-		ConfirmURL: h.opt.Site.URL("confirm?token=" + url.QueryEscape(token)),
-		TTL:        humanDuration(h.opt.ConfirmTTL),
-	})
-	if err != nil {
-		return err
-	}
-	if err := h.mailer.Send(r.Context(), mail); err != nil {
-		return err
-	}
-	return h.store.MarkConfirmationSent(r.Context(), s.ID, m)
 }
 
 // signUpDone answers a sign-up taken, as JSON or a page like an error
 // would be (web.WantsJSON).
 func (h *Handler) signUpDone(w http.ResponseWriter, r *http.Request) {
-	const msg = "Thank you. If this address is not subscribed yet, a mail with a confirmation link is on its way."
+	const msg = "Thank you. A mail is on its way to this address: it says what to do next."
 	if web.WantsJSON(r) {
 		web.JSON(w, http.StatusAccepted, map[string]string{"status": "ok", "message": msg})
 		return

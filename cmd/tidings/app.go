@@ -43,8 +43,13 @@ type App struct {
 
 	Now func() time.Time
 
+	Notices *subscribers.Notices // composes the sign-up mail the sender sends
+
 	Metrics *metrics.Registry
 	ready   atomic.Bool // serve's loops started; /readyz also pings the database
+
+	// wakeSender tells serve's sender that mail was queued.
+	wakeSender chan struct{}
 }
 
 // loadConfig reads the config the command line and environment point at.
@@ -70,7 +75,7 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, Metrics: metrics.New()}
+	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, Metrics: metrics.New(), wakeSender: make(chan struct{}, 1)}
 	a.Articles = feed.NewStore(db)
 	a.Ingester = &feed.Ingester{
 		Store:    a.Articles,
@@ -137,6 +142,9 @@ func (a *App) wireSubscribers(ctx context.Context) error {
 	}
 	a.Tokens.AcceptOldUnsubscribe(oldMax)
 	a.Links = subscribers.NewLinks(a.Tokens, a.siteInfo())
+	if a.Notices, err = subscribers.NewNotices(a.Subscribers, a.Tokens, a.subscriberOptions()); err != nil {
+		return err
+	}
 	if a.Transport, err = newTransport(a.Config, a.Logger.With("component", "smtp")); err != nil {
 		return err
 	}
@@ -199,6 +207,7 @@ func (a *App) sender() *mail.Sender {
 	m := a.Metrics
 	return &mail.Sender{
 		Ledger: a.Ledger, Transport: a.Transport, Composer: a.Renderer,
+		Notices: a.Notices, From: netmail.Address{Name: a.Config.Site.Title, Address: a.Config.Site.Email},
 		Workers: a.Config.SMTP.Connections, MaxAttempts: a.Config.SMTP.MaxAttempts,
 		Backoff: a.Config.SMTP.RetryBackoff.Duration, BounceLimit: a.Config.Subscribers.BounceLimit,
 		Observe: func(rep mail.SendReport, took time.Duration, err error) {
@@ -222,29 +231,40 @@ func (a *App) pass() *pass.Pass {
 	}
 	return &pass.Pass{
 		Content: a.Ingester, Feeds: a.Feeds, Sources: sources, Scheduler: a.Scheduler, Sender: a.sender(),
-		Poll: a.Config.Content.Poll.Duration, Metrics: a.Metrics, Logger: a.Logger,
+		Poll: a.Config.Content.Poll.Duration, Metrics: a.Metrics, Logger: a.Logger, WakeSender: a.wakeSender,
 	}
 }
 
-// subscriberHandler builds the sign-up, confirm, unsubscribe, preferences
-// and admin API handler.
-func (a *App) subscriberHandler() (*subscribers.Handler, error) {
+// signUpAnswerFloor is the least time a sign-up takes to answer: longer
+// than the work for any address takes, so that the timing tells no one
+// whether it was new or subscribed.
+const signUpAnswerFloor = 25 * time.Millisecond
+
+// subscriberOptions are the subscribers package's options from the config.
+func (a *App) subscriberOptions() subscribers.Options {
 	cfg := a.Config
 	var digests []subscribers.DigestInfo
 	for _, d := range cfg.Digests {
 		digests = append(digests, subscribers.DigestInfo{Name: d.Name, Title: d.Title, Description: d.Description})
 	}
-	from := netmail.Address{Name: cfg.Site.Title, Address: cfg.Site.Email}
-	return subscribers.NewHandler(a.Subscribers, a.Tokens, &subscriberMailer{transport: a.Transport, from: from}, subscribers.Options{
+	return subscribers.Options{
 		Site:        a.siteInfo(),
 		Digests:     digests,
 		DoubleOptIn: cfg.Subscribers.DoubleOptIn,
 		ConfirmTTL:  cfg.Subscribers.ConfirmTTL.Duration,
 		TemplateDir: cfg.Templates.Dir,
 		AdminToken:  cfg.HTTP.AdminToken,
+		AnswerFloor: signUpAnswerFloor,
 		Logger:      a.Logger.With("component", "subscribers"),
 		Now:         func() time.Time { return a.Now() },
-	})
+	}
+}
+
+// subscriberHandler builds the sign-up, confirm, unsubscribe, preferences
+// and admin API handler; the mail it asks for goes into the ledger and
+// wakes the sender.
+func (a *App) subscriberHandler() (*subscribers.Handler, error) {
+	return subscribers.NewHandler(a.Subscribers, a.Tokens, &noticeQueue{app: a}, a.subscriberOptions())
 }
 
 // Close releases the mail transport and the database.

@@ -49,11 +49,16 @@ func TestFirstMinute(t *testing.T) {
 		return err == nil && len(f.Items) == 1 && f.Items[0].Title == "Harbour reopens"
 	})
 
-	// Sign up; the confirmation is the newest .eml in data/outbox.
+	// Sign up; the confirmation is the newest .eml in data/outbox, written
+	// by the sender a moment after the page answered.
 	resp, _ := postForm(t, base+"/subscribe", url.Values{"email": {"me@example.org"}, "digests": {"daily"}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("sign-up %d", resp.StatusCode)
 	}
+	waitFor(t, func() bool {
+		files, _ := filepath.Glob(filepath.Join("data", "outbox", "*.eml"))
+		return len(files) > 0
+	})
 	confirm := regexp.MustCompile(`http://\S+/confirm\?token=[A-Za-z0-9_-]+`).FindString(newestEML(t))
 	if confirm == "" {
 		t.Fatal("no confirmation link readable in the .eml file")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	netmail "net/mail"
 	"time"
 
 	"github.com/tidings/tidings/mail/transport"
@@ -30,22 +29,19 @@ func newTransport(cfg Config, logger *slog.Logger) (transport.Transport, error) 
 	})
 }
 
-// subscriberMailer sends the subscribers package's mail through the
-// transport, from the site's address.
-type subscriberMailer struct {
-	transport transport.Transport
-	from      netmail.Address
-}
+// noticeQueue puts the mail the subscribers package asks for into the
+// ledger, and wakes serve's sender so that it goes within moments.
+type noticeQueue struct{ app *App }
 
-var _ subscribers.Mailer = (*subscriberMailer)(nil)
+var _ subscribers.Mailer = (*noticeQueue)(nil)
 
-func (m *subscriberMailer) Send(ctx context.Context, sm subscribers.Mail) error {
-	return m.transport.Send(ctx, &transport.Message{
-		From:    m.from,
-		To:      netmail.Address{Name: sm.ToName, Address: sm.ToEmail},
-		Subject: sm.Subject,
-		Text:    sm.Text,
-		HTML:    sm.HTML,
-		Date:    time.Now(),
-	})
+func (q *noticeQueue) Queue(ctx context.Context, kind string, id int64, email string) error {
+	if _, err := q.app.Ledger.QueueNotice(ctx, kind, id, email, domainOf(q.app.Config.Site.Email)); err != nil {
+		return err
+	}
+	select {
+	case q.app.wakeSender <- struct{}{}:
+	default:
+	}
+	return nil
 }

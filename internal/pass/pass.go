@@ -50,9 +50,12 @@ type Pass struct {
 	Scheduler *mail.Scheduler
 	Sender    *mail.Sender
 	// Poll is how often Serve rescans the content folders.
-	Poll    time.Duration
-	Metrics *metrics.Registry // nil: none kept
-	Logger  *slog.Logger
+	Poll time.Duration
+	// WakeSender, when set, wakes Serve's sender: whoever queues mail
+	// (a sign-up) sends on it. Without, Serve makes its own.
+	WakeSender chan struct{}
+	Metrics    *metrics.Registry // nil: none kept
+	Logger     *slog.Logger
 }
 
 // Report is what one pass did.
@@ -133,7 +136,10 @@ func (p *Pass) Refresh(ctx context.Context) {
 func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	rebuild := make(chan struct{}, 1)
-	wakeSender := make(chan struct{}, 1)
+	wakeSender := p.WakeSender
+	if wakeSender == nil {
+		wakeSender = make(chan struct{}, 1)
+	}
 	g.Go(func() error { return p.contentLoop(ctx, rebuild) })
 	if p.Sources != nil {
 		g.Go(func() error { return p.Sources.Run(ctx, func() { poke(rebuild) }) })
