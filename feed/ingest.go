@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 // Ingester scans content folders into the store.
@@ -60,7 +62,7 @@ type stored struct {
 
 type parseResult struct {
 	c   candidate
-	p   parsed
+	p   content.Doc
 	err error
 }
 
@@ -73,7 +75,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	var res ScanResult
 	// Milliseconds are enough, and keep feed dates short.
 	now := in.now().Truncate(time.Millisecond)
-	r, err := newRenderer(in.BaseURL)
+	r, err := content.NewRenderer(in.BaseURL)
 	if err != nil {
 		return res, err
 	}
@@ -122,7 +124,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 			return nil
 		}
 		if len(pr.p.Warnings) > 0 {
-			repaired = append(repaired, parseResult{c: pr.c, p: parsed{Warnings: pr.p.Warnings}})
+			repaired = append(repaired, parseResult{c: pr.c, p: content.Doc{Warnings: pr.p.Warnings}})
 		}
 		id := pr.p.ID
 		if other, ok := claims[id]; ok {
@@ -211,7 +213,7 @@ func walkDir(dir string) (found []candidate, rejected []*FileError, unreadable [
 			}
 			return nil
 		}
-		if d.IsDir() || contentExts[strings.ToLower(filepath.Ext(name))] == "" {
+		if d.IsDir() || content.FormatOf(strings.ToLower(name)) == content.Unknown {
 			return nil
 		}
 		info, err := os.Stat(p) // follows a symlinked file
@@ -236,7 +238,7 @@ func walkDir(dir string) (found []candidate, rejected []*FileError, unreadable [
 // parseAll reads and parses files on every core and hands each result to
 // use, one at a time and in the order of cs, while later files are parsed.
 // It stops at the first error use returns, or when ctx is done.
-func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *renderer, use func(parseResult) error) error {
+func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Renderer, use func(parseResult) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	workers := min(runtime.GOMAXPROCS(0), max(len(cs), 1))
 	// Each result has a slot of its own, so no worker ever waits for use;
@@ -288,7 +290,7 @@ func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *renderer, u
 	return ctx.Err()
 }
 
-func (in *Ingester) parseOne(c candidate, r *renderer) parseResult {
+func (in *Ingester) parseOne(c candidate, r *content.Renderer) parseResult {
 	data, err := os.ReadFile(c.path())
 	if err != nil {
 		return parseResult{c: c, err: err}
@@ -297,7 +299,7 @@ func (in *Ingester) parseOne(c candidate, r *renderer) parseResult {
 	if int64(len(data)) > in.MaxBytes {
 		return parseResult{c: c, err: fmt.Errorf("%w: %d bytes, content.max_bytes is %d", ErrTooLarge, len(data), in.MaxBytes)}
 	}
-	p, err := parseFile(c.rel, data, r, in.Location)
+	p, err := content.ParseFile(c.rel, data, r, in.Location)
 	return parseResult{c: c, p: p, err: err}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/sqlite"
 )
 
@@ -138,19 +139,19 @@ func TestScan_BadInput(t *testing.T) {
 		reason              string // in the rejection or the stored article
 		repaired            func(*Article) bool
 	}{
-		{name: "empty", file: "empty.md", content: "", want: ErrEmptyFile},
-		{name: "only spaces", file: "blank.txt", content: " \n\t\n", want: ErrEmptyFile},
-		{name: "front matter only", file: "head.md", content: "---\ntitle: x\n---\n", want: ErrEmptyFile},
-		{name: "NUL bytes", file: "bin.md", content: "title\x00\x01\x02", want: ErrBinaryFile, reason: "NUL"},
-		{name: "invalid UTF-8", file: "latin1.txt", content: "Caf\xe9 au lait\nA paragraph.\n", want: ErrBinaryFile, reason: "UTF-8"},
-		{name: "unterminated front matter", file: "open.md", content: "---\ntitle: Never closed\n\nBody.\n", want: ErrBadFrontMatter, reason: "never closed"},
-		{name: "malformed yaml", file: "yaml.md", content: "---\ntitle: [unclosed\n---\nBody.\n", want: ErrBadFrontMatter, reason: "line"},
-		{name: "malformed toml", file: "toml.md", content: "+++\ntitle = \n+++\nBody.\n", want: ErrBadFrontMatter, reason: "line 2"},
-		{name: "impossible date", file: "date.md", content: "---\ntitle: T\ndate: 2024-13-45\n---\nBody.\n", want: ErrBadFrontMatter, reason: `date: "2024-13-45"`},
-		{name: "impossible toml date", file: "tdate.md", content: "+++\ntitle = \"T\"\ndate = \"2024-02-30\"\n+++\nBody.\n", want: ErrBadFrontMatter, reason: "2024-02-30"},
-		{name: "draft not bool", file: "draft.md", content: "---\ntitle: T\ndraft: maybe\n---\nBody.\n", want: ErrBadFrontMatter, reason: "draft"},
-		{name: "tags not list", file: "tags.md", content: "---\ntitle: T\ntags: {a: 1}\n---\nBody.\n", want: ErrBadFrontMatter, reason: "tags"},
-		{name: "no title", file: "untitled.md", content: "Just a body without heading.\n", want: ErrNoTitle},
+		{name: "empty", file: "empty.md", content: "", want: content.ErrEmptyFile},
+		{name: "only spaces", file: "blank.txt", content: " \n\t\n", want: content.ErrEmptyFile},
+		{name: "front matter only", file: "head.md", content: "---\ntitle: x\n---\n", want: content.ErrEmptyFile},
+		{name: "NUL bytes", file: "bin.md", content: "title\x00\x01\x02", want: content.ErrBinaryFile, reason: "NUL"},
+		{name: "invalid UTF-8", file: "latin1.txt", content: "Caf\xe9 au lait\nA paragraph.\n", want: content.ErrBinaryFile, reason: "UTF-8"},
+		{name: "unterminated front matter", file: "open.md", content: "---\ntitle: Never closed\n\nBody.\n", want: content.ErrBadFrontMatter, reason: "never closed"},
+		{name: "malformed yaml", file: "yaml.md", content: "---\ntitle: [unclosed\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: "line"},
+		{name: "malformed toml", file: "toml.md", content: "+++\ntitle = \n+++\nBody.\n", want: content.ErrBadFrontMatter, reason: "line 2"},
+		{name: "impossible date", file: "date.md", content: "---\ntitle: T\ndate: 2024-13-45\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: `date: "2024-13-45"`},
+		{name: "impossible toml date", file: "tdate.md", content: "+++\ntitle = \"T\"\ndate = \"2024-02-30\"\n+++\nBody.\n", want: content.ErrBadFrontMatter, reason: "2024-02-30"},
+		{name: "draft not bool", file: "draft.md", content: "---\ntitle: T\ndraft: maybe\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: "draft"},
+		{name: "tags not list", file: "tags.md", content: "---\ntitle: T\ntags: {a: 1}\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: "tags"},
+		{name: "no title", file: "untitled.md", content: "Just a body without heading.\n", want: content.ErrNoTitle},
 		{name: "title with CR LF", file: "crlf.md", content: "---\ntitle: \"Two\\r\\nlines\\u0007 here\"\n---\nBody.\n",
 			repaired: func(a *Article) bool { return a.Title == "Two lines here" }},
 		{name: "script and onerror", file: "xss.md", content: "---\ntitle: XSS\n---\nHello <script>alert(1)</script><img src=x onerror=alert(1)> <a href=\"javascript:alert(1)\">x</a> <iframe src=\"https://evil\"></iframe>\n",

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 // apiSource is the source of articles written through the authoring API.
@@ -39,7 +41,7 @@ const apiPrefix = "api/"
 // createAPI stores a new API article. With no id given, it takes apiPrefix
 // plus the slug base, with -2, -3 ... on a clash. An article dated nowhere
 // is published now.
-func (s *Store) createAPI(ctx context.Context, p parsed, now time.Time) (string, error) {
+func (s *Store) createAPI(ctx context.Context, p content.Doc, now time.Time) (string, error) {
 	w := s.newScanWriter(now, nil, &ScanResult{})
 	defer w.rollback()
 	if err := w.begin(ctx); err != nil {
@@ -79,9 +81,8 @@ func (s *Store) createAPI(ctx context.Context, p parsed, now time.Time) (string,
 		}
 	}
 	if p.Date.IsZero() {
-		p.Date = now
+		p.SetDate(now)
 	}
-	p.Hash = p.hash()
 	slug, err := w.freeSlug(p.SlugBase, p.ID)
 	if err != nil {
 		return "", fmt.Errorf("create article %s: %w", p.ID, err)
@@ -106,7 +107,7 @@ func (s *Store) createAPI(ctx context.Context, p parsed, now time.Time) (string,
 // stay; its published time moves only when p names a date, its updated
 // time only when the content hash changes. An unpublished article is
 // published again: writing it is asking for it to be seen.
-func (s *Store) updateAPI(ctx context.Context, id string, p parsed, now time.Time) error {
+func (s *Store) updateAPI(ctx context.Context, id string, p content.Doc, now time.Time) error {
 	w := s.newScanWriter(now, nil, &ScanResult{})
 	defer w.rollback()
 	if err := w.begin(ctx); err != nil {
@@ -126,9 +127,8 @@ func (s *Store) updateAPI(ctx context.Context, id string, p parsed, now time.Tim
 	}
 	p.ID = id
 	if p.Date.IsZero() {
-		p.Date = fromNanos(pub)
+		p.SetDate(fromNanos(pub))
 	}
-	p.Hash = p.hash()
 	updated := fromNanos(upd)
 	if p.Hash != hash {
 		updated = now

@@ -3,6 +3,7 @@ package feed
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -250,7 +251,7 @@ func (w *scanWriter) freeSlug(base, id string) (string, error) {
 		}
 		var owner string
 		err := w.slugOwner.QueryRowContext(w.ctx, slug).Scan(&owner)
-		if err == sql.ErrNoRows || owner == id {
+		if errors.Is(err, sql.ErrNoRows) || owner == id {
 			return slug, nil
 		}
 		if err != nil {

@@ -4,17 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 // upstreamItem is one feed item turned into an article, before the store
 // gives it its slug and first-seen time.
 type upstreamItem struct {
-	parsed
+	content.Doc
 	Link    string
 	Undated bool // the item names no date: first seen stands in for it
 }
@@ -27,9 +28,9 @@ const futureSlack = 24 * time.Hour
 // Items filtered out and repeats of an id already seen in this feed (the
 // first one wins) are counted as skipped.
 func (f *Fetcher) mapItems(src Source, fd *gofeed.Feed, now time.Time) ([]upstreamItem, int) {
-	r, err := newRenderer(f.BaseURL)
+	r, err := content.NewRenderer(f.BaseURL)
 	if err != nil {
-		r, _ = newRenderer("http://localhost/") // BaseURL is checked by config; this keeps Fetch total
+		r, _ = content.NewRenderer("http://localhost/") // BaseURL is checked by config; this keeps Fetch total
 	}
 	feedBase := fd.FeedLink
 	if fd.Link != "" {
@@ -79,87 +80,58 @@ func wanted(src Source, it *gofeed.Item) bool {
 }
 
 // mapItem turns one item into an article: its id namespaced by source,
-// its content sanitized as a file's is, relative URLs resolved against the
-// item's link (gofeed has already applied an Atom xml:base), then the
+// its content normalised as a file's is, relative URLs resolved against
+// the item's link (gofeed has already applied an Atom xml:base), then the
 // feed's, then the site's.
-func mapItem(src Source, it *gofeed.Item, feedBase string, r *renderer, now time.Time, log *slog.Logger) upstreamItem {
-	var ui upstreamItem
-	ui.Link = strings.TrimSpace(it.Link)
+func mapItem(src Source, it *gofeed.Item, feedBase string, r *content.Renderer, now time.Time, log *slog.Logger) upstreamItem {
+	link := strings.TrimSpace(it.Link)
 	raw := it.Content
 	if strings.TrimSpace(raw) == "" {
 		raw = it.Description
 	}
-	ir := *r // shares the policy and Markdown engine; only the base differs
-	for _, b := range []string{ui.Link, feedBase} {
-		if u, err := url.Parse(strings.TrimSpace(b)); err == nil && u.IsAbs() && (u.Scheme == "http" || u.Scheme == "https") {
-			ir.base = u
-			break
-		}
-	}
 	if !looksLikeHTML(raw) {
 		raw = "<p>" + escapeText(raw) + "</p>"
 	}
-	html, warnings := ir.clean(raw)
-	for _, w := range warnings {
-		log.Info("upstream item repaired", "source", src.Name, "link", ui.Link, "warning", w)
-	}
-	ui.HTML = html
-	ui.Text = htmlToText(html, 72)
-
 	title := it.Title
 	if looksLikeHTML(title) {
-		title = htmlToText(title, 0)
+		title = content.HTMLToText(title, 0)
 	}
-	title, repaired := cleanLine(title)
-	if title == "" {
-		title = cutText(collapseSpace(ui.Text), 60)
-		repaired = true
-	}
-	if title == "" {
-		title = "Untitled"
-	}
-	if repaired {
-		ui.Warnings = append(ui.Warnings, "title missing or held line breaks; it was repaired")
-	}
-	ui.Title = title
-
 	key := strings.TrimSpace(it.GUID)
 	if key == "" {
-		key = ui.Link
+		key = link
 	}
 	if key == "" {
 		h := sha256.Sum256([]byte(it.Title + "\x00" + raw))
 		key = hex.EncodeToString(h[:])
 	}
-	ui.ID = src.Name + ":" + key
-	ui.SlugBase = slugify(title)
-	if ui.SlugBase == "" {
-		ui.SlugBase = slugify(ui.ID)
-	}
+	d := content.Doc{ID: src.Name + ":" + key, Source: src.Name, Path: link, Title: title, HTML: raw,
+		Tags: append(append([]string{}, it.Categories...), src.Tags...), Syndicated: true}
 	for _, p := range it.Authors {
 		if p != nil && p.Name != "" {
-			ui.Author, _ = cleanLine(p.Name)
+			d.Author = p.Name
 			break
 		}
 	}
-	ui.Tags = cleanTags(append(append([]string{}, it.Categories...), src.Tags...))
-	ui.Summary = cutText(firstParagraph(ui.Text), summaryLen)
-	if it.Image != nil && it.Image.URL != "" {
-		ui.Image = ir.absolute(strings.TrimSpace(it.Image.URL))
+	if it.Image != nil {
+		d.Image = it.Image.URL
 	}
 	if it.PublishedParsed != nil {
-		ui.Date = it.PublishedParsed.UTC()
+		d.Date = it.PublishedParsed.UTC()
 	}
 	if it.UpdatedParsed != nil {
-		ui.Updated = it.UpdatedParsed.UTC()
+		d.Updated = it.UpdatedParsed.UTC()
 	}
-	if ui.Date.IsZero() {
-		ui.Date = ui.Updated
+	if d.Date.IsZero() {
+		d.Date = d.Updated
+	}
+	// A syndicated document always normalises: a missing title is made.
+	d, _ = r.WithBase(link, feedBase).Normalize(d)
+	for _, w := range d.Warnings {
+		log.Info("upstream item repaired", "source", src.Name, "link", link, "warning", w)
 	}
 	// Hashed before the dates are repaired: a clamp to "now" must not make
-	// the item look changed on every fetch.
-	ui.Hash = ui.hash()
-	ui.Undated = ui.Date.IsZero()
+	// the item look changed on the next fetch.
+	ui := upstreamItem{Doc: d, Link: link, Undated: d.Date.IsZero()}
 	limit := now.Add(futureSlack)
 	if ui.Date.After(limit) {
 		log.Warn("upstream item dated in the future; dated now instead", "source", src.Name, "id", ui.ID, "date", ui.Date)
