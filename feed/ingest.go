@@ -38,6 +38,9 @@ type ScanResult struct {
 // building again.
 func (r ScanResult) Changed() bool { return r.Added+r.Updated+r.Removed > 0 }
 
+// contentSource is the source of articles from content files.
+const contentSource = "content"
+
 // candidate is one content file found by the walk.
 type candidate struct {
 	dir, rel string // rel uses forward slashes
@@ -50,15 +53,7 @@ func (c candidate) path() string { return filepath.Join(c.dir, filepath.FromSlas
 
 type fileKey struct{ dir, rel string }
 
-// stored is what a scan needs to know of an article already in the store.
-type stored struct {
-	id, source   string
-	file         fileKey
-	size, mtime  int64
-	removed      bool
-	hash, slug   string
-	pub, updated int64
-}
+func (k fileKey) path() string { return filepath.Join(k.dir, filepath.FromSlash(k.rel)) }
 
 type parseResult struct {
 	c   candidate
@@ -79,7 +74,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	if err != nil {
 		return res, err
 	}
-	byFile, byID, err := in.Store.index(ctx)
+	byFile, err := in.Store.index(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -114,7 +109,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	// Articles are written while later files are still being parsed, in
 	// the walk's order, so that which of two files claiming one id is "the
 	// second" does not depend on timing.
-	w := in.Store.newScanWriter(now, byID, &res)
+	w := in.Store.newWriter(now)
 	defer w.rollback()
 	var repaired []parseResult
 	var gone []string
@@ -129,15 +124,21 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 		id := pr.p.ID
 		if other, ok := claims[id]; ok {
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
-				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, filepath.Join(other.dir, filepath.FromSlash(other.rel)))})
+				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, other.path())})
 			return nil
+		}
+		// The row as it is now, not as the index was: another scan may
+		// have written it meanwhile.
+		prev, err := w.find(ctx, id)
+		if err != nil {
+			return fmt.Errorf("save article %s: %w", pr.c.path(), err)
 		}
 		// An id held by another file that still exists stays with it; the
 		// newcomer is the second claimant whatever the walk order.
-		if s, ok := byID[id]; ok && !s.removed && s.file != pr.c.key() && (s.source != "content" || present[s.file]) {
-			owner := s.source
-			if s.source == "content" {
-				owner = filepath.Join(s.file.dir, filepath.FromSlash(s.file.rel))
+		if prev != nil && !prev.removed && prev.file != pr.c.key() && (prev.source != contentSource || present[prev.file]) {
+			owner := prev.source
+			if prev.source == contentSource {
+				owner = prev.file.path()
 			}
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
 				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, owner)})
@@ -148,7 +149,13 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 		if s, ok := byFile[pr.c.key()]; ok && !s.removed && s.id != id {
 			gone = append(gone, s.id)
 		}
-		return w.put(ctx, pr)
+		pr.p.Source = contentSource
+		out, err := w.put(ctx, entry{doc: &pr.p, dir: pr.c.dir, size: pr.c.size, mtime: pr.c.mtime}, prev)
+		if err != nil {
+			return fmt.Errorf("save article %s: %w", pr.c.path(), err)
+		}
+		res.count(out)
+		return nil
 	})
 	if err != nil {
 		return ScanResult{Rejected: res.Rejected}, err
@@ -161,12 +168,35 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 		gone = append(gone, s.id)
 	}
 	sort.Strings(gone)
-
-	if err := w.finish(ctx, gone); err != nil {
-		return ScanResult{Rejected: res.Rejected}, err
+	for _, id := range gone {
+		if _, ok := claims[id]; ok {
+			continue // another file holds it now: a file renamed, or two that swapped ids
+		}
+		removed, err := w.remove(ctx, id)
+		if err != nil {
+			return ScanResult{Rejected: res.Rejected}, fmt.Errorf("unpublish article %s: %w", id, err)
+		}
+		if removed {
+			res.Removed++
+		}
+	}
+	if err := w.commit(); err != nil {
+		return ScanResult{Rejected: res.Rejected}, fmt.Errorf("save articles: %w", err)
 	}
 	in.report(repaired, res)
 	return res, nil
+}
+
+// count adds one write's outcome.
+func (r *ScanResult) count(o outcome) {
+	switch o {
+	case added:
+		r.Added++
+	case updated:
+		r.Updated++
+	default:
+		r.Unchanged++
+	}
 }
 
 func (in *Ingester) now() time.Time {

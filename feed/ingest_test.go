@@ -422,3 +422,23 @@ func TestScan_HTMLFile(t *testing.T) {
 		t.Errorf("title from h1 = %q", b.Title)
 	}
 }
+
+func TestScan_RenamedFileKeepsItsArticle(t *testing.T) {
+	e := newIngestEnv(t)
+	e.write(t, "draft-name.md", "---\ntitle: Kept\nid: kept\n---\nBody.\n")
+	e.scan(t)
+	first := e.get(t, "kept")
+	if err := os.Rename(filepath.Join(e.dir, "draft-name.md"), filepath.Join(e.dir, "final-name.md")); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	res := e.scan(t)
+	if counts(res) != [5]int{0, 1, 0, 0, 0} {
+		t.Fatalf("after the rename: counts %v, rejected %v; want one update and nothing removed", counts(res), res.Rejected)
+	}
+	a := e.get(t, "kept")
+	if a.Removed != nil || a.Path != "final-name.md" || a.Slug != first.Slug || !a.Updated.Equal(first.Updated) {
+		t.Errorf("after the rename: removed %v path %q slug %q updated %v; want it published from final-name.md, slug and updated kept",
+			a.Removed, a.Path, a.Slug, a.Updated)
+	}
+}

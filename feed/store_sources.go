@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 // sourceState is what the store remembers of an upstream between fetches.
@@ -106,95 +108,54 @@ func (s *Store) Sources(ctx context.Context) ([]SourceStatus, error) {
 	return out, nil
 }
 
-// saveUpstream writes one fetch's items in one transaction: new ids are
+// Item is one item of an upstream feed on its way into the store.
+type Item struct {
+	Doc content.Doc
+	// Backfill marks an item the feed already carried when it was first
+	// fetched: stored and in feeds, but kept out of digests.
+	Backfill bool
+}
+
+// SaveResult counts what SaveItems did.
+type SaveResult struct {
+	Added, Updated, Unchanged int
+	Skipped                   int // ids that an article of another source holds
+}
+
+// SaveItems writes one fetch's items in one transaction: new ids are
 // inserted, changed ones updated (id, slug, published and first-seen
-// times and in_digests kept), unchanged ones left alone. Nothing is ever
-// unpublished here: an item that drops out of the feed stays. On a
-// source's first fetch, items older than its backfill (or undated, whose
-// age cannot be told) are kept out of digests.
-func (s *Store) saveUpstream(ctx context.Context, src Source, items []upstreamItem, first bool, now time.Time, res *FetchResult) (err error) {
-	if len(items) == 0 {
-		return nil
-	}
-	backfill := src.Backfill
-	if backfill <= 0 {
-		backfill = defaultBackfill
-	}
-	w := s.newScanWriter(now, nil, &ScanResult{})
+// times and backfill mark kept), unchanged ones left alone. An id that an
+// article of another source holds is skipped. Nothing is ever unpublished
+// here: an item that drops out of its feed stays.
+func (s *Store) SaveItems(ctx context.Context, items []Item, now time.Time) (SaveResult, error) {
+	var res SaveResult
+	w := s.newWriter(now)
 	defer w.rollback()
-	if err := w.begin(ctx); err != nil {
-		return fmt.Errorf("save upstream items: %w", err)
-	}
-	insert, err := w.tx.PrepareContext(w.ctx, `INSERT INTO articles (id, slug, source, path, title, author,
-		summary, content_html, content_text, image, published_at, updated_at, first_seen_at, content_hash, in_digests)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("save upstream items: %w", err)
-	}
-	update, err := w.tx.PrepareContext(w.ctx, `UPDATE articles SET path = ?, title = ?, author = ?, summary = ?,
-		content_html = ?, content_text = ?, image = ?, updated_at = ?, content_hash = ? WHERE id = ?`)
-	if err != nil {
-		return fmt.Errorf("save upstream items: %w", err)
-	}
-	lookup, err := w.tx.PrepareContext(w.ctx, `SELECT source, content_hash, published_at, updated_at FROM articles WHERE id = ?`)
-	if err != nil {
-		return fmt.Errorf("save upstream items: %w", err)
-	}
-	for _, it := range items {
-		var source, hash string
-		var pub, upd int64
-		err := lookup.QueryRowContext(w.ctx, it.ID).Scan(&source, &hash, &pub, &upd)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			at := w.at()
-			date := it.Date
-			if date.IsZero() {
-				date = at
-			}
-			updated := it.Updated
-			if updated.Before(date) {
-				updated = date
-			}
-			inDigests := !first || (!it.Undated && !date.Before(now.Add(-backfill)))
-			slug, err := w.freeSlug(it.SlugBase, it.ID)
-			if err == nil {
-				_, err = insert.ExecContext(w.ctx, it.ID, slug, src.Name, it.Link, it.Title, it.Author, it.Summary,
-					it.HTML, it.Text, it.Image, date.UnixNano(), updated.UnixNano(), at.UnixNano(), it.Hash, inDigests)
-			}
-			if err == nil {
-				err = w.addTags(it.ID, it.Tags)
-			}
-			if err != nil {
-				return fmt.Errorf("insert upstream item %s: %w", it.ID, err)
-			}
+	for i := range items {
+		d := &items[i].Doc
+		prev, err := w.find(ctx, d.ID)
+		if err != nil {
+			return SaveResult{}, fmt.Errorf("look up upstream item %s: %w", d.ID, err)
+		}
+		if prev != nil && prev.source != d.Source {
+			res.Skipped++
+			continue
+		}
+		out, err := w.put(ctx, entry{doc: d, backfill: items[i].Backfill}, prev)
+		if err != nil {
+			return SaveResult{}, fmt.Errorf("save upstream item %s: %w", d.ID, err)
+		}
+		switch out {
+		case added:
 			res.Added++
-		case err != nil:
-			return fmt.Errorf("look up upstream item %s: %w", it.ID, err)
-		case source != src.Name:
-			res.Skipped++ // the id belongs to an article from elsewhere
-		case hash == it.Hash:
-			res.Unchanged++
-		default:
-			updated := it.Updated
-			if updated.IsZero() || !updated.After(fromNanos(upd)) {
-				updated = w.at()
-			}
-			if updated.Before(fromNanos(pub)) {
-				updated = fromNanos(pub)
-			}
-			_, err := update.ExecContext(w.ctx, it.Link, it.Title, it.Author, it.Summary, it.HTML, it.Text, it.Image,
-				updated.UnixNano(), it.Hash, it.ID)
-			if err == nil {
-				_, err = w.deleteTags.ExecContext(w.ctx, it.ID)
-			}
-			if err == nil {
-				err = w.addTags(it.ID, it.Tags)
-			}
-			if err != nil {
-				return fmt.Errorf("update upstream item %s: %w", it.ID, err)
-			}
+		case updated:
 			res.Updated++
+		default:
+			res.Unchanged++
 		}
 	}
-	return w.finish(ctx, nil)
+	if err := w.commit(); err != nil {
+		return SaveResult{}, fmt.Errorf("save upstream items: %w", err)
+	}
+	return res, nil
 }

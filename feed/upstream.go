@@ -143,12 +143,25 @@ func (f *Fetcher) fetch(ctx context.Context, src Source, st *sourceState, now ti
 		return res
 	}
 	first := st.firstFetch.IsZero()
-	items, skipped := f.mapItems(src, parsedFeed, now)
+	docs, skipped := f.mapItems(src, parsedFeed, now)
 	res.Skipped = skipped
-	if err := f.Store.saveUpstream(ctx, src, items, first, now, &res); err != nil {
+	backfill := src.Backfill
+	if backfill <= 0 {
+		backfill = defaultBackfill
+	}
+	items := make([]Item, len(docs))
+	for i, d := range docs {
+		// On a source's first fetch, items older than its backfill (or
+		// undated, whose age cannot be told) are its back catalogue.
+		items[i] = Item{Doc: d, Backfill: first && (d.Date.IsZero() || d.Date.Before(now.Add(-backfill)))}
+	}
+	saved, err := f.Store.SaveItems(ctx, items, now)
+	if err != nil {
 		res.Err = err
 		return res
 	}
+	res.Added, res.Updated, res.Unchanged = saved.Added, saved.Updated, saved.Unchanged
+	res.Skipped += saved.Skipped
 	// The validators are kept only once the items are stored: a failed
 	// write must not turn the next fetch into a 304 that skips them.
 	st.etag, st.lastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/mmcdole/gofeed"
 )
@@ -45,33 +44,9 @@ func (f *Fetcher) Check(ctx context.Context, src Source) ([]*Article, FetchResul
 	items, skipped := f.mapItems(src, parsedFeed, now)
 	res.Skipped = skipped
 	out := make([]*Article, 0, len(items))
-	for _, it := range items {
-		out = append(out, checkArticle(src, it, now))
+	for _, d := range items {
+		out = append(out, NewArticle(d, now))
 		res.Added++
 	}
 	return out, res, nil
-}
-
-// checkArticle gives an item the dates and slug saveUpstream would give a
-// new one.
-func checkArticle(src Source, it upstreamItem, now time.Time) *Article {
-	date := it.Date
-	if date.IsZero() {
-		date = now
-	}
-	updated := it.Updated
-	if updated.Before(date) {
-		updated = date
-	}
-	slug := it.SlugBase
-	if slug == "" {
-		slug = "article"
-	}
-	tags := it.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	return &Article{ID: it.ID, Slug: slug, Source: src.Name, Path: it.Link, Title: it.Title, Author: it.Author,
-		Tags: tags, Summary: it.Summary, ContentHTML: it.HTML, ContentText: it.Text, Image: it.Image,
-		Published: date, Updated: updated, FirstSeen: now, ContentHash: it.Hash}
 }

@@ -12,22 +12,10 @@ import (
 	"github.com/tidings/tidings/feed/content"
 )
 
-// upstreamItem is one feed item turned into an article, before the store
-// gives it its slug and first-seen time.
-type upstreamItem struct {
-	content.Doc
-	Link    string
-	Undated bool // the item names no date: first seen stands in for it
-}
-
-// futureSlack is how far ahead of now an item's date may lie before it is
-// taken for a wrong clock and clamped: a day covers every time zone.
-const futureSlack = 24 * time.Hour
-
 // mapItems turns a parsed feed's items into articles, in feed order.
 // Items filtered out and repeats of an id already seen in this feed (the
 // first one wins) are counted as skipped.
-func (f *Fetcher) mapItems(src Source, fd *gofeed.Feed, now time.Time) ([]upstreamItem, int) {
+func (f *Fetcher) mapItems(src Source, fd *gofeed.Feed, now time.Time) ([]content.Doc, int) {
 	r, err := content.NewRenderer(f.BaseURL)
 	if err != nil {
 		r, _ = content.NewRenderer("http://localhost/") // BaseURL is checked by config; this keeps Fetch total
@@ -37,7 +25,7 @@ func (f *Fetcher) mapItems(src Source, fd *gofeed.Feed, now time.Time) ([]upstre
 		feedBase = fd.Link
 	}
 	seen := map[string]bool{}
-	var out []upstreamItem
+	var out []content.Doc
 	skipped := 0
 	for _, it := range fd.Items {
 		if it == nil {
@@ -79,11 +67,11 @@ func wanted(src Source, it *gofeed.Item) bool {
 	return src.Exclude == nil || !match(src.Exclude)
 }
 
-// mapItem turns one item into an article: its id namespaced by source,
+// mapItem turns one item into a document: its id namespaced by source,
 // its content normalised as a file's is, relative URLs resolved against
 // the item's link (gofeed has already applied an Atom xml:base), then the
 // feed's, then the site's.
-func mapItem(src Source, it *gofeed.Item, feedBase string, r *content.Renderer, now time.Time, log *slog.Logger) upstreamItem {
+func mapItem(src Source, it *gofeed.Item, feedBase string, r *content.Renderer, now time.Time, log *slog.Logger) content.Doc {
 	link := strings.TrimSpace(it.Link)
 	raw := it.Content
 	if strings.TrimSpace(raw) == "" {
@@ -129,18 +117,12 @@ func mapItem(src Source, it *gofeed.Item, feedBase string, r *content.Renderer, 
 	for _, w := range d.Warnings {
 		log.Info("upstream item repaired", "source", src.Name, "link", link, "warning", w)
 	}
-	// Hashed before the dates are repaired: a clamp to "now" must not make
-	// the item look changed on the next fetch.
-	ui := upstreamItem{Doc: d, Link: link, Undated: d.Date.IsZero()}
-	limit := now.Add(futureSlack)
-	if ui.Date.After(limit) {
-		log.Warn("upstream item dated in the future; dated now instead", "source", src.Name, "id", ui.ID, "date", ui.Date)
-		ui.Date = now
+	// The store dates it now instead (see the stamp rule); the hash keeps
+	// the item's own date, so that the next fetch does not look changed.
+	if DatedAhead(d.Date, now) {
+		log.Warn("upstream item dated in the future; dated now instead", "source", src.Name, "id", d.ID, "date", d.Date)
 	}
-	if ui.Updated.After(limit) {
-		ui.Updated = now
-	}
-	return ui
+	return d
 }
 
 // looksLikeHTML reports whether s holds markup; plain-text descriptions
