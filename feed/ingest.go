@@ -66,6 +66,10 @@ type parseResult struct {
 // reported and skipped; what the store already holds for it is kept. Only
 // files that are gone unpublish their articles, and never because a folder
 // could not be read.
+//
+// Scans may run at once, in one process or in several on one database:
+// each write is decided on the row as its own transaction sees it, so
+// both succeed and each article is stored once.
 func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	var res ScanResult
 	// Milliseconds are enough, and keep feed dates short.

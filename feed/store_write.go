@@ -82,7 +82,7 @@ func (w *writer) begin(ctx context.Context) error {
 	if w.tx != nil {
 		return nil
 	}
-	tx, err := w.db.BeginTx(ctx, nil)
+	tx, err := beginWrite(ctx, w.db)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -112,6 +112,38 @@ func (w *writer) begin(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// busyWait is how long a write waits for another process's transaction,
+// beyond the busy timeout SQLite waits by itself: a first scan of a large
+// folder holds the write lock for as long as it parses.
+const busyWait = 10 * time.Minute
+
+// beginWrite begins a write transaction. Within a process writes queue
+// for the one write connection; another process (tidings ingest beside
+// tidings serve) holding the lock makes SQLite answer SQLITE_BUSY once
+// its busy timeout has passed, and beginWrite asks again until busyWait
+// has passed or ctx is done.
+func beginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	deadline := time.Now().Add(busyWait)
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return tx, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its
+// extended forms.
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 5
 }
 
 // find returns the row under id as the transaction sees it, or nil when
