@@ -247,7 +247,7 @@ func walkDir(dir string) (found []candidate, rejected []*FileError, unreadable [
 			}
 			return nil
 		}
-		if d.IsDir() || content.FormatOf(strings.ToLower(name)) == content.Unknown {
+		if d.IsDir() || content.FormatOf(name) == content.Unknown {
 			return nil
 		}
 		info, err := os.Stat(p) // follows a symlinked file

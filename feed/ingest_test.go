@@ -442,3 +442,20 @@ func TestScan_RenamedFileKeepsItsArticle(t *testing.T) {
 			a.Removed, a.Path, a.Slug, a.Updated)
 	}
 }
+
+func TestScan_UpperCaseExtensions(t *testing.T) {
+	e := newIngestEnv(t)
+	e.write(t, "POST.MD", "---\ntitle: Shouting\n---\nBody.\n")
+	e.write(t, "Note.TXT", "A note\n\nIts text.\n")
+	e.write(t, "Page.Html", "<title>A page</title><p>Text.</p>")
+	e.write(t, "photo.JPG", "not an article")
+	res := e.scan(t)
+	if counts(res) != [5]int{3, 0, 0, 0, 0} {
+		t.Fatalf("counts %v, rejected %v; want the three articles read and the photo passed over", counts(res), res.Rejected)
+	}
+	for id, title := range map[string]string{"POST": "Shouting", "Note": "A note", "Page": "A page"} {
+		if a := e.get(t, id); a.Title != title {
+			t.Errorf("%s: title %q, want %q", id, a.Title, title)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package content
 
-import "path"
+import (
+	"path"
+	"strings"
+)
 
 // Format is the kind of a content file, told by its name's extension.
 type Format int
@@ -20,5 +23,6 @@ var formats = map[string]Format{
 	".html": HTML, ".htm": HTML,
 }
 
-// FormatOf returns the format of the file named name.
-func FormatOf(name string) Format { return formats[path.Ext(name)] }
+// FormatOf returns the format of the file named name. The extension's
+// case does not matter: POST.MD is Markdown, Note.TXT plain text.
+func FormatOf(name string) Format { return formats[strings.ToLower(path.Ext(name))] }
