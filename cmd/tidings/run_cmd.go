@@ -29,7 +29,7 @@ func runCommand() *command {
 			if err != nil {
 				return err
 			}
-			upstream, sourceErr := app.fetchDueSources(ctx)
+			upstream, sourceErr := app.poller().FetchDue(ctx)
 			fr, err := app.Feeds.Build(ctx)
 			if err != nil {
 				return err
@@ -45,7 +45,7 @@ func runCommand() *command {
 			}
 			fmt.Fprintf(e.stdout, "run: articles added %d, updated %d, removed %d, rejected %d; upstream %d; feeds written %d; editions %d; "+
 				"sent %d, failed %d, retrying %d, skipped %d, waiting %d\n",
-				res.Added, res.Updated, res.Removed, len(res.Rejected), upstream, fr.Written, planned,
+				res.Added, res.Updated, res.Removed, len(res.Rejected), upstream.Added+upstream.Updated, fr.Written, planned,
 				rep.Sent, rep.Failed, rep.Retried, rep.Skipped, waiting)
 			if len(res.Rejected) > 0 || sourceErr != nil || planErr != nil || rep.Failed > 0 {
 				return errFailed

@@ -66,11 +66,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.deliverLoop(ctx, poke) })
 	wg.Go(func() {
-		// Upstreams due since the last fetch (or never fetched) go first;
-		// their cron jobs take over from there.
-		if changed, _ := a.fetchDueSources(ctx); changed > 0 {
-			a.ingest(ctx)
-		}
+		// Upstreams due since the last fetch (or never fetched) go first,
+		// then each when its interval has passed.
+		a.poller().Run(ctx, func() { a.ingest(ctx) })
 	})
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "site", a.Config.Site.BaseURL)
 	errc := make(chan error, 1)
@@ -172,7 +170,6 @@ func (a *App) startSchedules(ctx context.Context, poke chan<- struct{}) (*cron.C
 			a.ingest(ctx)
 		}
 	}))
-	a.scheduleSources(ctx, c)
 	for _, name := range sortedKeys(a.Digests) {
 		d := a.Digests[name]
 		s, err := a.schedule(d.Schedule)

@@ -1,4 +1,4 @@
-package feed
+package upstream
 
 import (
 	"crypto/sha256"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/feed/content"
 )
 
@@ -119,7 +120,7 @@ func mapItem(src Source, it *gofeed.Item, feedBase string, r *content.Renderer, 
 	}
 	// The store dates it now instead (see the stamp rule); the hash keeps
 	// the item's own date, so that the next fetch does not look changed.
-	if DatedAhead(d.Date, now) {
+	if feed.DatedAhead(d.Date, now) {
 		log.Warn("upstream item dated in the future; dated now instead", "source", src.Name, "id", d.ID, "date", d.Date)
 	}
 	return d

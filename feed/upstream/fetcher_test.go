@@ -1,4 +1,4 @@
-package feed
+package upstream
 
 import (
 	"context"
@@ -13,15 +13,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/internal/sqlite"
 )
+
+// testClock is a settable Now.
+type testClock struct{ t time.Time }
+
+func (c *testClock) Now() time.Time { return c.t }
 
 // upstreamEnv is a store, a fetcher and a test server whose answer the
 // test sets.
 type upstreamEnv struct {
 	dbPath string
 	db     *sqlite.DB
-	store  *Store
+	store  *feed.Store
 	f      *Fetcher
 	clock  *testClock
 	srv    *httptest.Server
@@ -58,7 +64,7 @@ func (e *upstreamEnv) open(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e.db, e.store = db, NewStore(db)
+	e.db, e.store = db, feed.NewStore(db)
 	e.f = &Fetcher{Store: e.store, BaseURL: "https://news.example.org/", UserAgent: "tidings/test",
 		MaxBytes: 1 << 20, Timeout: 2 * time.Second, Now: e.clock.Now}
 }
@@ -95,7 +101,7 @@ func (e *upstreamEnv) fetch(t *testing.T, src Source) FetchResult {
 	return res
 }
 
-func (e *upstreamEnv) get(t *testing.T, id string) *Article {
+func (e *upstreamEnv) get(t *testing.T, id string) *feed.Article {
 	t.Helper()
 	a, err := e.store.Get(context.Background(), id)
 	if err != nil {
@@ -106,7 +112,7 @@ func (e *upstreamEnv) get(t *testing.T, id string) *Article {
 
 func (e *upstreamEnv) digestIDs(t *testing.T) []string {
 	t.Helper()
-	as, err := e.store.List(context.Background(), ListOptions{Now: e.clock.Now(), ExcludeBackfill: true})
+	as, err := e.store.List(context.Background(), feed.ListOptions{Now: e.clock.Now(), ExcludeBackfill: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +180,8 @@ func TestFetch_RSSWithAndWithoutGUIDs(t *testing.T) {
 	if a := e.get(t, "partner:https://partner.example/c"); !strings.Contains(a.ContentHTML, "plain text &amp; more") {
 		t.Errorf("plain description = %s", a.ContentHTML)
 	}
-	as, _ := e.store.List(context.Background(), ListOptions{All: true})
-	var untitled *Article
+	as, _ := e.store.List(context.Background(), feed.ListOptions{All: true})
+	var untitled *feed.Article
 	for _, a := range as {
 		if strings.HasPrefix(a.ID, "partner:") && len(a.ID) == len("partner:")+64 {
 			untitled = a
@@ -321,7 +327,7 @@ func TestFetch_FirstFetchFloodGuard(t *testing.T) {
 	if got := strings.Join(e.digestIDs(t), ","); got != "partner:new" {
 		t.Errorf("digest candidates after first fetch = %s", got)
 	}
-	feedItems, _ := e.store.List(context.Background(), ListOptions{Now: e.clock.Now()})
+	feedItems, _ := e.store.List(context.Background(), feed.ListOptions{Now: e.clock.Now()})
 	if len(feedItems) != 3 {
 		t.Errorf("feeds carry %d articles, want 3", len(feedItems))
 	}
