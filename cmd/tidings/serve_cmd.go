@@ -48,8 +48,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	waitWebSub := a.announceFeeds(ctx)
-	defer waitWebSub()
+	closeWebSub := a.announceFeeds(true)
+	defer closeWebSub()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
