@@ -33,7 +33,8 @@ type API struct {
 
 // NewAPI returns the authoring API. Without an adminToken every route
 // answers 404. baseURL is the site's; relative links in articles are made
-// absolute against it. loc is the zone of dates written without one.
+// absolute against it. loc is the zone of dates written without one. log
+// is the caller's, its component already named.
 func NewAPI(store *Store, baseURL, adminToken string, loc *time.Location, now func() time.Time, log *slog.Logger) (*API, error) {
 	r, err := content.NewRenderer(baseURL)
 	if err != nil {
@@ -49,7 +50,7 @@ func NewAPI(store *Store, baseURL, adminToken string, loc *time.Location, now fu
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &API{store: store, site: Site{BaseURL: baseURL}, r: r, token: adminToken, loc: loc, now: now,
-		log: log.With("component", "feed_api")}, nil
+		log: log}, nil
 }
 
 // Routes registers the API's routes. Ids may hold slashes ("api/hello",

@@ -26,6 +26,16 @@ type Ingester struct {
 	Location *time.Location
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	mu     sync.Mutex
+	logged map[string]rejection // by path: the rejections logged, so that each is logged once per change of its file
+}
+
+// rejection is a rejected file as logged: its size and modification time
+// (-1 for a file the walk could not stat) and the reason.
+type rejection struct {
+	size, mtime int64
+	reason      string
 }
 
 // ScanResult counts what one scan did.
@@ -187,7 +197,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	if err := w.commit(); err != nil {
 		return ScanResult{Rejected: res.Rejected}, fmt.Errorf("save articles: %w", err)
 	}
-	in.report(repaired, res)
+	in.report(repaired, res, found)
 	return res, nil
 }
 
@@ -337,8 +347,9 @@ func (in *Ingester) parseOne(c candidate, r *content.Renderer) parseResult {
 	return parseResult{c: c, p: p, err: err}
 }
 
-// report logs one line per rejected file and per repaired one.
-func (in *Ingester) report(results []parseResult, res ScanResult) {
+// report logs one line per repaired file and per rejected one, unless
+// that rejection was logged before.
+func (in *Ingester) report(results []parseResult, res ScanResult, found []candidate) {
 	log := in.Logger
 	if log == nil {
 		return
@@ -348,7 +359,26 @@ func (in *Ingester) report(results []parseResult, res ScanResult) {
 			log.Warn("content file repaired", "path", pr.c.path(), "reason", strings.Join(pr.p.Warnings, "; "))
 		}
 	}
-	for _, fe := range res.Rejected {
-		log.Warn("content file rejected", "path", fe.Path, "reason", fe.Err.Error())
+	// A file rejected on every poll is logged when it is first rejected
+	// and again when it changes or is rejected for another reason: each
+	// scan's result lists them all.
+	stat := make(map[string]candidate, len(found))
+	for _, c := range found {
+		stat[c.path()] = c
 	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	logged := make(map[string]rejection, len(res.Rejected))
+	for _, fe := range res.Rejected {
+		r := rejection{size: -1, mtime: -1, reason: fe.Err.Error()}
+		if c, ok := stat[fe.Path]; ok {
+			r.size, r.mtime = c.size, c.mtime
+		}
+		logged[fe.Path] = r
+		if prev, ok := in.logged[fe.Path]; ok && prev == r {
+			continue
+		}
+		log.Warn("content file rejected", "path", fe.Path, "reason", r.reason)
+	}
+	in.logged = logged
 }

@@ -35,9 +35,8 @@ func TestScan_Concurrent(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { db.Close() })
-				in := *e.in
-				in.Store = NewStore(db)
-				second = &in
+				second = &Ingester{Store: NewStore(db), Dirs: e.in.Dirs, MaxBytes: e.in.MaxBytes, BaseURL: e.in.BaseURL,
+					Location: e.in.Location, Now: e.in.Now}
 			}
 			var wg sync.WaitGroup
 			results := make([]ScanResult, 2)

@@ -459,3 +459,33 @@ func TestScan_UpperCaseExtensions(t *testing.T) {
 		}
 	}
 }
+
+func TestScan_RejectedFileLoggedOncePerChange(t *testing.T) {
+	e := newIngestEnv(t)
+	var logs strings.Builder
+	e.in.Logger = newTestLogger(&logs)
+	p := e.write(t, "broken.md", "---\ntitle: never closed\n")
+	rejectedLines := func() int { return strings.Count(logs.String(), "content file rejected") }
+	steps := []struct {
+		name  string
+		edit  func()
+		lines int // rejection lines logged so far
+	}{
+		{"first scan", func() {}, 1},
+		{"next poll, file unchanged", func() {}, 1},
+		{"another poll", func() {}, 1},
+		{"edited, still broken", func() { e.write(t, "broken.md", "---\ntitle: still never closed\n") }, 2},
+		{"fixed", func() { e.write(t, "broken.md", "---\ntitle: Fixed\n---\nBody.\n") }, 2},
+		{"broken again as before", func() { e.write(t, "broken.md", "---\ntitle: never closed\n") }, 3},
+	}
+	for _, st := range steps {
+		st.edit()
+		res := e.scan(t)
+		if rejectedLines() != st.lines {
+			t.Errorf("%s: %d rejection lines logged, want %d:\n%s", st.name, rejectedLines(), st.lines, logs.String())
+		}
+		if broken := len(res.Rejected) == 1 && res.Rejected[0].Path == p; broken == (st.name == "fixed") {
+			t.Errorf("%s: rejected %v; every scan lists a broken file, whether logged or not", st.name, res.Rejected)
+		}
+	}
+}
