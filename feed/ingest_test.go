@@ -82,6 +82,35 @@ func (e *ingestEnv) get(t testing.TB, id string) *Article {
 	return a
 }
 
+// scanClean scans and fails the test on any rejection: for a setup in
+// which every file is meant to be read.
+func (e *ingestEnv) scanClean(t testing.TB) ScanResult {
+	t.Helper()
+	res := e.scan(t)
+	if len(res.Rejected) > 0 {
+		t.Fatalf("scan rejected %v", res.Rejected)
+	}
+	return res
+}
+
+// list lists articles, failing the test if the store cannot.
+func (e *ingestEnv) list(t testing.TB, o ListOptions) []*Article {
+	t.Helper()
+	as, err := e.store.List(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// remove deletes a content file.
+func (e *ingestEnv) remove(t testing.TB, rel string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(e.dir, filepath.FromSlash(rel))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func counts(r ScanResult) [5]int {
 	return [5]int{r.Added, r.Updated, r.Unchanged, r.Removed, len(r.Rejected)}
 }
@@ -224,7 +253,6 @@ func TestScan_UnreadableFile(t *testing.T) {
 
 func TestScan_Incremental(t *testing.T) {
 	e := newIngestEnv(t)
-	ctx := context.Background()
 	e.write(t, "a.md", goodMD)
 	e.write(t, "b.md", "# Second\n\nText.\n")
 	if got := counts(e.scan(t)); got != [5]int{2, 0, 0, 0, 0} {
@@ -240,7 +268,9 @@ func TestScan_Incremental(t *testing.T) {
 	// Touched but identical: unchanged, updated time kept.
 	p := filepath.Join(e.dir, "a.md")
 	mt := e.clock.Now()
-	os.Chtimes(p, mt, mt)
+	if err := os.Chtimes(p, mt, mt); err != nil {
+		t.Fatal(err)
+	}
 	if got := counts(e.scan(t)); got != [5]int{0, 0, 2, 0, 0} {
 		t.Fatalf("after touch %v", got)
 	}
@@ -261,13 +291,15 @@ func TestScan_Incremental(t *testing.T) {
 	b := e.get(t, "b")
 	e.clock.Advance(time.Hour)
 	e.write(t, "b.md", "# Second\n\nText, edited.\n")
-	e.scan(t)
+	if got := counts(e.scan(t)); got != [5]int{0, 1, 1, 0, 0} {
+		t.Fatalf("after editing b %v", got)
+	}
 	if b2 := e.get(t, "b"); !b2.Published.Equal(b.Published) || !b2.Published.Equal(b.FirstSeen) {
 		t.Errorf("published moved on edit: %v → %v", b.Published, b2.Published)
 	}
 
 	// A deleted file unpublishes; the row stays.
-	os.Remove(filepath.Join(e.dir, "b.md"))
+	e.remove(t, "b.md")
 	if got := counts(e.scan(t)); got != [5]int{0, 0, 1, 1, 0} {
 		t.Fatalf("after delete %v", got)
 	}
@@ -275,7 +307,7 @@ func TestScan_Incremental(t *testing.T) {
 	if gone.Removed == nil {
 		t.Fatal("deleted file's article not marked removed")
 	}
-	list, _ := e.store.List(ctx, ListOptions{Now: e.clock.Now()})
+	list := e.list(t, ListOptions{Now: e.clock.Now()})
 	if len(list) != 1 || list[0].ID != "a" {
 		t.Errorf("published list = %v", list)
 	}
@@ -293,7 +325,7 @@ func TestScan_Incremental(t *testing.T) {
 func TestScan_RejectedFileFixedLater(t *testing.T) {
 	e := newIngestEnv(t)
 	e.write(t, "a.md", goodMD)
-	e.scan(t)
+	e.scanClean(t)
 	good := e.get(t, "a")
 
 	// Breaking a stored article keeps the stored version.
@@ -321,7 +353,7 @@ func TestScan_RejectedFileFixedLater(t *testing.T) {
 func TestScan_MissingFolderRemovesNothing(t *testing.T) {
 	e := newIngestEnv(t)
 	e.write(t, "a.md", goodMD)
-	e.scan(t)
+	e.scanClean(t)
 	moved := e.dir + ".away"
 	if err := os.Rename(e.dir, moved); err != nil {
 		t.Fatal(err)
@@ -373,19 +405,18 @@ func TestScan_DraftsAndFutureDates(t *testing.T) {
 	if res := e.scan(t); res.Added != 3 {
 		t.Fatalf("counts %v", counts(res))
 	}
-	ctx := context.Background()
-	list, _ := e.store.List(ctx, ListOptions{Now: e.clock.Now()})
+	list := e.list(t, ListOptions{Now: e.clock.Now()})
 	if len(list) != 1 || list[0].ID != "now" {
 		t.Fatalf("published = %v, want only now", list)
 	}
 	if !list[0].Published.Equal(time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)) {
 		t.Errorf("zoned date = %v", list[0].Published)
 	}
-	list, _ = e.store.List(ctx, ListOptions{Now: time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)})
+	list = e.list(t, ListOptions{Now: time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)})
 	if len(list) != 2 {
 		t.Errorf("after the future date %d published, want 2", len(list))
 	}
-	all, _ := e.store.List(ctx, ListOptions{All: true})
+	all := e.list(t, ListOptions{All: true})
 	if len(all) != 3 {
 		t.Errorf("all = %d, want 3 (drafts are stored)", len(all))
 	}
@@ -399,7 +430,7 @@ func TestScan_ZonelessDatesUseSiteTimezone(t *testing.T) {
 	}
 	e.in.Location = berlin
 	e.write(t, "a.md", "---\ntitle: A\ndate: 2026-07-01 09:00\n---\nBody.\n")
-	e.scan(t)
+	e.scanClean(t)
 	if got := e.get(t, "a").Published; !got.Equal(time.Date(2026, 7, 1, 7, 0, 0, 0, time.UTC)) {
 		t.Errorf("published = %v, want 07:00 UTC", got)
 	}
@@ -426,7 +457,7 @@ func TestScan_HTMLFile(t *testing.T) {
 func TestScan_RenamedFileKeepsItsArticle(t *testing.T) {
 	e := newIngestEnv(t)
 	e.write(t, "draft-name.md", "---\ntitle: Kept\nid: kept\n---\nBody.\n")
-	e.scan(t)
+	e.scanClean(t)
 	first := e.get(t, "kept")
 	if err := os.Rename(filepath.Join(e.dir, "draft-name.md"), filepath.Join(e.dir, "final-name.md")); err != nil {
 		t.Fatal(err)

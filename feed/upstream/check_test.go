@@ -48,7 +48,7 @@ func TestCheck_StoresNothing(t *testing.T) {
 
 	// A real fetch stores the validators; a check after it still asks
 	// unconditionally and still stores nothing more.
-	e.fetch(t, e.source())
+	e.fetchOK(t, e.source(), 2)
 	before, err := e.store.Sources(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +79,8 @@ func TestCheck_FailureStoresNothing(t *testing.T) {
 	}
 	src := e.source()
 	src.AllowPrivate = false
-	if _, res, _ := e.f.Check(context.Background(), src); !errors.Is(res.Err, ErrPrivateAddress) {
-		t.Errorf("Check of a loopback server without allow_private: err %v, want ErrPrivateAddress", res.Err)
+	if _, res, err := e.f.Check(context.Background(), src); err != nil || !errors.Is(res.Err, ErrPrivateAddress) {
+		t.Errorf("Check of a loopback server without allow_private: err %v / %v, want ErrPrivateAddress", err, res.Err)
 	}
 	assertStoreEmpty(t, e)
 }

@@ -101,6 +101,23 @@ func (e *upstreamEnv) fetch(t *testing.T, src Source) FetchResult {
 	return res
 }
 
+// fetchOK fetches src in a test's setup, where the fetch must succeed.
+func (e *upstreamEnv) fetchOK(t *testing.T, src Source, added int) {
+	t.Helper()
+	if res := e.fetch(t, src); res.Err != nil || res.Added != added {
+		t.Fatalf("setup fetch: %+v, want %d added", res, added)
+	}
+}
+
+func (e *upstreamEnv) list(t *testing.T, o feed.ListOptions) []*feed.Article {
+	t.Helper()
+	as, err := e.store.List(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
 func (e *upstreamEnv) get(t *testing.T, id string) *feed.Article {
 	t.Helper()
 	a, err := e.store.Get(context.Background(), id)
@@ -180,7 +197,7 @@ func TestFetch_RSSWithAndWithoutGUIDs(t *testing.T) {
 	if a := e.get(t, "partner:https://partner.example/c"); !strings.Contains(a.ContentHTML, "plain text &amp; more") {
 		t.Errorf("plain description = %s", a.ContentHTML)
 	}
-	as, _ := e.store.List(context.Background(), feed.ListOptions{All: true})
+	as := e.list(t, feed.ListOptions{All: true})
 	var untitled *feed.Article
 	for _, a := range as {
 		if strings.HasPrefix(a.ID, "partner:") && len(a.ID) == len("partner:")+64 {
@@ -327,7 +344,7 @@ func TestFetch_FirstFetchFloodGuard(t *testing.T) {
 	if got := strings.Join(e.digestIDs(t), ","); got != "partner:new" {
 		t.Errorf("digest candidates after first fetch = %s", got)
 	}
-	feedItems, _ := e.store.List(context.Background(), feed.ListOptions{Now: e.clock.Now()})
+	feedItems := e.list(t, feed.ListOptions{Now: e.clock.Now()})
 	if len(feedItems) != 3 {
 		t.Errorf("feeds carry %d articles, want 3", len(feedItems))
 	}
@@ -346,14 +363,14 @@ func TestFetch_FirstFetchFloodGuard(t *testing.T) {
 func TestFetch_FailedFetchDoesNotResend(t *testing.T) {
 	e := newUpstreamEnv(t)
 	e.serveBody("application/rss+xml", upRSS())
-	e.fetch(t, e.source())
+	e.fetchOK(t, e.source(), 0)
 	e.serveBody("text/html", "<html><body>maintenance</body></html>")
 	if res := e.fetch(t, e.source()); !errors.Is(res.Err, ErrNotAFeed) {
 		t.Fatalf("html = %+v", res)
 	}
 	feedBody := upRSS(upItem("a", "", "A", old, "a"), upItem("b", "", "B", recent, "b"))
 	e.serveBody("application/rss+xml", feedBody)
-	e.fetch(t, e.source())
+	e.fetchOK(t, e.source(), 2)
 	if got := strings.Join(e.digestIDs(t), ","); got != "partner:b" {
 		t.Fatalf("after first items = %s", got)
 	}
