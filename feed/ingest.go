@@ -2,13 +2,8 @@ package feed
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -50,26 +45,6 @@ func (r ScanResult) Changed() bool { return r.Added+r.Updated+r.Removed > 0 }
 
 // contentSource is the source of articles from content files.
 const contentSource = "content"
-
-// candidate is one content file found by the walk.
-type candidate struct {
-	dir, rel string // rel uses forward slashes
-	size     int64
-	mtime    int64
-}
-
-func (c candidate) key() fileKey { return fileKey{c.dir, c.rel} }
-func (c candidate) path() string { return filepath.Join(c.dir, filepath.FromSlash(c.rel)) }
-
-type fileKey struct{ dir, rel string }
-
-func (k fileKey) path() string { return filepath.Join(k.dir, filepath.FromSlash(k.rel)) }
-
-type parseResult struct {
-	c   candidate
-	p   content.Doc
-	err error
-}
 
 // Scan walks every content folder once. Unchanged files (same size and
 // modification time) are not read. A file that cannot be read or parsed is
@@ -218,133 +193,6 @@ func (in *Ingester) now() time.Time {
 		return in.Now()
 	}
 	return time.Now()
-}
-
-// under reports whether key lies in one of the given folders.
-func under(key fileKey, dirs []fileKey) bool {
-	for _, d := range dirs {
-		if key.dir == d.dir && (d.rel == "" || key.rel == d.rel || strings.HasPrefix(key.rel, d.rel+"/")) {
-			return true
-		}
-	}
-	return false
-}
-
-// walkDir lists the content files below dir. Hidden files and folders
-// (editors' swap files, .git) are passed over.
-func walkDir(dir string) (found []candidate, rejected []*FileError, unreadable []fileKey) {
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			rel = ""
-		}
-		if err != nil {
-			unreadable = append(unreadable, fileKey{dir, rel})
-			if rel == "" && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll // no content yet: not an error
-			}
-			rejected = append(rejected, &FileError{Path: p, Err: err})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		name := d.Name()
-		if rel != "" && strings.HasPrefix(name, ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || content.FormatOf(name) == content.Unknown {
-			return nil
-		}
-		info, err := os.Stat(p) // follows a symlinked file
-		if err != nil {
-			unreadable = append(unreadable, fileKey{dir, rel})
-			rejected = append(rejected, &FileError{Path: p, Err: err})
-			return nil
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		found = append(found, candidate{dir: dir, rel: rel, size: info.Size(), mtime: info.ModTime().UnixNano()})
-		return nil
-	})
-	if err != nil {
-		rejected = append(rejected, &FileError{Path: dir, Err: err})
-		unreadable = append(unreadable, fileKey{dir, ""})
-	}
-	return found, rejected, unreadable
-}
-
-// parseAll reads and parses files on every core and hands each result to
-// use, one at a time and in the order of cs, while later files are parsed.
-// It stops at the first error use returns, or when ctx is done.
-func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Renderer, use func(parseResult) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	workers := min(runtime.GOMAXPROCS(0), max(len(cs), 1))
-	// Each result has a slot of its own, so no worker ever waits for use;
-	// ahead bounds how far parsing runs ahead of it, and so the memory the
-	// waiting results hold.
-	done := make([]chan parseResult, len(cs))
-	for i := range done {
-		done[i] = make(chan parseResult, 1)
-	}
-	ahead := make(chan struct{}, 64*workers)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				done[i] <- in.parseOne(cs[i], r)
-			}
-		})
-	}
-	wg.Go(func() {
-		defer close(next)
-		for i := range cs {
-			select {
-			case ahead <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			next <- i
-		}
-	})
-	defer func() {
-		cancel() // stops the feeding when use failed
-		wg.Wait()
-	}()
-	for i := range cs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		select {
-		case pr := <-done[i]:
-			if err := use(pr); err != nil {
-				return err
-			}
-			<-ahead
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return ctx.Err()
-}
-
-func (in *Ingester) parseOne(c candidate, r *content.Renderer) parseResult {
-	data, err := os.ReadFile(c.path())
-	if err != nil {
-		return parseResult{c: c, err: err}
-	}
-	// The file may have grown since it was listed.
-	if int64(len(data)) > in.MaxBytes {
-		return parseResult{c: c, err: fmt.Errorf("%w: %d bytes, content.max_bytes is %d", ErrTooLarge, len(data), in.MaxBytes)}
-	}
-	p, err := content.ParseFile(c.rel, data, r, in.Location)
-	return parseResult{c: c, p: p, err: err}
 }
 
 // report logs one line per repaired file and per rejected one, unless
