@@ -54,7 +54,7 @@ func (f *Fetcher) get(ctx context.Context, src Source, etag, lastModified string
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		return nil, resp, nil
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
+	case !success(resp.StatusCode):
 		return nil, resp, fmt.Errorf("%w: %s", ErrHTTPStatus, resp.Status)
 	}
 	limit := f.MaxBytes
@@ -115,6 +115,9 @@ func (f *Fetcher) client(allowPrivate bool) *http.Client {
 		},
 	}
 }
+
+// success reports whether an HTTP status is a 2xx: one a feed is read from.
+func success(code int) bool { return code >= 200 && code <= 299 }
 
 // publicAddr reports whether ip may be fetched without allow_private.
 func publicAddr(ip netip.Addr) bool {

@@ -102,7 +102,7 @@ func (f *Fetcher) fetch(ctx context.Context, src Source, st *feed.SourceStatus, 
 		switch code := resp.StatusCode; {
 		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 			st.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
-		case code == http.StatusNotModified || code/100 == 2:
+		case code == http.StatusNotModified || success(code):
 			st.RetryAfter = time.Time{}
 		}
 	}
