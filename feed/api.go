@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/web"
 )
 
@@ -23,7 +24,7 @@ const maxAPIBody = 5 << 20
 type API struct {
 	store *Store
 	site  Site
-	r     *renderer
+	r     *content.Renderer
 	token string
 	loc   *time.Location
 	now   func() time.Time
@@ -33,9 +34,10 @@ type API struct {
 
 // NewAPI returns the authoring API. Without an adminToken every route
 // answers 404. baseURL is the site's; relative links in articles are made
-// absolute against it. loc is the zone of dates written without one.
+// absolute against it. loc is the zone of dates written without one. log
+// is the caller's, its component already named.
 func NewAPI(store *Store, baseURL, adminToken string, loc *time.Location, now func() time.Time, log *slog.Logger) (*API, error) {
-	r, err := newRenderer(baseURL)
+	r, err := content.NewRenderer(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("authoring api: %w", err)
 	}
@@ -48,7 +50,6 @@ func NewAPI(store *Store, baseURL, adminToken string, loc *time.Location, now fu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("component", "feed_api")
 	return &API{store: store, site: Site{BaseURL: baseURL}, r: r, token: adminToken, loc: loc, now: now,
 		log: log, web: web.NewJSON(log)}, nil
 }
@@ -233,10 +234,10 @@ type fieldError struct {
 	msg    string
 }
 
-// readArticle decodes and validates a body and renders it as parseFile
-// renders a file: the same title repair, sanitizing, link resolution,
-// slug and summary. On failure it has written the error.
-func (a *API) readArticle(w http.ResponseWriter, r *http.Request, create bool) (parsed, bool) {
+// readArticle decodes and validates a body and normalises it as a file
+// is: the same title repair, sanitizing, link resolution, slug and
+// summary. On failure it has written the error.
+func (a *API) readArticle(w http.ResponseWriter, r *http.Request, create bool) (content.Doc, bool) {
 	var in articleInput
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -255,17 +256,17 @@ func (a *API) readArticle(w http.ResponseWriter, r *http.Request, create bool) (
 		default:
 			a.web.Error(w, r, web.Errorf(web.BadRequest, "the body must be one JSON object with title, content, format, summary, tags, date, author, image and id: %s", err.Error()))
 		}
-		return parsed{}, false
+		return content.Doc{}, false
 	}
-	p, fe := a.render(in, create, r.PathValue("id"))
+	d, fe := a.render(in, create, r.PathValue("id"))
 	if fe != nil {
 		a.web.Error(w, r, &web.Problem{Kind: fieldKind(fe.status), Field: fe.field, Message: fe.msg})
-		return parsed{}, false
+		return content.Doc{}, false
 	}
-	for _, warning := range p.Warnings {
-		a.log.Info("api article repaired", "id", p.ID, "title", p.Title, "warning", warning)
+	for _, warning := range d.Warnings {
+		a.log.Info("api article repaired", "id", d.ID, "title", d.Title, "warning", warning)
 	}
-	return p, true
+	return d, true
 }
 
 // fieldKind is the kind of a refused field's status: render refuses
@@ -284,13 +285,14 @@ func wantType(field string) string {
 	return "string"
 }
 
-// render validates in and turns it into an article. pathID is the id of
+// render validates in and turns it into a document. pathID is the id of
 // the article a PUT writes; a body naming another id is refused.
-func (a *API) render(in articleInput, create bool, pathID string) (parsed, *fieldError) {
-	var p parsed
-	bad := func(field, msg string) (parsed, *fieldError) {
-		return parsed{}, &fieldError{status: http.StatusUnprocessableEntity, field: field, msg: msg}
+func (a *API) render(in articleInput, create bool, pathID string) (content.Doc, *fieldError) {
+	bad := func(field, msg string) (content.Doc, *fieldError) {
+		return content.Doc{}, &fieldError{status: http.StatusUnprocessableEntity, field: field, msg: msg}
 	}
+	d := content.Doc{Source: apiSource, Title: in.Title, Author: in.Author, Tags: in.Tags, Summary: in.Summary,
+		Image: in.Image}
 	if in.ID != nil {
 		id := *in.ID
 		switch {
@@ -299,14 +301,7 @@ func (a *API) render(in articleInput, create bool, pathID string) (parsed, *fiel
 		case create && !validID(id):
 			return bad("id", "id must be up to 200 printable characters, not a URL, without ?, #, \\, //, a leading / or white space at either end")
 		}
-		p.ID = id
-	}
-	title, repaired := cleanLine(in.Title)
-	if title == "" {
-		return bad("title", "title is required")
-	}
-	if repaired {
-		p.Warnings = append(p.Warnings, "title held line breaks or control characters; they were replaced")
+		d.ID = id
 	}
 	if strings.TrimSpace(in.Content) == "" {
 		return bad("content", "content is required")
@@ -314,53 +309,43 @@ func (a *API) render(in articleInput, create bool, pathID string) (parsed, *fiel
 	if strings.ContainsRune(in.Content, 0) {
 		return bad("content", "content holds NUL characters; send text")
 	}
-	content := strings.ReplaceAll(strings.ReplaceAll(in.Content, "\r\n", "\n"), "\r", "\n")
-	var raw string
+	body := strings.ReplaceAll(strings.ReplaceAll(in.Content, "\r\n", "\n"), "\r", "\n")
 	switch in.Format {
 	case "", "markdown":
 		var err error
-		if raw, err = a.r.markdown(content); err != nil {
+		if d.HTML, err = a.r.Markdown(body); err != nil {
 			return bad("content", "content could not be rendered as Markdown: "+err.Error())
 		}
 	case "html":
-		raw = content
+		d.HTML = body
 	default:
 		return bad("format", `format must be "markdown" (the default) or "html"`)
 	}
-	html, warnings := a.r.clean(raw)
-	p.Warnings = append(p.Warnings, warnings...)
-	if strings.TrimSpace(html) == "" {
-		return bad("content", "nothing is left of content once unsafe HTML is removed")
-	}
 	if in.Date != "" {
-		d, err := parseDate("date", in.Date, a.loc)
+		t, err := content.ParseDate(in.Date, a.loc)
 		if err != nil {
 			return bad("date", fmt.Sprintf("date %q is not a date: use RFC 3339 (2006-01-02T15:04:05Z), 2006-01-02 or 2006-01-02 15:04", in.Date))
 		}
-		if d.Year() < 1970 || d.Year() > 2200 {
+		if t.Year() < 1970 || t.Year() > 2200 {
 			return bad("date", fmt.Sprintf("date %q is out of range: give a year from 1970 to 2200", in.Date))
 		}
-		p.Date = d.UTC()
+		d.Date = t.UTC()
 	}
-	if img := strings.TrimSpace(in.Image); img != "" {
-		p.Image = a.r.absolute(img)
-		if u, err := url.Parse(p.Image); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	d, err := a.r.Normalize(d)
+	if errors.Is(err, content.ErrNoTitle) {
+		return bad("title", "title is required")
+	}
+	if err != nil {
+		return bad("content", err.Error())
+	}
+	if strings.TrimSpace(d.HTML) == "" {
+		return bad("content", "nothing is left of content once unsafe HTML is removed")
+	}
+	if d.Image != "" {
+		if u, err := url.Parse(d.Image); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad("image", fmt.Sprintf("image %q must be an http or https URL, or a path below the site", in.Image))
 		}
 	}
-	p.Title = title
-	p.SlugBase = slugify(title)
-	if p.SlugBase == "" {
-		p.SlugBase = "article"
-	}
-	p.Author, _ = cleanLine(in.Author)
-	p.Tags = cleanTags(in.Tags)
-	p.HTML = html
-	p.Text = htmlToText(html, 72)
-	p.Summary, _ = cleanLine(in.Summary)
-	if p.Summary == "" {
-		p.Summary = cutText(firstParagraph(p.Text), summaryLen)
-	}
-	// The store sets the hash once the dates are settled.
-	return p, nil
+	// The store dates it, and hashes it again, once it knows the date.
+	return d, nil
 }

@@ -247,3 +247,22 @@ func TestAPI_IDOwnedElsewhereRefused(t *testing.T) {
 		t.Errorf("PUT of a missing id: %d %v, want 404", code, got)
 	}
 }
+
+func TestAPI_LogsWithTheCallersComponentOnce(t *testing.T) {
+	e := newAPIEnv(t, testToken)
+	var logs strings.Builder
+	api, err := NewAPI(e.store, "https://news.example.org/", testToken, time.UTC, e.clock.Now,
+		newTestLogger(&logs).With("component", "api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mux = http.NewServeMux()
+	api.Routes(e.mux)
+	if code, got := e.do(t, "POST", "/api/v1/articles", `{"title": "Two\nlines", "content": "x"}`); code != http.StatusCreated {
+		t.Fatalf("POST: %d %v", code, got)
+	}
+	line := strings.TrimSpace(logs.String())
+	if !strings.Contains(line, "api article repaired") || strings.Count(line, "component=") != 1 {
+		t.Errorf("want one repair line naming its component once, got:\n%s", logs.String())
+	}
+}

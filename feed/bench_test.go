@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/sqlite"
 )
 
@@ -207,14 +208,14 @@ func BenchmarkScan_Unchanged10k(b *testing.B) {
 // articles carry real sanitized HTML, text and summaries.
 func benchArticleSet(tb testing.TB, n int) []*Article {
 	tb.Helper()
-	r, err := newRenderer("https://news.example.org/")
+	r, err := content.NewRenderer("https://news.example.org/")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	as := make([]*Article, n)
 	for i := range n {
 		rel := fmt.Sprintf("%03d/article-%05d.md", i/100, i)
-		p, err := parseFile(rel, []byte(benchArticleMD(i)), r, time.UTC)
+		p, err := content.ParseFile(rel, []byte(benchArticleMD(i)), r, time.UTC)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -187,15 +187,18 @@ func TestPublisher_EditKeepsIDAndMovesUpdated(t *testing.T) {
 	ctx := context.Background()
 	pub := &Publisher{Store: e.store, Site: *testSite(), OutputDir: t.TempDir(), Now: e.clock.Now}
 	e.write(t, "a.md", goodMD)
-	e.scan(t)
+	e.scanClean(t)
 	if _, err := pub.Build(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := gofeed.NewParser().ParseString(string(pub.Lookup("atom.xml").Body))
+	before, err := gofeed.NewParser().ParseString(string(pub.Lookup("atom.xml").Body))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	e.clock.Advance(time.Hour)
 	e.write(t, "a.md", strings.Replace(goodMD, "Friday", "Saturday", 1))
-	e.scan(t)
+	e.scanClean(t)
 	res, err := pub.Build(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +206,10 @@ func TestPublisher_EditKeepsIDAndMovesUpdated(t *testing.T) {
 	if res.Written == 0 {
 		t.Fatal("an edit rewrote no feed")
 	}
-	after, _ := gofeed.NewParser().ParseString(string(pub.Lookup("atom.xml").Body))
+	after, err := gofeed.NewParser().ParseString(string(pub.Lookup("atom.xml").Body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if before.Items[0].GUID != after.Items[0].GUID {
 		t.Errorf("id changed on edit: %s → %s", before.Items[0].GUID, after.Items[0].GUID)
 	}
@@ -224,7 +230,7 @@ func TestPublisher_Files(t *testing.T) {
 	pub.Changed = func(urls []string) { announced = append(announced, urls...) }
 	e.write(t, "a.md", goodMD) // tags city, transport
 	e.write(t, "b.md", "---\ntitle: Greek\ntags: [Ελλάδα]\n---\nΚαλημέρα.\n")
-	e.scan(t)
+	e.scanClean(t)
 	res, err := pub.Build(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -251,22 +257,25 @@ func TestPublisher_Files(t *testing.T) {
 
 	// Nothing changed: nothing written, nothing announced.
 	announced = nil
-	fi, _ := os.Stat(filepath.Join(outDir, "feed.xml"))
-	if res, _ := pub.Build(ctx); res.Written != 0 || res.Unchanged != 12 || len(announced) != 0 {
-		t.Errorf("rebuild: %+v, announced %v", res, announced)
+	fi, err := os.Stat(filepath.Join(outDir, "feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := pub.Build(ctx); err != nil || res.Written != 0 || res.Unchanged != 12 || len(announced) != 0 {
+		t.Errorf("rebuild: %+v, %v, announced %v", res, err, announced)
 	}
 	// A fresh publisher (a restart) finds the files equal and keeps their time.
 	pub2 := &Publisher{Store: e.store, Site: *testSite(), OutputDir: outDir, Now: e.clock.Now}
-	if res, _ := pub2.Build(ctx); res.Written != 0 {
-		t.Errorf("restart rewrote %d feeds", res.Written)
+	if res, err := pub2.Build(ctx); err != nil || res.Written != 0 {
+		t.Errorf("restart rewrote %d feeds (%v)", res.Written, err)
 	}
 	if !pub2.Lookup("feed.xml").Modified.Equal(fi.ModTime().UTC().Truncate(time.Second)) {
 		t.Errorf("restart moved Last-Modified")
 	}
 
 	// A tag that is gone loses its feeds; the others stay.
-	os.Remove(filepath.Join(e.dir, "b.md"))
-	e.scan(t)
+	e.remove(t, "b.md")
+	e.scanClean(t)
 	res, err = pub.Build(ctx)
 	if err != nil {
 		t.Fatal(err)

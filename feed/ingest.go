@@ -2,17 +2,14 @@ package feed
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 // Ingester scans content folders into the store.
@@ -24,6 +21,16 @@ type Ingester struct {
 	Location *time.Location
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	mu     sync.Mutex
+	logged map[string]rejection // by path: the rejections logged, so that each is logged once per change of its file
+}
+
+// rejection is a rejected file as logged: its size and modification time
+// (-1 for a file the walk could not stat) and the reason.
+type rejection struct {
+	size, mtime int64
+	reason      string
 }
 
 // ScanResult counts what one scan did.
@@ -36,48 +43,27 @@ type ScanResult struct {
 // building again.
 func (r ScanResult) Changed() bool { return r.Added+r.Updated+r.Removed > 0 }
 
-// candidate is one content file found by the walk.
-type candidate struct {
-	dir, rel string // rel uses forward slashes
-	size     int64
-	mtime    int64
-}
-
-func (c candidate) key() fileKey { return fileKey{c.dir, c.rel} }
-func (c candidate) path() string { return filepath.Join(c.dir, filepath.FromSlash(c.rel)) }
-
-type fileKey struct{ dir, rel string }
-
-// stored is what a scan needs to know of an article already in the store.
-type stored struct {
-	id, source   string
-	file         fileKey
-	size, mtime  int64
-	removed      bool
-	hash, slug   string
-	pub, updated int64
-}
-
-type parseResult struct {
-	c   candidate
-	p   parsed
-	err error
-}
+// contentSource is the source of articles from content files.
+const contentSource = "content"
 
 // Scan walks every content folder once. Unchanged files (same size and
 // modification time) are not read. A file that cannot be read or parsed is
 // reported and skipped; what the store already holds for it is kept. Only
 // files that are gone unpublish their articles, and never because a folder
 // could not be read.
+//
+// Scans may run at once, in one process or in several on one database:
+// each write is decided on the row as its own transaction sees it, so
+// both succeed and each article is stored once.
 func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	var res ScanResult
 	// Milliseconds are enough, and keep feed dates short.
 	now := in.now().Truncate(time.Millisecond)
-	r, err := newRenderer(in.BaseURL)
+	r, err := content.NewRenderer(in.BaseURL)
 	if err != nil {
 		return res, err
 	}
-	byFile, byID, err := in.Store.index(ctx)
+	byFile, err := in.Store.index(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -112,7 +98,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	// Articles are written while later files are still being parsed, in
 	// the walk's order, so that which of two files claiming one id is "the
 	// second" does not depend on timing.
-	w := in.Store.newScanWriter(now, byID, &res)
+	w := in.Store.newWriter(now)
 	defer w.rollback()
 	var repaired []parseResult
 	var gone []string
@@ -122,20 +108,26 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 			return nil
 		}
 		if len(pr.p.Warnings) > 0 {
-			repaired = append(repaired, parseResult{c: pr.c, p: parsed{Warnings: pr.p.Warnings}})
+			repaired = append(repaired, parseResult{c: pr.c, p: content.Doc{Warnings: pr.p.Warnings}})
 		}
 		id := pr.p.ID
 		if other, ok := claims[id]; ok {
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
-				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, filepath.Join(other.dir, filepath.FromSlash(other.rel)))})
+				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, other.path())})
 			return nil
+		}
+		// The row as it is now, not as the index was: another scan may
+		// have written it meanwhile.
+		prev, err := w.find(ctx, id)
+		if err != nil {
+			return fmt.Errorf("save article %s: %w", pr.c.path(), err)
 		}
 		// An id held by another file that still exists stays with it; the
 		// newcomer is the second claimant whatever the walk order.
-		if s, ok := byID[id]; ok && !s.removed && s.file != pr.c.key() && (s.source != "content" || present[s.file]) {
-			owner := s.source
-			if s.source == "content" {
-				owner = filepath.Join(s.file.dir, filepath.FromSlash(s.file.rel))
+		if prev != nil && !prev.removed && prev.file != pr.c.key() && (prev.source != contentSource || present[prev.file]) {
+			owner := prev.source
+			if prev.source == contentSource {
+				owner = prev.file.path()
 			}
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(),
 				Err: fmt.Errorf("%w: %q is already the id of %s", ErrDuplicateID, id, owner)})
@@ -146,7 +138,13 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 		if s, ok := byFile[pr.c.key()]; ok && !s.removed && s.id != id {
 			gone = append(gone, s.id)
 		}
-		return w.put(ctx, pr)
+		pr.p.Source = contentSource
+		out, err := w.put(ctx, entry{doc: &pr.p, dir: pr.c.dir, size: pr.c.size, mtime: pr.c.mtime}, prev)
+		if err != nil {
+			return fmt.Errorf("save article %s: %w", pr.c.path(), err)
+		}
+		res.count(out)
+		return nil
 	})
 	if err != nil {
 		return ScanResult{Rejected: res.Rejected}, err
@@ -159,12 +157,35 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 		gone = append(gone, s.id)
 	}
 	sort.Strings(gone)
-
-	if err := w.finish(ctx, gone); err != nil {
-		return ScanResult{Rejected: res.Rejected}, err
+	for _, id := range gone {
+		if _, ok := claims[id]; ok {
+			continue // another file holds it now: a file renamed, or two that swapped ids
+		}
+		removed, err := w.remove(ctx, id)
+		if err != nil {
+			return ScanResult{Rejected: res.Rejected}, fmt.Errorf("unpublish article %s: %w", id, err)
+		}
+		if removed {
+			res.Removed++
+		}
 	}
-	in.report(repaired, res)
+	if err := w.commit(); err != nil {
+		return ScanResult{Rejected: res.Rejected}, fmt.Errorf("save articles: %w", err)
+	}
+	in.report(repaired, res, found)
 	return res, nil
+}
+
+// count adds one write's outcome.
+func (r *ScanResult) count(o outcome) {
+	switch o {
+	case added:
+		r.Added++
+	case updated:
+		r.Updated++
+	default:
+		r.Unchanged++
+	}
 }
 
 func (in *Ingester) now() time.Time {
@@ -174,135 +195,9 @@ func (in *Ingester) now() time.Time {
 	return time.Now()
 }
 
-// under reports whether key lies in one of the given folders.
-func under(key fileKey, dirs []fileKey) bool {
-	for _, d := range dirs {
-		if key.dir == d.dir && (d.rel == "" || key.rel == d.rel || strings.HasPrefix(key.rel, d.rel+"/")) {
-			return true
-		}
-	}
-	return false
-}
-
-// walkDir lists the content files below dir. Hidden files and folders
-// (editors' swap files, .git) are passed over.
-func walkDir(dir string) (found []candidate, rejected []*FileError, unreadable []fileKey) {
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			rel = ""
-		}
-		if err != nil {
-			unreadable = append(unreadable, fileKey{dir, rel})
-			if rel == "" && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll // no content yet: not an error
-			}
-			rejected = append(rejected, &FileError{Path: p, Err: err})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		name := d.Name()
-		if rel != "" && strings.HasPrefix(name, ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || contentExts[strings.ToLower(filepath.Ext(name))] == "" {
-			return nil
-		}
-		info, err := os.Stat(p) // follows a symlinked file
-		if err != nil {
-			unreadable = append(unreadable, fileKey{dir, rel})
-			rejected = append(rejected, &FileError{Path: p, Err: err})
-			return nil
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		found = append(found, candidate{dir: dir, rel: rel, size: info.Size(), mtime: info.ModTime().UnixNano()})
-		return nil
-	})
-	if err != nil {
-		rejected = append(rejected, &FileError{Path: dir, Err: err})
-		unreadable = append(unreadable, fileKey{dir, ""})
-	}
-	return found, rejected, unreadable
-}
-
-// parseAll reads and parses files on every core and hands each result to
-// use, one at a time and in the order of cs, while later files are parsed.
-// It stops at the first error use returns, or when ctx is done.
-func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *renderer, use func(parseResult) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	workers := min(runtime.GOMAXPROCS(0), max(len(cs), 1))
-	// Each result has a slot of its own, so no worker ever waits for use;
-	// ahead bounds how far parsing runs ahead of it, and so the memory the
-	// waiting results hold.
-	done := make([]chan parseResult, len(cs))
-	for i := range done {
-		done[i] = make(chan parseResult, 1)
-	}
-	ahead := make(chan struct{}, 64*workers)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				done[i] <- in.parseOne(cs[i], r)
-			}
-		})
-	}
-	wg.Go(func() {
-		defer close(next)
-		for i := range cs {
-			select {
-			case ahead <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			next <- i
-		}
-	})
-	defer func() {
-		cancel() // stops the feeding when use failed
-		wg.Wait()
-	}()
-	for i := range cs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		select {
-		case pr := <-done[i]:
-			if err := use(pr); err != nil {
-				return err
-			}
-			<-ahead
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return ctx.Err()
-}
-
-func (in *Ingester) parseOne(c candidate, r *renderer) parseResult {
-	data, err := os.ReadFile(c.path())
-	if err != nil {
-		return parseResult{c: c, err: err}
-	}
-	// The file may have grown since it was listed.
-	if int64(len(data)) > in.MaxBytes {
-		return parseResult{c: c, err: fmt.Errorf("%w: %d bytes, content.max_bytes is %d", ErrTooLarge, len(data), in.MaxBytes)}
-	}
-	p, err := parseFile(c.rel, data, r, in.Location)
-	return parseResult{c: c, p: p, err: err}
-}
-
-// report logs one line per rejected file and per repaired one.
-func (in *Ingester) report(results []parseResult, res ScanResult) {
+// report logs one line per repaired file and per rejected one, unless
+// that rejection was logged before.
+func (in *Ingester) report(results []parseResult, res ScanResult, found []candidate) {
 	log := in.Logger
 	if log == nil {
 		return
@@ -312,7 +207,26 @@ func (in *Ingester) report(results []parseResult, res ScanResult) {
 			log.Warn("content file repaired", "path", pr.c.path(), "reason", strings.Join(pr.p.Warnings, "; "))
 		}
 	}
-	for _, fe := range res.Rejected {
-		log.Warn("content file rejected", "path", fe.Path, "reason", fe.Err.Error())
+	// A file rejected on every poll is logged when it is first rejected
+	// and again when it changes or is rejected for another reason: each
+	// scan's result lists them all.
+	stat := make(map[string]candidate, len(found))
+	for _, c := range found {
+		stat[c.path()] = c
 	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	logged := make(map[string]rejection, len(res.Rejected))
+	for _, fe := range res.Rejected {
+		r := rejection{size: -1, mtime: -1, reason: fe.Err.Error()}
+		if c, ok := stat[fe.Path]; ok {
+			r.size, r.mtime = c.size, c.mtime
+		}
+		logged[fe.Path] = r
+		if prev, ok := in.logged[fe.Path]; ok && prev == r {
+			continue
+		}
+		log.Warn("content file rejected", "path", fe.Path, "reason", r.reason)
+	}
+	in.logged = logged
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/sqlite"
 )
 
@@ -81,6 +82,35 @@ func (e *ingestEnv) get(t testing.TB, id string) *Article {
 	return a
 }
 
+// scanClean scans and fails the test on any rejection: for a setup in
+// which every file is meant to be read.
+func (e *ingestEnv) scanClean(t testing.TB) ScanResult {
+	t.Helper()
+	res := e.scan(t)
+	if len(res.Rejected) > 0 {
+		t.Fatalf("scan rejected %v", res.Rejected)
+	}
+	return res
+}
+
+// list lists articles, failing the test if the store cannot.
+func (e *ingestEnv) list(t testing.TB, o ListOptions) []*Article {
+	t.Helper()
+	as, err := e.store.List(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// remove deletes a content file.
+func (e *ingestEnv) remove(t testing.TB, rel string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(e.dir, filepath.FromSlash(rel))); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func counts(r ScanResult) [5]int {
 	return [5]int{r.Added, r.Updated, r.Unchanged, r.Removed, len(r.Rejected)}
 }
@@ -138,19 +168,19 @@ func TestScan_BadInput(t *testing.T) {
 		reason              string // in the rejection or the stored article
 		repaired            func(*Article) bool
 	}{
-		{name: "empty", file: "empty.md", content: "", want: ErrEmptyFile},
-		{name: "only spaces", file: "blank.txt", content: " \n\t\n", want: ErrEmptyFile},
-		{name: "front matter only", file: "head.md", content: "---\ntitle: x\n---\n", want: ErrEmptyFile},
-		{name: "NUL bytes", file: "bin.md", content: "title\x00\x01\x02", want: ErrBinaryFile, reason: "NUL"},
-		{name: "invalid UTF-8", file: "latin1.txt", content: "Caf\xe9 au lait\nA paragraph.\n", want: ErrBinaryFile, reason: "UTF-8"},
-		{name: "unterminated front matter", file: "open.md", content: "---\ntitle: Never closed\n\nBody.\n", want: ErrBadFrontMatter, reason: "never closed"},
-		{name: "malformed yaml", file: "yaml.md", content: "---\ntitle: [unclosed\n---\nBody.\n", want: ErrBadFrontMatter, reason: "line"},
-		{name: "malformed toml", file: "toml.md", content: "+++\ntitle = \n+++\nBody.\n", want: ErrBadFrontMatter, reason: "line 2"},
-		{name: "impossible date", file: "date.md", content: "---\ntitle: T\ndate: 2024-13-45\n---\nBody.\n", want: ErrBadFrontMatter, reason: `date: "2024-13-45"`},
-		{name: "impossible toml date", file: "tdate.md", content: "+++\ntitle = \"T\"\ndate = \"2024-02-30\"\n+++\nBody.\n", want: ErrBadFrontMatter, reason: "2024-02-30"},
-		{name: "draft not bool", file: "draft.md", content: "---\ntitle: T\ndraft: maybe\n---\nBody.\n", want: ErrBadFrontMatter, reason: "draft"},
-		{name: "tags not list", file: "tags.md", content: "---\ntitle: T\ntags: {a: 1}\n---\nBody.\n", want: ErrBadFrontMatter, reason: "tags"},
-		{name: "no title", file: "untitled.md", content: "Just a body without heading.\n", want: ErrNoTitle},
+		{name: "empty", file: "empty.md", content: "", want: content.ErrEmptyFile},
+		{name: "only spaces", file: "blank.txt", content: " \n\t\n", want: content.ErrEmptyFile},
+		{name: "front matter only", file: "head.md", content: "---\ntitle: x\n---\n", want: content.ErrEmptyFile},
+		{name: "NUL bytes", file: "bin.md", content: "title\x00\x01\x02", want: content.ErrBinaryFile, reason: "NUL"},
+		{name: "invalid UTF-8", file: "latin1.txt", content: "Caf\xe9 au lait\nA paragraph.\n", want: content.ErrBinaryFile, reason: "UTF-8"},
+		{name: "unterminated front matter", file: "open.md", content: "---\ntitle: Never closed\n\nBody.\n", want: content.ErrBadFrontMatter, reason: "never closed"},
+		{name: "malformed yaml", file: "yaml.md", content: "---\ntitle: [unclosed\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: "line"},
+		{name: "malformed toml", file: "toml.md", content: "+++\ntitle = \n+++\nBody.\n", want: content.ErrBadFrontMatter, reason: "line 2"},
+		{name: "impossible date", file: "date.md", content: "---\ntitle: T\ndate: 2024-13-45\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: `date: "2024-13-45"`},
+		{name: "impossible toml date", file: "tdate.md", content: "+++\ntitle = \"T\"\ndate = \"2024-02-30\"\n+++\nBody.\n", want: content.ErrBadFrontMatter, reason: "2024-02-30"},
+		{name: "draft not bool", file: "draft.md", content: "---\ntitle: T\ndraft: maybe\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: "draft"},
+		{name: "tags not list", file: "tags.md", content: "---\ntitle: T\ntags: {a: 1}\n---\nBody.\n", want: content.ErrBadFrontMatter, reason: "tags"},
+		{name: "no title", file: "untitled.md", content: "Just a body without heading.\n", want: content.ErrNoTitle},
 		{name: "title with CR LF", file: "crlf.md", content: "---\ntitle: \"Two\\r\\nlines\\u0007 here\"\n---\nBody.\n",
 			repaired: func(a *Article) bool { return a.Title == "Two lines here" }},
 		{name: "script and onerror", file: "xss.md", content: "---\ntitle: XSS\n---\nHello <script>alert(1)</script><img src=x onerror=alert(1)> <a href=\"javascript:alert(1)\">x</a> <iframe src=\"https://evil\"></iframe>\n",
@@ -223,7 +253,6 @@ func TestScan_UnreadableFile(t *testing.T) {
 
 func TestScan_Incremental(t *testing.T) {
 	e := newIngestEnv(t)
-	ctx := context.Background()
 	e.write(t, "a.md", goodMD)
 	e.write(t, "b.md", "# Second\n\nText.\n")
 	if got := counts(e.scan(t)); got != [5]int{2, 0, 0, 0, 0} {
@@ -239,7 +268,9 @@ func TestScan_Incremental(t *testing.T) {
 	// Touched but identical: unchanged, updated time kept.
 	p := filepath.Join(e.dir, "a.md")
 	mt := e.clock.Now()
-	os.Chtimes(p, mt, mt)
+	if err := os.Chtimes(p, mt, mt); err != nil {
+		t.Fatal(err)
+	}
 	if got := counts(e.scan(t)); got != [5]int{0, 0, 2, 0, 0} {
 		t.Fatalf("after touch %v", got)
 	}
@@ -260,13 +291,15 @@ func TestScan_Incremental(t *testing.T) {
 	b := e.get(t, "b")
 	e.clock.Advance(time.Hour)
 	e.write(t, "b.md", "# Second\n\nText, edited.\n")
-	e.scan(t)
+	if got := counts(e.scan(t)); got != [5]int{0, 1, 1, 0, 0} {
+		t.Fatalf("after editing b %v", got)
+	}
 	if b2 := e.get(t, "b"); !b2.Published.Equal(b.Published) || !b2.Published.Equal(b.FirstSeen) {
 		t.Errorf("published moved on edit: %v → %v", b.Published, b2.Published)
 	}
 
 	// A deleted file unpublishes; the row stays.
-	os.Remove(filepath.Join(e.dir, "b.md"))
+	e.remove(t, "b.md")
 	if got := counts(e.scan(t)); got != [5]int{0, 0, 1, 1, 0} {
 		t.Fatalf("after delete %v", got)
 	}
@@ -274,7 +307,7 @@ func TestScan_Incremental(t *testing.T) {
 	if gone.Removed == nil {
 		t.Fatal("deleted file's article not marked removed")
 	}
-	list, _ := e.store.List(ctx, ListOptions{Now: e.clock.Now()})
+	list := e.list(t, ListOptions{Now: e.clock.Now()})
 	if len(list) != 1 || list[0].ID != "a" {
 		t.Errorf("published list = %v", list)
 	}
@@ -292,7 +325,7 @@ func TestScan_Incremental(t *testing.T) {
 func TestScan_RejectedFileFixedLater(t *testing.T) {
 	e := newIngestEnv(t)
 	e.write(t, "a.md", goodMD)
-	e.scan(t)
+	e.scanClean(t)
 	good := e.get(t, "a")
 
 	// Breaking a stored article keeps the stored version.
@@ -320,7 +353,7 @@ func TestScan_RejectedFileFixedLater(t *testing.T) {
 func TestScan_MissingFolderRemovesNothing(t *testing.T) {
 	e := newIngestEnv(t)
 	e.write(t, "a.md", goodMD)
-	e.scan(t)
+	e.scanClean(t)
 	moved := e.dir + ".away"
 	if err := os.Rename(e.dir, moved); err != nil {
 		t.Fatal(err)
@@ -372,19 +405,18 @@ func TestScan_DraftsAndFutureDates(t *testing.T) {
 	if res := e.scan(t); res.Added != 3 {
 		t.Fatalf("counts %v", counts(res))
 	}
-	ctx := context.Background()
-	list, _ := e.store.List(ctx, ListOptions{Now: e.clock.Now()})
+	list := e.list(t, ListOptions{Now: e.clock.Now()})
 	if len(list) != 1 || list[0].ID != "now" {
 		t.Fatalf("published = %v, want only now", list)
 	}
 	if !list[0].Published.Equal(time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)) {
 		t.Errorf("zoned date = %v", list[0].Published)
 	}
-	list, _ = e.store.List(ctx, ListOptions{Now: time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)})
+	list = e.list(t, ListOptions{Now: time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)})
 	if len(list) != 2 {
 		t.Errorf("after the future date %d published, want 2", len(list))
 	}
-	all, _ := e.store.List(ctx, ListOptions{All: true})
+	all := e.list(t, ListOptions{All: true})
 	if len(all) != 3 {
 		t.Errorf("all = %d, want 3 (drafts are stored)", len(all))
 	}
@@ -398,7 +430,7 @@ func TestScan_ZonelessDatesUseSiteTimezone(t *testing.T) {
 	}
 	e.in.Location = berlin
 	e.write(t, "a.md", "---\ntitle: A\ndate: 2026-07-01 09:00\n---\nBody.\n")
-	e.scan(t)
+	e.scanClean(t)
 	if got := e.get(t, "a").Published; !got.Equal(time.Date(2026, 7, 1, 7, 0, 0, 0, time.UTC)) {
 		t.Errorf("published = %v, want 07:00 UTC", got)
 	}
@@ -419,5 +451,72 @@ func TestScan_HTMLFile(t *testing.T) {
 	}
 	if b := e.get(t, "h1only"); b.Title != "Only a heading" {
 		t.Errorf("title from h1 = %q", b.Title)
+	}
+}
+
+func TestScan_RenamedFileKeepsItsArticle(t *testing.T) {
+	e := newIngestEnv(t)
+	e.write(t, "draft-name.md", "---\ntitle: Kept\nid: kept\n---\nBody.\n")
+	e.scanClean(t)
+	first := e.get(t, "kept")
+	if err := os.Rename(filepath.Join(e.dir, "draft-name.md"), filepath.Join(e.dir, "final-name.md")); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	res := e.scan(t)
+	if counts(res) != [5]int{0, 1, 0, 0, 0} {
+		t.Fatalf("after the rename: counts %v, rejected %v; want one update and nothing removed", counts(res), res.Rejected)
+	}
+	a := e.get(t, "kept")
+	if a.Removed != nil || a.Path != "final-name.md" || a.Slug != first.Slug || !a.Updated.Equal(first.Updated) {
+		t.Errorf("after the rename: removed %v path %q slug %q updated %v; want it published from final-name.md, slug and updated kept",
+			a.Removed, a.Path, a.Slug, a.Updated)
+	}
+}
+
+func TestScan_UpperCaseExtensions(t *testing.T) {
+	e := newIngestEnv(t)
+	e.write(t, "POST.MD", "---\ntitle: Shouting\n---\nBody.\n")
+	e.write(t, "Note.TXT", "A note\n\nIts text.\n")
+	e.write(t, "Page.Html", "<title>A page</title><p>Text.</p>")
+	e.write(t, "photo.JPG", "not an article")
+	res := e.scan(t)
+	if counts(res) != [5]int{3, 0, 0, 0, 0} {
+		t.Fatalf("counts %v, rejected %v; want the three articles read and the photo passed over", counts(res), res.Rejected)
+	}
+	for id, title := range map[string]string{"POST": "Shouting", "Note": "A note", "Page": "A page"} {
+		if a := e.get(t, id); a.Title != title {
+			t.Errorf("%s: title %q, want %q", id, a.Title, title)
+		}
+	}
+}
+
+func TestScan_RejectedFileLoggedOncePerChange(t *testing.T) {
+	e := newIngestEnv(t)
+	var logs strings.Builder
+	e.in.Logger = newTestLogger(&logs)
+	p := e.write(t, "broken.md", "---\ntitle: never closed\n")
+	rejectedLines := func() int { return strings.Count(logs.String(), "content file rejected") }
+	steps := []struct {
+		name  string
+		edit  func()
+		lines int // rejection lines logged so far
+	}{
+		{"first scan", func() {}, 1},
+		{"next poll, file unchanged", func() {}, 1},
+		{"another poll", func() {}, 1},
+		{"edited, still broken", func() { e.write(t, "broken.md", "---\ntitle: still never closed\n") }, 2},
+		{"fixed", func() { e.write(t, "broken.md", "---\ntitle: Fixed\n---\nBody.\n") }, 2},
+		{"broken again as before", func() { e.write(t, "broken.md", "---\ntitle: never closed\n") }, 3},
+	}
+	for _, st := range steps {
+		st.edit()
+		res := e.scan(t)
+		if rejectedLines() != st.lines {
+			t.Errorf("%s: %d rejection lines logged, want %d:\n%s", st.name, rejectedLines(), st.lines, logs.String())
+		}
+		if broken := len(res.Rejected) == 1 && res.Rejected[0].Path == p; broken == (st.name == "fixed") {
+			t.Errorf("%s: rejected %v; every scan lists a broken file, whether logged or not", st.name, res.Rejected)
+		}
 	}
 }

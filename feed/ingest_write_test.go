@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 func TestScan_WriteFailureLeavesStoreAsItWas(t *testing.T) {
@@ -34,7 +36,7 @@ func TestScan_WriteFailureLeavesStoreAsItWas(t *testing.T) {
 
 func TestParseAll_OrderAndStop(t *testing.T) {
 	e := newIngestEnv(t)
-	r, err := newRenderer(e.in.BaseURL)
+	r, err := content.NewRenderer(e.in.BaseURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,13 @@ package feed
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 // apiSource is the source of articles written through the authoring API.
@@ -38,117 +39,80 @@ const apiPrefix = "api/"
 
 // createAPI stores a new API article. With no id given, it takes apiPrefix
 // plus the slug base, with -2, -3 ... on a clash. An article dated nowhere
-// is published now.
-func (s *Store) createAPI(ctx context.Context, p parsed, now time.Time) (string, error) {
-	w := s.newScanWriter(now, nil, &ScanResult{})
+// is dated now.
+func (s *Store) createAPI(ctx context.Context, d content.Doc, now time.Time) (string, error) {
+	w := s.newWriter(now)
 	defer w.rollback()
-	if err := w.begin(ctx); err != nil {
-		return "", fmt.Errorf("create article: %w", err)
-	}
-	owner := func(id string) (string, error) {
-		var src string
-		err := w.tx.QueryRowContext(w.ctx, `SELECT source FROM articles WHERE id = ?`, id).Scan(&src)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", nil
-		}
-		return src, err
-	}
-	if p.ID != "" {
-		src, err := owner(p.ID)
+	if d.ID != "" {
+		prev, err := w.find(ctx, d.ID)
 		if err != nil {
 			return "", fmt.Errorf("create article: %w", err)
 		}
-		if src != "" {
-			return "", &IDTakenError{ID: p.ID, Source: src}
+		if prev != nil {
+			return "", &IDTakenError{ID: d.ID, Source: prev.source}
 		}
 	} else {
-		base := apiPrefix + p.SlugBase
-		for n := 1; ; n++ {
+		base := apiPrefix + d.SlugBase
+		for n := 1; d.ID == ""; n++ {
 			id := base
 			if n > 1 {
 				id = base + "-" + strconv.Itoa(n)
 			}
-			src, err := owner(id)
+			prev, err := w.find(ctx, id)
 			if err != nil {
 				return "", fmt.Errorf("create article: %w", err)
 			}
-			if src == "" {
-				p.ID = id
-				break
+			if prev == nil {
+				d.ID = id
 			}
 		}
 	}
-	if p.Date.IsZero() {
-		p.Date = now
+	if d.Date.IsZero() {
+		d.SetDate(now)
 	}
-	p.Hash = p.hash()
-	slug, err := w.freeSlug(p.SlugBase, p.ID)
-	if err != nil {
-		return "", fmt.Errorf("create article %s: %w", p.ID, err)
+	if _, err := w.put(ctx, entry{doc: &d}, nil); err != nil {
+		return "", fmt.Errorf("create article %s: %w", d.ID, err)
 	}
-	_, err = w.tx.ExecContext(w.ctx, `INSERT INTO articles (id, slug, source, title, author, summary, content_html,
-		content_text, image, published_at, updated_at, first_seen_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, slug, apiSource, p.Title, p.Author, p.Summary, p.HTML, p.Text, p.Image,
-		p.Date.UnixNano(), p.Date.UnixNano(), now.UnixNano(), p.Hash)
-	if err == nil {
-		err = w.addTags(p.ID, p.Tags)
+	if err := w.commit(); err != nil {
+		return "", fmt.Errorf("create article %s: %w", d.ID, err)
 	}
-	if err != nil {
-		return "", fmt.Errorf("create article %s: %w", p.ID, err)
+	return d.ID, nil
+}
+
+// apiArticle finds the API article id for a change: ErrNotFound when
+// there is none, an IDTakenError when another source holds the id.
+func (w *writer) apiArticle(ctx context.Context, id string) (*stored, error) {
+	prev, err := w.find(ctx, id)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("article %s: %w", id, err)
+	case prev == nil:
+		return nil, fmt.Errorf("%q: %w", id, ErrNotFound)
+	case prev.source != apiSource:
+		return nil, &IDTakenError{ID: id, Source: prev.source}
 	}
-	if err := w.finish(ctx, nil); err != nil {
-		return "", fmt.Errorf("create article %s: %w", p.ID, err)
-	}
-	return p.ID, nil
+	return prev, nil
 }
 
 // updateAPI rewrites the API article id. Its id, slug and first-seen time
-// stay; its published time moves only when p names a date, its updated
+// stay; its published time moves only when d names a date, its updated
 // time only when the content hash changes. An unpublished article is
 // published again: writing it is asking for it to be seen.
-func (s *Store) updateAPI(ctx context.Context, id string, p parsed, now time.Time) error {
-	w := s.newScanWriter(now, nil, &ScanResult{})
+func (s *Store) updateAPI(ctx context.Context, id string, d content.Doc, now time.Time) error {
+	w := s.newWriter(now)
 	defer w.rollback()
-	if err := w.begin(ctx); err != nil {
-		return fmt.Errorf("update article: %w", err)
-	}
-	var src, hash string
-	var pub, upd int64
-	err := w.tx.QueryRowContext(w.ctx, `SELECT source, content_hash, published_at, updated_at FROM articles WHERE id = ?`,
-		id).Scan(&src, &hash, &pub, &upd)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%q: %w", id, ErrNotFound)
-	case err != nil:
-		return fmt.Errorf("update article %s: %w", id, err)
-	case src != apiSource:
-		return &IDTakenError{ID: id, Source: src}
-	}
-	p.ID = id
-	if p.Date.IsZero() {
-		p.Date = fromNanos(pub)
-	}
-	p.Hash = p.hash()
-	updated := fromNanos(upd)
-	if p.Hash != hash {
-		updated = now
-	}
-	if updated.Before(p.Date) {
-		updated = p.Date
-	}
-	_, err = w.tx.ExecContext(w.ctx, `UPDATE articles SET title = ?, author = ?, summary = ?, content_html = ?,
-		content_text = ?, image = ?, published_at = ?, updated_at = ?, removed_at = NULL, content_hash = ? WHERE id = ?`,
-		p.Title, p.Author, p.Summary, p.HTML, p.Text, p.Image, p.Date.UnixNano(), updated.UnixNano(), p.Hash, id)
-	if err == nil {
-		_, err = w.deleteTags.ExecContext(w.ctx, id)
-	}
-	if err == nil {
-		err = w.addTags(id, p.Tags)
-	}
+	prev, err := w.apiArticle(ctx, id)
 	if err != nil {
+		return err
+	}
+	d.ID = id
+	if d.Date.IsZero() {
+		d.SetDate(prev.pub)
+	}
+	if _, err := w.put(ctx, entry{doc: &d}, prev); err != nil {
 		return fmt.Errorf("update article %s: %w", id, err)
 	}
-	if err := w.finish(ctx, nil); err != nil {
+	if err := w.commit(); err != nil {
 		return fmt.Errorf("update article %s: %w", id, err)
 	}
 	return nil
@@ -158,21 +122,15 @@ func (s *Store) updateAPI(ctx context.Context, id string, p parsed, now time.Tim
 // its id and slug are never given to another article. Unpublishing twice
 // keeps the first time.
 func (s *Store) unpublishAPI(ctx context.Context, id string, now time.Time) error {
-	var src string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT source FROM articles WHERE id = ?`, id).Scan(&src)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%q: %w", id, ErrNotFound)
-	case err != nil:
-		return fmt.Errorf("unpublish article %s: %w", id, err)
-	case src != apiSource:
-		return &IDTakenError{ID: id, Source: src}
+	w := s.newWriter(now)
+	defer w.rollback()
+	if _, err := w.apiArticle(ctx, id); err != nil {
+		return err
 	}
-	// The source is checked again in the statement: a read and a write are
-	// not one transaction.
-	_, err = s.db.Write.ExecContext(ctx, `UPDATE articles SET removed_at = ? WHERE id = ? AND source = ?
-		AND removed_at IS NULL`, now.UnixNano(), id, apiSource)
-	if err != nil {
+	if _, err := w.remove(ctx, id); err != nil {
+		return fmt.Errorf("unpublish article %s: %w", id, err)
+	}
+	if err := w.commit(); err != nil {
 		return fmt.Errorf("unpublish article %s: %w", id, err)
 	}
 	return nil

@@ -10,7 +10,7 @@ func TestStore_ByIDsKeepsOrderAndRemoved(t *testing.T) {
 	e.write(t, "a.md", "---\ntitle: A\n---\n\nA body.\n")
 	e.write(t, "b.md", "---\ntitle: B\n---\n\nB body.\n")
 	e.write(t, "c.md", "---\ntitle: C\ndraft: true\n---\n\nC body.\n")
-	e.scan(t)
+	e.scanClean(t)
 	as, err := e.store.ByIDs(context.Background(), []string{"c", "missing", "a", "b"})
 	if err != nil {
 		t.Fatal(err)

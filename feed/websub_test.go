@@ -1,25 +1,47 @@
 package feed
 
 import (
-	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
+// backoffClock records the waits asked of it and ends each one at once.
+type backoffClock struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (c *backoffClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	c.waits = append(c.waits, d)
+	c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	ch <- time.Time{}
+	return ch
+}
+
 func TestWebSub_AnnouncesAndRetries(t *testing.T) {
 	var mu sync.Mutex
 	var got []url.Values
+	release := make(chan struct{})
 	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release // Announce must return while the hub has not answered
 		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 			t.Errorf("hub got %s %s", r.Method, r.Header.Get("Content-Type"))
 		}
-		r.ParseForm()
+		if err := r.ParseForm(); err != nil {
+			t.Errorf("hub got a form it cannot read: %v", err)
+		}
 		mu.Lock()
 		got = append(got, r.PostForm)
 		mu.Unlock()
@@ -35,48 +57,135 @@ func TestWebSub_AnnouncesAndRetries(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer flaky.Close()
-	var deadCalls atomic.Int32
-	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		deadCalls.Add(1)
+	var failingCalls atomic.Int32
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		failingCalls.Add(1)
 		http.Error(w, "no", http.StatusInternalServerError)
 	}))
-	defer dead.Close()
+	defer failing.Close()
 
-	ws := NewWebSub(context.Background(), []string{good.URL, flaky.URL, dead.URL}, newTestLogger(io.Discard))
-	ws.Backoff = time.Millisecond
-	ws.Tries = 4
-	start := time.Now()
+	var logs strings.Builder
+	ws := NewWebSub([]string{good.URL, flaky.URL, failing.URL}, nil, newTestLogger(&syncWriter{w: &logs}))
+	clock := &backoffClock{}
+	ws.Tries, ws.Backoff, ws.After = 4, time.Second, clock.After
 	ws.Announce([]string{"https://news.example.org/feed.xml"})
-	if time.Since(start) > 100*time.Millisecond {
-		t.Error("Announce blocked")
-	}
+	close(release)
 	ws.Wait()
+	ws.Close()
 	if len(got) != 1 || got[0].Get("hub.mode") != "publish" || got[0].Get("hub.url") != "https://news.example.org/feed.xml" {
 		t.Errorf("good hub got %v", got)
 	}
 	if n := flakyCalls.Load(); n != 3 {
 		t.Errorf("flaky hub called %d times, want 3 (two failures, one success)", n)
 	}
-	if n := deadCalls.Load(); n != 4 {
+	if n := failingCalls.Load(); n != 4 {
 		t.Errorf("failing hub called %d times, want %d tries then give up", n, 4)
+	}
+	// The flaky hub waited 1s and 2s; the failing one 1s, 2s and 4s.
+	slices.Sort(clock.waits)
+	if want := []time.Duration{time.Second, time.Second, 2 * time.Second, 2 * time.Second, 4 * time.Second}; !slices.Equal(clock.waits, want) {
+		t.Errorf("backoff waits %v, want %v", clock.waits, want)
+	}
+	if n := strings.Count(logs.String(), "websub hub not notified"); n != 1 || !strings.Contains(logs.String(), failing.URL) {
+		t.Errorf("want one line giving up the failing hub, got:\n%s", logs.String())
 	}
 }
 
-func TestWebSub_StopsWithContext(t *testing.T) {
-	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// A hub that accepts connections and never answers, and one whose port is
+// closed: a one-shot command's Close gives each up after one request
+// timeout, without a request per feed and without retries.
+func TestWebSub_DeadHubCostsOneTimeout(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	var accepted atomic.Int32
+	var held sync.WaitGroup
+	conns := make(chan net.Conn, 100)
+	held.Go(func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conns <- c // held open, never answered
+		}
+	})
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + closed.Addr().String() + "/"
+	closed.Close()
+
+	var feeds []string
+	for i := range 40 {
+		feeds = append(feeds, fmt.Sprintf("https://news.example.org/tags/t%d/feed.xml", i))
+	}
+	var logs strings.Builder
+	ws := NewWebSub([]string{"http://" + silent.Addr().String() + "/", closedURL}, nil, newTestLogger(&syncWriter{w: &logs}))
+	ws.Timeout = 50 * time.Millisecond
+	ws.After = func(time.Duration) <-chan time.Time {
+		t.Error("a one-shot WebSub waited for a retry")
+		return nil
+	}
+	start := time.Now()
+	ws.Announce(feeds)
+	ws.Close()
+	// The only wall-clock bound here, and a generous one: 40 feeds one
+	// timeout after the other would be 2s, the old five tries with backoff
+	// 75s; one timeout per hub is 50ms.
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("Close took %v with a 50ms request timeout", d)
+	}
+	if n := accepted.Load(); n > int32(ws.Workers) {
+		t.Errorf("the silent hub got %d connections for 40 feeds, want at most %d: one round of workers, then given up", n, ws.Workers)
+	}
+	if n := strings.Count(logs.String(), "websub hub not notified"); n != 2 || !strings.Contains(logs.String(), "feeds=40") {
+		t.Errorf("want one line per dead hub, each giving up 40 feeds, got:\n%s", logs.String())
+	}
+	silent.Close()
+	held.Wait()
+	close(conns)
+	for c := range conns {
+		c.Close()
+	}
+}
+
+// Close during a backoff ends it: a long-lived process stops at once.
+func TestWebSub_CloseEndsTheBackoff(t *testing.T) {
+	var calls atomic.Int32
+	first := make(chan struct{}, 1)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
 		http.Error(w, "no", http.StatusInternalServerError)
 	}))
-	defer dead.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ws := NewWebSub(ctx, []string{dead.URL}, newTestLogger(io.Discard))
-	ws.Backoff = time.Hour
-	ws.Announce([]string{"https://news.example.org/feed.xml"})
-	time.AfterFunc(50*time.Millisecond, cancel)
-	done := make(chan struct{})
-	go func() { ws.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("a retry waiting an hour did not stop at shutdown")
+	defer failing.Close()
+	ws := NewWebSub([]string{failing.URL}, nil, newTestLogger(io.Discard))
+	ws.Tries = 5
+	ws.After = func(time.Duration) <-chan time.Time {
+		first <- struct{}{}
+		return nil // an hour: never over
 	}
+	ws.Announce([]string{"https://news.example.org/feed.xml"})
+	<-first // waiting for the second try
+	ws.Close()
+	ws.Announce([]string{"https://news.example.org/atom.xml"}) // after Close: nothing
+	if n := calls.Load(); n != 1 {
+		t.Errorf("hub called %d times, want once: Close ends the backoff and sends nothing more", n)
+	}
+}
+
+// syncWriter lets the hubs' goroutines log into one builder.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -113,14 +113,18 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 }
 
 // announceFeeds sends changed feeds to the WebSub hubs, if any are
-// configured; the returned wait blocks until those announcements end.
-func (a *App) announceFeeds(ctx context.Context) (wait func()) {
+// configured; closeWebSub waits until those announcements end.
+// Only a long-lived process retries a hub that failed.
+func (a *App) announceFeeds(retry bool) (closeWebSub func()) {
 	if len(a.Config.Feeds.WebSubHubs) == 0 {
 		return func() {}
 	}
-	ws := feed.NewWebSub(ctx, a.Config.Feeds.WebSubHubs, a.Logger.With("component", "websub"))
+	ws := feed.NewWebSub(a.Config.Feeds.WebSubHubs, nil, a.Logger.With("component", "websub"))
+	if retry {
+		ws.Tries = 5
+	}
 	a.Feeds.Changed = ws.Announce
-	return ws.Wait
+	return ws.Close
 }
 
 // wireSubscribers builds the subscriber store, the token signer and the
@@ -227,7 +231,7 @@ func (a *App) sender() *mail.Sender {
 func (a *App) pass() *pass.Pass {
 	var sources pass.Sources
 	if len(a.Config.Sources) > 0 {
-		sources = &sourcePoller{a}
+		sources = a.poller()
 	}
 	return &pass.Pass{
 		Content: a.Ingester, Feeds: a.Feeds, Sources: sources, Scheduler: a.Scheduler, Sender: a.sender(),

@@ -16,8 +16,8 @@ func feedsBuildCommand() *command {
 		example: "tidings feeds build && rsync -a data/public/ web:/srv/www/",
 		nargs:   0,
 		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
-			wait := app.announceFeeds(ctx)
-			defer wait()
+			closeWebSub := app.announceFeeds(false)
+			defer closeWebSub()
 			res, err := app.Feeds.Build(ctx)
 			fmt.Fprintf(e.stdout, "feeds: written %d, unchanged %d, removed %d (in %s)\n", res.Written, res.Unchanged, res.Removed, app.Config.Feeds.OutputDir)
 			return err

@@ -22,8 +22,8 @@ func runCommand() *command {
 				return err
 			}
 			defer lock.release()
-			wait := app.announceFeeds(ctx)
-			defer wait()
+			closeWebSub := app.announceFeeds(false)
+			defer closeWebSub()
 			// Each step logs its own trouble (rejected files, digests not
 			// planned) through the logger; stdout gets one line.
 			rep, err := app.pass().Once(ctx)

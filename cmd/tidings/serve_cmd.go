@@ -113,8 +113,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	waitWebSub := a.announceFeeds(ctx)
-	defer waitWebSub()
+	closeWebSub := a.announceFeeds(true)
+	defer closeWebSub()
 	p := a.pass()
 	p.Refresh(ctx)
 	a.ready.Store(true)

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/feed/upstream"
 )
 
 func sourcesListCommand() *command {
@@ -37,11 +37,11 @@ func sourcesListCommand() *command {
 			for _, src := range app.sources() {
 				i, ok := byName[src.Name]
 				if !ok {
-					fmt.Fprintf(tw, "%s\t%s\t%s\tnever\t-\t0\t-\t-\n", src.Name, src.URL, src.Interval)
+					fmt.Fprintf(tw, "%s\t%s\t%s\tnever\t-\t0\t-\t-\n", src.Name, src.URL, src.Every())
 					continue
 				}
 				st := states[i]
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", src.Name, src.URL, src.Interval, when(st.LastFetch),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", src.Name, src.URL, src.Every(), when(st.LastFetch),
 					st.LastStatus, st.ItemCount, st.ETag, st.LastError)
 			}
 			return tw.Flush()
@@ -63,7 +63,7 @@ func sourcesCheckCommand() *command {
 		},
 		nargs: 1,
 		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
-			src := feed.Source{Name: "check", URL: fs.Arg(0), AllowPrivate: allowPrivate}
+			src := upstream.Source{Name: "check", URL: fs.Arg(0), AllowPrivate: allowPrivate}
 			for _, s := range app.sources() {
 				if s.URL == fs.Arg(0) {
 					src = s

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/feed/upstream"
 	"github.com/tidings/tidings/internal/metrics"
 	"github.com/tidings/tidings/mail"
 )
@@ -32,11 +33,10 @@ type Builder interface {
 	Build(ctx context.Context) (feed.BuildResult, error)
 }
 
-// Sources fetches upstream feeds.
+// Sources fetches upstream feeds; *upstream.Poller satisfies it.
 type Sources interface {
-	// FetchDue fetches every source that is due and returns how many
-	// articles came in (added or updated).
-	FetchDue(ctx context.Context) (changed int, err error)
+	// FetchDue fetches every source that is due.
+	FetchDue(ctx context.Context) (upstream.Result, error)
 	// Run fetches each source when it is due until ctx ends, calling
 	// changed after a fetch that brought articles.
 	Run(ctx context.Context, changed func()) error
@@ -89,8 +89,8 @@ func (p *Pass) Once(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	if p.Sources != nil {
-		n, err := p.Sources.FetchDue(ctx)
-		rep.Upstream = n
+		res, err := p.Sources.FetchDue(ctx)
+		rep.Upstream = res.Added + res.Updated
 		if err != nil {
 			*soft = append(*soft, fmt.Errorf("upstream feeds: %w", err))
 		}

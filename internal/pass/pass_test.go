@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/feed/upstream"
 )
 
 // steps records the order the pass calls its steps in.
@@ -43,9 +44,9 @@ func (s *steps) Build(context.Context) (feed.BuildResult, error) {
 	return feed.BuildResult{Written: 3}, nil
 }
 
-func (s *steps) FetchDue(context.Context) (int, error) {
+func (s *steps) FetchDue(context.Context) (upstream.Result, error) {
 	s.add("fetch")
-	return 2, s.fetch
+	return upstream.Result{Added: 1, Updated: 1}, s.fetch
 }
 
 func (s *steps) Run(ctx context.Context, changed func()) error {

@@ -1,4 +1,4 @@
-package feed
+package upstream
 
 import (
 	"context"
@@ -13,15 +13,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/internal/sqlite"
 )
+
+// testClock is a settable Now.
+type testClock struct{ t time.Time }
+
+func (c *testClock) Now() time.Time { return c.t }
 
 // upstreamEnv is a store, a fetcher and a test server whose answer the
 // test sets.
 type upstreamEnv struct {
 	dbPath string
 	db     *sqlite.DB
-	store  *Store
+	store  *feed.Store
 	f      *Fetcher
 	clock  *testClock
 	srv    *httptest.Server
@@ -58,7 +64,7 @@ func (e *upstreamEnv) open(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e.db, e.store = db, NewStore(db)
+	e.db, e.store = db, feed.NewStore(db)
 	e.f = &Fetcher{Store: e.store, BaseURL: "https://news.example.org/", UserAgent: "tidings/test",
 		MaxBytes: 1 << 20, Timeout: 2 * time.Second, Now: e.clock.Now}
 }
@@ -95,7 +101,24 @@ func (e *upstreamEnv) fetch(t *testing.T, src Source) FetchResult {
 	return res
 }
 
-func (e *upstreamEnv) get(t *testing.T, id string) *Article {
+// fetchOK fetches src in a test's setup, where the fetch must succeed.
+func (e *upstreamEnv) fetchOK(t *testing.T, src Source, added int) {
+	t.Helper()
+	if res := e.fetch(t, src); res.Err != nil || res.Added != added {
+		t.Fatalf("setup fetch: %+v, want %d added", res, added)
+	}
+}
+
+func (e *upstreamEnv) list(t *testing.T, o feed.ListOptions) []*feed.Article {
+	t.Helper()
+	as, err := e.store.List(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+func (e *upstreamEnv) get(t *testing.T, id string) *feed.Article {
 	t.Helper()
 	a, err := e.store.Get(context.Background(), id)
 	if err != nil {
@@ -106,7 +129,7 @@ func (e *upstreamEnv) get(t *testing.T, id string) *Article {
 
 func (e *upstreamEnv) digestIDs(t *testing.T) []string {
 	t.Helper()
-	as, err := e.store.List(context.Background(), ListOptions{Now: e.clock.Now(), ExcludeBackfill: true})
+	as, err := e.store.List(context.Background(), feed.ListOptions{Now: e.clock.Now(), ExcludeBackfill: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +197,8 @@ func TestFetch_RSSWithAndWithoutGUIDs(t *testing.T) {
 	if a := e.get(t, "partner:https://partner.example/c"); !strings.Contains(a.ContentHTML, "plain text &amp; more") {
 		t.Errorf("plain description = %s", a.ContentHTML)
 	}
-	as, _ := e.store.List(context.Background(), ListOptions{All: true})
-	var untitled *Article
+	as := e.list(t, feed.ListOptions{All: true})
+	var untitled *feed.Article
 	for _, a := range as {
 		if strings.HasPrefix(a.ID, "partner:") && len(a.ID) == len("partner:")+64 {
 			untitled = a
@@ -321,7 +344,7 @@ func TestFetch_FirstFetchFloodGuard(t *testing.T) {
 	if got := strings.Join(e.digestIDs(t), ","); got != "partner:new" {
 		t.Errorf("digest candidates after first fetch = %s", got)
 	}
-	feedItems, _ := e.store.List(context.Background(), ListOptions{Now: e.clock.Now()})
+	feedItems := e.list(t, feed.ListOptions{Now: e.clock.Now()})
 	if len(feedItems) != 3 {
 		t.Errorf("feeds carry %d articles, want 3", len(feedItems))
 	}
@@ -340,14 +363,14 @@ func TestFetch_FirstFetchFloodGuard(t *testing.T) {
 func TestFetch_FailedFetchDoesNotResend(t *testing.T) {
 	e := newUpstreamEnv(t)
 	e.serveBody("application/rss+xml", upRSS())
-	e.fetch(t, e.source())
+	e.fetchOK(t, e.source(), 0)
 	e.serveBody("text/html", "<html><body>maintenance</body></html>")
 	if res := e.fetch(t, e.source()); !errors.Is(res.Err, ErrNotAFeed) {
 		t.Fatalf("html = %+v", res)
 	}
 	feedBody := upRSS(upItem("a", "", "A", old, "a"), upItem("b", "", "B", recent, "b"))
 	e.serveBody("application/rss+xml", feedBody)
-	e.fetch(t, e.source())
+	e.fetchOK(t, e.source(), 2)
 	if got := strings.Join(e.digestIDs(t), ","); got != "partner:b" {
 		t.Fatalf("after first items = %s", got)
 	}

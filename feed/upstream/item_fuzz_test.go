@@ -1,4 +1,4 @@
-package feed
+package upstream
 
 import (
 	"strings"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/tidings/tidings/feed/content"
 )
 
 // FuzzUpstreamItem feeds arbitrary item fields through the item-to-article
@@ -16,7 +18,7 @@ func FuzzUpstreamItem(f *testing.F) {
 	f.Add("", "", "desc with <a href=rel>link</a>", "", "", "")
 	f.Add("Two\r\nlines\u2028", "<img src=x onerror=alert(1)>", "", "", "not a url", "a\nb")
 	f.Add("<b>x</b>", "<svg><script>x</script></svg>", "<<>>", " ", "javascript:alert(1)", "")
-	r, err := newRenderer("https://news.example.org/")
+	r, err := content.NewRenderer("https://news.example.org/")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package feed
+package content
 
 import (
 	"bytes"
@@ -13,9 +13,6 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"go.yaml.in/yaml/v3"
 )
-
-// ErrBadFrontMatter marks front matter that cannot be read.
-var ErrBadFrontMatter = errors.New("bad front matter")
 
 // frontMatter holds the keys tidings reads from the head of a Markdown file.
 type frontMatter struct {
@@ -217,7 +214,15 @@ func fmTime(key string, v any, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%w: %s: %v is not a date", ErrBadFrontMatter, key, v)
 }
 
-// parseDate reads a date in one of dateLayouts; zone-less values are in loc.
+// ParseDate reads a date as front matter may write it: RFC 3339,
+// 2006-01-02 15:04(:05) or 2006-01-02, with a T or a space; a date without
+// a zone is in loc.
+func ParseDate(s string, loc *time.Location) (time.Time, error) {
+	return parseDate("date", s, loc)
+}
+
+// parseDate reads a date in one of dateLayouts; zone-less values are in
+// loc. key names the field in the error.
 func parseDate(key, s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range dateLayouts {

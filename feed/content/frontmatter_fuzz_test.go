@@ -1,4 +1,4 @@
-package feed
+package content
 
 import (
 	"bytes"
@@ -60,7 +60,7 @@ func FuzzFrontMatter(f *testing.F) {
 	for _, s := range frontMatterSeeds {
 		f.Add([]byte(s))
 	}
-	r, err := newRenderer("https://example.org/blog/")
+	r, err := NewRenderer("https://example.org/blog/")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func FuzzFrontMatter(f *testing.F) {
 			}
 		}
 
-		p, err := parseFile("post.md", data, r, time.UTC)
+		p, err := ParseFile("post.md", data, r, time.UTC)
 		src := normalizeNewlines(data)
 		if err != nil {
 			checkParseFileError(t, src, err)
@@ -252,7 +252,7 @@ var headPair = regexp.MustCompile(`^\s*["']?[\w.-]+["']?\s*[:=]\s*["']?([A-Za-z0
 // checkNoHeadLeak: a marker value (alphanumeric, 8+ long, with "zqx" in it)
 // of a key: value (or key = value) line in a closed head may appear in the
 // article's HTML or text only if the body holds it too.
-func checkNoHeadLeak(t *testing.T, src string, p parsed) {
+func checkNoHeadLeak(t *testing.T, src string, p Doc) {
 	t.Helper()
 	head, body, ok := oracleSplit(src)
 	if !ok {

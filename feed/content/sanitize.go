@@ -1,4 +1,4 @@
-package feed
+package content
 
 import (
 	"bytes"
@@ -16,16 +16,18 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// renderer turns article bodies into safe HTML. One is built per scan and
-// shared by the parsing workers: goldmark and bluemonday are both safe for
-// concurrent use once configured.
-type renderer struct {
+// Renderer turns article bodies into safe HTML with absolute links. One
+// is built per scan and shared by the parsing workers: goldmark and
+// bluemonday are both safe for concurrent use once configured.
+type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
 	base   *url.URL
 }
 
-func newRenderer(baseURL string) (*renderer, error) {
+// NewRenderer returns a renderer that resolves relative links against
+// baseURL, which must be absolute.
+func NewRenderer(baseURL string) (*Renderer, error) {
 	base, err := url.Parse(strings.TrimSuffix(baseURL, "/") + "/")
 	if err != nil || !base.IsAbs() {
 		return nil, fmt.Errorf("base url %q is not an absolute URL", baseURL)
@@ -40,11 +42,12 @@ func newRenderer(baseURL string) (*renderer, error) {
 	p := bluemonday.UGCPolicy()
 	p.RequireNoFollowOnLinks(false)
 	p.AllowAttrs("id").Matching(bluemonday.SpaceSeparatedTokens).OnElements("h1", "h2", "h3", "h4", "h5", "h6")
-	return &renderer{md: md, policy: p, base: base}, nil
+	return &Renderer{md: md, policy: p, base: base}, nil
 }
 
-// markdown renders Markdown to unsanitized HTML.
-func (r *renderer) markdown(src string) (string, error) {
+// Markdown renders Markdown (GitHub's flavour) to HTML, not yet
+// sanitised: Normalize does that.
+func (r *Renderer) Markdown(src string) (string, error) {
 	var buf bytes.Buffer
 	if err := r.md.Convert([]byte(src), &buf); err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
@@ -66,7 +69,7 @@ var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "poster"
 
 // clean makes relative URLs absolute against the site's base URL, then
 // sanitizes. It returns a warning naming what was removed, if anything was.
-func (r *renderer) clean(raw string) (string, []string) {
+func (r *Renderer) clean(raw string) (string, []string) {
 	z := html.NewTokenizer(strings.NewReader(raw))
 	var out strings.Builder
 	out.Grow(len(raw))
@@ -139,9 +142,23 @@ func bareTag(raw []byte) bool {
 	return true
 }
 
+// WithBase returns a renderer that resolves relative links against the
+// first of refs that is an absolute http or https URL, or r itself when
+// none is. It shares r's Markdown engine and sanitising policy.
+func (r *Renderer) WithBase(refs ...string) *Renderer {
+	for _, ref := range refs {
+		if u, err := url.Parse(strings.TrimSpace(ref)); err == nil && u.IsAbs() && (u.Scheme == "http" || u.Scheme == "https") {
+			rb := *r
+			rb.base = u
+			return &rb
+		}
+	}
+	return r
+}
+
 // absolute resolves ref against the base URL; fragments and unparseable
 // references are left alone.
-func (r *renderer) absolute(ref string) string {
+func (r *Renderer) absolute(ref string) string {
 	if ref == "" || strings.HasPrefix(ref, "#") {
 		return ref
 	}

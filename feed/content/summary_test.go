@@ -1,4 +1,4 @@
-package feed
+package content
 
 import (
 	"strings"
@@ -60,8 +60,8 @@ func TestFirstParagraph_FromHTML(t *testing.T) {
 	in := `<h1>Launch</h1><p><img src="hero.jpg" alt="Rocket"></p>` +
 		`<p>We <a href="https://x.test/launch">launched</a> today,<br>right on time.</p><p>More.</p>`
 	want := "We launched today, right on time."
-	if got := firstParagraph(htmlToText(in, 20)); got != want {
-		t.Errorf("firstParagraph(htmlToText(...)) = %q, want %q", got, want)
+	if got := firstParagraph(HTMLToText(in, 20)); got != want {
+		t.Errorf("firstParagraph(HTMLToText(...)) = %q, want %q", got, want)
 	}
 }
 

@@ -1,4 +1,4 @@
-package feed
+package content
 
 import (
 	"strconv"
@@ -11,7 +11,7 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// htmlToText writes sanitized article HTML as readable plain text, as a
+// HTMLToText writes sanitized article HTML as readable plain text, as a
 // person would write a plain-text email rather than the HTML with its tags
 // stripped:
 //
@@ -32,7 +32,7 @@ import (
 // Whitespace is collapsed as a browser would, lines carry no trailing
 // spaces and the result ends with exactly one "\n" ("" for no text).
 // A width below 1 means no wrapping.
-func htmlToText(s string, width int) string {
+func HTMLToText(s string, width int) string {
 	if width < 0 {
 		width = 0
 	}

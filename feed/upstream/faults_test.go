@@ -1,4 +1,4 @@
-package feed
+package upstream
 
 import (
 	"context"
@@ -64,15 +64,15 @@ func TestFetch_Faults(t *testing.T) {
 			e := newUpstreamEnv(t)
 			e.f.Timeout = 500 * time.Millisecond
 			e.serveBody("application/rss+xml", upRSS(upItem("keep", "", "Keep", recent, "k")))
-			e.fetch(t, e.source())
+			e.fetchOK(t, e.source(), 1)
 			e.serve(tt.handler(e))
 			res := e.fetch(t, e.source())
 			if res.Err == nil || (tt.want != nil && !errors.Is(res.Err, tt.want)) || !strings.Contains(res.Err.Error(), tt.msg) {
 				t.Fatalf("Err = %v, want %v", res.Err, tt.want)
 			}
-			st, _ := e.store.Sources(context.Background())
-			if len(st) != 1 || st[0].LastError == "" {
-				t.Errorf("last_error not recorded: %+v", st)
+			st, err := e.store.Sources(context.Background())
+			if err != nil || len(st) != 1 || st[0].LastError == "" {
+				t.Errorf("last_error not recorded: %+v, %v", st, err)
 			}
 			if a := e.get(t, "partner:keep"); a.Removed != nil {
 				t.Error("an article stored earlier was lost")

@@ -1,4 +1,4 @@
-package feed
+package content
 
 import (
 	"regexp"
@@ -17,7 +17,7 @@ var (
 )
 
 // firstParagraph returns the text of the first paragraph of article text as
-// written by htmlToText: the first block that is not a heading, a table, an
+// written by HTMLToText: the first block that is not a heading, a table, an
 // image or the "Links:" block, with its "[n]" link references removed and
 // its lines joined by spaces. A quoted paragraph is returned without its
 // "> " markers, which are layout, not text. It returns "" when there is no
@@ -104,7 +104,7 @@ func summarySkip(block []string) bool {
 }
 
 // summaryJoin joins wrapped lines with a space, except between Chinese or
-// Japanese characters, which htmlToText wraps without a space to remove.
+// Japanese characters, which HTMLToText wraps without a space to remove.
 func summaryJoin(block []string) string {
 	var sb strings.Builder
 	for i, l := range block {

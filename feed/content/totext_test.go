@@ -1,4 +1,4 @@
-package feed
+package content
 
 import (
 	"regexp"
@@ -24,8 +24,8 @@ func runHTMLToText(t *testing.T, cases []htmlToTextCase) {
 			if width == 0 {
 				width = 72
 			}
-			if got := htmlToText(tc.in, width); got != tc.want {
-				t.Errorf("htmlToText(%q, %d)\ngot:\n%s\nwant:\n%s", tc.in, width, got, tc.want)
+			if got := HTMLToText(tc.in, width); got != tc.want {
+				t.Errorf("HTMLToText(%q, %d)\ngot:\n%s\nwant:\n%s", tc.in, width, got, tc.want)
 			}
 		})
 	}
@@ -272,7 +272,7 @@ func FuzzHTMLToText(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string, w uint8) {
 		width := int(w % 100) // 0: no wrapping
-		out := htmlToText(s, width)
+		out := HTMLToText(s, width)
 		if !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8: %q", out)
 		}

@@ -1,0 +1,129 @@
+package content
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Doc is one article as every source hands it to the store: a content
+// file, an upstream feed's item and an article written through the API
+// all become one. A source fills in what it knows, as it knows it, and
+// Normalize turns that into the document the store keeps: one clean line
+// of title, sanitised HTML with absolute links, its text, a summary, a
+// slug base and a hash. The store then gives it its slug and its
+// published and updated times.
+type Doc struct {
+	ID     string
+	Source string // who it comes from: "content" for files, "api", or an upstream's name
+	Path   string // a file's path below its folder (forward slashes), an item's link; "" for the API
+	Title  string // after Normalize one line of printable text, never empty
+	Author string
+	Tags   []string // after Normalize trimmed, without repeats, in the author's order and spelling
+	// Summary is plain text. Left empty, Normalize takes the first
+	// paragraph of the text, cut short.
+	Summary string
+	// HTML is the body: before Normalize as the source wrote it, after it
+	// sanitised, with every link absolute.
+	HTML  string
+	Text  string // the HTML written as plain text, by Normalize
+	Image string // after Normalize an absolute URL, or ""
+	Draft bool
+	// Date and Updated are the times the source names, zero when it names
+	// none; the store dates an undated document when it first sees it.
+	Date, Updated time.Time
+	// SlugBase is, before Normalize, the slug the source names ("" for
+	// none); after it, what the article's slug is made of, never empty.
+	SlugBase string
+	SlugSet  bool // the source named the slug: a change of it moves the article's URL
+	// Syndicated marks an item of another site's feed. Nobody can be
+	// asked to fix it, so a missing title is made from its text instead
+	// of refusing it; and its dates are that site's claims, which the
+	// store does not take on trust (see feed's stamp rule).
+	Syndicated bool
+	Hash       string   // of everything a reader sees, by Normalize
+	Warnings   []string // what was repaired on the way, for the log
+}
+
+// summaryLen is how long a derived summary may be, in characters.
+const summaryLen = 300
+
+// textWidth is the width the plain-text version is wrapped at.
+const textWidth = 72
+
+// Normalize makes a document of what a source gave: the one path every
+// article takes from its source to the store. The title becomes one line
+// (ErrNoTitle when nothing is left of it, unless the document is
+// syndicated), the HTML is sanitised and its links made absolute against
+// the renderer's base, then written as text; author and tags are cleaned,
+// a summary derived when none is given, the image made absolute, the slug
+// base chosen (the source's slug, else the title, else the id) and the
+// hash taken.
+func (r *Renderer) Normalize(d Doc) (Doc, error) {
+	title, repaired := cleanLine(d.Title)
+	if title == "" && !d.Syndicated {
+		return Doc{}, ErrNoTitle
+	}
+	html, removed := r.clean(d.HTML)
+	d.HTML = html
+	d.Text = HTMLToText(html, textWidth)
+	if title == "" {
+		title = cutText(collapseSpace(d.Text), 60)
+		if title == "" {
+			title = "Untitled"
+		}
+		d.Warnings = append(d.Warnings, "title missing; the first words of the text stand in")
+	} else if repaired {
+		d.Warnings = append(d.Warnings, "title held line breaks or control characters; they were replaced")
+	}
+	d.Warnings = append(d.Warnings, removed...)
+	d.Title = title
+	d.Author, _ = cleanLine(d.Author)
+	d.Tags = cleanTags(d.Tags)
+	d.Summary, _ = cleanLine(d.Summary)
+	if d.Summary == "" {
+		d.Summary = cutText(firstParagraph(d.Text), summaryLen)
+	}
+	if img := strings.TrimSpace(d.Image); img != "" {
+		d.Image = r.absolute(img)
+	}
+	d.SlugBase = slugify(d.SlugBase)
+	d.SlugSet = d.SlugBase != ""
+	for _, s := range []string{title, d.ID, "article"} {
+		if d.SlugBase == "" {
+			d.SlugBase = slugify(s)
+		}
+	}
+	d.Hash = d.hash()
+	return d, nil
+}
+
+// SetDate dates a document that names no date, and hashes it again so
+// that the date is part of what the hash covers, as a named date is.
+// The API uses it: its articles are dated when first written and keep
+// that date when edited without one.
+func (d *Doc) SetDate(t time.Time) {
+	d.Date = t
+	d.Hash = d.hash()
+}
+
+// hash covers everything a reader sees, so that an edit anywhere moves the
+// article's updated time and nothing else does.
+func (d *Doc) hash() string {
+	h := sha256.New()
+	for _, s := range []string{d.Title, d.Author, strings.Join(d.Tags, "\x1f"), d.Summary, d.HTML, d.Image,
+		fmt.Sprint(d.Draft), timeKey(d.Date), timeKey(d.Updated), d.SlugBase} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func timeKey(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

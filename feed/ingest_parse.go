@@ -1,0 +1,86 @@
+package feed
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/tidings/tidings/feed/content"
+)
+
+// parseResult is one file read and parsed, or why it could not be.
+type parseResult struct {
+	c   candidate
+	p   content.Doc
+	err error
+}
+
+// parseAll reads and parses files on every core and hands each result to
+// use, one at a time and in the order of cs, while later files are parsed.
+// It stops at the first error use returns, or when ctx is done.
+func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Renderer, use func(parseResult) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	workers := min(runtime.GOMAXPROCS(0), max(len(cs), 1))
+	// Each result has a slot of its own, so no worker ever waits for use;
+	// ahead bounds how far parsing runs ahead of it, and so the memory the
+	// waiting results hold.
+	done := make([]chan parseResult, len(cs))
+	for i := range done {
+		done[i] = make(chan parseResult, 1)
+	}
+	ahead := make(chan struct{}, 64*workers)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				done[i] <- in.parseOne(cs[i], r)
+			}
+		})
+	}
+	wg.Go(func() {
+		defer close(next)
+		for i := range cs {
+			select {
+			case ahead <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			next <- i
+		}
+	})
+	defer func() {
+		cancel() // stops the feeding when use failed
+		wg.Wait()
+	}()
+	for i := range cs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		select {
+		case pr := <-done[i]:
+			if err := use(pr); err != nil {
+				return err
+			}
+			<-ahead
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return ctx.Err()
+}
+
+func (in *Ingester) parseOne(c candidate, r *content.Renderer) parseResult {
+	data, err := os.ReadFile(c.path())
+	if err != nil {
+		return parseResult{c: c, err: err}
+	}
+	// The file may have grown since it was listed.
+	if int64(len(data)) > in.MaxBytes {
+		return parseResult{c: c, err: fmt.Errorf("%w: %d bytes, content.max_bytes is %d", ErrTooLarge, len(data), in.MaxBytes)}
+	}
+	p, err := content.ParseFile(c.rel, data, r, in.Location)
+	return parseResult{c: c, p: p, err: err}
+}
