@@ -53,6 +53,7 @@ func (h *Handler) confirmPost(w http.ResponseWriter, r *http.Request) {
 		h.web.Error(w, r, err)
 		return
 	}
+	h.opt.Logger.Info("confirmed", "subscriber", s.ID)
 	p := h.newPage("You are subscribed")
 	p.Paragraphs = []string{"Thank you. " + s.Email + " will receive " + h.opt.Site.Title + "."}
 	p.Link = &link{URL: h.links.PreferencesURL(s), Text: "Choose newsletters or change your name"}

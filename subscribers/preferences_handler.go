@@ -79,6 +79,7 @@ func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
 		h.web.Error(w, r, err)
 		return
 	}
+	h.opt.Logger.Info("preferences saved", "subscriber", s.ID, "status", string(updated.Status), "digests", len(updated.Digests))
 	saved := "Saved."
 	if updated.Status == StatusUnsubscribed {
 		saved = "You are unsubscribed from everything. Tick a newsletter and save to come back."

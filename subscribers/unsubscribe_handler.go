@@ -71,6 +71,7 @@ func (h *Handler) unsubscribePost(w http.ResponseWriter, r *http.Request) {
 		h.web.Error(w, r, err)
 		return
 	}
+	h.opt.Logger.Info("unsubscribed", "subscriber", s.ID, "route", route)
 	if oneClick {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "unsubscribed\n")

@@ -161,6 +161,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// defaultMaxArticles is a digest's max_articles when its table names none.
+const defaultMaxArticles = 20
+
 // Default returns the built-in configuration: what tidings runs on with no
 // config file at all.
 func Default() Config {
@@ -213,7 +216,7 @@ func Default() Config {
 			Name:        "daily",
 			Title:       "Example News, daily",
 			Schedule:    "0 7 * * *",
-			MaxArticles: 20,
+			MaxArticles: defaultMaxArticles,
 			Tags:        []string{},
 		}},
 	}
@@ -277,9 +280,23 @@ func decodeConfig(b []byte, cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	// A [[digests]] table replaces the default digest whole, so the keys
+	// it leaves out take their documented defaults here; an explicit 0 is
+	// left for Validate to refuse.
+	var given struct {
+		Digests []map[string]any `toml:"digests"`
+	}
+	if err := toml.Unmarshal(b, &given); err != nil {
+		return err
+	}
 	for i := range cfg.Digests {
 		if cfg.Digests[i].Tags == nil {
 			cfg.Digests[i].Tags = []string{}
+		}
+		if i < len(given.Digests) {
+			if _, ok := given.Digests[i]["max_articles"]; !ok {
+				cfg.Digests[i].MaxArticles = defaultMaxArticles
+			}
 		}
 	}
 	return nil

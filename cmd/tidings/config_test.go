@@ -158,6 +158,16 @@ func TestLoadConfig_DigestsReplaceDefault(t *testing.T) {
 	if cfg, err = LoadConfig(p, noEnv); err != nil || len(cfg.Digests) != 1 || cfg.Digests[0].Name != "daily" {
 		t.Errorf("no [[digests]] in the file: %+v %v", cfg.Digests, err)
 	}
+	// A table without max_articles takes the documented default; an
+	// explicit 0 is refused, naming the field.
+	p = writeFile(t, t.TempDir(), "t.toml", "[[digests]]\nname = \"weekly\"\nschedule = \"0 8 * * 1\"\n")
+	if cfg, err = LoadConfig(p, noEnv); err != nil || cfg.Digests[0].MaxArticles != 20 {
+		t.Errorf("a digest without max_articles: %+v %v; want the default 20", cfg.Digests, err)
+	}
+	p = writeFile(t, t.TempDir(), "t.toml", "[[digests]]\nname = \"weekly\"\nschedule = \"0 8 * * 1\"\nmax_articles = 0\n")
+	if _, err = LoadConfig(p, noEnv); err == nil || !strings.Contains(err.Error(), "digests[0].max_articles") {
+		t.Errorf("max_articles = 0: %v; want an error naming it", err)
+	}
 }
 
 func TestValidate_BadSchedulesNameTheDigest(t *testing.T) {

@@ -62,8 +62,13 @@ func digestPreviewCommand() *command {
 				return err
 			}
 			if ed == nil {
-				fmt.Fprintf(e.stderr, "digest %s: no new articles since the last edition; nothing would be sent\n", d.Name)
-				return nil
+				// Nothing new: show the empty edition the layout would make,
+				// so that templates can be checked any day.
+				fmt.Fprintf(e.stderr, "digest %s: no new articles since the last edition, so nothing would be sent (skip_empty); this is how an empty edition looks\n", d.Name)
+				d.SkipEmpty = false
+				if ed, err = app.Ledger.Next(ctx, d); err != nil {
+					return err
+				}
 			}
 			var s *subscribers.Subscriber
 			if subscriber != "" {

@@ -86,6 +86,11 @@ max_articles = 20
 	if !strings.Contains(out, "Deliveries: sent 2, queued 0, sending 0, failed 0, skipped 0") || !strings.Contains(out, "Bridge opens") {
 		t.Errorf("editions show:\n%s", out)
 	}
+	// Nothing new: preview shows an empty edition and says so.
+	out = mustRun(0, "digest", "preview", "daily")
+	if !strings.Contains(out, "no new articles") || !strings.Contains(out, "Subject: The Harbour Gazette, daily") {
+		t.Errorf("preview with nothing new:\n%s", out)
+	}
 	// Nothing new: no edition, no mail.
 	out = mustRun(0, "digest", "send", "daily")
 	if !strings.Contains(out, "no new articles") || sink.count() != 2 {

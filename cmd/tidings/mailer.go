@@ -20,7 +20,7 @@ func newTransport(cfg Config, logger *slog.Logger) (transport.Transport, error) 
 		}
 	}
 	if cfg.SMTP.Host == "" {
-		return &transport.Outbox{Dir: cfg.SMTP.OutboxDir, DKIM: dkim, Now: time.Now}, nil
+		return &transport.Outbox{Dir: cfg.SMTP.OutboxDir, DKIM: dkim, Now: time.Now, Logger: logger}, nil
 	}
 	return transport.NewSMTP(transport.SMTPConfig{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,

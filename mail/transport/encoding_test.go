@@ -8,19 +8,24 @@ import (
 
 func TestTransferEncoding(t *testing.T) {
 	tests := []struct {
-		name, body, want string
+		name, body     string
+		want, wantFile string // for SMTP, and for the outbox's files
 	}{
-		{"short ASCII", "Hello,\n\nconfirm: https://news.example.org/confirm?token=abc=\n", "7bit"},
-		{"non-ASCII", "Grüße\n", "quoted-printable"},
-		{"998 octets", strings.Repeat("a", 998) + "\n", "7bit"},
-		{"999 octets", strings.Repeat("a", 999), "quoted-printable"},
-		{"bare CR", "a\rb", "quoted-printable"},
-		{"NUL", "a\x00b", "quoted-printable"},
+		{"short ASCII", "Hello,\n\nconfirm: https://news.example.org/confirm?token=abc=\n", "7bit", "7bit"},
+		{"non-ASCII", "Grüße\n", "quoted-printable", "8bit"},
+		{"not UTF-8", "Gr\xfc\xdfe\n", "quoted-printable", "quoted-printable"},
+		{"998 octets", strings.Repeat("a", 998) + "\n", "7bit", "7bit"},
+		{"999 octets", strings.Repeat("a", 999), "quoted-printable", "quoted-printable"},
+		{"bare CR", "a\rb", "quoted-printable", "quoted-printable"},
+		{"NUL", "a\x00b", "quoted-printable", "quoted-printable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := transferEncoding(tt.body); got != tt.want {
+			if got := transferEncoding(tt.body, false); got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
+			}
+			if got := transferEncoding(tt.body, true); got != tt.wantFile {
+				t.Errorf("in a file: got %s, want %s", got, tt.wantFile)
 			}
 		})
 	}

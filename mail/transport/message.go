@@ -32,6 +32,8 @@ type Message struct {
 	// ASCII (RFC 2047-encode words yourself); fields the other Message
 	// fields produce are refused.
 	Headers [][2]string
+
+	eightBit bool // parts may be 8bit: set by the Outbox only
 }
 
 // Bytes renders the RFC 5322 message (CRLF line ends), with a DKIM
@@ -94,13 +96,13 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte
 	// The parts go straight after the header into one buffer: the
 	// multipart layout is simple enough to write by hand, as
 	// mime/multipart would (part fields sorted by name).
-	textEnc, htmlEnc := transferEncoding(m.Text), ""
+	textEnc, htmlEnc := transferEncoding(m.Text, m.eightBit), ""
 	boundary := ""
 	if m.HTML == "" {
 		h.add("Content-Type", "text/plain; charset=utf-8")
 		h.add("Content-Transfer-Encoding", textEnc)
 	} else {
-		htmlEnc = transferEncoding(m.HTML)
+		htmlEnc = transferEncoding(m.HTML, m.eightBit)
 		boundary = newBoundary()
 		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary}))
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"strings"
+	"unicode/utf8"
 )
 
 // transferEncoding picks 7bit for ASCII text whose lines fit SMTP's 998
@@ -18,9 +19,21 @@ import (
 //
 // The checks run over the whole text at once (IndexByte and a word at a
 // time), not byte by byte: this runs for every part of every message.
-func transferEncoding(s string) string {
-	if !isASCII(s) || strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, 0) >= 0 {
+//
+// With eightBit (the outbox's files, which no SMTP server carries), UTF-8
+// text with such lines is written as it stands, 8bit, for the same reason:
+// quoted-printable would write the = of a link's ?token= as =3D and break
+// its long lines.
+func transferEncoding(s string, eightBit bool) string {
+	if strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, 0) >= 0 {
 		return "quoted-printable"
+	}
+	enc := "7bit"
+	if !isASCII(s) {
+		if !eightBit || !utf8.ValidString(s) {
+			return "quoted-printable"
+		}
+		enc = "8bit"
 	}
 	for s != "" {
 		line, rest, _ := strings.Cut(s, "\n")
@@ -29,7 +42,7 @@ func transferEncoding(s string) string {
 		}
 		s = rest
 	}
-	return "7bit"
+	return enc
 }
 
 // isASCII reports whether s has no byte of 0x80 or above.

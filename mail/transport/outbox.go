@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +14,10 @@ import (
 // message becomes a file "<timestamp>-<message-id>.eml" in Dir, complete
 // or absent (written to a temporary file, then renamed).
 type Outbox struct {
-	Dir  string // created if missing
-	DKIM *DKIM  // optional
-	Now  func() time.Time
+	Dir    string // created if missing
+	DKIM   *DKIM  // optional
+	Now    func() time.Time
+	Logger *slog.Logger // told each file's path; nil: nothing
 }
 
 var _ Transport = (*Outbox)(nil)
@@ -31,7 +33,11 @@ func (o *Outbox) Send(ctx context.Context, m *Message) error {
 		now = o.Now
 	}
 	t := now()
-	raw, id, err := m.render(o.DKIM, t)
+	// A file is read by a person: its text goes as it stands (8bit), not
+	// quoted-printable, so a link in it can be copied.
+	c := *m
+	c.eightBit = true
+	raw, id, err := c.render(o.DKIM, t)
 	if err != nil {
 		return err
 	}
@@ -39,8 +45,12 @@ func (o *Outbox) Send(ctx context.Context, m *Message) error {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	name := t.UTC().Format("20060102T150405.000000000Z") + "-" + fileSafe(id) + ".eml"
-	if err := writeAtomic(filepath.Join(o.Dir, name), raw); err != nil {
+	path := filepath.Join(o.Dir, name)
+	if err := writeAtomic(path, raw); err != nil {
 		return fmt.Errorf("outbox: %w", err)
+	}
+	if o.Logger != nil {
+		o.Logger.Info("mail written to the outbox", "path", path, "to", m.To.Address, "subject", m.Subject)
 	}
 	return nil
 }

@@ -116,3 +116,40 @@ func TestOutbox_RefusesBeforeWriting(t *testing.T) {
 		t.Errorf("outbox folder exists after refused sends: %v", err)
 	}
 }
+
+// A newcomer reads the confirmation link in an .eml file: a site title
+// with accents must not make the text quoted-printable, which would show
+// ?token= as ?token=3D and break long lines.
+func TestOutbox_TextReadsAsItStands(t *testing.T) {
+	dir := t.TempDir()
+	o := &Outbox{Dir: dir}
+	link := "https://nachrichten.example.org/confirm?token=AQG4n9LYBlf_B4sj8CvM1-cqfEmWHhY-and-a-long-tail-of-the-url"
+	m := &Message{From: mail.Address{Name: "Hafenzeitung Ölmühle", Address: "news@example.org"}, To: mail.Address{Address: "ana@example.org"},
+		Subject: "Bestätigen", Text: "Grüße aus der Ölmühle,\n\n  " + link + "\n", HTML: "<p>Grüße</p>", MessageID: "<x@example.org>"}
+	if err := o.Send(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("%d files", len(files))
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "  "+link+"\r\n") || !strings.Contains(string(raw), "Content-Transfer-Encoding: 8bit") {
+		t.Errorf("the link does not read as it stands:\n%s", raw)
+	}
+	// Parsed back, the text is the same.
+	if _, err := mail.ReadMessage(strings.NewReader(string(raw))); err != nil {
+		t.Fatal(err)
+	}
+	// Over SMTP the same message stays 7-bit clean.
+	smtpRaw, err := m.Bytes(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(smtpRaw), "8bit") {
+		t.Error("a message for SMTP went 8bit")
+	}
+}
