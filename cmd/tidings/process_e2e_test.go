@@ -41,60 +41,8 @@ func TestProcess_SIGTERMMidEdition(t *testing.T) {
 	// seconds, so the signal lands well inside it.
 	sink := newSlowSink(t, 100*time.Millisecond)
 
-	dir := t.TempDir()
-	content := filepath.Join(dir, "content")
-	writeFile(t, content, "bridge.md", "---\ntitle: Bridge opens\ndate: 2026-01-20 08:30\n---\n\nThe new bridge opened on Friday.\n")
-	writeFile(t, content, "ferry.md", "---\ntitle: Ferry returns\ndate: 2026-01-21 08:30\n---\n\nThe ferry is back.\n")
-	cfg := writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
-[site]
-title = "The Harbour Gazette"
-base_url = "http://127.0.0.1:8080"
-email = "news@gazette.example.org"
-[database]
-path = %q
-[content]
-dirs = [%q]
-[feeds]
-output_dir = %q
-[http]
-listen = "127.0.0.1:0"
-[smtp]
-host = "127.0.0.1"
-port = %d
-tls = "none"
-connections = 2
-outbox_dir = %q
-[[digests]]
-name = "daily"
-schedule = "0 7 * * *"
-max_articles = 20
-`, filepath.Join(dir, "data", "t.db"), content, filepath.Join(dir, "public"), sink.Addr.Port, filepath.Join(dir, "outbox")))
-	env := append(os.Environ(), "TIDINGS_CONFIG="+cfg)
-	tidings := func(want int, args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if cmd.ProcessState == nil {
-			t.Fatalf("tidings %s: %v", strings.Join(args, " "), err)
-		}
-		if code := cmd.ProcessState.ExitCode(); code != want {
-			t.Fatalf("tidings %s exited %d (%v), want %d:\n%s", strings.Join(args, " "), code, err, want, out)
-		}
-		return string(out)
-	}
-
-	tidings(0, "ingest")
-	var csv strings.Builder
-	csv.WriteString("email,name,digests\n")
-	for i := range subscribers {
-		fmt.Fprintf(&csv, "reader%02d@example.org,Reader %d,daily\n", i, i)
-	}
-	if out := tidings(0, "subscribers", "import", "--confirmed", writeFile(t, dir, "list.csv", csv.String())); !strings.Contains(out, fmt.Sprintf("added %d", subscribers)) {
-		t.Fatalf("import: %s", out)
-	}
+	cfg, env, tidings := processSite(t, bin, sink)
+	importReaders(t, tidings, subscribers)
 
 	// First run: SIGTERM after ten messages, while the server holds one.
 	first := startTidings(t, bin, env, "digest", "send", "daily")
@@ -218,6 +166,72 @@ max_articles = 20
 	}
 	if n := sink.count(); n != len(all.msgs) {
 		t.Errorf("serve sent %d more messages for a finished edition", n-len(all.msgs))
+	}
+}
+
+// processSite writes a site with two articles and a config that sends
+// through sink, and returns the config's path, the environment pointing
+// at it and a way to run the binary to completion with it.
+func processSite(t *testing.T, bin string, sink *slowSink) (cfg string, env []string, tidings func(want int, args ...string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	content := filepath.Join(dir, "content")
+	writeFile(t, content, "bridge.md", "---\ntitle: Bridge opens\ndate: 2026-01-20 08:30\n---\n\nThe new bridge opened on Friday.\n")
+	writeFile(t, content, "ferry.md", "---\ntitle: Ferry returns\ndate: 2026-01-21 08:30\n---\n\nThe ferry is back.\n")
+	cfg = writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
+[site]
+title = "The Harbour Gazette"
+base_url = "http://127.0.0.1:8080"
+email = "news@gazette.example.org"
+[database]
+path = %q
+[content]
+dirs = [%q]
+[feeds]
+output_dir = %q
+[http]
+listen = "127.0.0.1:0"
+[smtp]
+host = "127.0.0.1"
+port = %d
+tls = "none"
+connections = 2
+outbox_dir = %q
+[[digests]]
+name = "daily"
+schedule = "0 7 * * *"
+max_articles = 20
+`, filepath.Join(dir, "data", "t.db"), content, filepath.Join(dir, "public"), sink.Addr.Port, filepath.Join(dir, "outbox")))
+	env = append(os.Environ(), "TIDINGS_CONFIG="+cfg)
+	tidings = func(want int, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if cmd.ProcessState == nil {
+			t.Fatalf("tidings %s: %v", strings.Join(args, " "), err)
+		}
+		if code := cmd.ProcessState.ExitCode(); code != want {
+			t.Fatalf("tidings %s exited %d (%v), want %d:\n%s", strings.Join(args, " "), code, err, want, out)
+		}
+		return string(out)
+	}
+	return cfg, env, tidings
+}
+
+// importReaders ingests the site and adds n confirmed readers of daily.
+func importReaders(t *testing.T, tidings func(want int, args ...string) string, n int) {
+	t.Helper()
+	tidings(0, "ingest")
+	var csv strings.Builder
+	csv.WriteString("email,name,digests\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "reader%02d@example.org,Reader %d,daily\n", i, i)
+	}
+	if out := tidings(0, "subscribers", "import", "--confirmed", writeFile(t, t.TempDir(), "list.csv", csv.String())); !strings.Contains(out, fmt.Sprintf("added %d", n)) {
+		t.Fatalf("import: %s", out)
 	}
 }
 
