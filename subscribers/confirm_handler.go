@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 )
@@ -54,6 +55,11 @@ func (h *Handler) confirmPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.opt.Logger.Info("confirmed", "subscriber", s.ID)
+	if h.opt.Welcome {
+		if err := h.mailer.Queue(r.Context(), NoticeWelcome, s.ID, s.Email); err != nil {
+			h.opt.Logger.Error("welcome mail not queued", "subscriber", s.ID, slog.Any("error", err))
+		}
+	}
 	p := h.newPage("You are subscribed")
 	p.Paragraphs = []string{"Thank you. " + s.Email + " will receive " + h.opt.Site.Title + "."}
 	p.Link = &link{URL: h.links.PreferencesURL(s), Text: "Choose newsletters or change your name"}

@@ -32,6 +32,9 @@ type Options struct {
 	Site        SiteInfo
 	Digests     []DigestInfo
 	DoubleOptIn bool
+	// Welcome sends a welcome mail after a confirmation (and after a
+	// sign-up that confirms at once, with DoubleOptIn off).
+	Welcome     bool
 	ConfirmTTL  time.Duration
 	TemplateDir string
 	AdminToken  string // empty: the admin API answers 404

@@ -45,8 +45,9 @@ func newNoticeMail(dir, kind string) (*noticeMail, error) {
 // address may have typed any name too, and it is not shown before the
 // address's owner confirms.
 type noticeData struct {
-	Site           SiteInfo
-	Name           string // always empty; kept for templates written when it was not
+	Site SiteInfo
+	Name string // empty before the address is confirmed
+
 	Email          string
 	Digests        []string
 	ConfirmURL     string

@@ -8,7 +8,9 @@ import (
 
 // Notices composes the mail this package asks for, when the sender comes
 // to it: a confirmation link made then (so its time to live starts when
-// it is sent), or the note to an address subscribed already. A notice
+// it is sent), the note to an address subscribed already, or the welcome
+// after confirming (the only one that greets by name: the address's owner
+// has confirmed it). A notice
 // whose moment has passed (the person confirmed, left or was erased
 // meanwhile) composes to nil and is not sent.
 type Notices struct {
@@ -18,6 +20,7 @@ type Notices struct {
 	opt        Options
 	confirm    *noticeMail
 	subscribed *noticeMail
+	welcome    *noticeMail
 }
 
 // NewNotices parses the notice templates (mail/confirm.*, mail/subscribed.*;
@@ -29,6 +32,9 @@ func NewNotices(store *Store, tokens *Tokens, opt Options) (*Notices, error) {
 		return nil, err
 	}
 	if n.subscribed, err = newNoticeMail(opt.TemplateDir, NoticeSubscribed); err != nil {
+		return nil, err
+	}
+	if n.welcome, err = newNoticeMail(opt.TemplateDir, NoticeWelcome); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -57,6 +63,18 @@ func (n *Notices) ComposeNotice(ctx context.Context, kind string, id int64) (*Ma
 		}
 		d.PreferencesURL, d.UnsubscribeURL = n.links.PreferencesURL(s), n.links.UnsubscribeURL(s)
 		return n.subscribed.render("You are subscribed to "+n.opt.Site.Title+" already", d)
+	case NoticeWelcome:
+		if s.Status != StatusConfirmed {
+			return nil, nil
+		}
+		// Confirmed: the name is the owner's own now.
+		d.Name = s.Name
+		d.PreferencesURL, d.UnsubscribeURL = n.links.PreferencesURL(s), n.links.UnsubscribeURL(s)
+		m, err := n.welcome.render("Welcome to "+n.opt.Site.Title, d)
+		if m != nil {
+			m.ToName = s.Name
+		}
+		return m, err
 	}
 	return nil, fmt.Errorf("no %q notice", kind)
 }

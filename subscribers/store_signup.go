@@ -117,7 +117,7 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 			return err
 		}
 		if confirmNow {
-			res.Notice = ""
+			res.Notice = NoticeWelcome
 			renew = renew || sub != nil // a confirmation link may be out
 			if err := confirm(ctx, tx, id, now, m, "double opt-in off"); err != nil {
 				return err

@@ -25,7 +25,7 @@ func TestStore_SignUpNew(t *testing.T) {
 		{name: "chosen digests, any case, repeated", digests: []string{"Weekly", " weekly "}, wantDigests: []string{"weekly"},
 			wantStatus: StatusPending, wantKinds: []EventKind{EventSubscribed, EventConfirmationSent}},
 		{name: "double opt-in off", confirmNow: true, wantDigests: []string{"daily", "weekly"}, wantStatus: StatusConfirmed,
-			wantKinds: []EventKind{EventSubscribed, EventConfirmed}},
+			wantKinds: []EventKind{EventSubscribed, EventConfirmed, EventConfirmationSent}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,14 +35,18 @@ func TestStore_SignUpNew(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub := res.Subscriber
-			if !res.Created || (res.Notice == NoticeConfirm) == tt.confirmNow {
-				t.Errorf("Created %v Notice %q", res.Created, res.Notice)
+			wantNotice := NoticeConfirm
+			if tt.confirmNow {
+				wantNotice = NoticeWelcome
+			}
+			if !res.Created || res.Notice != wantNotice {
+				t.Errorf("Created %v Notice %q, want %q", res.Created, res.Notice, wantNotice)
 			}
 			if sub.Email != "Jane@example.org" || sub.Name != `Jane "JD" Doe` || sub.Status != tt.wantStatus || sub.Route != "form" ||
 				!slices.Equal(sub.Digests, tt.wantDigests) || !sub.CreatedAt.Equal(e.clock.Now()) {
 				t.Errorf("subscriber = %+v", sub)
 			}
-			if (sub.ConfirmedAt != nil) != tt.confirmNow || (sub.ConfirmSentAt != nil) == tt.confirmNow || sub.UnsubscribedAt != nil {
+			if (sub.ConfirmedAt != nil) != tt.confirmNow || sub.ConfirmSentAt == nil || sub.UnsubscribedAt != nil {
 				t.Errorf("times: confirmed %v sent %v unsubscribed %v", sub.ConfirmedAt, sub.ConfirmSentAt, sub.UnsubscribedAt)
 			}
 			evs := e.events(t, sub.ID)
@@ -447,11 +451,11 @@ func TestStore_SignUpConfirmNowExisting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Notice != "" || res.Created || res.Subscriber.Status != StatusConfirmed || res.Subscriber.ConfirmedAt == nil {
+			if res.Notice != NoticeWelcome || res.Created || res.Subscriber.Status != StatusConfirmed || res.Subscriber.ConfirmedAt == nil {
 				t.Errorf("res %+v, subscriber %+v", res, res.Subscriber)
 			}
 			evs := e.events(t, sub.ID)[n:]
-			if !slices.Equal(kinds(evs), []EventKind{EventSubscribed, EventConfirmed}) {
+			if !slices.Equal(kinds(evs), []EventKind{EventSubscribed, EventConfirmed, EventConfirmationSent}) {
 				t.Fatalf("events %v", kinds(evs))
 			}
 			checkEvent(t, evs[1], EventConfirmed, formMeta, "double opt-in off")

@@ -80,6 +80,9 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.web.Error(w, r, err)
 		return
 	}
+	if res.Notice == NoticeWelcome && !h.opt.Welcome {
+		res.Notice = ""
+	}
 	if res.Notice != "" {
 		// Queued, not sent: the answer waits for no SMTP server and is
 		// the same whether the address was new, pending or subscribed.

@@ -255,6 +255,7 @@ func (a *App) subscriberOptions() subscribers.Options {
 		Site:        a.siteInfo(),
 		Digests:     digests,
 		DoubleOptIn: cfg.Subscribers.DoubleOptIn,
+		Welcome:     cfg.Subscribers.Welcome,
 		ConfirmTTL:  cfg.Subscribers.ConfirmTTL.Duration,
 		TemplateDir: cfg.Templates.Dir,
 		AdminToken:  cfg.HTTP.AdminToken,

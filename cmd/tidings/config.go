@@ -89,6 +89,7 @@ type SubscribersConfig struct {
 	DoubleOptIn bool     `toml:"double_opt_in"`
 	ConfirmTTL  Duration `toml:"confirm_ttl"`
 	BounceLimit int      `toml:"bounce_limit"`
+	Welcome     bool     `toml:"welcome"`
 }
 
 // SMTPConfig controls mail delivery.
@@ -202,6 +203,7 @@ func Default() Config {
 			DoubleOptIn: true,
 			ConfirmTTL:  Duration{72 * time.Hour},
 			BounceLimit: 1,
+			Welcome:     true,
 		},
 		SMTP: SMTPConfig{
 			Port:         587,

@@ -140,14 +140,31 @@ func TestSubscriber_Lifecycle(t *testing.T) {
 		t.Fatalf("status after confirm: %s", s.Status)
 	}
 	confirmed := page
-	if n := sink.count(); n != 1 {
-		t.Errorf("%d mails sent, want 1 (no resend within 10 minutes)", n)
+	// The welcome, the first mail that greets by the name given: the
+	// address's owner has confirmed it.
+	welcome := sink.wait(t, 2)
+	if !strings.HasPrefix(welcome.Header.Get("Subject"), "Welcome to") || !strings.Contains(textOf(t, welcome), `Hello Ana "the reader" Sousa,`) {
+		t.Errorf("second mail: %q, want the welcome greeting by name", welcome.Header.Get("Subject"))
+	}
+	deliveries := func() int {
+		var n int
+		if err := app.DB.Read.QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := deliveries(); n != 2 {
+		t.Errorf("%d mails queued, want 2: one confirmation (no resend within 10 minutes) and the welcome", n)
 	}
 
-	// A confirmed address asking again gets the same answer and no mail.
+	// A confirmed address asking again gets the same answer; its note
+	// that it is subscribed already waits for the same 10 minutes.
 	resp, page = postForm(t, base+"/subscribe", url.Values{"email": {"ana.sousa@example.org"}})
 	if resp.StatusCode != 200 || !strings.Contains(page, "Check your inbox") {
 		t.Errorf("sign-up of a confirmed address %d", resp.StatusCode)
+	}
+	if n := deliveries(); n != 2 {
+		t.Errorf("%d mails queued after asking again within 10 minutes, want still 2", n)
 	}
 
 	// Preferences: add the weekly digest, change the name.
