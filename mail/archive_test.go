@@ -268,3 +268,19 @@ func TestArchive_LogsServerErrors(t *testing.T) {
 		t.Errorf("ledger error: %d, logged %q", code, logged.String())
 	}
 }
+
+// A broadcast is in its digest's archive like an edition, with its own
+// content.
+func TestArchive_Broadcast(t *testing.T) {
+	l, h := newTestArchive(t)
+	l.editions = append(l.editions, &tmail.Edition{ID: 50, Digest: "daily", Kind: tmail.EditionBroadcast, Subject: "We are moving",
+		BodyHTML: "<p>Our office moves to <strong>Pier 4</strong>.</p>", BodyText: "Our office moves to Pier 4.",
+		ScheduledAt: testNow.Add(-time.Minute), CreatedAt: testNow.Add(-time.Minute), State: tmail.EditionDone})
+	code, _, body := get(t, h, "/archive/daily/50")
+	if code != http.StatusOK || !strings.Contains(body, "<strong>Pier 4</strong>") || !strings.Contains(body, "We are moving") {
+		t.Errorf("GET /archive/daily/50: %d\n%s", code, body)
+	}
+	if _, _, index := get(t, h, "/archive/daily"); !strings.Contains(index, "We are moving") {
+		t.Errorf("the digest's archive does not list the broadcast:\n%s", index)
+	}
+}

@@ -21,14 +21,30 @@ type Edition struct {
 	ArticleCount int
 	Articles     []*feed.Article // newest first; nil in lists (Editions)
 	State        string          // EditionSending or EditionDone
+
+	// A broadcast (Kind EditionBroadcast) carries its own content instead
+	// of articles, rendered once from its file.
+	Kind      string // EditionDigest or EditionBroadcast
+	BodyHTML  string // sanitised
+	BodyText  string
+	Preheader string
+	SourceKey string // the file and the target it was sent to
 }
 
-const editionColumns = `id, digest, scheduled_at, created_at, subject, article_count, state`
+// The kinds of edition.
+const (
+	EditionDigest    = "digest"
+	EditionBroadcast = "broadcast"
+)
+
+const editionColumns = `id, digest, scheduled_at, created_at, subject, article_count, state, kind, body_html, body_text,
+	preheader, source_key`
 
 func scanEdition(row interface{ Scan(...any) error }) (*Edition, error) {
 	var e Edition
 	var sched, created int64
-	if err := row.Scan(&e.ID, &e.Digest, &sched, &created, &e.Subject, &e.ArticleCount, &e.State); err != nil {
+	if err := row.Scan(&e.ID, &e.Digest, &sched, &created, &e.Subject, &e.ArticleCount, &e.State, &e.Kind, &e.BodyHTML,
+		&e.BodyText, &e.Preheader, &e.SourceKey); err != nil {
 		return nil, err
 	}
 	e.ScheduledAt, e.CreatedAt = fromNanos(sched), fromNanos(created)

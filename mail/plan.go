@@ -114,8 +114,14 @@ func (l *Ledger) editionAt(ctx context.Context, q queryer, digest string, at tim
 // insertEdition writes ed, its articles and one queued delivery per
 // subscriber, and sets ed.ID.
 func insertEdition(ctx context.Context, tx *sql.Tx, ed *Edition, subs []*subscribers.Subscriber, domain string, now time.Time) error {
-	r, err := tx.ExecContext(ctx, `INSERT INTO editions (digest, scheduled_at, created_at, subject, article_count, state)
-		VALUES (?, ?, ?, ?, ?, ?)`, ed.Digest, ed.ScheduledAt.UnixNano(), ed.CreatedAt.UnixNano(), ed.Subject, ed.ArticleCount, ed.State)
+	kind := ed.Kind
+	if kind == "" {
+		kind = EditionDigest
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO editions (digest, scheduled_at, created_at, subject, article_count, state,
+		kind, body_html, body_text, preheader, source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ed.Digest, ed.ScheduledAt.UnixNano(), ed.CreatedAt.UnixNano(), ed.Subject, ed.ArticleCount, ed.State,
+		kind, ed.BodyHTML, ed.BodyText, ed.Preheader, ed.SourceKey)
 	if err != nil {
 		return fmt.Errorf("insert edition: %w", err)
 	}
@@ -134,12 +140,17 @@ func insertEdition(ctx context.Context, tx *sql.Tx, ed *Edition, subs []*subscri
 		return fmt.Errorf("insert deliveries: %w", err)
 	}
 	defer stmt.Close()
+	// A broadcast may be planned for later (--at): its deliveries are due
+	// then. A digest's are due at once.
 	at := now.UnixNano()
+	if ed.Kind == EditionBroadcast {
+		at = max(at, ed.ScheduledAt.UnixNano())
+	}
 	var rnd [8]byte
 	for _, s := range subs {
 		rand.Read(rnd[:]) // never fails (crypto/rand)
 		id := fmt.Sprintf("<e%d.s%d.%s@%s>", ed.ID, s.ID, hex.EncodeToString(rnd[:]), domain)
-		if _, err := stmt.ExecContext(ctx, ed.ID, s.ID, s.Email, at, id, at); err != nil {
+		if _, err := stmt.ExecContext(ctx, ed.ID, s.ID, s.Email, at, id, now.UnixNano()); err != nil {
 			return fmt.Errorf("insert delivery for subscriber %d: %w", s.ID, err)
 		}
 	}

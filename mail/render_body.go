@@ -83,6 +83,9 @@ type editionData struct {
 	WebURL      string    // the edition in the web archive; empty before it has an id
 	FullContent bool
 	Articles    []articleData
+	// A broadcast's own content, in place of articles.
+	Body     htmltemplate.HTML
+	BodyText string
 	// Reader holds the subscriber's fields. When the body is rendered for
 	// the mail they are placeholders, filled in per message (HTML-escaped
 	// in the HTML part): use them as they are, not sliced or transformed.
@@ -226,6 +229,10 @@ func (r *Renderer) editionData(e *Edition, d Digest) *editionData {
 			ContentHTML: htmltemplate.HTML(a.ContentHTML), ContentText: strings.TrimRight(a.ContentText, "\n"),
 			Byline: byline(a),
 		})
+	}
+	if e.Kind == EditionBroadcast {
+		data.Body, data.BodyText, data.Preheader = htmltemplate.HTML(e.BodyHTML), e.BodyText, e.Preheader
+		return data
 	}
 	switch n := len(data.Articles); n {
 	case 0:

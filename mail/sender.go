@@ -283,7 +283,11 @@ func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
 	if j.d.Kind != KindEdition {
 		return s.prepareNotice(p, j)
 	}
-	sub, err := s.Ledger.Recipients.Deliverable(p.work, j.d.SubscriberID, j.ed.Digest)
+	digest := j.ed.Digest
+	if digest == AllDigests {
+		digest = "" // a broadcast to everyone: any digest will do
+	}
+	sub, err := s.Ledger.Recipients.Deliverable(p.work, j.d.SubscriberID, digest)
 	if errors.Is(err, subscribers.ErrNotFound) {
 		return nil, result{d: j.d, kind: outSkipped, reply: "subscriber erased"}
 	}

@@ -160,10 +160,19 @@ func (s *Store) Events(ctx context.Context, id int64) ([]Event, error) {
 	return evs, nil
 }
 
-// ConfirmedFor returns the confirmed subscribers receiving digest, by id.
+// ConfirmedFor returns the confirmed subscribers receiving digest, by id;
+// digest "" means every confirmed subscriber who receives any digest (a
+// broadcast to all).
 func (s *Store) ConfirmedFor(ctx context.Context, digest string) ([]*Subscriber, error) {
-	subs, err := s.query(ctx, `SELECT `+subscriberColumns+` FROM subscriber_digests g JOIN subscribers s ON s.id = g.subscriber_id
-		WHERE g.digest = ? AND s.status = 'confirmed' ORDER BY s.id`, digest)
+	q := `SELECT ` + subscriberColumns + ` FROM subscriber_digests g JOIN subscribers s ON s.id = g.subscriber_id
+		WHERE g.digest = ? AND s.status = 'confirmed' ORDER BY s.id`
+	args := []any{digest}
+	if digest == "" {
+		q = `SELECT ` + subscriberColumns + ` FROM subscribers s WHERE s.status = 'confirmed'
+			AND EXISTS (SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id) ORDER BY s.id`
+		args = nil
+	}
+	subs, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list confirmed subscribers: %w", err)
 	}

@@ -68,17 +68,17 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // Deliverable returns the subscriber with id (its id, address, name,
 // status and token nonce only: what a message needs) when it still
-// receives digest: confirmed, and that digest chosen. It returns nil, nil
-// when the
-// subscriber left or chose otherwise, and an error wrapping ErrNotFound
-// when it was erased. One query: the sender asks before every message.
+// receives digest: confirmed, and that digest chosen (digest "": any
+// digest, for a broadcast to all). It returns nil, nil when the subscriber
+// left or chose otherwise, and an error wrapping ErrNotFound when it was
+// erased. One query: the sender asks before every message.
 func (s *Store) Deliverable(ctx context.Context, id int64, digest string) (*Subscriber, error) {
 	var sub Subscriber
 	var ok bool
 	var nonce int64
 	err := s.db.Read.QueryRowContext(ctx, `SELECT s.id, s.email, s.name, s.token_nonce, s.status = 'confirmed' AND EXISTS
-		(SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id AND g.digest = ?)
-		FROM subscribers s WHERE s.id = ?`, digest, id).Scan(&sub.ID, &sub.Email, &sub.Name, &nonce, &ok)
+		(SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id AND (? = '' OR g.digest = ?))
+		FROM subscribers s WHERE s.id = ?`, digest, digest, id).Scan(&sub.ID, &sub.Email, &sub.Name, &nonce, &ok)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("subscriber %d: %w", id, ErrNotFound)
 	}

@@ -200,9 +200,27 @@ func (a *App) wireDigests() error {
 	a.Renderer, err = mail.NewRenderer(mail.RenderOptions{
 		SiteTitle: cfg.Site.Title, SiteURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress,
 		Language: cfg.Site.Language, FullContent: false, TemplateDir: cfg.Templates.Dir, Links: a.Links,
-		Digests: a.Digests, Now: func() time.Time { return a.Now() },
+		Digests: a.renderDigests(), Now: func() time.Time { return a.Now() },
 	})
 	return err
+}
+
+// allDigest is the target of a broadcast to every subscriber: a digest of
+// its own for the renderer and the archive, from the site's address.
+func (a *App) allDigest() mail.Digest {
+	cfg := a.Config
+	return mail.Digest{Name: mail.AllDigests, Title: cfg.Site.Title, Description: "Announcements to every subscriber",
+		From: netmail.Address{Name: cfg.Site.Title, Address: cfg.Site.Email}}
+}
+
+// renderDigests are the configured digests and the broadcast target "all".
+func (a *App) renderDigests() map[string]mail.Digest {
+	m := make(map[string]mail.Digest, len(a.Digests)+1)
+	for k, v := range a.Digests {
+		m[k] = v
+	}
+	m[mail.AllDigests] = a.allDigest()
+	return m
 }
 
 // sender returns the delivery workers over the transport; what each run

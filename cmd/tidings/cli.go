@@ -70,6 +70,7 @@ func commands() []*command {
 		subscribersAddCommand(), subscribersListCommand(), subscribersShowCommand(), subscribersRemoveCommand(),
 		subscribersImportCommand(), subscribersExportCommand(), subscribersForgetCommand(),
 		digestPreviewCommand(), digestSendCommand(), digestTestCommand(),
+		broadcastPreviewCommand(), broadcastSendCommand(), broadcastTestCommand(),
 		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), statusCommand(),
 		sourcesListCommand(), sourcesCheckCommand(),
 	}

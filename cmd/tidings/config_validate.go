@@ -144,10 +144,13 @@ func (c *Config) validateDigests(p *problems) {
 	seen := map[string]bool{}
 	for i, d := range c.Digests {
 		f := fmt.Sprintf("digests[%d]", i)
-		if !digestName.MatchString(d.Name) {
+		switch {
+		case !digestName.MatchString(d.Name):
 			p.add(f+".name", "%q must be lower-case letters, digits, - and _", d.Name)
-		} else if seen[d.Name] {
+		case seen[d.Name]:
 			p.add(f+".name", "%q is used by another digest", d.Name)
+		case d.Name == mail.AllDigests:
+			p.add(f+".name", "%q names every subscriber in tidings broadcast send --all: choose another name", d.Name)
 		}
 		seen[d.Name] = true
 		if strings.TrimSpace(d.Schedule) == "" {

@@ -80,20 +80,7 @@ func digestPreviewCommand() *command {
 			if err != nil {
 				return err
 			}
-			switch format {
-			case "html":
-				fmt.Fprint(e.stdout, msg.HTML)
-			case "eml":
-				msg.MessageID = transport.NewMessageID(domainOf(msg.From.Address))
-				raw, err := msg.Bytes(nil)
-				if err != nil {
-					return err
-				}
-				e.stdout.Write(raw)
-			default:
-				fmt.Fprintf(e.stdout, "Subject: %s\n\n%s", msg.Subject, msg.Text)
-			}
-			return nil
+			return printMessage(e, msg, format)
 		})
 }
 
@@ -181,4 +168,23 @@ func domainOf(addr string) string {
 		return addr[i+1:]
 	}
 	return "localhost"
+}
+
+// printMessage writes a previewed message as its text part, its HTML part
+// or the whole .eml.
+func printMessage(e *env, msg *transport.Message, format string) error {
+	switch format {
+	case "html":
+		fmt.Fprint(e.stdout, msg.HTML)
+	case "eml":
+		msg.MessageID = transport.NewMessageID(domainOf(msg.From.Address))
+		raw, err := msg.Bytes(nil)
+		if err != nil {
+			return err
+		}
+		e.stdout.Write(raw)
+	default:
+		fmt.Fprintf(e.stdout, "Subject: %s\n\n%s", msg.Subject, msg.Text)
+	}
+	return nil
 }
