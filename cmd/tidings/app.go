@@ -9,6 +9,7 @@ import (
 	netmail "net/mail"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -317,6 +318,18 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool
 	s := a.sender()
 	var total mail.SendReport
 	pause := time.Second
+	stop := make(chan struct{})
+	shown := make(chan struct{})
+	go func() {
+		defer close(shown)
+		a.showProgress(w, stop)
+	}()
+	// Stopped before the summary is printed, so the two never interleave.
+	stopShow := sync.OnceFunc(func() {
+		close(stop)
+		<-shown
+	})
+	defer stopShow()
 	for {
 		rep, err := s.SendDue(ctx)
 		total.Sent += rep.Sent
@@ -325,6 +338,7 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool
 		total.Skipped += rep.Skipped
 		unreachable := errors.Is(err, transport.ErrUnreachable)
 		if err != nil && !(unreachable && wait && ctx.Err() == nil) {
+			stopShow()
 			fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, total.Sent, total.Failed, total.Retried, total.Skipped)
 			if unreachable {
 				fmt.Fprintf(w, "%sthe SMTP server could not be reached; nothing was counted against any delivery, and they wait for it\n", prefix)
@@ -337,6 +351,7 @@ func (a *App) sendDue(ctx context.Context, w io.Writer, prefix string, wait bool
 			return err
 		}
 		if n == 0 || !wait || ctx.Err() != nil {
+			stopShow()
 			fmt.Fprintf(w, "%ssent %d, failed %d, retrying later %d, skipped %d\n", prefix, total.Sent, total.Failed, total.Retried, total.Skipped)
 			if n > 0 {
 				// "sent 0" alone would read as if nothing were left.

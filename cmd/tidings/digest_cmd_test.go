@@ -144,6 +144,13 @@ retry_backoff = "300ms"
 	if code != exitPending || !strings.Contains(out, "sent 1, failed 0, retrying later 1") || !strings.Contains(out, "1 delivery still to send") {
 		t.Fatalf("digest send with a 451: exit %d, want %d:\n%s%s", code, exitPending, out, errs)
 	}
+	// Between the two: status and editions show say where it stands.
+	if out, _, _ := run(t, env, "status"); !strings.Contains(out, "Sending:") || !strings.Contains(out, "1/2 (50%)") {
+		t.Errorf("status while an edition is open:\n%s", out)
+	}
+	if out, _, _ := run(t, env, "editions", "show", "1"); !strings.Contains(out, "Progress:  1/2 (50%)") {
+		t.Errorf("editions show while open:\n%s", out)
+	}
 	out, errs, code = run(t, env, "editions", "retry", "1", "--wait")
 	if code != 0 || !strings.Contains(out, "sent 1, failed 0, retrying later 1") || strings.Contains(out, "still to send") {
 		t.Fatalf("editions retry --wait: exit %d:\n%s%s", code, out, errs)

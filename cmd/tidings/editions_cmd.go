@@ -80,6 +80,13 @@ func editionsShowCommand() *command {
 			if err != nil {
 				return err
 			}
+			if ps, err := app.Ledger.Progress(ctx); err == nil {
+				for _, p := range ps {
+					if p.Edition == id {
+						fmt.Fprintf(w, "Progress:  %s\n", progressSummary(p))
+					}
+				}
+			}
 			fmt.Fprintf(w, "\nDeliveries: sent %d, queued %d, sending %d, failed %d, skipped %d\n",
 				c[mail.DeliverySent], c[mail.DeliveryQueued], c[mail.DeliverySending], c[mail.DeliveryFailed], c[mail.DeliverySkipped])
 			queued, err := app.Ledger.Deliveries(ctx, id, mail.DeliveryQueued)

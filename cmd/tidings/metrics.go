@@ -43,6 +43,17 @@ func (a *App) writeLedgerMetrics(ctx context.Context, w io.Writer) {
 	for _, c := range st.ByCode {
 		fmt.Fprintf(w, "tidings_deliveries_by_smtp_code{state=%q,code=\"%d\"} %d\n", c.State, c.Code, c.Count)
 	}
+	if ps, err := a.Ledger.Progress(ctx); err == nil {
+		fmt.Fprintf(w, "# HELP tidings_edition_deliveries Deliveries of each edition still going out, by done or not.\n# TYPE tidings_edition_deliveries gauge\n")
+		for _, p := range ps {
+			fmt.Fprintf(w, "tidings_edition_deliveries{edition=\"%d\",digest=%q,done=\"true\"} %d\n", p.Edition, p.Digest, p.Done)
+			fmt.Fprintf(w, "tidings_edition_deliveries{edition=\"%d\",digest=%q,done=\"false\"} %d\n", p.Edition, p.Digest, p.Total-p.Done)
+		}
+		fmt.Fprintf(w, "# HELP tidings_edition_send_rate Messages accepted per second for each edition still going out.\n# TYPE tidings_edition_send_rate gauge\n")
+		for _, p := range ps {
+			fmt.Fprintf(w, "tidings_edition_send_rate{edition=\"%d\",digest=%q} %g\n", p.Edition, p.Digest, p.Rate)
+		}
+	}
 	fmt.Fprintf(w, "# HELP tidings_queue_depth Deliveries waiting to be sent.\n# TYPE tidings_queue_depth gauge\ntidings_queue_depth %d\n", st.QueueDepth)
 	fmt.Fprintf(w, "# HELP tidings_editions Editions planned, all digests.\n# TYPE tidings_editions gauge\ntidings_editions %d\n", st.Editions)
 }

@@ -62,6 +62,16 @@ func statusCommand() *command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
+			ps, err := app.Ledger.Progress(ctx)
+			if err != nil {
+				return err
+			}
+			if len(ps) > 0 {
+				fmt.Fprintln(e.stdout, "\nSending:")
+				for _, p := range ps {
+					fmt.Fprintf(e.stdout, "  #%d %s %q: %s\n", p.Edition, p.Digest, p.Subject, progressSummary(p))
+				}
+			}
 			depth, err := app.Ledger.QueueDepth(ctx)
 			if err != nil {
 				return err

@@ -1,0 +1,70 @@
+package mail
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Progress is where an edition that is still going out stands.
+type Progress struct {
+	Edition int64
+	Digest  string
+	Subject string
+	Total   int // deliveries
+	Done    int // no longer queued or sending: sent, failed, skipped ...
+	Sent    int
+	// Rate is messages accepted per second since the first, 0 before two;
+	// ETA is how long the rest takes at that rate, 0 when unknown.
+	Rate float64
+	ETA  time.Duration
+}
+
+// Percent is Done of Total, 0 to 100.
+func (p Progress) Percent() float64 {
+	if p.Total == 0 {
+		return 100
+	}
+	return 100 * float64(p.Done) / float64(p.Total)
+}
+
+// Progress returns every edition that is not done, oldest first, with
+// its counts and its sending rate so far (measured from the sent times
+// the ledger keeps, so any process can ask, and a restart loses nothing).
+func (l *Ledger) Progress(ctx context.Context) ([]Progress, error) {
+	rows, err := l.DB.Read.QueryContext(ctx, `SELECT e.id, e.digest, e.subject, COUNT(d.id),
+		COALESCE(SUM(d.state NOT IN ('queued', 'sending')), 0), COALESCE(SUM(d.state = 'sent'), 0),
+		MIN(d.sent_at), MAX(d.sent_at)
+		FROM editions e JOIN deliveries d ON d.edition_id = e.id
+		WHERE e.state != 'done' GROUP BY e.id ORDER BY e.id`)
+	if err != nil {
+		return nil, fmt.Errorf("edition progress: %w", err)
+	}
+	defer rows.Close()
+	now := l.now()
+	var out []Progress
+	for rows.Next() {
+		var p Progress
+		var first, last sql.NullInt64
+		if err := rows.Scan(&p.Edition, &p.Digest, &p.Subject, &p.Total, &p.Done, &p.Sent, &first, &last); err != nil {
+			return nil, fmt.Errorf("edition progress: %w", err)
+		}
+		if first.Valid && last.Valid && p.Sent > 1 {
+			// Up to now if sending goes on, so a stall shows as a falling
+			// rate rather than the last good one.
+			end := fromNanos(last.Int64)
+			if now.Sub(end) < time.Minute {
+				end = now
+			}
+			if span := end.Sub(fromNanos(first.Int64)).Seconds(); span > 0 {
+				p.Rate = float64(p.Sent-1) / span
+			}
+		}
+		if p.Rate > 0 {
+			p.ETA = time.Duration(float64(p.Total-p.Done) / p.Rate * float64(time.Second))
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
