@@ -54,6 +54,10 @@ type Recipients interface {
 	// nil when it does not, and an error wrapping subscribers.ErrNotFound
 	// when it was erased. The sender asks right before each message.
 	Deliverable(ctx context.Context, id int64, digest string) (*subscribers.Subscriber, error)
+	// DeliverableAll is Deliverable for a claimed batch in one query: a
+	// subscriber per id that still receives digest, nil for one that does
+	// not, no entry for one erased.
+	DeliverableAll(ctx context.Context, ids []int64, digest string) (map[int64]*subscribers.Subscriber, error)
 	// RecordBounce counts a bounce of mail to subscriber id.
 	RecordBounce(ctx context.Context, id int64, permanent bool, detail string, bounceLimit int) error
 }

@@ -80,6 +80,10 @@ const maxBackoff = 24 * time.Hour
 type job struct {
 	d  Delivery
 	ed *Edition
+	// checked: sub is what the batch check found, nil when the subscriber
+	// no longer receives the digest.
+	checked bool
+	sub     *subscribers.Subscriber
 }
 
 // sendPass is the state of one SendDue.
@@ -253,17 +257,25 @@ func (s *Sender) claimLoop(p *sendPass, o owner, batch int, jobs chan<- job, res
 			continue
 		}
 		rec.inflight.Add(int64(len(ds)))
-		for i, d := range ds {
-			ed := editions[d.EditionID]
-			if ed == nil && d.Kind == KindEdition {
-				if ed, err = s.Ledger.Edition(p.work, d.EditionID); err != nil {
-					release(ds[i:])
+		for _, d := range ds {
+			if editions[d.EditionID] == nil && d.Kind == KindEdition {
+				ed, err := s.Ledger.Edition(p.work, d.EditionID)
+				if err != nil {
+					release(ds)
 					return fmt.Errorf("send: %w", err)
 				}
 				editions[d.EditionID] = ed
 			}
+		}
+		checks := s.checkBatch(p.work, ds, editions)
+		for i, d := range ds {
+			ed := editions[d.EditionID]
+			j := job{d: d, ed: ed}
+			if c, ok := checks[d.ID]; ok {
+				j.checked, j.sub = true, c
+			}
 			select {
-			case jobs <- job{d: d, ed: ed}:
+			case jobs <- j:
 			case <-p.runCtx.Done():
 				release(ds[i:])
 				return nil
@@ -283,11 +295,10 @@ func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
 	if j.d.Kind != KindEdition {
 		return s.prepareNotice(p, j)
 	}
-	digest := j.ed.Digest
-	if digest == AllDigests {
-		digest = "" // a broadcast to everyone: any digest will do
+	sub, err := j.sub, error(nil)
+	if !j.checked {
+		sub, err = s.Ledger.Recipients.Deliverable(p.work, j.d.SubscriberID, recipientsOf(j.ed.Digest))
 	}
-	sub, err := s.Ledger.Recipients.Deliverable(p.work, j.d.SubscriberID, digest)
 	if errors.Is(err, subscribers.ErrNotFound) {
 		return nil, result{d: j.d, kind: outSkipped, reply: "subscriber erased"}
 	}
@@ -306,6 +317,47 @@ func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
 		msg.To = mail.Address{Name: sub.Name, Address: j.d.Email}
 	}
 	return msg, result{}
+}
+
+// recipientsOf is the digest a subscriber must receive to get an edition
+// of digest: a broadcast to everyone takes any ("").
+func recipientsOf(digest string) string {
+	if digest == AllDigests {
+		return ""
+	}
+	return digest
+}
+
+// checkBatch asks, in one query per digest, whether the subscribers of a
+// claimed batch still receive what they are to be sent: for each
+// delivery checked, its subscriber (nil when it no longer receives it).
+// An erased subscriber has no entry, and so gets a check of its own that
+// says so. A batch is sent within moments; a failed check leaves
+// each message to check itself.
+func (s *Sender) checkBatch(ctx context.Context, ds []Delivery, editions map[int64]*Edition) map[int64]*subscribers.Subscriber {
+	byDigest := map[string][]Delivery{}
+	for _, d := range ds {
+		if ed := editions[d.EditionID]; ed != nil && d.Kind == KindEdition {
+			byDigest[recipientsOf(ed.Digest)] = append(byDigest[recipientsOf(ed.Digest)], d)
+		}
+	}
+	out := map[int64]*subscribers.Subscriber{}
+	for digest, batch := range byDigest {
+		ids := make([]int64, len(batch))
+		for i, d := range batch {
+			ids[i] = d.SubscriberID
+		}
+		found, err := s.Ledger.Recipients.DeliverableAll(ctx, ids, digest)
+		if err != nil {
+			continue
+		}
+		for _, d := range batch {
+			if sub, ok := found[d.SubscriberID]; ok {
+				out[d.ID] = sub
+			}
+		}
+	}
+	return out
 }
 
 // prepareNotice composes a delivery that belongs to no edition.

@@ -252,3 +252,34 @@ func isDeliverable(ctx context.Context, s *Store, id int64, digest string) (bool
 	}
 	return sub != nil, err
 }
+
+func TestStore_DeliverableAll(t *testing.T) {
+	e := newStoreEnv(t)
+	ctx := context.Background()
+	a := e.withStatus(t, "a@example.org", StatusConfirmed)
+	b := e.withStatus(t, "b@example.org", StatusUnsubscribed)
+	c := e.withStatus(t, "c@example.org", StatusConfirmed)
+	if _, err := e.store.Update(ctx, c.ID, nil, []string{"weekly"}, nil, operatorMeta); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.store.DeliverableAll(ctx, []int64{a.ID, b.ID, c.ID, 999}, "daily")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[a.ID] == nil || got[a.ID].Nonce != a.Nonce || got[b.ID] != nil || got[c.ID] != nil {
+		t.Errorf("DeliverableAll = %v", got)
+	}
+	if _, ok := got[999]; ok {
+		t.Error("an id nobody has is in the map")
+	}
+	if _, ok := got[b.ID]; !ok {
+		t.Error("a subscriber who left is missing from the map (it must map to nil)")
+	}
+	// Each agrees with Deliverable.
+	for _, id := range []int64{a.ID, b.ID, c.ID} {
+		one, err := e.store.Deliverable(ctx, id, "daily")
+		if err != nil || (one == nil) != (got[id] == nil) {
+			t.Errorf("subscriber %d: Deliverable %v, %v; DeliverableAll %v", id, one, err, got[id])
+		}
+	}
+}
