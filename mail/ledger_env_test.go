@@ -83,7 +83,8 @@ func (e *ledgerEnv) addArticle(t testing.TB, id string, published time.Time, tag
 }
 
 // addSubscribers adds n more confirmed subscribers of daily, numbered on
-// from those there are (sub1@example.com, ...), and returns their ids.
+// from those there are (sub1@s1.example, ...), each at a domain of its own
+// so that one refusal does not pace the rest, and returns their ids.
 func (e *ledgerEnv) addSubscribers(t testing.TB, n int) []int64 {
 	t.Helper()
 	var base int
@@ -92,7 +93,7 @@ func (e *ledgerEnv) addSubscribers(t testing.TB, n int) []int64 {
 	}
 	var ids []int64
 	for i := range n {
-		s, err := e.subs.Add(context.Background(), fmt.Sprintf("sub%d@example.com", base+i+1), "", []string{"daily"},
+		s, err := e.subs.Add(context.Background(), fmt.Sprintf("sub%d@s%d.example", base+i+1, base+i+1), "", []string{"daily"},
 			subscribers.StatusConfirmed, subscribers.Meta{Route: "cli"})
 		if err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ const (
 	outSkipped                 // the subscriber no longer receives the digest
 	outReleased                // never tried: the sender stopped first
 	outDeferred                // the server could not be reached: not an attempt, due again at once
+	outPaced                   // held for its domain's pace: not an attempt, due again at next
 )
 
 // result is one outcome waiting to be recorded.
@@ -43,20 +44,21 @@ const maxReply = 512
 // claims are never taken, so two
 // senders on one database (digest send beside serve) never both send a
 // row.
-func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Duration) ([]Delivery, error) {
+func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Duration, editions bool) ([]Delivery, error) {
 	var out []Delivery
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
 		now := l.now()
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
 			SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, claimed_by = ?
 			WHERE id IN (SELECT id FROM deliveries WHERE
-				(state = 'queued' AND next_attempt_at <= ?)
+				((state = 'queued' AND next_attempt_at <= ?)
 				OR (state = 'sending' AND claimed_by = '' AND next_attempt_at <= ?)
 				OR (state = 'sending' AND claimed_by != '' AND claimed_by != ? AND claimed_by NOT IN
-					(SELECT id FROM senders WHERE heartbeat_at >= ?))
+					(SELECT id FROM senders WHERE heartbeat_at >= ?)))
+				AND (? OR kind != 'edition')
 				LIMIT ?)
 			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, message_id`,
-			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), n)
+			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), editions, n)
 		if err != nil {
 			return err
 		}
@@ -75,6 +77,16 @@ func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Du
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// sentSince counts the messages sent since t.
+func (l *Ledger) sentSince(ctx context.Context, t time.Time) (int, error) {
+	var n int
+	err := l.DB.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE state = 'sent' AND sent_at >= ?`, t.UnixNano()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count sent today: %w", err)
+	}
+	return n, nil
 }
 
 // record writes a batch of outcomes in one transaction and, with
@@ -129,6 +141,10 @@ func (l *Ledger) record(ctx context.Context, results []result, checkDone bool) e
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
 					next_attempt_at = ?, last_code = 0, last_reply = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
 					now, reply, now, r.d.ID)
+			case outPaced:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
+					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
+					r.next.UnixNano(), now, r.d.ID)
 			}
 			if err != nil {
 				return fmt.Errorf("delivery %d: %w", r.d.ID, err)

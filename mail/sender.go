@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,9 +58,20 @@ type Sender struct {
 	// 0: two seconds. Stale is how old a heartbeat may be before its
 	// sender counts as gone; 0: ten seconds.
 	Heartbeat, Stale time.Duration
+	// DomainLimits pace the mail to groups of recipient domains; every
+	// domain, limited or not, is paused and slowed alone when it answers
+	// "try later" (421, 451), while the others go on.
+	DomainLimits []DomainLimit
+	// DailyLimit, when above 0, is how many messages go out in one day
+	// of Location (nil: UTC); what remains waits for the next day.
+	DailyLimit int
+	Location   *time.Location
 	// Observe, when set, is told the outcome of each pass of Run (for
 	// metrics).
 	Observe func(rep SendReport, took time.Duration, err error)
+
+	paceOnce sync.Once
+	pace     *pacer
 
 	after func(d time.Duration) <-chan time.Time // Run's waits; tests replace it
 }
@@ -71,6 +83,9 @@ type SendReport struct {
 	Retried  int // temporary failures queued again
 	Skipped  int // subscribers who left since the edition was planned
 	Deferred int // given back, no attempt spent: the server could not be reached
+	Paced    int // given back, no attempt spent, until their domain's pace lets them go
+	// Capped, when set, is when the daily limit lets editions go again.
+	Capped time.Time
 }
 
 // maxBackoff caps the retry delay.
@@ -91,6 +106,7 @@ type sendPass struct {
 	runCtx, work context.Context
 	stop         context.CancelFunc
 	down         atomic.Pointer[error] // the server could not be reached
+	capped       atomic.Bool           // the daily limit is reached
 }
 
 func (s *Sender) stale() time.Duration {
@@ -159,7 +175,7 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 					<-committed
 				}
 				if msg != nil {
-					res = s.send(p, j, msg)
+					res = s.paced(p, j, msg)
 				}
 				committed = make(chan struct{})
 				results <- pending{res: res, done: committed}
@@ -186,6 +202,10 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	if rep != (SendReport{}) {
 		s.Ledger.log().Info("deliveries sent", "sent", rep.Sent, "failed", rep.Failed, "retried", rep.Retried,
 			"skipped", rep.Skipped, "deferred", rep.Deferred)
+	}
+	if p.capped.Load() {
+		rep.Capped = s.dayStart(s.Ledger.now()).AddDate(0, 0, 1)
+		s.Ledger.log().Info("daily limit reached; the rest waits for tomorrow", "limit", s.DailyLimit, "until", rep.Capped)
 	}
 	if down := p.down.Load(); down != nil {
 		claimErr = errors.Join(claimErr, fmt.Errorf("send: %w", *down))
@@ -236,8 +256,23 @@ func (s *Sender) claimLoop(p *sendPass, o owner, batch int, jobs chan<- job, res
 			results <- pending{res: result{d: d, kind: outReleased}}
 		}
 	}
+	quota, err := s.quota(p.work)
+	if err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
 	for p.runCtx.Err() == nil {
-		ds, err := s.Ledger.claim(p.runCtx, o, batch, lease, s.stale())
+		// Under a daily limit editions take what is left of today's
+		// quota; once it is spent only sign-up mail, which must not wait
+		// for tomorrow, goes on.
+		n, editionsToo := batch, true
+		switch {
+		case quota == 0:
+			editionsToo = false
+			p.capped.Store(true)
+		case quota > 0:
+			n = min(n, quota)
+		}
+		ds, err := s.Ledger.claim(p.runCtx, o, n, lease, s.stale(), editionsToo)
 		if err != nil {
 			if p.runCtx.Err() != nil {
 				return nil
@@ -257,6 +292,9 @@ func (s *Sender) claimLoop(p *sendPass, o owner, batch int, jobs chan<- job, res
 			continue
 		}
 		rec.inflight.Add(int64(len(ds)))
+		if quota > 0 {
+			quota = max(quota-len(ds), 0)
+		}
 		for _, d := range ds {
 			if editions[d.EditionID] == nil && d.Kind == KindEdition {
 				ed, err := s.Ledger.Edition(p.work, d.EditionID)
@@ -283,6 +321,29 @@ func (s *Sender) claimLoop(p *sendPass, o owner, batch int, jobs chan<- job, res
 		}
 	}
 	return nil
+}
+
+// quota is how many messages may still go out today under DailyLimit,
+// or -1 without one.
+func (s *Sender) quota(ctx context.Context) (int, error) {
+	if s.DailyLimit <= 0 {
+		return -1, nil
+	}
+	sent, err := s.Ledger.sentSince(ctx, s.dayStart(s.Ledger.now()))
+	if err != nil {
+		return 0, err
+	}
+	return max(s.DailyLimit-sent, 0), nil
+}
+
+// dayStart is the beginning of t's day in the sender's location.
+func (s *Sender) dayStart(t time.Time) time.Time {
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
 // prepare takes one delivery through its last checks and composes its
@@ -380,6 +441,37 @@ func (s *Sender) prepareNotice(p *sendPass, j job) (*transport.Message, result) 
 	msg := noticeMessage(n, s.From, s.Ledger.now())
 	msg.MessageID = j.d.MessageID
 	return msg, result{}
+}
+
+// pacer returns the sender's pacer, made on first use; it lives as long
+// as the sender, across passes.
+func (s *Sender) pacer() *pacer {
+	s.paceOnce.Do(func() { s.pace = newPacer(s.DomainLimits, s.Backoff, s.Ledger.now) })
+	return s.pace
+}
+
+// paced sends msg when its domain's pace lets it go now or within
+// moments, and otherwise gives the delivery back until its turn.
+func (s *Sender) paced(p *sendPass, j job, msg *transport.Message) result {
+	domain := strings.ToLower(domainOf(msg.To.Address))
+	pc := s.pacer()
+	wait, back := pc.admit(j.d.ID, domain)
+	if !back.IsZero() {
+		return result{d: j.d, kind: outPaced, next: back}
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-p.runCtx.Done():
+			t.Stop()
+			pc.done(domain, false, false)
+			return result{d: j.d, kind: outReleased}
+		}
+	}
+	res := s.send(p, j, msg)
+	pc.done(domain, res.kind == outSent, res.kind == outRetry && tryLater(res.code))
+	return res
 }
 
 // send hands one composed message to the transport and says what became
@@ -549,6 +641,8 @@ func (r *recorder) flush(ctx context.Context, batch []pending) {
 			r.report.Skipped++
 		case outDeferred:
 			r.report.Deferred++
+		case outPaced:
+			r.report.Paced++
 		}
 		if res.bounce {
 			err := r.recipients.RecordBounce(ctx, res.d.SubscriberID, true, res.reply, r.bounceLimit)

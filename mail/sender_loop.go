@@ -42,6 +42,11 @@ func (s *Sender) Run(ctx context.Context, wake <-chan struct{}) error {
 			if err == nil && ok {
 				wait = min(wait, max(next.Sub(s.Ledger.now()), 0))
 			}
+			if !rep.Capped.IsZero() {
+				// Editions wait for tomorrow; sign-up mail still goes
+				// when a wake-up says it is queued.
+				wait = max(wait, min(rep.Capped.Sub(s.Ledger.now()), idleWait))
+			}
 		}
 		after, stop := s.timer(wait)
 		select {

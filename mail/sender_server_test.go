@@ -37,7 +37,8 @@ type faultServer struct {
 }
 
 // fault makes the server misbehave for the next times transactions to
-// rcpt ("" any; a MAIL fault cannot know the recipient) at stage "MAIL",
+// rcpt ("" any, "@domain" any at domain; a MAIL fault cannot know the
+// recipient) at stage "MAIL",
 // "RCPT", "DATA" (refused with code), "DROP" (connection closed while
 // the message is being sent) or "DOT" (the whole message received and
 // counted, then the connection closed before the reply: the sender cannot
@@ -113,7 +114,8 @@ func (fs *faultServer) take(stage, rcpt string) *fault {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for _, f := range fs.faults {
-		if f.stage == stage && f.times > 0 && (f.rcpt == "" || f.rcpt == rcpt) {
+		if f.stage == stage && f.times > 0 && (f.rcpt == "" || f.rcpt == rcpt ||
+			strings.HasPrefix(f.rcpt, "@") && strings.HasSuffix(rcpt, f.rcpt)) {
 			f.times--
 			return f
 		}

@@ -44,7 +44,7 @@ func (e *sendEnv) run(t *testing.T) SendReport {
 	return rep
 }
 
-func email(i int) string { return fmt.Sprintf("sub%d@example.com", i+1) }
+func email(i int) string { return fmt.Sprintf("sub%d@s%d.example", i+1, i+1) }
 
 // checkOneCopyEach asserts every subscriber got exactly one message, with
 // the Message-ID of its delivery, and that every delivery is sent.
@@ -257,6 +257,8 @@ func TestSender_OutOfAttemptsFailsWithoutBounce(t *testing.T) {
 	if d := e.delivery(t, e.ed.ID, e.subIDs[0]); d.State != DeliveryQueued || d.Attempts != 0 {
 		t.Fatalf("after Retry: %+v", d)
 	}
+	// Two 451s in a row paused the domain for twice the backoff.
+	e.clock.Advance(2 * testBackoff)
 	if rep := e.run(t); rep != (SendReport{Sent: 1}) {
 		t.Fatalf("after Retry: %+v", rep)
 	}
@@ -272,7 +274,7 @@ func TestSender_ResumeAfterCrash(t *testing.T) {
 	if err := e.ledger.register(ctx, dead); err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := e.ledger.claim(ctx, dead, 2, 10*time.Minute, 10*time.Second)
+	claimed, err := e.ledger.claim(ctx, dead, 2, 10*time.Minute, 10*time.Second, true)
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claim = %v, %v", claimed, err)
 	}

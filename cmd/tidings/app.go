@@ -233,6 +233,7 @@ func (a *App) sender() *mail.Sender {
 		Notices: a.Notices, From: netmail.Address{Name: a.Config.Site.Title, Address: a.Config.Site.Email},
 		Workers: a.Config.SMTP.Connections, MaxAttempts: a.Config.SMTP.MaxAttempts,
 		Backoff: a.Config.SMTP.RetryBackoff.Duration, BounceLimit: a.Config.Subscribers.BounceLimit,
+		DomainLimits: a.Config.SMTP.domainLimits(), DailyLimit: a.Config.SMTP.DailyLimit, Location: a.Config.Location(),
 		Observe: func(rep mail.SendReport, took time.Duration, err error) {
 			m.Job("deliver", err)
 			for state, n := range map[string]int{"sent": rep.Sent, "failed": rep.Failed, "retried": rep.Retried, "skipped": rep.Skipped} {

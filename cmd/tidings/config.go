@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/tidings/tidings/mail"
 )
 
 // Config is the whole of tidings.toml. Every key is documented, with its
@@ -105,6 +107,26 @@ type SMTPConfig struct {
 	RetryBackoff Duration `toml:"retry_backoff"`
 	Timeout      Duration `toml:"timeout"`
 	OutboxDir    string   `toml:"outbox_dir"`
+	DailyLimit   int      `toml:"daily_limit"`
+	// DomainLimits pace groups of recipient domains; a file that has any
+	// replaces the default ones.
+	DomainLimits []DomainLimitConfig `toml:"domain_limits"`
+}
+
+// DomainLimitConfig is one [[smtp.domain_limits]] table.
+type DomainLimitConfig struct {
+	Domains     []string `toml:"domains"`
+	Rate        float64  `toml:"rate"`
+	Connections int      `toml:"connections"`
+}
+
+// domainLimits is the mail package's form of c's limits.
+func (c SMTPConfig) domainLimits() []mail.DomainLimit {
+	out := make([]mail.DomainLimit, len(c.DomainLimits))
+	for i, l := range c.DomainLimits {
+		out[i] = mail.DomainLimit{Domains: l.Domains, Rate: l.Rate, Connections: l.Connections}
+	}
+	return out
 }
 
 // DKIMConfig controls DKIM signing.
@@ -213,6 +235,14 @@ func Default() Config {
 			RetryBackoff: Duration{time.Minute},
 			Timeout:      Duration{30 * time.Second},
 			OutboxDir:    "./data/outbox",
+			// Starting points for the big mailbox providers, which publish
+			// no numbers: a "try later" from any domain slows it further.
+			DomainLimits: []DomainLimitConfig{
+				{Domains: []string{"gmail.com", "googlemail.com"}, Rate: 50, Connections: 4},
+				{Domains: []string{"outlook.com", "hotmail.com", "live.com", "msn.com"}, Rate: 20, Connections: 2},
+				{Domains: []string{"yahoo.com", "*.yahoo.com", "aol.com", "ymail.com"}, Rate: 20, Connections: 2},
+				{Domains: []string{"icloud.com", "me.com", "mac.com"}, Rate: 20, Connections: 2},
+			},
 		},
 		Digests: []DigestConfig{{
 			Name:        "daily",

@@ -60,6 +60,9 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"dkim partial", "[dkim]\ndomain = \"example.org\"\n", []string{"dkim:"}},
 		{"source regexp", "[[sources]]\nname = \"p\"\nurl = \"https://example.com/f\"\ninclude = \"(\"\n", []string{"sources[0].include"}},
 		{"not toml", "this is not toml\n", []string{"line 1"}},
+		{"domain limit", "[[smtp.domain_limits]]\ndomains = [\"gmail\"]\nrate = 5\n", []string{"smtp.domain_limits", `"gmail" is not a domain`}},
+		{"domain limit rate", "[[smtp.domain_limits]]\ndomains = [\"a.com\"]\nrate = -5\n", []string{"smtp.domain_limits", "rate -5 is negative"}},
+		{"daily limit", "[smtp]\ndaily_limit = -1\n", []string{"smtp.daily_limit"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

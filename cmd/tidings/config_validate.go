@@ -131,6 +131,12 @@ func (c *Config) validateMail(p *problems) {
 	p.positive("smtp.max_attempts", c.SMTP.MaxAttempts > 0)
 	p.positive("smtp.retry_backoff", c.SMTP.RetryBackoff.Duration > 0)
 	p.positive("smtp.timeout", c.SMTP.Timeout.Duration > 0)
+	if c.SMTP.DailyLimit < 0 {
+		p.add("smtp.daily_limit", "must not be negative (0 means no limit)")
+	}
+	if err := mail.CheckDomainLimits(c.SMTP.domainLimits()); err != nil {
+		p.add("smtp.domain_limits", "%v", err)
+	}
 	if c.SMTP.Host == "" && c.SMTP.OutboxDir == "" {
 		p.add("smtp.outbox_dir", "must not be empty when smtp.host is empty")
 	}
