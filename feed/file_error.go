@@ -7,6 +7,8 @@ import "errors"
 var (
 	ErrTooLarge    = errors.New("file too large")
 	ErrDuplicateID = errors.New("duplicate id")
+	ErrSymlink     = errors.New("symbolic link not followed")
+	ErrPrivate     = errors.New("tidings' own file (config or database), never published")
 )
 
 // FileError is a content file that could not be ingested, and why.

@@ -17,6 +17,13 @@ type Ingester struct {
 	Store    *Store
 	Dirs     []string
 	MaxBytes int64
+	// FollowSymlinks lets a link with a content file's name be read when
+	// it points at a regular file inside a content folder; otherwise
+	// links are refused.
+	FollowSymlinks bool
+	// Private are files never read, wherever a link points: the config
+	// and the database.
+	Private  []string
 	BaseURL  string
 	Location *time.Location
 	Logger   *slog.Logger
@@ -70,8 +77,9 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 
 	var found []candidate
 	var unreadable []fileKey // folders whose files must not be taken as deleted
+	roots := realDirs(in.Dirs)
 	for _, dir := range in.Dirs {
-		cs, errs, bad := walkDir(dir)
+		cs, errs, bad := walkDir(dir, in.FollowSymlinks, roots)
 		found = append(found, cs...)
 		res.Rejected = append(res.Rejected, errs...)
 		unreadable = append(unreadable, bad...)
@@ -102,7 +110,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	defer w.rollback()
 	var repaired []parseResult
 	var gone []string
-	err = in.parseAll(ctx, toParse, r, func(pr parseResult) error {
+	err = in.parseAll(ctx, toParse, r, privateFiles(in.Private), func(pr parseResult) error {
 		if pr.err != nil {
 			res.Rejected = append(res.Rejected, &FileError{Path: pr.c.path(), Err: pr.err})
 			return nil

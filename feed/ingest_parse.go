@@ -3,7 +3,9 @@ package feed
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -20,7 +22,7 @@ type parseResult struct {
 // parseAll reads and parses files on every core and hands each result to
 // use, one at a time and in the order of cs, while later files are parsed.
 // It stops at the first error use returns, or when ctx is done.
-func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Renderer, use func(parseResult) error) error {
+func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Renderer, private []os.FileInfo, use func(parseResult) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	workers := min(runtime.GOMAXPROCS(0), max(len(cs), 1))
 	// Each result has a slot of its own, so no worker ever waits for use;
@@ -36,7 +38,7 @@ func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Ren
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				done[i] <- in.parseOne(cs[i], r)
+				done[i] <- in.parseOne(cs[i], r, private)
 			}
 		})
 	}
@@ -72,15 +74,55 @@ func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Ren
 	return ctx.Err()
 }
 
-func (in *Ingester) parseOne(c candidate, r *content.Renderer) parseResult {
-	data, err := os.ReadFile(c.path())
+func (in *Ingester) parseOne(c candidate, r *content.Renderer, private []os.FileInfo) parseResult {
+	data, err := in.read(c, private)
 	if err != nil {
 		return parseResult{c: c, err: err}
 	}
-	// The file may have grown since it was listed.
-	if int64(len(data)) > in.MaxBytes {
-		return parseResult{c: c, err: fmt.Errorf("%w: %d bytes, content.max_bytes is %d", ErrTooLarge, len(data), in.MaxBytes)}
-	}
 	p, err := content.ParseFile(c.rel, data, r, in.Location)
 	return parseResult{c: c, p: p, err: err}
+}
+
+// read reads a listed file through its content folder, so that a link
+// swapped in after the walk still cannot reach outside it, and never
+// one of tidings' own files.
+func (in *Ingester) read(c candidate, private []os.FileInfo) ([]byte, error) {
+	f, err := os.OpenInRoot(c.readDir, filepath.FromSlash(c.readRel))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range private {
+		if os.SameFile(info, p) {
+			return nil, ErrPrivate
+		}
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	// The file may have grown since it was listed.
+	data, err := io.ReadAll(io.LimitReader(f, in.MaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > in.MaxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes, content.max_bytes is %d", ErrTooLarge, in.MaxBytes, in.MaxBytes)
+	}
+	return data, nil
+}
+
+// privateFiles stats the files a scan must never read; one that does not
+// exist (yet) needs no guarding.
+func privateFiles(paths []string) []os.FileInfo {
+	var out []os.FileInfo
+	for _, p := range paths {
+		if info, err := os.Stat(p); err == nil {
+			out = append(out, info)
+		}
+	}
+	return out
 }

@@ -240,6 +240,7 @@ func TestScan_TooLargeIsNotRead(t *testing.T) {
 func TestScan_UnreadableFile(t *testing.T) {
 	e := newIngestEnv(t)
 	e.write(t, "good.md", goodMD)
+	e.in.FollowSymlinks = true
 	// A link to nothing cannot be read, even by root.
 	p := filepath.Join(e.dir, "dangling.md")
 	if err := os.Symlink(filepath.Join(e.dir, "missing-target.md"), p); err != nil {

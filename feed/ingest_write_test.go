@@ -45,7 +45,7 @@ func TestParseAll_OrderAndStop(t *testing.T) {
 		rel := filepath.ToSlash(filepath.Join("d", strings.Repeat("x", i%7), "f"+strconv.Itoa(i)+".md"))
 		// Files of very different sizes finish parsing out of order.
 		e.write(t, rel, "# T\n\n"+strings.Repeat("word ", 1+(i%5)*300))
-		cs = append(cs, candidate{dir: e.dir, rel: rel})
+		cs = append(cs, candidate{dir: e.dir, rel: rel, readDir: e.dir, readRel: rel})
 	}
 	errStop := errors.New("stop")
 	tests := []struct {
@@ -64,7 +64,7 @@ func TestParseAll_OrderAndStop(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var got []string
-			err := e.in.parseAll(ctx, cs, r, func(pr parseResult) error {
+			err := e.in.parseAll(ctx, cs, r, nil, func(pr parseResult) error {
 				if pr.err != nil {
 					t.Errorf("%s: %v", pr.c.rel, pr.err)
 				}

@@ -79,13 +79,15 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, Metrics: metrics.New(), wakeSender: make(chan struct{}, 1)}
 	a.Articles = feed.NewStore(db)
 	a.Ingester = &feed.Ingester{
-		Store:    a.Articles,
-		Dirs:     cfg.Content.Dirs,
-		MaxBytes: cfg.Content.MaxBytes,
-		BaseURL:  cfg.Site.BaseURL,
-		Location: cfg.Location(),
-		Logger:   logger.With("component", "ingest"),
-		Now:      func() time.Time { return a.Now() },
+		Store:          a.Articles,
+		Dirs:           cfg.Content.Dirs,
+		MaxBytes:       cfg.Content.MaxBytes,
+		FollowSymlinks: cfg.Content.FollowSymlinks,
+		Private:        []string{cfg.File, cfg.Database.Path, cfg.Database.Path + "-wal", cfg.Database.Path + "-shm", cfg.DKIM.KeyFile},
+		BaseURL:        cfg.Site.BaseURL,
+		Location:       cfg.Location(),
+		Logger:         logger.With("component", "ingest"),
+		Now:            func() time.Time { return a.Now() },
 	}
 	ver, _ := buildInfo()
 	a.Feeds = &feed.Publisher{

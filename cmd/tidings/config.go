@@ -32,6 +32,9 @@ type Config struct {
 	// Secret signs subscriber tokens; it comes only from TIDINGS_SECRET
 	// (otherwise one is generated and kept in the database).
 	Secret string `toml:"-"`
+	// File is the config file read, if any: never published, whatever a
+	// content folder links to.
+	File string `toml:"-"`
 }
 
 // SiteConfig describes the publication.
@@ -53,9 +56,10 @@ type DatabaseConfig struct {
 
 // ContentConfig lists the content folders and how they are scanned.
 type ContentConfig struct {
-	Dirs     []string `toml:"dirs"`
-	Poll     Duration `toml:"poll"`
-	MaxBytes int64    `toml:"max_bytes"`
+	Dirs           []string `toml:"dirs"`
+	Poll           Duration `toml:"poll"`
+	MaxBytes       int64    `toml:"max_bytes"`
+	FollowSymlinks bool     `toml:"follow_symlinks"`
 }
 
 // FeedsConfig controls the published feeds.
@@ -259,6 +263,7 @@ func Default() Config {
 // means the defaults alone.
 func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	cfg := Default()
+	cfg.File = path
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {

@@ -32,6 +32,7 @@ func TestLoadConfig_ExampleIsTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Default()
+	want.File = "../../config.example.toml"
 	skip, catch := true, true
 	want.Digests[0].SkipEmpty, want.Digests[0].CatchUp = &skip, &catch
 	if !reflect.DeepEqual(got, want) {
