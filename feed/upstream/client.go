@@ -76,23 +76,14 @@ func (f *Fetcher) get(ctx context.Context, src Source, etag, lastModified string
 // a redirect or a DNS answer cannot lead it to a private address. No
 // proxy: the check would then see the proxy's address only.
 func (f *Fetcher) client(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: connectTimeout, Control: func(network, address string, _ syscall.RawConn) error {
-		if allowPrivate {
-			return nil
+	dialer := &net.Dialer{Timeout: connectTimeout}
+	if !allowPrivate {
+		allow := f.allow
+		if allow == nil {
+			allow = publicAddr
 		}
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return fmt.Errorf("dial %s: %w", address, err)
-		}
-		ip, err := netip.ParseAddr(host)
-		if err != nil {
-			return fmt.Errorf("dial %s: %w", address, err)
-		}
-		if !publicAddr(ip) {
-			return fmt.Errorf("dial %s: %w", address, ErrPrivateAddress)
-		}
-		return nil
-	}}
+		dialer.Control = guard(allow)
+	}
 	timeout := f.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -119,9 +110,22 @@ func (f *Fetcher) client(allowPrivate bool) *http.Client {
 // success reports whether an HTTP status is a 2xx: one a feed is read from.
 func success(code int) bool { return code >= 200 && code <= 299 }
 
-// publicAddr reports whether ip may be fetched without allow_private.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast() &&
-		!ip.IsLinkLocalMulticast() && !ip.IsInterfaceLocalMulticast() && !ip.IsMulticast() && !ip.IsUnspecified()
+// guard is the dialer's Control: it runs after DNS resolution, for every
+// address a connection is tried on (a redirect's too), before the connect,
+// and refuses an address allowed does not accept.
+func guard(allowed func(netip.Addr) bool) func(network, address string, _ syscall.RawConn) error {
+	return func(network, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", address, err)
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", address, err)
+		}
+		if !allowed(ip) {
+			return fmt.Errorf("dial %s: %w", address, ErrPrivateAddress)
+		}
+		return nil
+	}
 }

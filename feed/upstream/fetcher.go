@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -36,6 +37,8 @@ type Fetcher struct {
 	Timeout   time.Duration // the whole request, body included; 0: 30s
 	Logger    *slog.Logger  // items repaired or repeated; nil: none
 	Now       func() time.Time
+
+	allow func(netip.Addr) bool // the guard's decision without allow_private; nil: publicAddr
 }
 
 // FetchResult is what one fetch of one source did. Err is the per-source
