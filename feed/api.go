@@ -331,6 +331,9 @@ func (a *API) render(in articleInput, create bool, pathID string) (content.Doc, 
 		}
 		d.Date = t.UTC()
 	}
+	if _, ok := a.r.ImageURL(in.Image); !ok {
+		return bad("image", fmt.Sprintf("image %q must be an http or https URL, or a path below the site", in.Image))
+	}
 	d, err := a.r.Normalize(d)
 	if errors.Is(err, content.ErrNoTitle) {
 		return bad("title", "title is required")
@@ -340,11 +343,6 @@ func (a *API) render(in articleInput, create bool, pathID string) (content.Doc, 
 	}
 	if strings.TrimSpace(d.HTML) == "" {
 		return bad("content", "nothing is left of content once unsafe HTML is removed")
-	}
-	if d.Image != "" {
-		if u, err := url.Parse(d.Image); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad("image", fmt.Sprintf("image %q must be an http or https URL, or a path below the site", in.Image))
-		}
 	}
 	// The store dates it, and hashes it again, once it knows the date.
 	return d, nil

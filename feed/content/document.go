@@ -86,8 +86,11 @@ func (r *Renderer) Normalize(d Doc) (Doc, error) {
 	if d.Summary == "" {
 		d.Summary = cutText(firstParagraph(d.Text), summaryLen)
 	}
-	if img := strings.TrimSpace(d.Image); img != "" {
-		d.Image = r.absolute(img)
+	if img, ok := r.ImageURL(d.Image); ok {
+		d.Image = img
+	} else {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("image %q dropped: only an http or https URL, or a path on the site, is taken", d.Image))
+		d.Image = ""
 	}
 	d.SlugBase = slugify(d.SlugBase)
 	d.SlugSet = d.SlugBase != ""

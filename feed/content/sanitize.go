@@ -158,6 +158,19 @@ func (r *Renderer) WithBase(refs ...string) *Renderer {
 
 // absolute resolves ref against the base URL; fragments and unparseable
 // references are left alone.
+// ImageURL makes an image reference absolute against the site, and
+// reports whether it is one a page may show: http or https with a host
+// (a path on the site becomes one). "" is fine: no image.
+func (r *Renderer) ImageURL(ref string) (string, bool) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", true
+	}
+	abs := r.absolute(ref)
+	u, err := url.Parse(abs)
+	return abs, err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
 func (r *Renderer) absolute(ref string) string {
 	if ref == "" || strings.HasPrefix(ref, "#") {
 		return ref
