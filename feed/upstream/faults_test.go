@@ -136,4 +136,3 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
-
