@@ -22,6 +22,10 @@ type Article struct {
 	FirstSeen   time.Time
 	Removed     *time.Time // set when the source no longer has the article
 	ContentHash string
+	// ContentCut is set when a list asked for at most so many bytes of
+	// content and this one had more: ContentHTML and ContentText are
+	// empty, never loaded.
+	ContentCut bool
 }
 
 // IsPublished reports whether the article is visible in feeds and digests

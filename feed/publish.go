@@ -173,9 +173,12 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 
 // channels lists the site channel and one per tag slug.
 func (p *Publisher) channels(ctx context.Context, now time.Time) ([]*channel, error) {
-	site, err := p.Store.List(ctx, ListOptions{Limit: p.Site.Items, Now: now})
+	site, err := p.Store.List(ctx, ListOptions{Limit: p.Site.Items, Now: now, MaxContent: p.Site.MaxItemBytes})
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range site {
+		p.Site.cutContent(a)
 	}
 	chans := []*channel{{Title: p.Site.Title, Articles: site}}
 	tags, err := p.Store.Tags(ctx, now)
@@ -196,9 +199,12 @@ func (p *Publisher) channels(ctx context.Context, now time.Time) ([]*channel, er
 	}
 	sort.Strings(slugs)
 	for _, s := range slugs {
-		as, err := p.Store.List(ctx, ListOptions{Tags: bySlug[s], Limit: p.Site.Items, Now: now})
+		as, err := p.Store.List(ctx, ListOptions{Tags: bySlug[s], Limit: p.Site.Items, Now: now, MaxContent: p.Site.MaxItemBytes})
 		if err != nil {
 			return nil, err
+		}
+		for _, a := range as {
+			p.Site.cutContent(a)
 		}
 		chans = append(chans, &channel{Title: p.Site.Title + ": " + bySlug[s][0], Dir: TagPath(s), Articles: as})
 	}

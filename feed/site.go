@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"html"
 	"mime"
 	"net/url"
 	"path"
@@ -22,6 +23,22 @@ type Site struct {
 	Hubs        []string
 	FullContent bool // false: feeds carry the summary in place of the content
 	Items       int  // newest articles per feed
+	// MaxItemBytes caps the full content of one item (HTML and text
+	// together): a longer article is carried as its summary and a link to
+	// its page, so that a feed's memory follows its items, not their size.
+	// 0: no cap.
+	MaxItemBytes int
+}
+
+// cutContent stands in for the content of an article too long for a
+// feed: its summary and a link to the page that has the whole of it.
+func (s *Site) cutContent(a *Article) {
+	if !a.ContentCut {
+		return
+	}
+	u := s.ArticleURL(a)
+	a.ContentHTML = "<p>" + html.EscapeString(a.Summary) + "</p>\n<p><a href=\"" + html.EscapeString(u) + "\">Read the whole article</a></p>"
+	a.ContentText = a.Summary + "\n\nRead the whole article: " + u
 }
 
 // URL returns the absolute URL of a path below the site.

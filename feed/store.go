@@ -23,8 +23,20 @@ type Store struct {
 // NewStore returns a Store on an open database.
 func NewStore(db *sqlite.DB) *Store { return &Store{db: db} }
 
-const articleColumns = `id, slug, source, path, title, author, summary, content_html, content_text, image,
-	draft, published_at, updated_at, first_seen_at, removed_at, content_hash`
+var articleColumns = columnsFor(0)
+
+// columnsFor is the article columns scanArticle reads. With max > 0, an
+// article whose HTML and text are together longer than max bytes comes
+// without them, marked cut: a list of many never holds them all.
+func columnsFor(max int) string {
+	content, cut := "content_html, content_text", "0"
+	if max > 0 {
+		cut = fmt.Sprintf("octet_length(content_html) + octet_length(content_text) > %d", max)
+		content = fmt.Sprintf("CASE WHEN %[1]s THEN '' ELSE content_html END, CASE WHEN %[1]s THEN '' ELSE content_text END", cut)
+	}
+	return "id, slug, source, path, title, author, summary, " + content +
+		", image, draft, published_at, updated_at, first_seen_at, removed_at, content_hash, " + cut
+}
 
 func scanArticle(row interface{ Scan(...any) error }) (*Article, error) {
 	var a Article
@@ -32,7 +44,7 @@ func scanArticle(row interface{ Scan(...any) error }) (*Article, error) {
 	var pub, upd, seen int64
 	var removed sql.NullInt64
 	err := row.Scan(&a.ID, &a.Slug, &a.Source, &a.Path, &a.Title, &a.Author, &a.Summary, &a.ContentHTML, &a.ContentText,
-		&a.Image, &draft, &pub, &upd, &seen, &removed, &a.ContentHash)
+		&a.Image, &draft, &pub, &upd, &seen, &removed, &a.ContentHash, &a.ContentCut)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +96,9 @@ type ListOptions struct {
 	Limit int       // 0: no limit
 	All   bool      // include drafts, future and removed articles
 	Now   time.Time // what "published" is measured against
+	// MaxContent > 0 leaves out the content of articles with more bytes
+	// of it (HTML and text together), marking them ContentCut.
+	MaxContent int
 	// ExcludeBackfill leaves out the back catalogue an upstream carried
 	// when it was first fetched: stored and in feeds, but not new.
 	ExcludeBackfill bool
@@ -105,7 +120,7 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 			AND t.tag COLLATE NOCASE IN (SELECT value FROM json_each(?)))`)
 		args = append(args, jsonStrings(o.Tags))
 	}
-	q := `SELECT ` + strings.ReplaceAll(articleColumns, "\n\t", " ") + ` FROM articles a`
+	q := `SELECT ` + columnsFor(o.MaxContent) + ` FROM articles a`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tidings/tidings/feed/content"
@@ -139,7 +138,7 @@ func (s *Store) unpublishAPI(ctx context.Context, id string, now time.Time) erro
 // listAPI returns articles of every source, removed and future ones too
 // but no drafts, newest first.
 func (s *Store) listAPI(ctx context.Context, tag string, limit int) ([]*Article, error) {
-	q := `SELECT ` + strings.ReplaceAll(articleColumns, "\n\t", " ") + ` FROM articles a WHERE a.draft = 0`
+	q := `SELECT ` + articleColumns + ` FROM articles a WHERE a.draft = 0`
 	var args []any
 	if tag != "" {
 		q += ` AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND t.tag = ? COLLATE NOCASE)`

@@ -64,10 +64,11 @@ type ContentConfig struct {
 
 // FeedsConfig controls the published feeds.
 type FeedsConfig struct {
-	OutputDir   string   `toml:"output_dir"`
-	Items       int      `toml:"items"`
-	FullContent bool     `toml:"full_content"`
-	WebSubHubs  []string `toml:"websub_hubs"`
+	OutputDir    string   `toml:"output_dir"`
+	Items        int      `toml:"items"`
+	FullContent  bool     `toml:"full_content"`
+	MaxItemBytes int      `toml:"max_item_bytes"`
+	WebSubHubs   []string `toml:"websub_hubs"`
 }
 
 // HTTPConfig controls the server of tidings serve.
@@ -210,10 +211,11 @@ func Default() Config {
 			MaxBytes: 5 << 20,
 		},
 		Feeds: FeedsConfig{
-			OutputDir:   "./data/public",
-			Items:       50,
-			FullContent: true,
-			WebSubHubs:  []string{},
+			OutputDir:    "./data/public",
+			Items:        50,
+			MaxItemBytes: 512 << 10,
+			FullContent:  true,
+			WebSubHubs:   []string{},
 		},
 		HTTP: HTTPConfig{
 			Listen:            "127.0.0.1:8080",

@@ -55,6 +55,7 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"bad tls", "[smtp]\ntls = \"maybe\"\n", []string{"smtp.tls", "starttls, tls or none"}},
 		{"bad log level", "[log]\nlevel = \"loud\"\n", []string{"log.level"}},
 		{"wrong type", "[feeds]\nitems = \"many\"\n", []string{"line 2"}},
+		{"item cap", "[feeds]\nmax_item_bytes = 0\n", []string{"feeds.max_item_bytes: must be positive"}},
 		{"two errors", "[feeds]\nitems = -1\n[smtp]\nconnections = 0\n", []string{"feeds.items", "smtp.connections"}},
 		{"digest name", "[[digests]]\nname = \"Daily News\"\nschedule = \"0 7 * * *\"\nmax_articles = 5\n", []string{"digests[0].name"}},
 		{"duplicate digest", "[[digests]]\nname = \"d\"\nschedule = \"0 7 * * *\"\nmax_articles = 5\n[[digests]]\nname = \"d\"\nschedule = \"0 8 * * *\"\nmax_articles = 5\n", []string{"digests[1].name", "used by another"}},

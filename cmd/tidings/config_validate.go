@@ -92,6 +92,7 @@ func (c *Config) validateStorage(p *problems) {
 		p.add("feeds.output_dir", "must not be empty")
 	}
 	p.positive("feeds.items", c.Feeds.Items > 0)
+	p.positive("feeds.max_item_bytes", c.Feeds.MaxItemBytes > 0)
 	for i, h := range c.Feeds.WebSubHubs {
 		p.httpURL(fmt.Sprintf("feeds.websub_hubs[%d]", i), h)
 	}
