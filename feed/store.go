@@ -102,6 +102,9 @@ type ListOptions struct {
 	// ExcludeBackfill leaves out the back catalogue an upstream carried
 	// when it was first fetched: stored and in feeds, but not new.
 	ExcludeBackfill bool
+	// Since, when set, keeps the articles published or first seen at or
+	// after it: those that became visible since.
+	Since time.Time
 }
 
 // List returns articles, newest first.
@@ -114,6 +117,10 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 	}
 	if o.ExcludeBackfill {
 		where = append(where, "a.in_digests = 1")
+	}
+	if !o.Since.IsZero() {
+		where = append(where, "(a.published_at >= ? OR a.first_seen_at >= ?)")
+		args = append(args, o.Since.UnixNano(), o.Since.UnixNano())
 	}
 	if len(o.Tags) > 0 {
 		where = append(where, `EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id

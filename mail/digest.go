@@ -28,6 +28,10 @@ type Digest struct {
 	// Subject is a text/template over SubjectData; "" uses DefaultSubject.
 	Subject string
 	From    mail.Address
+	// Mode is ModeDigest (Schedule says when) or ModeEach: every new
+	// article its own edition, Delay after it was published.
+	Mode  string
+	Delay time.Duration
 }
 
 // Articles is what mail needs of the article store; *feed.Store
@@ -102,7 +106,9 @@ type SubjectData struct {
 // that the result fits a header; an empty result falls back to the title.
 func (d Digest) RenderSubject(articles []*feed.Article, at time.Time) (string, error) {
 	src := d.Subject
-	if src == "" {
+	if src == "" && d.Mode == ModeEach {
+		src = EachSubject
+	} else if src == "" {
 		src = DefaultSubject
 	}
 	tmpl, err := template.New("subject").Option("missingkey=error").Parse(src)

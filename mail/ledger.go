@@ -219,10 +219,24 @@ func (l *Ledger) LastRun(ctx context.Context, digest string) (time.Time, error) 
 	return fromNanos(at), nil
 }
 
-// SetLastRun records that the scheduler ran digest at t.
+// FirstRun returns when the scheduler first ran digest, zero if never.
+func (l *Ledger) FirstRun(ctx context.Context, digest string) (time.Time, error) {
+	var at int64
+	err := l.DB.Read.QueryRowContext(ctx, `SELECT first_run_at FROM digest_runs WHERE digest = ?`, digest).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("first run of %s: %w", digest, err)
+	}
+	return fromNanos(at), nil
+}
+
+// SetLastRun records that the scheduler ran digest at t; the first time,
+// that it first ran then.
 func (l *Ledger) SetLastRun(ctx context.Context, digest string, t time.Time) error {
-	_, err := l.DB.Write.ExecContext(ctx, `INSERT INTO digest_runs (digest, last_run_at) VALUES (?, ?)
-		ON CONFLICT (digest) DO UPDATE SET last_run_at = excluded.last_run_at`, digest, t.UnixNano())
+	_, err := l.DB.Write.ExecContext(ctx, `INSERT INTO digest_runs (digest, last_run_at, first_run_at) VALUES (?, ?, ?)
+		ON CONFLICT (digest) DO UPDATE SET last_run_at = excluded.last_run_at`, digest, t.UnixNano(), t.UnixNano())
 	if err != nil {
 		return fmt.Errorf("record run of %s: %w", digest, err)
 	}

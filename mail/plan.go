@@ -24,6 +24,9 @@ func (l *Ledger) Plan(ctx context.Context, d Digest, scheduledAt time.Time) (ed 
 	if d.Name == "" {
 		return nil, false, errors.New("plan edition: digest has no name")
 	}
+	if d.Mode == ModeEach {
+		return nil, false, fmt.Errorf("plan edition of %s: %w", d.Name, ErrEachMode)
+	}
 	if !strings.Contains(d.From.Address, "@") {
 		return nil, false, fmt.Errorf("plan edition of %s: from address %q has no domain", d.Name, d.From.Address)
 	}

@@ -12,6 +12,9 @@ import (
 // editions.
 func (l *Ledger) Next(ctx context.Context, d Digest) (*Edition, error) {
 	now := l.now()
+	if d.Mode == ModeEach {
+		d.MaxArticles = 1 // the newest article's own mail
+	}
 	// One read transaction: the count of carried articles and the check
 	// of the candidates see the same snapshot of edition_articles.
 	tx, err := l.DB.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

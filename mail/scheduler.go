@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/tidings/tidings/feed"
 )
 
 // Scheduler decides when each digest's edition is due and plans it. Both
@@ -33,7 +35,7 @@ type Scheduler struct {
 
 type scheduledDigest struct {
 	Digest
-	sched cron.Schedule
+	sched cron.Schedule // nil in ModeEach
 }
 
 // onTime is how late a moment may be noticed and still count as on time
@@ -52,6 +54,10 @@ func NewScheduler(l *Ledger, digests []Digest, loc *time.Location, logger *slog.
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	for _, d := range digests {
+		if d.Mode == ModeEach {
+			s.digests = append(s.digests, scheduledDigest{Digest: d}) // no schedule: its articles say when
+			continue
+		}
 		sched, err := ParseSchedule(d.Schedule, loc)
 		if err != nil {
 			return nil, fmt.Errorf("digest %s: schedule %w", d.Name, err)
@@ -63,29 +69,49 @@ func NewScheduler(l *Ledger, digests []Digest, loc *time.Location, logger *slog.
 }
 
 // Next returns digest name's first scheduled moment after t, or the zero
-// time for a digest the scheduler does not know.
+// time for a digest the scheduler does not know or one in ModeEach.
 func (s *Scheduler) Next(name string, t time.Time) time.Time {
 	for _, d := range s.digests {
-		if d.Name == name {
+		if d.Name == name && d.sched != nil {
 			return d.sched.Next(t)
 		}
 	}
 	return time.Time{}
 }
 
-// Due is one digest moment that has come and not yet been planned.
+// Due is one digest moment that has come and not yet been planned, or in
+// ModeEach one article whose mail is due.
 type Due struct {
-	Digest Digest
-	At     time.Time // the scheduled moment
+	Digest  Digest
+	At      time.Time     // the scheduled moment
+	Article *feed.Article // ModeEach: the article to mail
 }
 
 // Due returns the digests whose moment has come by now, each with the one
-// moment to plan. Moments missed without CatchUp and digests seen for the
-// first time are recorded as run here and not returned.
+// moment to plan, and the articles digests in ModeEach owe a mail. Moments
+// missed without CatchUp and digests seen for the first time are recorded
+// as run here and not returned.
 func (s *Scheduler) Due(ctx context.Context, now time.Time) ([]Due, error) {
-	var out []Due
+	out, _, err := s.dueAll(ctx, now)
+	return out, err
+}
+
+// dueAll is Due, and when the next article of a ModeEach digest will be
+// due (zero when none waits).
+func (s *Scheduler) dueAll(ctx context.Context, now time.Time) (out []Due, wake time.Time, err error) {
 	var errs []error
 	for _, d := range s.digests {
+		if d.sched == nil {
+			dues, next, err := s.dueEach(ctx, d.Digest, now)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("digest %s: %w", d.Name, err))
+			}
+			out = append(out, dues...)
+			if !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
+				wake = next
+			}
+			continue
+		}
 		at, err := s.due(ctx, d, now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("digest %s: %w", d.Name, err))
@@ -95,7 +121,28 @@ func (s *Scheduler) Due(ctx context.Context, now time.Time) ([]Due, error) {
 			out = append(out, Due{Digest: d.Digest, At: at})
 		}
 	}
-	return out, errors.Join(errs...)
+	return out, wake, errors.Join(errs...)
+}
+
+// dueEach lists the articles digest d (ModeEach) owes a mail. A digest
+// never run records now and mails what is published after it.
+func (s *Scheduler) dueEach(ctx context.Context, d Digest, now time.Time) ([]Due, time.Time, error) {
+	since, err := s.ledger.FirstRun(ctx, d.Name)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if since.IsZero() {
+		return nil, time.Time{}, s.ledger.SetLastRun(ctx, d.Name, now)
+	}
+	as, wake, err := s.ledger.dueArticles(ctx, d, since, now)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	out := make([]Due, len(as))
+	for i, a := range as {
+		out[i] = Due{Digest: d, At: visibleAt(a).Add(d.Delay), Article: a}
+	}
+	return out, wake, nil
 }
 
 func (s *Scheduler) due(ctx context.Context, d scheduledDigest, now time.Time) (time.Time, error) {
@@ -121,15 +168,32 @@ func (s *Scheduler) due(ctx context.Context, d scheduledDigest, now time.Time) (
 // the run. A digest that fails is logged and the others go on. It returns
 // the editions it made, and the errors joined.
 func (s *Scheduler) PlanDue(ctx context.Context) (planned []*Edition, err error) {
-	due, err := s.Due(ctx, s.ledger.now())
+	planned, _, err = s.planDue(ctx)
+	return planned, err
+}
+
+// planDue is PlanDue, and when a ModeEach digest's next article is due.
+func (s *Scheduler) planDue(ctx context.Context) (planned []*Edition, wake time.Time, err error) {
+	now := s.ledger.now()
+	due, wake, err := s.dueAll(ctx, now)
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
 	}
 	for _, d := range due {
-		ed, created, err := s.ledger.Plan(ctx, d.Digest, d.At)
-		if err == nil {
-			err = s.ledger.SetLastRun(ctx, d.Digest.Name, d.At)
+		var ed *Edition
+		var created bool
+		var err error
+		if d.Article != nil {
+			ed, created, err = s.ledger.PlanArticle(ctx, d.Digest, d.Article, d.At)
+			if err == nil && created {
+				err = s.ledger.SetLastRun(ctx, d.Digest.Name, now)
+			}
+		} else {
+			ed, created, err = s.ledger.Plan(ctx, d.Digest, d.At)
+			if err == nil {
+				err = s.ledger.SetLastRun(ctx, d.Digest.Name, d.At)
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("digest %s: %w", d.Digest.Name, err))
@@ -143,7 +207,7 @@ func (s *Scheduler) PlanDue(ctx context.Context) (planned []*Edition, err error)
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("digest not planned", slog.Any("error", err))
 	}
-	return planned, err
+	return planned, wake, err
 }
 
 // Run plans due digests at start (the catch-up after a restart) and then
@@ -152,15 +216,26 @@ func (s *Scheduler) PlanDue(ctx context.Context) (planned []*Edition, err error)
 // scheduler lives on. Run returns nil when ctx ends.
 func (s *Scheduler) Run(ctx context.Context, planned func([]*Edition)) error {
 	for _, d := range s.digests {
+		if d.sched == nil {
+			s.log.Info("digest scheduled", "digest", d.Name, "mode", ModeEach, "delay", d.Delay)
+			continue
+		}
 		s.log.Info("digest scheduled", "digest", d.Name, "schedule", d.Schedule, "next", d.sched.Next(s.ledger.now()))
 	}
 	for ctx.Err() == nil {
-		if eds := s.safePlan(ctx); len(eds) > 0 && planned != nil {
+		eds, wake := s.safePlan(ctx)
+		if len(eds) > 0 && planned != nil {
 			planned(eds)
 		}
 		wait := maxSleep
 		now := s.ledger.now()
+		if !wake.IsZero() {
+			wait = min(wait, max(wake.Sub(now), 0))
+		}
 		for _, d := range s.digests {
+			if d.sched == nil {
+				continue
+			}
 			if next := d.sched.Next(now); !next.IsZero() {
 				wait = min(wait, max(next.Sub(now), 0))
 			}
@@ -173,13 +248,13 @@ func (s *Scheduler) Run(ctx context.Context, planned func([]*Edition)) error {
 	return nil
 }
 
-// safePlan is PlanDue under recover.
-func (s *Scheduler) safePlan(ctx context.Context) (eds []*Edition) {
+// safePlan is planDue under recover.
+func (s *Scheduler) safePlan(ctx context.Context) (eds []*Edition, wake time.Time) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("digest planning panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
-	eds, _ = s.PlanDue(ctx) // logged there
-	return eds
+	eds, wake, _ = s.planDue(ctx) // logged there
+	return eds, wake
 }

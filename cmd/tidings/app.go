@@ -182,7 +182,10 @@ func (a *App) wireDigests() error {
 		}
 		md := mail.Digest{Name: d.Name, Title: d.Title, Description: d.Description, Schedule: d.Schedule, Tags: d.Tags,
 			MaxArticles: d.MaxArticles, SkipEmpty: d.SkipEmpty == nil || *d.SkipEmpty, CatchUp: d.CatchUp == nil || *d.CatchUp,
-			FullContent: d.FullContent, Subject: d.Subject, From: from}
+			FullContent: d.FullContent, Subject: d.Subject, From: from, Delay: d.Delay.Duration}
+		if d.Mode == "each" {
+			md.Mode = mail.ModeEach
+		}
 		if md.Title == "" {
 			md.Title = cfg.Site.Title
 		}

@@ -159,6 +159,8 @@ type DigestConfig struct {
 	CatchUp     *bool    `toml:"catch_up"`
 	Subject     string   `toml:"subject"`
 	From        string   `toml:"from"`
+	Mode        string   `toml:"mode"`
+	Delay       Duration `toml:"delay"`
 }
 
 // SourceConfig is one [[sources]] table: an upstream feed.
@@ -256,6 +258,8 @@ func Default() Config {
 			Schedule:    "0 7 * * *",
 			MaxArticles: defaultMaxArticles,
 			Tags:        []string{},
+			Mode:        "digest",
+			Delay:       Duration{mail.DefaultDelay},
 		}},
 	}
 }
@@ -335,6 +339,12 @@ func decodeConfig(b []byte, cfg *Config) error {
 		if i < len(given.Digests) {
 			if _, ok := given.Digests[i]["max_articles"]; !ok {
 				cfg.Digests[i].MaxArticles = defaultMaxArticles
+			}
+			if _, ok := given.Digests[i]["mode"]; !ok {
+				cfg.Digests[i].Mode = "digest"
+			}
+			if _, ok := given.Digests[i]["delay"]; !ok {
+				cfg.Digests[i].Delay = Duration{mail.DefaultDelay}
 			}
 		}
 	}

@@ -160,6 +160,14 @@ func (c *Config) validateDigests(p *problems) {
 			p.add(f+".name", "%q names every subscriber in tidings broadcast send --all: choose another name", d.Name)
 		}
 		seen[d.Name] = true
+		p.oneOf(f+".mode", d.Mode, "digest", "each")
+		if d.Mode == "each" {
+			if strings.TrimSpace(d.Schedule) != "" {
+				p.add(f+".schedule", "is not used with mode = \"each\" (every article is mailed delay after it is published): remove it")
+			}
+			p.positive(f+".delay", d.Delay.Duration > 0)
+			continue
+		}
 		if strings.TrimSpace(d.Schedule) == "" {
 			p.add(f+".schedule", "must not be empty (a cron spec like \"0 7 * * *\")")
 		} else if _, err := mail.ParseSchedule(d.Schedule, nil); err != nil {

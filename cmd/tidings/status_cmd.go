@@ -56,8 +56,11 @@ func statusCommand() *command {
 					sending = fmt.Sprint(c[mail.DeliverySending])
 					failed = fmt.Sprint(c[mail.DeliveryFailed])
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, d.Schedule,
-					app.Scheduler.Next(name, now).In(loc).Format("2006-01-02 15:04"), lastRun, edition, sent, queued, sending, failed)
+				schedule, next := d.Schedule, app.Scheduler.Next(name, now).In(loc).Format("2006-01-02 15:04")
+				if d.Mode == mail.ModeEach {
+					schedule, next = "each article", "+"+d.Delay.String()+" after one"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, schedule, next, lastRun, edition, sent, queued, sending, failed)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
