@@ -134,13 +134,23 @@ func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*transport.Me
 		slotGreeting: greeting, slotName: name, slotEmail: s.Email,
 		slotUnsubscribe: unsub, slotPreferences: prefs,
 	}
+	text, textPart, err := b.text.fill(&vals, false)
+	if err != nil {
+		return nil, fmt.Errorf("compose edition %d: %w", e.ID, err)
+	}
+	html, htmlPart, err := b.html.fill(&vals, true)
+	if err != nil {
+		return nil, fmt.Errorf("compose edition %d: %w", e.ID, err)
+	}
 	return &transport.Message{
-		From:    b.from,
-		To:      mail.Address{Name: name, Address: s.Email},
-		Subject: b.subject,
-		Date:    r.opt.Now(),
-		Text:    b.text.fill(&vals, false),
-		HTML:    b.html.fill(&vals, true),
+		From:     b.from,
+		To:       mail.Address{Name: name, Address: s.Email},
+		Subject:  b.subject,
+		Date:     r.opt.Now(),
+		Text:     text,
+		HTML:     html,
+		TextPart: textPart,
+		HTMLPart: htmlPart,
 		Headers: [][2]string{
 			{"List-Id", b.listID},
 			{"List-Unsubscribe", "<" + unsub + ">, <" + mailtoUnsubscribe(b.from.Address, s.ID, unsub) + ">"},

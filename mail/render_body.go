@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/templates"
 )
 
@@ -266,11 +267,13 @@ func (r *Renderer) editionURL(digest string, id int64) string {
 }
 
 // part is a rendered body cut at its placeholders: lits[0], slot
-// slots[0], lits[1], ... lits[len(slots)].
+// slots[0], lits[1], ... lits[len(slots)]; tpl is the same encoded once
+// for the wire.
 type part struct {
 	lits  []string
 	slots []slot
 	size  int // bytes of lits
+	tpl   *transport.BodyTemplate
 }
 
 // split cuts a rendered body at the placeholders.
@@ -281,7 +284,7 @@ func (r *Renderer) split(s string) (part, error) {
 		i := strings.Index(s, r.tpl.mark)
 		if i < 0 {
 			p.lits = append(p.lits, s)
-			return p, nil
+			break
 		}
 		rest := s[i+len(r.tpl.mark):]
 		if rest == "" || rest[0] < '0' || rest[0] >= '0'+byte(numSlots) {
@@ -292,11 +295,16 @@ func (r *Renderer) split(s string) (part, error) {
 		p.size -= len(r.tpl.mark) + 1
 		s = rest[1:]
 	}
+	var err error
+	p.tpl, err = transport.NewBodyTemplate(p.lits)
+	return p, err
 }
 
-// fill writes the body with the reader's values in place, escaped for
-// HTML when html is set.
-func (p *part) fill(vals *[numSlots]string, html bool) string {
+// fill returns the body with the reader's values in place, escaped for
+// HTML when html is set, as text and encoded for the wire (nil when the
+// values do not fit the encoding the body was encoded in: the transport
+// then encodes the text).
+func (p *part) fill(vals *[numSlots]string, html bool) (string, *transport.Part, error) {
 	v := *vals
 	if html {
 		for i := range v {
@@ -306,8 +314,10 @@ func (p *part) fill(vals *[numSlots]string, html bool) string {
 		}
 	}
 	n := p.size
-	for _, s := range p.slots {
+	in := make([]string, len(p.slots))
+	for i, s := range p.slots {
 		n += len(v[s])
+		in[i] = v[s]
 	}
 	var b strings.Builder
 	b.Grow(n)
@@ -316,7 +326,11 @@ func (p *part) fill(vals *[numSlots]string, html bool) string {
 		b.WriteString(v[s])
 		b.WriteString(p.lits[i+1])
 	}
-	return b.String()
+	enc, ok, err := p.tpl.Fill(in)
+	if err != nil || !ok {
+		return b.String(), nil, err
+	}
+	return b.String(), enc, nil
 }
 
 // sampleEdition is what NewRenderer tries the templates on.

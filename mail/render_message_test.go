@@ -80,6 +80,21 @@ func TestRender_MessageReadsBack(t *testing.T) {
 	if p.text != strings.TrimRight(m.Text, "\n")+"\n" || p.html != strings.TrimRight(m.HTML, "\n")+"\n" {
 		t.Error("the parts read back differ from the message's Text and HTML")
 	}
+	// The parts come encoded from the edition's templates; encoding the
+	// text whole gives the same bytes.
+	if m.TextPart == nil || m.HTMLPart == nil {
+		t.Fatal("the message's parts were not encoded from the edition's templates")
+	}
+	whole := *m
+	whole.TextPart, whole.HTMLPart = nil, nil
+	raw2, err := whole.Bytes(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := parseMessage(t, raw2); q.text != p.text || q.html != p.html ||
+		len(raw2) != len(raw) { // the same but for the random boundary
+		t.Errorf("encoded from templates %d bytes, whole %d", len(raw), len(raw2))
+	}
 
 	var dec mime.WordDecoder
 	subject, err := dec.DecodeHeader(p.header.Get("Subject"))

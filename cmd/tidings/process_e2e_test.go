@@ -236,7 +236,7 @@ func importReaders(t *testing.T, tidings func(want int, args ...string) string, 
 }
 
 // buildTidings builds the binary once per test into a temp folder.
-func buildTidings(t *testing.T) string {
+func buildTidings(t testing.TB) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {

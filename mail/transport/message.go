@@ -32,6 +32,10 @@ type Message struct {
 	// ASCII (RFC 2047-encode words yourself); fields the other Message
 	// fields produce are refused.
 	Headers [][2]string
+	// TextPart and HTMLPart, when set, are Text and HTML already encoded
+	// (BodyTemplate.Fill): sent as they are. The outbox writes Text and
+	// HTML itself, 8bit.
+	TextPart, HTMLPart *Part
 
 	eightBit bool // parts may be 8bit: set by the Outbox only
 }
@@ -96,13 +100,26 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte
 	// The parts go straight after the header into one buffer: the
 	// multipart layout is simple enough to write by hand, as
 	// mime/multipart would (part fields sorted by name).
-	textEnc, htmlEnc := transferEncoding(m.Text, m.eightBit), ""
+	textPart, htmlPart := m.TextPart, m.HTMLPart
+	if m.eightBit || m.HTML == "" {
+		textPart, htmlPart = nil, nil
+	}
+	var textEnc, htmlEnc string
+	if textPart != nil {
+		textEnc = textPart.Encoding
+	} else {
+		textEnc = transferEncoding(m.Text, m.eightBit)
+	}
 	boundary := ""
 	if m.HTML == "" {
 		h.add("Content-Type", "text/plain; charset=utf-8")
 		h.add("Content-Transfer-Encoding", textEnc)
 	} else {
-		htmlEnc = transferEncoding(m.HTML, m.eightBit)
+		if htmlPart != nil {
+			htmlEnc = htmlPart.Encoding
+		} else {
+			htmlEnc = transferEncoding(m.HTML, m.eightBit)
+		}
 		boundary = newBoundary()
 		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary}))
 	}
@@ -116,13 +133,18 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte
 			return nil, "", err
 		}
 	} else {
-		for i, p := range []struct{ typ, enc, content string }{{"text/plain", textEnc, m.Text}, {"text/html", htmlEnc, m.HTML}} {
+		for i, p := range []struct {
+			typ, enc, content string
+			done              *Part
+		}{{"text/plain", textEnc, m.Text, textPart}, {"text/html", htmlEnc, m.HTML, htmlPart}} {
 			if i > 0 {
 				out.WriteString("\r\n")
 			}
 			out.WriteString("--" + boundary + "\r\nContent-Transfer-Encoding: " + p.enc +
 				"\r\nContent-Type: " + p.typ + "; charset=utf-8\r\n\r\n")
-			if err := writeBody(out, p.enc, p.content); err != nil {
+			if p.done != nil {
+				out.Write(p.done.Body)
+			} else if err := writeBody(out, p.enc, p.content); err != nil {
 				return nil, "", err
 			}
 		}
@@ -179,7 +201,7 @@ func (m *Message) validate() error {
 	if m.Text == "" {
 		return errors.New("mail: message has no text body")
 	}
-	if !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) {
+	if ((m.TextPart == nil || m.eightBit) && !utf8.ValidString(m.Text)) || ((m.HTMLPart == nil || m.eightBit) && !utf8.ValidString(m.HTML)) {
 		return errors.New("mail: message body is not valid UTF-8")
 	}
 	return nil
