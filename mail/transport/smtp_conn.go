@@ -164,11 +164,17 @@ func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) 
 			return true, fmt.Errorf("smtp NOOP: %w", err)
 		}
 	}
+	if ok, _ := sc.Extension("PIPELINING"); ok {
+		return c.pipelined(from, to, raw)
+	}
 	if err := sc.Mail(from); err != nil {
 		return c.refused("MAIL", err)
 	}
 	if err := sc.Rcpt(to); err != nil {
 		return c.refused("RCPT", err)
+	}
+	if retry, err := c.startData(); err != nil {
+		return retry, err
 	}
 	return c.data(raw)
 }

@@ -6,15 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strings"
 )
 
-// data sends raw as the message of the transaction begun on c: DATA, raw
-// with its leading dots doubled, and the final dot. go-mail's Data writes
-// through textproto's DotWriter, which handles every byte on its own; raw
-// is written here a line at a time instead, which costs a copy. Text is
-// what go-mail's Client exports for such extensions. It runs under the
-// deadline transact set for the whole transaction.
-func (c *smtpConn) data(raw []byte) (retry bool, err error) {
+// startData sends DATA and reads the 354 that lets the message follow.
+func (c *smtpConn) startData() (retry bool, err error) {
 	t := c.sc.Text
 	id, err := t.Cmd("DATA")
 	if err != nil {
@@ -27,6 +23,95 @@ func (c *smtpConn) data(raw []byte) (retry bool, err error) {
 	if err != nil {
 		return c.refused("DATA", err)
 	}
+	return false, nil
+}
+
+// pipelined opens the transaction as RFC 2920 lets a client when the
+// server offers PIPELINING: MAIL, RCPT and DATA in one write, their three
+// replies read after it. It saves two round trips per message, and the
+// server as many reads. A refusal is the first reply that is not what
+// its command wanted; the commands after it are refused by the server in
+// turn (503), and every reply is read so that the connection stays in
+// step.
+func (c *smtpConn) pipelined(from, to string, raw []byte) (retry bool, err error) {
+	if strings.ContainsAny(from+to, "\r\n") {
+		return false, ErrHeaderInjection
+	}
+	t := c.sc.Text
+	id := t.Next()
+	t.StartRequest(id)
+	_, err = t.W.WriteString("MAIL FROM:" + from + "\r\nRCPT TO:" + to + "\r\nDATA\r\n")
+	if err == nil {
+		err = t.W.Flush()
+	}
+	t.EndRequest(id)
+	if err != nil {
+		c.drop()
+		return true, fmt.Errorf("smtp MAIL: %w", err)
+	}
+	// The replies are read under the pipeline's turn, which is given up
+	// before anything else is said on the connection (RSET, the message).
+	var first error
+	var firstCmd string
+	dataOpen, broken := false, error(nil)
+	t.StartResponse(id)
+	for _, step := range []struct {
+		cmd  string
+		want int
+	}{{"MAIL", 250}, {"RCPT", 25}, {"DATA", 354}} {
+		_, _, err := t.ReadResponse(step.want)
+		if err == nil {
+			dataOpen = step.cmd == "DATA"
+			continue
+		}
+		var reply *textproto.Error
+		if !errors.As(err, &reply) {
+			broken = fmt.Errorf("smtp %s: %w", step.cmd, err)
+			break
+		}
+		if first == nil {
+			first, firstCmd = err, step.cmd
+		}
+	}
+	t.EndResponse(id)
+	if broken != nil {
+		c.drop()
+		return true, broken
+	}
+	if first == nil {
+		return c.data(raw)
+	}
+	var reply *textproto.Error
+	errors.As(first, &reply)
+	if dataOpen {
+		// A server that took DATA though a command before it failed
+		// gets an empty message, which it has no recipient for.
+		_, err := t.W.WriteString(".\r\n")
+		if err == nil {
+			err = t.W.Flush()
+		}
+		if err == nil {
+			_, _, err = t.ReadResponse(250)
+		}
+		var r *textproto.Error
+		if err != nil && !errors.As(err, &r) {
+			c.drop()
+			return false, replyError(firstCmd, reply)
+		}
+	}
+	c.reset(reply)
+	return false, replyError(firstCmd, reply)
+}
+
+// data sends raw as the message of the transaction begun on c, once DATA
+// was answered with 354: raw with its leading dots doubled, and the
+// final dot. go-mail's Data writes
+// through textproto's DotWriter, which handles every byte on its own; raw
+// is written here a line at a time instead, which costs a copy. Text is
+// what go-mail's Client exports for such extensions. It runs under the
+// deadline transact set for the whole transaction.
+func (c *smtpConn) data(raw []byte) (retry bool, err error) {
+	t := c.sc.Text
 	if err := writeDotted(t.W, raw); err != nil {
 		// The final dot was not sent: the server cannot have taken it.
 		c.drop()

@@ -168,8 +168,16 @@ func TestSMTP_RedialsDroppedConnection(t *testing.T) {
 	})
 }
 
+// Refusals read the same whether the commands go pipelined (RFC 2920,
+// what go-smtp offers) or one at a time.
 func TestSMTP_ReplyCodes(t *testing.T) {
-	srv := startServer(t, serverOpts{})
+	for _, pipelining := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pipelining=%v", pipelining), func(t *testing.T) { testReplyCodes(t, !pipelining) })
+	}
+}
+
+func testReplyCodes(t *testing.T, noPipelining bool) {
+	srv := startServer(t, serverOpts{noPipelining: noPipelining})
 	srv.rejectRcpt("busy@example.com", 451, gosmtp.EnhancedCode{4, 2, 1}, "Mailbox busy, try later")
 	srv.rejectRcpt("gone@example.com", 550, gosmtp.EnhancedCode{5, 1, 1}, "No such user")
 	tr := newTestSMTP(t, srv, SMTPConfig{})
@@ -203,6 +211,12 @@ func TestSMTP_ReplyCodes(t *testing.T) {
 	sessions, _, msgs := srv.stats()
 	if sessions != 1 || len(msgs) != 1 || msgs[0].to[0] != "ok@example.com" {
 		t.Errorf("%d sessions, messages %v; want one session carrying only ok@", sessions, byRecipient(msgs))
+	}
+	c := <-tr.idle
+	offered, _ := c.sc.Extension("PIPELINING")
+	tr.idle <- c
+	if offered == noPipelining {
+		t.Errorf("the connection sees PIPELINING %v: the test does not take the path it names", offered)
 	}
 }
 

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -28,6 +29,31 @@ type serverOpts struct {
 	hold       chan struct{}
 	slow       time.Duration // before each reply to RCPT and to the message
 	dropAtDot  int           // this many messages are kept, then the connection closed before the reply
+	// noPipelining hides PIPELINING from the EHLO reply, as a server
+	// without it would answer, so that commands go one at a time.
+	noPipelining bool
+}
+
+// hidePipelining is a listener whose connections leave PIPELINING out of
+// what the server writes.
+type hidePipelining struct{ net.Listener }
+
+func (l hidePipelining) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	return noPipeliningConn{c}, err
+}
+
+type noPipeliningConn struct{ net.Conn }
+
+func (c noPipeliningConn) Write(b []byte) (int, error) {
+	if i := bytes.Index(b, []byte("250-PIPELINING\r\n")); i >= 0 {
+		out := append(append([]byte{}, b[:i]...), b[i+len("250-PIPELINING\r\n"):]...)
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
 }
 
 // received is one message as the server accepted it.
@@ -75,6 +101,9 @@ func startServer(t *testing.T, opts serverOpts) *testServer {
 		l = tls.NewListener(l, selfSigned(t))
 	}
 	s.port = l.Addr().(*net.TCPAddr).Port
+	if opts.noPipelining {
+		l = hidePipelining{l}
+	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return s
