@@ -491,7 +491,7 @@ func TestParseText_Meta(t *testing.T) {
 			"<p>By the end of the week, talks had resumed.</p>"},
 		{"published without a date", "Published by the Harbour Gazette.", time.Time{}, "",
 			"<p>Published by the Harbour Gazette.</p>"},
-		{"updated alone", "Updated November 4, 2026 9:00 AM", time.Time{}, "", ""},
+		{"updated alone dates the article", "Updated November 4, 2026 9:00 AM", day(2026, 11, 4, 9, 0), "", ""},
 		{"byline with a label", "By Jane Doe — Harbour Gazette", time.Time{}, "Jane Doe", ""},
 		{"byline with a sentence is kept", "By Jane Doe | The talks resumed on Monday.", time.Time{}, "",
 			"<p>By Jane Doe | The talks resumed on Monday.</p>"},
