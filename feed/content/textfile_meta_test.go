@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // textMetaBody is the first real paragraph under the head lines of each
@@ -220,4 +221,109 @@ func runTextMeta(t *testing.T, tests []textMetaCase) {
 			}
 		})
 	}
+}
+
+// textRoundTrips are layouts news pages print dates in, with what of the
+// time each keeps: a date printed in one of them must read back as the
+// same instant, to that precision.
+var textRoundTrips = []struct {
+	layout string
+	keep   time.Duration // 24h: the day only, read in the location
+	zone   bool          // the layout prints the offset
+}{
+	{"Published 2 January 2006, 15:04", time.Minute, false},
+	{"Posted on January 2, 2006 at 3:04 pm", time.Minute, false},
+	{"Mon 2 Jan 2006 15.04 -0700", time.Minute, true},
+	{"2006-01-02T15:04:05Z07:00", time.Second, true},
+	{"Updated: Monday, January 2, 2006 3:04:05 PM -07:00", time.Second, true},
+	{"Jan. 2, 2006", 24 * time.Hour, false},
+	{"2006-01-02 15:04", time.Minute, false},
+	{"Date: 02.01.2006 15:04", time.Minute, false},
+	{"Updated 3:04 PM -0700, Mon January 2, 2006", time.Minute, true},
+	{"2 Jan 2006 · 15:04 -07:00", time.Minute, true},
+}
+
+// FuzzTextDateByline holds the date and byline reader to its promises for
+// any line: no panic, the same answer twice, dates only within the years
+// it takes, an author and role made of the line's own words, warnings
+// only with a line number, and a line it does not take left alone. And a
+// date printed in a news page's layout reads back as the instant printed.
+func FuzzTextDateByline(f *testing.F) {
+	for _, s := range []string{
+		"Published 3 June 2023, 14:05", "Posted on June 3, 2023 at 2:05 pm", "3 June 2023 · 14:05 CET",
+		"2023-06-03 14:05", "Updated 9 Jan 2024 07:30 (first published 8 Jan 2024 22:10)", "Last updated: 9 Jan 2024",
+		"Sat 3 Jun 2023 14.05 BST", "June 3, 2023 2:05 PM ET", "Published: 03/06/2023", "3rd June 2023",
+		"2023-06-03T14:05:00.250+01:00", "Updated June 4, 2023, 9:12 a.m. EDT", "Published 31 June 2023",
+		"By Ana Lima", "By ANA LIMA", "By Ana Lima and Tomás Ruiz", "By Ana Lima, Politics Desk", "Reporter: Ana Lima",
+		"Transport correspondent: Ana Lima", "Words by Ana Lima", "— Ana Lima", "By Ana Lima | Reuters",
+		"By the end of the day the ferry had left.", "Posted by Ana Lima on June 3, 2023 GMT+1", "UTC+14:00 12:00",
+	} {
+		f.Add(s, int64(1685800000), uint8(0), int16(60))
+	}
+	f.Fuzz(func(t *testing.T, line string, unix int64, layout uint8, offset int16) {
+		if strings.ContainsAny(line, "\n\r") || !utf8.ValidString(line) {
+			return // one line, as parseText hands them over
+		}
+		var doc textDoc
+		took := textMeta(&doc, line, 7, textLoc)
+		var again textDoc
+		if textMeta(&again, line, 7, textLoc) != took || !again.Published.Equal(doc.Published) ||
+			!again.Updated.Equal(doc.Updated) || again.Author != doc.Author || again.Role != doc.Role ||
+			strings.Join(again.Warnings, "\n") != strings.Join(doc.Warnings, "\n") {
+			t.Fatalf("%q read twice: %+v then %+v", line, doc, again)
+		}
+		if !took && (!doc.Published.IsZero() || !doc.Updated.IsZero() || doc.Author != "" || doc.Role != "" || len(doc.Warnings) > 0) {
+			t.Errorf("%q not taken, yet recorded %+v", line, doc)
+		}
+		for _, d := range []time.Time{doc.Published, doc.Updated} {
+			if !d.IsZero() && (d.Year() < textOldest-1 || d.Year() > textNewest+1) {
+				t.Errorf("%q dated %v, outside the years taken", line, d)
+			}
+		}
+		lower := strings.ToLower(line)
+		for _, w := range strings.Fields(doc.Author + " " + doc.Role) {
+			if !strings.Contains(lower, strings.ToLower(strings.Trim(w, ","))) {
+				t.Errorf("%q: author %q, role %q: %q is not in the line", line, doc.Author, doc.Role, w)
+			}
+		}
+		if doc.Author != "" && !textNameOK(doc.Author) {
+			t.Errorf("%q: author %q does not read as a name", line, doc.Author)
+		}
+		for _, w := range doc.Warnings {
+			if !strings.HasPrefix(w, "line 7 ") {
+				t.Errorf("warning %q does not name the line", w)
+			}
+		}
+		var quiet textDoc
+		if textMeta(&quiet, line, 0, textLoc); len(quiet.Warnings) > 0 {
+			t.Errorf("%q: warnings %q without a line to name", line, quiet.Warnings)
+		}
+
+		// The round trip.
+		rt := textRoundTrips[int(layout)%len(textRoundTrips)]
+		span := time.Date(textNewest, 12, 31, 0, 0, 0, 0, time.UTC).Unix() - time.Date(textOldest, 1, 2, 0, 0, 0, 0, time.UTC).Unix()
+		sec := time.Date(textOldest, 1, 2, 0, 0, 0, 0, time.UTC).Unix() + (unix%span+span)%span
+		zone := textLoc
+		if rt.zone {
+			zone = time.FixedZone("", ((int(offset)%104+104)%104-48)*15*60) // -12:00 to +13:45
+		}
+		want := time.Unix(sec, 0).In(zone)
+		if rt.keep == 24*time.Hour {
+			want = time.Date(want.Year(), want.Month(), want.Day(), 0, 0, 0, 0, textLoc)
+		} else {
+			want = want.Truncate(rt.keep)
+		}
+		printed := want.Format(rt.layout)
+		var rd textDoc
+		if !textMeta(&rd, printed, 1, textLoc) {
+			t.Fatalf("%q (layout %q) not taken as a date line", printed, rt.layout)
+		}
+		got := rd.Published
+		if strings.HasPrefix(rt.layout, "Updated") {
+			got = rd.Updated
+		}
+		if !got.Equal(want) || len(rd.Warnings) > 0 {
+			t.Errorf("%q read as %v, warnings %q; want %v", printed, got, rd.Warnings, want)
+		}
+	})
 }

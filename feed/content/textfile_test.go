@@ -662,7 +662,9 @@ func FuzzParseText(f *testing.F) {
 	for _, s := range textSeeds(f) {
 		f.Add(s)
 	}
-	for _, s := range []string{"", "T\n<p>x</p>", "T\n| a \\| |\n|-|\n|\\|", "T\n- a? b\n1) c\n# \n## x ##", "\r\r\n\uFEFFT\u2028By X\n"} {
+	for _, s := range []string{"", "T\n<p>x</p>", "T\n| a \\| |\n|-|\n|\\|", "T\n- a? b\n1) c\n# \n## x ##", "\r\r\n\uFEFFT\u2028By X\n",
+		"T\nUpdated 9 Jan 2024 07:30 (first published 8 Jan 2024 22:10)\nBy ANA LIMA, Politics Desk\nText.",
+		"T\n3 June 2023 · 14:05 CET | — Ana Lima\nPublished 31 June 2023\nText."} {
 		f.Add(s)
 	}
 	f.Fuzz(checkParsedText)
