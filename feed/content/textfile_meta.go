@@ -21,6 +21,9 @@ import (
 // may hold only short labels ("Harbour Gazette"): page furniture, safe to
 // drop, where a sentence would be text lost.
 func textMeta(doc *textDoc, s string, line int, loc *time.Location) bool {
+	if len(s) > textMetaMax {
+		return false // a paragraph
+	}
 	var author, role string
 	var stamps []textStamp
 	understood := false
@@ -84,6 +87,11 @@ func textMeta(doc *textDoc, s string, line int, loc *time.Location) bool {
 	return true
 }
 
+// textMetaMax is the longest line, in bytes, that may be a date or byline
+// line: "By Jane Doe | Published November 3, 2026 | Updated November 4,
+// 2026 | 6 min read" is 85.
+const textMetaMax = 200
+
 var textMetaSep = regexp.MustCompile(` +[|·•—–] +`)
 
 // textStamp is one date of a date line.
@@ -100,10 +108,17 @@ type textDateParse struct {
 	timeOnly     bool   // only a time, as "14:05 CET"
 }
 
-// textDateKeys are the words that introduce a date, and whether it is an
-// update; "first", "last" and "originally" may stand before them.
-var textDateKeys = map[string]bool{"published": false, "posted": false, "date": false, "dated": false,
-	"updated": true, "modified": true}
+// textDateKey reports whether w is a word that introduces a date, and
+// whether that is an update; "first", "last" and "originally" may stand
+// before them.
+func textDateKey(w string) (updated, ok bool) {
+	for _, k := range [...]string{"published", "posted", "date", "dated", "updated", "modified"} {
+		if textIsWord(w, k) {
+			return k == "updated" || k == "modified", true
+		}
+	}
+	return false, false
+}
 
 // textDatePart reads p as a part of a date line: dates after their key
 // words ("Published", "Updated", "first published"), or one bare date, and
@@ -111,33 +126,38 @@ var textDateKeys = map[string]bool{"published": false, "posted": false, "date": 
 func textDatePart(p string, loc *time.Location) (textDateParse, bool) {
 	type seg struct {
 		keyed, updated bool
-		words          []string
+		from, to       int // its words, after the key word
 	}
-	segs := []seg{{}}
+	// Every date holds a digit; without one, only "Posted by Ana Lima" is
+	// a date part. Most lines asked about are text and stop here.
+	if !strings.ContainsAny(p, "0123456789") && !strings.Contains(p, " by ") {
+		return textDateParse{}, false
+	}
+	var buf [4]seg
+	segs := buf[:1]
 	words := strings.Fields(p)
 	for i := 0; i < len(words); i++ {
-		w := textKeyWord(words[i])
-		if (w == "first" || w == "last" || w == "originally") && i+1 < len(words) {
-			if _, ok := textDateKeys[textKeyWord(words[i+1])]; ok {
+		start := i
+		if w := words[i]; (textIsWord(w, "first") || textIsWord(w, "last") || textIsWord(w, "originally")) && i+1 < len(words) {
+			if _, ok := textDateKey(words[i+1]); ok {
 				i++
-				w = textKeyWord(words[i])
 			}
 		}
-		if upd, ok := textDateKeys[w]; ok {
-			segs = append(segs, seg{keyed: true, updated: upd})
-			continue
+		if upd, ok := textDateKey(words[i]); ok {
+			segs[len(segs)-1].to = start
+			segs = append(segs, seg{keyed: true, updated: upd, from: i + 1})
 		}
-		segs[len(segs)-1].words = append(segs[len(segs)-1].words, words[i])
 	}
+	segs[len(segs)-1].to = len(words)
 	var out textDateParse
 	for k, sg := range segs {
-		if k == 0 && len(sg.words) == 0 {
+		if k == 0 && sg.to == 0 {
 			continue
 		}
-		ws := sg.words
-		if b := slices.IndexFunc(ws, func(w string) bool { return textKeyWord(w) == "by" }); b >= 0 {
+		ws := words[sg.from:sg.to:sg.to]
+		if b := slices.IndexFunc(ws, func(w string) bool { return textIsWord(w, "by") }); b >= 0 {
 			e := b + 1
-			for e < len(ws) && textKeyWord(ws[e]) != "on" && textKeyWord(ws[e]) != "at" {
+			for e < len(ws) && !textIsWord(ws[e], "on") && !textIsWord(ws[e], "at") {
 				e++
 			}
 			name, role, ok := textName(strings.Join(ws[b+1:e], " "))
@@ -155,10 +175,10 @@ func textDatePart(p string, loc *time.Location) (textDateParse, bool) {
 			}
 			continue // "Posted by Ana Lima"
 		}
-		named := len(ws) < len(sg.words)
+		named := len(ws) < sg.to-sg.from
 		d := textReadDate(strings.Join(ws, " "), loc)
 		switch {
-		case sg.keyed && len(ws) <= 4 && textKeyWord(ws[len(ws)-1]) == "ago":
+		case sg.keyed && len(ws) <= 4 && textIsWord(ws[len(ws)-1], "ago"):
 			out.stamps = append(out.stamps, textStamp{updated: sg.updated,
 				bad: fmt.Sprintf("%q is relative to a day the file does not name", strings.Join(ws, " "))})
 		case !d.t.IsZero():
@@ -180,10 +200,14 @@ func textDatePart(p string, loc *time.Location) (textDateParse, bool) {
 	return out, len(out.stamps) > 0 || out.timeOnly || out.author != ""
 }
 
-// textKeyWord is w lower-cased without the punctuation around it:
-// "(first" is "first", "Updated:" is "updated".
-func textKeyWord(w string) string {
-	return strings.ToLower(strings.Trim(w, "():,;.[]"))
+// textIsWord reports whether w is the lower-case word k in any case,
+// without the punctuation around it: "(first" is "first", "Updated:" is
+// "updated".
+func textIsWord(w, k string) bool {
+	if len(w) < len(k) || len(w) > len(k)+3 || w[0]|0x20 != k[0] && w[0] != '(' {
+		return false // the common case, cheaply
+	}
+	return strings.EqualFold(strings.Trim(w, "():,;.[]"), k)
 }
 
 // textByline reads a byline: "By Ana Lima", "Words by Ana Lima", "— Ana
@@ -203,8 +227,11 @@ func textByline(s string) (name, role string, ok bool) {
 	}
 	if !ok {
 		l, after, found := strings.Cut(s, ":")
+		if !found || len(l) > 60 {
+			return "", "", false
+		}
 		words := strings.Fields(l)
-		if !found || len(words) == 0 || len(words) > 4 {
+		if len(words) == 0 || len(words) > 4 {
 			return "", "", false
 		}
 		last := strings.ToLower(words[len(words)-1])
