@@ -393,7 +393,7 @@ func textTitleCase(s string) string {
 			} else {
 				b.WriteRune(unicode.ToLower(r))
 			}
-			up = r == '-' || r == '\'' || r == '’'
+			up = !unicode.IsLetter(r) // "O'NEIL" is "O'Neil", "&AA" is "&Aa"
 		}
 	}
 	return b.String()
