@@ -114,15 +114,57 @@ func capitalize(s string) string {
 // as a site of that size would be laid out, and returns their total size.
 func writeBenchCorpus(tb testing.TB, dir string, n int) int64 {
 	tb.Helper()
+	return writeBenchFiles(tb, dir, n, ".md", benchArticleMD)
+}
+
+// benchArticleTXT returns the i-th generated plain-text article, as a news
+// page copied as text: a title, a date line and a byline in the forms news
+// sites print (cycling through them), then one paragraph per line with
+// headings and lists between them, about 5 KB.
+func benchArticleTXT(i int) string {
+	rng := rand.New(rand.NewPCG(43, uint64(i)))
+	words := func(n int) string {
+		ws := make([]string, n)
+		for k := range ws {
+			ws[k] = benchWords[rng.IntN(len(benchWords))]
+		}
+		return strings.Join(ws, " ")
+	}
+	date := time.Date(2020, 1, 1, 6, 0, 0, 0, time.UTC).Add(time.Duration(i)*4*time.Hour + time.Duration(rng.IntN(180))*time.Minute)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s no. %d\n", capitalize(words(4+rng.IntN(5))), i)
+	b.WriteString(date.Format([]string{"Published 2 January 2006, 15:04", "Posted on January 2, 2006 at 3:04 pm",
+		"Mon 2 Jan 2006 15.04 MST", "2006-01-02 15:04", "Updated 2 Jan 2006 15:04 (first published 2 Jan 2006 09:00)"}[i%5]) + "\n")
+	b.WriteString([]string{"By Jane Roe", "By John Doe, Harbour Desk", "Reporter: Maria Papadopoulou", "— Newsroom"}[i%4] + "\n\n")
+	for b.Len() < 4600 {
+		switch rng.IntN(8) {
+		case 0:
+			fmt.Fprintf(&b, "%s\n", capitalize(words(3+rng.IntN(4))))
+		case 1:
+			for range 3 + rng.IntN(3) {
+				fmt.Fprintf(&b, "- %s\n", capitalize(words(4+rng.IntN(8))))
+			}
+		default:
+			fmt.Fprintf(&b, "%s, %s %d %s. %s.\n", capitalize(words(20+rng.IntN(20))), words(15), rng.IntN(1000),
+				words(10), capitalize(words(12)))
+		}
+	}
+	return b.String()
+}
+
+// writeBenchFiles writes n articles made by gen into dir, 100 to a folder,
+// as a site of that size would be laid out, and returns their total size.
+func writeBenchFiles(tb testing.TB, dir string, n int, ext string, gen func(int) string) int64 {
+	tb.Helper()
 	var total int64
 	for i := range n {
-		p := filepath.Join(dir, fmt.Sprintf("%03d", i/100), fmt.Sprintf("article-%05d.md", i))
+		p := filepath.Join(dir, fmt.Sprintf("%03d", i/100), fmt.Sprintf("article-%05d%s", i, ext))
 		if i%100 == 0 {
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				tb.Fatal(err)
 			}
 		}
-		md := benchArticleMD(i)
+		md := gen(i)
 		if err := os.WriteFile(p, []byte(md), 0o644); err != nil {
 			tb.Fatal(err)
 		}
@@ -168,6 +210,24 @@ const benchArticles = 10000
 func BenchmarkScan_First10k(b *testing.B) {
 	dir := b.TempDir()
 	size := writeBenchCorpus(b, dir, benchArticles)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		in, db := benchIngester(b, dir)
+		b.StartTimer()
+		benchScan(b, in, benchArticles, 0)
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+}
+
+// BenchmarkScan_First10kText is BenchmarkScan_First10k for plain-text
+// articles, whose date and byline lines are read.
+func BenchmarkScan_First10kText(b *testing.B) {
+	dir := b.TempDir()
+	size := writeBenchFiles(b, dir, benchArticles, ".txt", benchArticleTXT)
 	b.SetBytes(size)
 	b.ReportAllocs()
 	for b.Loop() {

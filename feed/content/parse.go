@@ -58,7 +58,8 @@ func ParseFile(rel string, data []byte, r *Renderer, loc *time.Location) (Doc, e
 		if err != nil {
 			return Doc{}, err
 		}
-		d.Title, d.Date, d.Author, d.HTML = doc.Title, doc.Published, doc.Author, doc.HTML
+		d.Title, d.Date, d.Updated, d.Author, d.HTML = doc.Title, doc.Published, doc.Updated, doc.Author, doc.HTML
+		d.Warnings = doc.Warnings
 	case HTML:
 		doc, err := parseHTMLFile(src)
 		if err != nil {

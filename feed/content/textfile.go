@@ -2,19 +2,23 @@ package content
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // textDoc is a plain-text article after parsing.
 type textDoc struct {
-	Title     string    // first non-empty line, whitespace collapsed, control chars removed
-	Published time.Time // from a "Published ..." or "Posted on ..." line near the top; zero if none
-	Author    string    // from a "By Jane Doe" line near the top, else ""
-	HTML      string    // body HTML (everything after the title), all text HTML-escaped
+	Title string // first non-empty line, whitespace collapsed, control chars removed
+	// Published and Updated come from the date lines near the top
+	// ("Published ...", a bare date, "Updated ..."); zero if none. With
+	// only an updated date, Published is that date too: the article is
+	// no newer than its last edit.
+	Published, Updated time.Time
+	Author             string   // from a byline near the top ("By Jane Doe"), else ""
+	Role               string   // the desk or role the byline names beside the author ("Politics Desk")
+	HTML               string   // body HTML (everything after the title), all text HTML-escaped
+	Warnings           []string // date lines whose date is not used, and why
 }
 
 // parseText parses a plain-text article. data may have a UTF-8 BOM and CRLF
@@ -53,9 +57,12 @@ func parseText(data string, loc *time.Location) (textDoc, error) {
 		seen++
 		if body[j].text == doc.Title {
 			body[j].text = "" // scrapers often repeat the title as the page's <h1>
-		} else if textMeta(&doc, body[j].text, loc) {
+		} else if textMeta(&doc, body[j].text, i+2+j, loc) {
 			body[j].text = ""
 		}
+	}
+	if doc.Published.IsZero() {
+		doc.Published = doc.Updated
 	}
 	textTrimShare(body)
 
@@ -105,103 +112,6 @@ func textLines(data string) []textLine {
 	}
 	return lines
 }
-
-// textDateLayouts are the forms dates take on news pages.
-var textDateLayouts = []string{
-	time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02",
-	"January 2, 2006", "Jan 2, 2006", "Jan. 2, 2006", "2 January 2006", "2 Jan 2006",
-	"January 2, 2006 3:04 PM", "January 2, 2006 at 3:04 PM", "January 2, 2006, 3:04 PM",
-	"Jan 2, 2006 3:04 PM", "Monday, January 2, 2006", "Monday, January 2, 2006 3:04 PM",
-	"January 2, 2006 15:04", "January 2, 2006, 15:04", "January 2, 2006 at 15:04", "2 January 2006 15:04",
-	"Jan 2, 2006 15:04", "Monday, January 2, 2006 15:04",
-}
-
-// textMeta reports whether s is a date or byline line, and records what it
-// holds in doc. A line may combine parts: "By Jane Doe | Published November
-// 3, 2026 | 6 min read". Besides the byline and dates, such a line may hold
-// only short labels ("Harbour Gazette"): page furniture, safe to drop, where
-// a sentence would be text lost.
-func textMeta(doc *textDoc, s string, loc *time.Location) bool {
-	var author string
-	var published time.Time
-	understood := false
-	parts := []string{s}
-	if strings.ContainsAny(s, "|·•—") {
-		parts = textMetaSep.Split(s, -1)
-	}
-	for _, p := range parts {
-		if a, ok := textByline(p); ok && author == "" {
-			author, understood = a, true
-		} else if t, ok := textDated(p, loc, "published", "posted"); ok && published.IsZero() {
-			published, understood = t, true
-		} else if _, ok := textDated(p, loc, "last updated", "updated"); ok {
-			understood = true // the feed tracks edits itself; the page's claim is dropped
-		} else if len(strings.Fields(p)) > 5 || textEndsSentence(p) {
-			return false
-		}
-	}
-	if !understood {
-		return false
-	}
-	if doc.Author == "" {
-		doc.Author = author
-	}
-	if doc.Published.IsZero() {
-		doc.Published = published
-	}
-	return true
-}
-
-var textMetaSep = regexp.MustCompile(` +[|·•—] +`)
-
-// textDated parses "Published: November 3, 2026" and the like, after one of
-// the given lower-case prefixes, an optional colon and an optional "on".
-func textDated(s string, loc *time.Location, prefixes ...string) (time.Time, bool) {
-	for _, p := range prefixes {
-		if len(s) <= len(p) || !strings.EqualFold(s[:len(p)], p) {
-			continue
-		}
-		rest := strings.TrimSpace(strings.TrimPrefix(s[len(p):], ":"))
-		if len(rest) > 3 && strings.EqualFold(rest[:3], "on ") {
-			rest = rest[3:]
-		}
-		rest = strings.TrimRight(rest, ". ")
-		for _, layout := range textDateLayouts {
-			if t, err := time.ParseInLocation(layout, rest, loc); err == nil {
-				return t, true
-			}
-		}
-	}
-	return time.Time{}, false
-}
-
-// textByline reads "By Jane Doe". Every word of the name must be
-// capitalized (or a particle like "van" or "and"), which keeps sentences
-// such as "By the end of the week ..." out.
-func textByline(s string) (string, bool) {
-	if len(s) < 4 || (s[:2] != "By" && s[:2] != "BY") || (s[2] != ' ' && s[2] != ':') {
-		return "", false
-	}
-	name := strings.TrimRight(strings.TrimSpace(strings.TrimPrefix(s[2:], ":")), ".")
-	words := strings.Fields(name)
-	if len(words) == 0 || len(words) > 8 || utf8.RuneCountInString(name) > 80 {
-		return "", false
-	}
-	for _, w := range words {
-		w = strings.Trim(w, ",&()")
-		if w == "" || textParticles[strings.ToLower(w)] {
-			continue
-		}
-		r, _ := utf8.DecodeRuneInString(w)
-		if !unicode.IsLetter(r) || unicode.IsLower(r) {
-			return "", false
-		}
-	}
-	return name, true
-}
-
-var textParticles = map[string]bool{"and": true, "de": true, "da": true, "del": true, "di": true, "du": true,
-	"van": true, "von": true, "der": true, "den": true, "la": true, "le": true, "bin": true, "al": true, "y": true}
 
 // textTrimShare blanks the closing "Share this article" line, and the row
 // of network names that usually follows it, when it is among the last few

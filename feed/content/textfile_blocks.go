@@ -227,7 +227,7 @@ func textIsHeading(s string) bool {
 		return false
 	}
 	var doc textDoc // a dateline or byline further down is text, not a heading
-	return !textMeta(&doc, s, time.UTC)
+	return !textMeta(&doc, s, 0, time.UTC)
 }
 
 // textTitleCased reports whether every word of four letters or more is

@@ -491,7 +491,7 @@ func TestParseText_Meta(t *testing.T) {
 			"<p>By the end of the week, talks had resumed.</p>"},
 		{"published without a date", "Published by the Harbour Gazette.", time.Time{}, "",
 			"<p>Published by the Harbour Gazette.</p>"},
-		{"updated alone", "Updated November 4, 2026 9:00 AM", time.Time{}, "", ""},
+		{"updated alone dates the article", "Updated November 4, 2026 9:00 AM", day(2026, 11, 4, 9, 0), "", ""},
 		{"byline with a label", "By Jane Doe — Harbour Gazette", time.Time{}, "Jane Doe", ""},
 		{"byline with a sentence is kept", "By Jane Doe | The talks resumed on Monday.", time.Time{}, "",
 			"<p>By Jane Doe | The talks resumed on Monday.</p>"},
@@ -662,7 +662,9 @@ func FuzzParseText(f *testing.F) {
 	for _, s := range textSeeds(f) {
 		f.Add(s)
 	}
-	for _, s := range []string{"", "T\n<p>x</p>", "T\n| a \\| |\n|-|\n|\\|", "T\n- a? b\n1) c\n# \n## x ##", "\r\r\n\uFEFFT\u2028By X\n"} {
+	for _, s := range []string{"", "T\n<p>x</p>", "T\n| a \\| |\n|-|\n|\\|", "T\n- a? b\n1) c\n# \n## x ##", "\r\r\n\uFEFFT\u2028By X\n",
+		"T\nUpdated 9 Jan 2024 07:30 (first published 8 Jan 2024 22:10)\nBy ANA LIMA, Politics Desk\nText.",
+		"T\n3 June 2023 · 14:05 CET | — Ana Lima\nPublished 31 June 2023\nText."} {
 		f.Add(s)
 	}
 	f.Fuzz(checkParsedText)
