@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	netmail "net/mail"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -83,7 +84,7 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 		Dirs:           cfg.Content.Dirs,
 		MaxBytes:       cfg.Content.MaxBytes,
 		FollowSymlinks: cfg.Content.FollowSymlinks,
-		Private:        []string{cfg.File, cfg.Database.Path, cfg.Database.Path + "-wal", cfg.Database.Path + "-shm", cfg.DKIM.KeyFile},
+		Private:        []string{cfg.File, cfg.Database.Path, cfg.Database.Path + "-wal", cfg.Database.Path + "-shm", cfg.DKIM.KeyFile, cfg.DKIM.SecondKeyFile},
 		BaseURL:        cfg.Site.BaseURL,
 		Location:       cfg.Location(),
 		Logger:         logger.With("component", "ingest"),
@@ -234,10 +235,18 @@ func (a *App) renderDigests() map[string]mail.Digest {
 // did is counted in the metrics.
 func (a *App) sender() *mail.Sender {
 	m := a.Metrics
+	// With DKIM on, as many more workers as there are CPUs sign the next
+	// messages while the others hold the connections: sending never
+	// waits for a signature. Only those with a connection are in an
+	// SMTP transaction, so no more mail is in doubt after a crash.
+	workers := a.Config.SMTP.Connections
+	if a.Config.DKIM.Domain != "" {
+		workers += runtime.GOMAXPROCS(0)
+	}
 	return &mail.Sender{
 		Ledger: a.Ledger, Transport: a.Transport, Composer: a.Renderer,
 		Notices: a.Notices, From: netmail.Address{Name: a.Config.Site.Title, Address: a.Config.Site.Email},
-		Workers: a.Config.SMTP.Connections, MaxAttempts: a.Config.SMTP.MaxAttempts,
+		Workers: workers, MaxAttempts: a.Config.SMTP.MaxAttempts,
 		Backoff: a.Config.SMTP.RetryBackoff.Duration, BounceLimit: a.Config.Subscribers.BounceLimit,
 		DomainLimits: a.Config.SMTP.domainLimits(), DailyLimit: a.Config.SMTP.DailyLimit, Location: a.Config.Location(),
 		Observe: func(rep mail.SendReport, took time.Duration, err error) {

@@ -139,6 +139,9 @@ type DKIMConfig struct {
 	Domain   string `toml:"domain"`
 	Selector string `toml:"selector"`
 	KeyFile  string `toml:"key_file"`
+	// A second signature in every message (RFC 8463: Ed25519 beside RSA).
+	SecondSelector string `toml:"second_selector"`
+	SecondKeyFile  string `toml:"second_key_file"`
 }
 
 // TemplatesConfig names a folder of template overrides.

@@ -27,7 +27,17 @@ func configCheckCommand() *command {
 			if path == "" {
 				path = "built-in defaults"
 			}
+			dkim, err := loadDKIM(cfg)
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(e.stdout, "# %s: OK\n%s", path, b)
+			if dkim != nil {
+				fmt.Fprintln(e.stdout, "\n# DKIM: publish these TXT records")
+				for _, r := range dkim.Records() {
+					fmt.Fprintf(e.stdout, "# %s TXT %q\n", r[0], r[1])
+				}
+			}
 			for _, w := range cfg.Warnings(configPath(e.configFlag, e.getenv)) {
 				fmt.Fprintf(e.stderr, "warning: %s\n", w)
 			}

@@ -145,6 +145,13 @@ func (c *Config) validateMail(p *problems) {
 		(c.DKIM.Domain == "" || c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
 		p.add("dkim", "domain, selector and key_file go together: set all three or none")
 	}
+	if (c.DKIM.SecondSelector == "") != (c.DKIM.SecondKeyFile == "") {
+		p.add("dkim", "second_selector and second_key_file go together: set both or neither")
+	} else if c.DKIM.SecondSelector != "" && c.DKIM.KeyFile == "" {
+		p.add("dkim.second_key_file", "is a second signature: set domain, selector and key_file first")
+	} else if c.DKIM.SecondSelector != "" && c.DKIM.SecondSelector == c.DKIM.Selector {
+		p.add("dkim.second_selector", "%q is selector itself: each key needs its own", c.DKIM.SecondSelector)
+	}
 }
 
 func (c *Config) validateDigests(p *problems) {

@@ -12,12 +12,9 @@ import (
 // newTransport returns the SMTP transport, or the outbox of .eml files
 // when no SMTP host is configured (the embedded default).
 func newTransport(cfg Config, logger *slog.Logger) (transport.Transport, error) {
-	var dkim *transport.DKIM
-	if cfg.DKIM.Domain != "" {
-		var err error
-		if dkim, err = transport.LoadDKIM(cfg.DKIM.Domain, cfg.DKIM.Selector, cfg.DKIM.KeyFile); err != nil {
-			return nil, err
-		}
+	dkim, err := loadDKIM(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.SMTP.Host == "" {
 		return &transport.Outbox{Dir: cfg.SMTP.OutboxDir, DKIM: dkim, Now: time.Now, Logger: logger}, nil
@@ -27,6 +24,23 @@ func newTransport(cfg Config, logger *slog.Logger) (transport.Transport, error) 
 		TLS: cfg.SMTP.TLS, Connections: cfg.SMTP.Connections, Rate: cfg.SMTP.Rate, DKIM: dkim, Logger: logger,
 		Timeout: cfg.SMTP.Timeout.Duration,
 	})
+}
+
+// loadDKIM reads the [dkim] keys; nil when none is configured.
+func loadDKIM(cfg Config) (*transport.DKIM, error) {
+	if cfg.DKIM.Domain == "" {
+		return nil, nil
+	}
+	dkim, err := transport.LoadDKIM(cfg.DKIM.Domain, cfg.DKIM.Selector, cfg.DKIM.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DKIM.SecondKeyFile != "" {
+		if err := dkim.LoadKey(cfg.DKIM.SecondSelector, cfg.DKIM.SecondKeyFile); err != nil {
+			return nil, err
+		}
+	}
+	return dkim, nil
 }
 
 // noticeQueue puts the mail the subscribers package asks for into the

@@ -16,14 +16,20 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 )
 
-// DKIM signs messages for one domain with one key (RSA or Ed25519),
-// relaxed/relaxed, SHA-256.
+// DKIM signs messages for one domain with one key (RSA or Ed25519), or
+// two (RFC 8463: an Ed25519 signature beside the RSA one, for verifiers
+// that know it, with the RSA one for those that do not), relaxed/relaxed,
+// SHA-256.
 //
 // Signing is done with go-msgauth rather than go-mail's own DKIM signer,
 // whose signatures stop verifying once the h= list grows past about 71
 // characters, which the headers signed here do.
 type DKIM struct {
-	domain   string
+	domain string
+	keys   []dkimKey // one signature each, in order
+}
+
+type dkimKey struct {
 	selector string
 	key      crypto.Signer
 }
@@ -43,6 +49,31 @@ func isSigned(canonical string) bool { return slices.Contains(signedHeaders, can
 // LoadDKIM reads the private key in keyFile: PEM, RSA (PKCS #1 or
 // PKCS #8) or Ed25519 (PKCS #8).
 func LoadDKIM(domain, selector, keyFile string) (*DKIM, error) {
+	signer, err := readKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	d, err := NewDKIM(domain, selector, signer)
+	if err != nil {
+		return nil, fmt.Errorf("%w (key %s)", err, keyFile)
+	}
+	return d, nil
+}
+
+// LoadKey adds the key in keyFile under selector: every message gets a
+// second signature made with it.
+func (d *DKIM) LoadKey(selector, keyFile string) error {
+	signer, err := readKey(keyFile)
+	if err != nil {
+		return err
+	}
+	if err := d.Add(selector, signer); err != nil {
+		return fmt.Errorf("%w (key %s)", err, keyFile)
+	}
+	return nil
+}
+
+func readKey(keyFile string) (crypto.Signer, error) {
 	data, err := os.ReadFile(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("dkim: read key: %w", err)
@@ -67,11 +98,7 @@ func LoadDKIM(domain, selector, keyFile string) (*DKIM, error) {
 	if !ok {
 		return nil, fmt.Errorf("dkim: %s: %T cannot sign", keyFile, key)
 	}
-	d, err := NewDKIM(domain, selector, signer)
-	if err != nil {
-		return nil, fmt.Errorf("%w (key %s)", err, keyFile)
-	}
-	return d, nil
+	return signer, nil
 }
 
 // NewDKIM returns a signer for domain and selector with key, an
@@ -80,36 +107,65 @@ func NewDKIM(domain, selector string, key crypto.Signer) (*DKIM, error) {
 	if !isDNSName(domain) {
 		return nil, fmt.Errorf("dkim: domain %q is not a DNS name", domain)
 	}
+	d := &DKIM{domain: domain}
+	if err := d.Add(selector, key); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Add makes every message carry one more signature, with key under
+// selector: the usual pair is RSA-2048 and Ed25519 (RFC 8463).
+func (d *DKIM) Add(selector string, key crypto.Signer) error {
 	if !isDNSName(selector) {
-		return nil, fmt.Errorf("dkim: selector %q is not a DNS name", selector)
+		return fmt.Errorf("dkim: selector %q is not a DNS name", selector)
+	}
+	for _, k := range d.keys {
+		if k.selector == selector {
+			return fmt.Errorf("dkim: selector %q is used twice: each key needs its own", selector)
+		}
 	}
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
 		if k.N.BitLen() < 1024 {
-			return nil, fmt.Errorf("dkim: RSA key of %d bits: verifiers reject keys under 1024 bits (use 2048)", k.N.BitLen())
+			return fmt.Errorf("dkim: RSA key of %d bits: verifiers reject keys under 1024 bits (use 2048)", k.N.BitLen())
 		}
 	case ed25519.PrivateKey:
 	default:
-		return nil, fmt.Errorf("dkim: %T key: want RSA or Ed25519", key)
+		return fmt.Errorf("dkim: %T key: want RSA or Ed25519", key)
 	}
-	return &DKIM{domain: domain, selector: selector, key: key}, nil
+	d.keys = append(d.keys, dkimKey{selector: selector, key: key})
+	return nil
 }
 
 // Domain is the signing domain (d=).
 func (d *DKIM) Domain() string { return d.domain }
 
-// RecordName is where the public key is published:
+// RecordName is where the (first) public key is published:
 // "selector._domainkey.domain".
-func (d *DKIM) RecordName() string { return d.selector + "._domainkey." + d.domain }
+func (d *DKIM) RecordName() string { return d.keys[0].recordName(d.domain) }
 
 // TXTRecord is the DNS TXT record to publish at RecordName.
-func (d *DKIM) TXTRecord() string {
-	switch pub := d.key.Public().(type) {
+func (d *DKIM) TXTRecord() string { return d.keys[0].txt() }
+
+// Records are every key's DNS name and TXT record, in signing order.
+func (d *DKIM) Records() [][2]string {
+	out := make([][2]string, len(d.keys))
+	for i, k := range d.keys {
+		out[i] = [2]string{k.recordName(d.domain), k.txt()}
+	}
+	return out
+}
+
+func (k dkimKey) recordName(domain string) string { return k.selector + "._domainkey." + domain }
+
+func (k dkimKey) txt() string {
+	switch pub := k.key.Public().(type) {
 	case ed25519.PublicKey:
 		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)
 	default:
 		der, err := x509.MarshalPKIXPublicKey(pub)
-		if err != nil { // NewDKIM admits only RSA besides Ed25519
+		if err != nil { // Add admits only RSA besides Ed25519
 			panic(err)
 		}
 		return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der)
@@ -125,20 +181,26 @@ func (d *DKIM) sign(msg []byte, present []string) ([]byte, error) {
 			keys = append(keys, present[i]) // as written, for a readable h=
 		}
 	}
-	var out bytes.Buffer
-	err := dkim.Sign(&out, bytes.NewReader(msg), &dkim.SignOptions{
-		Domain:                 d.domain,
-		Selector:               d.selector,
-		Signer:                 d.key,
-		Hash:                   crypto.SHA256,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
-		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-		HeaderKeys:             keys,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dkim: sign: %w", err)
+	// Each signature signs the message as the one before left it; none
+	// covers another's DKIM-Signature field, so verifiers check each on
+	// its own. Relaxed canonicalisation reads the body the same for all.
+	for _, k := range d.keys {
+		var out bytes.Buffer
+		err := dkim.Sign(&out, bytes.NewReader(msg), &dkim.SignOptions{
+			Domain:                 d.domain,
+			Selector:               k.selector,
+			Signer:                 k.key,
+			Hash:                   crypto.SHA256,
+			HeaderCanonicalization: dkim.CanonicalizationRelaxed,
+			BodyCanonicalization:   dkim.CanonicalizationRelaxed,
+			HeaderKeys:             keys,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("dkim: sign with %s: %w", k.selector, err)
+		}
+		msg = out.Bytes()
 	}
-	return out.Bytes(), nil
+	return msg, nil
 }
 
 // isDNSName accepts dot-separated labels of letters, digits, hyphens and

@@ -59,18 +59,26 @@ func TestDKIM_SignsLongHeaderLists(t *testing.T) {
 
 			// The verification above is worth something only if a change fails it.
 			tampered := bytes.Replace(raw, []byte("Precedence: bulk"), []byte("Precedence: list"), 1)
-			if verifs, err := dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{
-				LookupTXT: func(string) ([]string, error) { return []string{d.TXTRecord()}, nil },
-			}); err != nil || verifs[0].Err != nil {
-				t.Errorf("changing an unsigned field broke the signature: %v %v", err, verifs[0].Err)
+			lookup := &dkim.VerifyOptions{LookupTXT: func(name string) ([]string, error) { return lookupRecord(d, name) }}
+			verifs, err := dkim.VerifyWithOptions(bytes.NewReader(tampered), lookup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range verifs {
+				if v.Err != nil {
+					t.Errorf("changing an unsigned field broke the signature of %s: %v", v.Domain, v.Err)
+				}
 			}
 			for _, change := range [][2]string{{"jane@example.com", "joan@example.com"}, {"Hello   Jane", "Hello   Joan"}} {
 				tampered := bytes.Replace(raw, []byte(change[0]), []byte(change[1]), 1)
-				verifs, err := dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{
-					LookupTXT: func(string) ([]string, error) { return []string{d.TXTRecord()}, nil },
-				})
-				if err == nil && verifs[0].Err == nil {
-					t.Errorf("%q changed to %q and the signature still verifies", change[0], change[1])
+				verifs, err := dkim.VerifyWithOptions(bytes.NewReader(tampered), lookup)
+				if err != nil {
+					continue
+				}
+				for i, v := range verifs {
+					if v.Err == nil {
+						t.Errorf("%q changed to %q and signature %d still verifies", change[0], change[1], i)
+					}
 				}
 			}
 		})
@@ -165,4 +173,43 @@ func writeRaw(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestDKIM_SecondKey(t *testing.T) {
+	d, err := NewDKIM("example.org", "rsa2026", testRSAKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Add("rsa2026", testRSAKey()); err == nil || !strings.Contains(err.Error(), "used twice") {
+		t.Errorf("a second key under the same selector: %v", err)
+	}
+	dir := t.TempDir()
+	if err := d.LoadKey("ed2026", filepath.Join(dir, "missing.pem")); err == nil || !strings.Contains(err.Error(), "read key") {
+		t.Errorf("LoadKey of a missing file: %v", err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(edKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := writeRaw(t, dir, "ed.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	if err := d.LoadKey("ed2026", p); err != nil {
+		t.Fatal(err)
+	}
+	recs := d.Records()
+	if len(recs) != 2 || recs[0][0] != "rsa2026._domainkey.example.org" || recs[1][0] != "ed2026._domainkey.example.org" ||
+		!strings.Contains(recs[1][1], "k=ed25519") {
+		t.Errorf("records %q", recs)
+	}
+	raw, err := listMessage().Bytes(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(raw, []byte("DKIM-Signature:")); n != 2 {
+		t.Errorf("%d DKIM-Signature fields, want 2", n)
+	}
+	verifyDKIM(t, raw, d)
 }

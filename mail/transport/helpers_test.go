@@ -12,8 +12,10 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +46,15 @@ func testDKIMs(t *testing.T) map[string]*DKIM {
 		}
 		out[name] = d
 	}
+	// Both in one message (RFC 8463).
+	dual, err := NewDKIM("example.org", "sel-dual-rsa", testRSAKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dual.Add("sel-dual-ed25519", edKey); err != nil {
+		t.Fatal(err)
+	}
+	out["dual"] = dual
 	return out
 }
 
@@ -51,29 +62,44 @@ func testDKIMs(t *testing.T) map[string]*DKIM {
 // looked up as a verifier would, and returns the signed field names.
 func verifyDKIM(t *testing.T, raw []byte, d *DKIM) []string {
 	t.Helper()
-	lookups := 0
+	var lookups atomic.Int32 // signatures are verified in parallel
 	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
 		LookupTXT: func(name string) ([]string, error) {
-			lookups++
-			if name != d.RecordName() {
-				return nil, errors.New("no such record: " + name)
-			}
-			return []string{d.TXTRecord()}, nil
+			lookups.Add(1)
+			return lookupRecord(d, name)
 		},
 	})
 	if err != nil {
 		t.Fatalf("dkim verify: %v", err)
 	}
-	if len(verifs) != 1 {
-		t.Fatalf("dkim verify: %d signatures, want 1", len(verifs))
+	if len(verifs) != len(d.keys) {
+		t.Fatalf("dkim verify: %d signatures, want %d", len(verifs), len(d.keys))
 	}
-	if verifs[0].Err != nil {
-		t.Fatalf("dkim verify: %v\n%s", verifs[0].Err, raw)
+	for _, v := range verifs {
+		if v.Err != nil {
+			t.Fatalf("dkim verify: %v\n%s", v.Err, raw)
+		}
+		if v.Domain != d.Domain() {
+			t.Fatalf("dkim verify: domain %q", v.Domain)
+		}
+		if !slices.Equal(v.HeaderKeys, verifs[0].HeaderKeys) {
+			t.Fatalf("dkim verify: the signatures cover %v and %v", verifs[0].HeaderKeys, v.HeaderKeys)
+		}
 	}
-	if verifs[0].Domain != d.Domain() || lookups != 1 {
-		t.Fatalf("dkim verify: domain %q after %d lookups", verifs[0].Domain, lookups)
+	if int(lookups.Load()) != len(d.keys) {
+		t.Fatalf("dkim verify: %d lookups for %d signatures", lookups.Load(), len(d.keys))
 	}
 	return verifs[0].HeaderKeys
+}
+
+// lookupRecord answers a verifier's TXT lookup from d's records.
+func lookupRecord(d *DKIM, name string) ([]string, error) {
+	for _, r := range d.Records() {
+		if r[0] == name {
+			return []string{r[1]}, nil
+		}
+	}
+	return nil, errors.New("no such record: " + name)
 }
 
 // parsed is a rendered message read back the way a mail client would.
