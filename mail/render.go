@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/mail"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +22,8 @@ import (
 type Links interface {
 	UnsubscribeURL(s *subscribers.Subscriber) string
 	PreferencesURL(s *subscribers.Subscriber) string
+	// UnsubscribeAddress is the signed mailto address at domain.
+	UnsubscribeAddress(s *subscribers.Subscriber, domain string) string
 }
 
 // RenderOptions configure a Renderer.
@@ -38,8 +39,11 @@ type RenderOptions struct {
 	FullContent bool   // the whole article in the mail rather than its summary
 	TemplateDir string // overrides mail/digest.txt and mail/digest.html
 	Links       Links  // nil: links to the site's pages without tokens
-	Digests     map[string]Digest
-	Now         func() time.Time // the Date of each message; time.Now when nil
+	// InboundDomain is where mail to tidings goes: the mailto
+	// unsubscribe address. Empty: the domain of the digest's From.
+	InboundDomain string
+	Digests       map[string]Digest
+	Now           func() time.Time // the Date of each message; time.Now when nil
 }
 
 // Renderer composes digest messages. The body of an edition is rendered
@@ -153,7 +157,7 @@ func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*transport.Me
 		HTMLPart: htmlPart,
 		Headers: [][2]string{
 			{"List-Id", b.listID},
-			{"List-Unsubscribe", "<" + unsub + ">, <" + mailtoUnsubscribe(b.from.Address, s.ID, unsub) + ">"},
+			{"List-Unsubscribe", "<" + unsub + ">, <" + r.mailtoUnsubscribe(b.from.Address, s) + ">"},
 			{"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"},
 			{"Precedence", "bulk"},
 		},
@@ -168,19 +172,19 @@ func (r *Renderer) links(s *subscribers.Subscriber) (unsub, prefs string) {
 	return r.opt.Links.UnsubscribeURL(s), r.opt.Links.PreferencesURL(s)
 }
 
-// mailtoUnsubscribe is the List-Unsubscribe mailto URI:
-// unsubscribe+ID@ the From address's domain, so that one mailbox (with
-// plus addressing) takes every request and the local part says who left.
-// The subject carries the token of the https link when it has one, so
-// whatever processes that mailbox can check the request was not forged by
-// someone guessing ids.
-func mailtoUnsubscribe(from string, id int64, unsubURL string) string {
-	subject := "unsubscribe"
-	if t := queryValue(unsubURL, "token"); t != "" {
-		subject += " " + t
+// mailtoUnsubscribe is the List-Unsubscribe mailto URI: the
+// subscriber's signed unsubscribe+TOKEN@ address at the inbound domain,
+// which tidings inbound process acts on.
+func (r *Renderer) mailtoUnsubscribe(from string, s *subscribers.Subscriber) string {
+	domain := r.opt.InboundDomain
+	if domain == "" {
+		domain = domainOf(from)
 	}
-	return "mailto:unsubscribe+" + strconv.FormatInt(id, 10) + "@" + domainOf(from) +
-		"?subject=" + strings.ReplaceAll(url.QueryEscape(subject), "+", "%20")
+	addr := "unsubscribe@" + domain
+	if r.opt.Links != nil {
+		addr = r.opt.Links.UnsubscribeAddress(s, domain)
+	}
+	return "mailto:" + addr + "?subject=unsubscribe"
 }
 
 // queryValue returns the first value of key in u's query. It is

@@ -117,7 +117,7 @@ func TestRender_MessageReadsBack(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"List-Id":               `"Example News, daily" <daily.news.example.org>`,
-		"List-Unsubscribe":      "<https://news.example.org/unsubscribe?token=U7tok>, <mailto:unsubscribe+7@example.org?subject=unsubscribe%20U7tok>",
+		"List-Unsubscribe":      "<https://news.example.org/unsubscribe?token=U7tok>, <mailto:unsubscribe+u7tok@example.org?subject=unsubscribe>",
 		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		"Precedence":            "bulk",
 		"Date":                  "Mon, 03 Mar 2025 07:00:00 +0000",

@@ -43,6 +43,10 @@ func (fakeLinks) UnsubscribeURL(s *subscribers.Subscriber) string {
 	return "https://news.example.org/unsubscribe?token=U" + strconv.FormatInt(s.ID, 10) + "tok"
 }
 
+func (fakeLinks) UnsubscribeAddress(s *subscribers.Subscriber, domain string) string {
+	return "unsubscribe+u" + strconv.FormatInt(s.ID, 10) + "tok@" + domain
+}
+
 func (fakeLinks) PreferencesURL(s *subscribers.Subscriber) string {
 	return "https://news.example.org/preferences?token=P" + strconv.FormatInt(s.ID, 10) + "tok"
 }

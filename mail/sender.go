@@ -66,6 +66,10 @@ type Sender struct {
 	// of Location (nil: UTC); what remains waits for the next day.
 	DailyLimit int
 	Location   *time.Location
+	// ReturnPath, when set, gives an edition's delivery its envelope
+	// sender (VERP: bounces+TOKEN@ the inbound domain, the token naming
+	// the delivery), so that a bounce says which mail came back.
+	ReturnPath func(d Delivery, s *subscribers.Subscriber) string
 	// Observe, when set, is told the outcome of each pass of Run (for
 	// metrics).
 	Observe func(rep SendReport, took time.Duration, err error)
@@ -376,6 +380,9 @@ func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
 	msg.MessageID = j.d.MessageID
 	if msg.To.Address == "" {
 		msg.To = mail.Address{Name: sub.Name, Address: j.d.Email}
+	}
+	if s.ReturnPath != nil {
+		msg.ReturnPath = s.ReturnPath(j.d, sub)
 	}
 	return msg, result{}
 }

@@ -22,6 +22,14 @@ func (l *Links) UnsubscribeURL(s *Subscriber) string {
 	return l.site.URL("unsubscribe?token=" + url.QueryEscape(l.tokens.Make(PurposeUnsubscribe, s.ID, s.Nonce, 0)))
 }
 
+// UnsubscribeAddress is the mailto address of the List-Unsubscribe
+// header at domain: unsubscribe+TOKEN@domain, the token signed like the
+// link's, so that a mail to it unsubscribes this subscriber and no one
+// can write one for another.
+func (l *Links) UnsubscribeAddress(s *Subscriber, domain string) string {
+	return "unsubscribe+" + l.tokens.AddressToken(PurposeUnsubscribe, s.ID, s.Nonce) + "@" + domain
+}
+
 // PreferencesURL is a subscriber's preferences page.
 func (l *Links) PreferencesURL(s *Subscriber) string {
 	return l.site.URL("preferences?token=" + url.QueryEscape(l.tokens.Make(PurposePreferences, s.ID, s.Nonce, 0)))

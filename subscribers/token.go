@@ -3,11 +3,13 @@ package subscribers
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -20,6 +22,10 @@ const (
 	PurposeConfirm Purpose = iota + 1
 	PurposeUnsubscribe
 	PurposePreferences
+	// PurposeReturn names a delivery (its id, bound to its subscriber's
+	// nonce) in the envelope sender bounces+TOKEN@, so that a bounce
+	// says which mail came back.
+	PurposeReturn
 )
 
 // Errors from Tokens.Check.
@@ -87,6 +93,31 @@ func (t *Tokens) Make(p Purpose, id int64, nonce uint64, ttl time.Duration) stri
 	b = binary.AppendUvarint(b, exp)
 	b = append(b, t.mac(b, nonce)...)
 	return tokenEncoding.EncodeToString(b)
+}
+
+// addressEncoding spells tokens that go in the local part of an address:
+// lower-case base32, because mail systems may change the case of a local
+// part, and short enough for its 64 characters.
+var addressEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// AddressToken is Make's token for purpose p and id, never expiring,
+// spelt for the local part of an address (unsubscribe+TOKEN@,
+// bounces+TOKEN@): at most 35 characters.
+func (t *Tokens) AddressToken(p Purpose, id int64, nonce uint64) string {
+	b, _ := tokenEncoding.DecodeString(t.Make(p, id, nonce, 0)) // Make's own spelling: always decodes
+	return strings.ToLower(addressEncoding.EncodeToString(b))
+}
+
+// CheckAddress is Check for a token spelt by AddressToken, in any case.
+func (t *Tokens) CheckAddress(p Purpose, token string, nonceOf NonceFunc) (int64, error) {
+	if len(token) > 64 {
+		return 0, ErrTokenInvalid
+	}
+	b, err := addressEncoding.DecodeString(strings.ToUpper(token))
+	if err != nil || !strings.EqualFold(addressEncoding.EncodeToString(b), token) {
+		return 0, ErrTokenInvalid
+	}
+	return t.Check(p, tokenEncoding.EncodeToString(b), nonceOf)
 }
 
 // Check returns the subscriber id of a token made for purpose p, asking

@@ -208,7 +208,8 @@ func (a *App) wireDigests() error {
 	a.Renderer, err = mail.NewRenderer(mail.RenderOptions{
 		SiteTitle: cfg.Site.Title, SiteURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress,
 		Language: cfg.Site.Language, FullContent: false, TemplateDir: cfg.Templates.Dir, Links: a.Links,
-		Digests: a.renderDigests(), Now: func() time.Time { return a.Now() },
+		InboundDomain: cfg.InboundDomain(),
+		Digests:       a.renderDigests(), Now: func() time.Time { return a.Now() },
 	})
 	return err
 }
@@ -249,6 +250,9 @@ func (a *App) sender() *mail.Sender {
 		Workers: workers, MaxAttempts: a.Config.SMTP.MaxAttempts,
 		Backoff: a.Config.SMTP.RetryBackoff.Duration, BounceLimit: a.Config.Subscribers.BounceLimit,
 		DomainLimits: a.Config.SMTP.domainLimits(), DailyLimit: a.Config.SMTP.DailyLimit, Location: a.Config.Location(),
+		ReturnPath: func(d mail.Delivery, s *subscribers.Subscriber) string {
+			return "bounces+" + a.Tokens.AddressToken(subscribers.PurposeReturn, d.ID, s.Nonce) + "@" + a.Config.InboundDomain()
+		},
 		Observe: func(rep mail.SendReport, took time.Duration, err error) {
 			m.Job("deliver", err)
 			for state, n := range map[string]int{"sent": rep.Sent, "failed": rep.Failed, "retried": rep.Retried, "skipped": rep.Skipped} {

@@ -73,6 +73,7 @@ func commands() []*command {
 		broadcastPreviewCommand(), broadcastSendCommand(), broadcastTestCommand(),
 		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), statusCommand(),
 		sourcesListCommand(), sourcesCheckCommand(),
+		inboundProcessCommand(),
 	}
 	return cs
 }

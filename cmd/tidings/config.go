@@ -26,6 +26,7 @@ type Config struct {
 	SMTP        SMTPConfig        `toml:"smtp"`
 	DKIM        DKIMConfig        `toml:"dkim"`
 	Templates   TemplatesConfig   `toml:"templates"`
+	Inbound     InboundConfig     `toml:"inbound"`
 	Digests     []DigestConfig    `toml:"digests"`
 	Sources     []SourceConfig    `toml:"sources"`
 
@@ -142,6 +143,22 @@ type DKIMConfig struct {
 	// A second signature in every message (RFC 8463: Ed25519 beside RSA).
 	SecondSelector string `toml:"second_selector"`
 	SecondKeyFile  string `toml:"second_key_file"`
+}
+
+// InboundConfig says where mail to tidings (bounces, mailto
+// unsubscribes) goes.
+type InboundConfig struct {
+	// Domain of the envelope sender bounces+TOKEN@ and of the mailto
+	// unsubscribe+TOKEN@; empty: the domain of site.email.
+	Domain string `toml:"domain"`
+}
+
+// InboundDomain is [inbound] domain, else site.email's domain.
+func (c *Config) InboundDomain() string {
+	if c.Inbound.Domain != "" {
+		return c.Inbound.Domain
+	}
+	return c.Site.Email[strings.LastIndexByte(c.Site.Email, '@')+1:]
 }
 
 // TemplatesConfig names a folder of template overrides.

@@ -145,6 +145,9 @@ func (c *Config) validateMail(p *problems) {
 		(c.DKIM.Domain == "" || c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
 		p.add("dkim", "domain, selector and key_file go together: set all three or none")
 	}
+	if d := c.Inbound.Domain; d != "" && !inboundDomain.MatchString(d) {
+		p.add("inbound.domain", "%q is not a domain name (like bounces.example.org)", d)
+	}
 	if (c.DKIM.SecondSelector == "") != (c.DKIM.SecondKeyFile == "") {
 		p.add("dkim", "second_selector and second_key_file go together: set both or neither")
 	} else if c.DKIM.SecondSelector != "" && c.DKIM.KeyFile == "" {
@@ -153,6 +156,9 @@ func (c *Config) validateMail(p *problems) {
 		p.add("dkim.second_selector", "%q is selector itself: each key needs its own", c.DKIM.SecondSelector)
 	}
 }
+
+// inboundDomain is a DNS name of at least two labels.
+var inboundDomain = regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$`)
 
 func (c *Config) validateDigests(p *problems) {
 	seen := map[string]bool{}

@@ -32,6 +32,9 @@ type Message struct {
 	// ASCII (RFC 2047-encode words yourself); fields the other Message
 	// fields produce are refused.
 	Headers [][2]string
+	// ReturnPath is the envelope sender (MAIL FROM) when it is not From:
+	// a VERP address that names the delivery. It is not a header.
+	ReturnPath string
 	// TextPart and HTMLPart, when set, are Text and HTML already encoded
 	// (BodyTemplate.Fill): sent as they are. The outbox writes Text and
 	// HTML itself, 8bit.
@@ -170,6 +173,11 @@ func (m *Message) validate() error {
 	}
 	if err := checkAddress("To", m.To); err != nil {
 		return err
+	}
+	if m.ReturnPath != "" {
+		if err := checkAddress("Return-Path", mail.Address{Address: m.ReturnPath}); err != nil {
+			return err
+		}
 	}
 	if m.ReplyTo != nil {
 		if err := checkAddress("Reply-To", *m.ReplyTo); err != nil {

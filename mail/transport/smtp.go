@@ -177,7 +177,11 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 			return fmt.Errorf("smtp: wait for the rate limit: %w", err)
 		}
 	}
-	return s.deliver(ctx, c, envelope(m.From), envelope(m.To), raw)
+	from := m.From
+	if m.ReturnPath != "" {
+		from = mail.Address{Address: m.ReturnPath}
+	}
+	return s.deliver(ctx, c, envelope(from), envelope(m.To), raw)
 }
 
 // maxPooled bounds the buffers kept for reuse: an outsized message should

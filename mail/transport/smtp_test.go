@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -277,5 +278,26 @@ func TestSMTP_DropAfterTheFinalDotIsNotResent(t *testing.T) {
 	sessions, _, msgs := srv.stats()
 	if sessions != 2 || len(msgs) != 2 || parseMessage(t, msgs[1].data).header.Get("Message-ID") != m.MessageID {
 		t.Fatalf("%d sessions, %d messages; want the retry on a new session with the same Message-ID", sessions, len(msgs))
+	}
+}
+
+// The envelope sender is the Return-Path when one is given (VERP), and
+// the From header stays the reader's From.
+func TestSMTP_ReturnPathIsTheEnvelopeSender(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	tr := newTestSMTP(t, srv, SMTPConfig{})
+	m := simpleMessage("ana@example.com")
+	m.ReturnPath = "bounces+abc123@news.example.org"
+	if err := tr.Send(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	_, _, msgs := srv.stats()
+	if len(msgs) != 1 || msgs[0].from != "bounces+abc123@news.example.org" || !bytes.Contains(msgs[0].data, []byte("From: \"News\" <news@example.org>")) {
+		t.Fatalf("received %+v", msgs)
+	}
+	m.ReturnPath = "bounces@example.org\r\nRCPT TO:<x@y>"
+	var he *HeaderError
+	if err := tr.Send(t.Context(), m); !errors.As(err, &he) {
+		t.Errorf("a return path with a line break: %v", err)
 	}
 }

@@ -1,0 +1,177 @@
+package mail
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tidings/tidings/mail/inbound"
+	"github.com/tidings/tidings/subscribers"
+)
+
+// Returns are what the mail that comes back to tidings may change, and
+// how its tokens are checked: *subscribers.Store and *subscribers.Tokens
+// with the store's nonces provide them.
+type Returns interface {
+	RecordBounce(ctx context.Context, id int64, permanent bool, detail string, bounceLimit int) error
+	RecordComplaint(ctx context.Context, id int64, detail string) error
+	Unsubscribe(ctx context.Context, id int64, m subscribers.Meta) (*subscribers.Subscriber, error)
+	TokenNonce(ctx context.Context, id int64) (uint64, error)
+}
+
+// AddressTokens checks the tokens in bounces+TOKEN@ and unsubscribe+TOKEN@;
+// *subscribers.Tokens is one.
+type AddressTokens interface {
+	CheckAddress(p subscribers.Purpose, token string, nonceOf subscribers.NonceFunc) (int64, error)
+}
+
+// Heard is what one inbound message did.
+type Heard struct {
+	Kind       inbound.Kind
+	Delivery   int64 // the delivery it was matched to, 0 for none
+	Subscriber int64 // whom it changed or would have, 0 for none
+	// Action says what was done, for the log and the operator:
+	// "bounced", "soft bounce counted", "complained", "unsubscribed",
+	// "already recorded", "ignored", "unmatched".
+	Action string
+	Reason string
+}
+
+// Hear acts on a classified inbound message. A bounce or a complaint is
+// matched to the delivery it is about by the VERP token of the address
+// it came back to (checked with tokens), else by the returned original's
+// Message-ID; an unsubscribe request by its signed unsubscribe+TOKEN@
+// address. Nothing changes without one of them: a report about mail
+// tidings never sent, or a forged token, is unmatched. Each delivery
+// takes one return: the same report twice counts once. Auto-replies,
+// delay and success reports are ignored.
+func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens AddressTokens, bounceLimit int) (Heard, error) {
+	h := Heard{Kind: res.Kind, Reason: res.Reason}
+	switch res.Kind {
+	case inbound.KindUnsubscribe:
+		id, ok := l.addressToken(ctx, res.To, "unsubscribe", subscribers.PurposeUnsubscribe, tokens, r.TokenNonce)
+		if !ok {
+			h.Action, h.Reason = "unmatched", "no valid unsubscribe+TOKEN@ address: "+res.Reason
+			return h, nil
+		}
+		h.Subscriber = id
+		if _, err := r.Unsubscribe(ctx, id, subscribers.Meta{Route: "mailto"}); err != nil {
+			return h, fmt.Errorf("unsubscribe by mail: %w", err)
+		}
+		h.Action = "unsubscribed"
+		return h, nil
+	case inbound.KindBounce, inbound.KindComplaint:
+	default:
+		h.Action = "ignored"
+		return h, nil
+	}
+
+	d, err := l.returnedDelivery(ctx, res, r, tokens)
+	if err != nil {
+		return h, err
+	}
+	if d == nil {
+		h.Action, h.Reason = "unmatched", "names no delivery tidings made (no valid bounces+TOKEN@, no known Message-ID): "+res.Reason
+		return h, nil
+	}
+	h.Delivery, h.Subscriber = d.ID, d.SubscriberID
+	mark := "bounce"
+	if res.Kind == inbound.KindComplaint {
+		mark = "complaint"
+	}
+	first, err := l.markReturned(ctx, d.ID, mark, res)
+	if err != nil {
+		return h, err
+	}
+	if !first {
+		h.Action = "already recorded"
+		return h, nil
+	}
+	detail := strings.TrimSpace(res.Provider + " " + res.Status + " " + res.Diagnostic)
+	switch {
+	case res.Kind == inbound.KindComplaint:
+		err, h.Action = r.RecordComplaint(ctx, d.SubscriberID, detail), "complained"
+	case res.Permanent:
+		err, h.Action = r.RecordBounce(ctx, d.SubscriberID, true, detail, bounceLimit), "bounced"
+	default:
+		err, h.Action = r.RecordBounce(ctx, d.SubscriberID, false, detail, bounceLimit), "soft bounce counted"
+	}
+	if errors.Is(err, subscribers.ErrNotFound) {
+		h.Action = "subscriber erased"
+		return h, nil
+	}
+	return h, err
+}
+
+// addressToken finds local+TOKEN@ among addrs and checks it.
+func (l *Ledger) addressToken(ctx context.Context, addrs []string, local string, p subscribers.Purpose, tokens AddressTokens,
+	nonce func(context.Context, int64) (uint64, error)) (int64, bool) {
+	if tokens == nil {
+		return 0, false
+	}
+	for _, a := range addrs {
+		lp, _, ok := strings.Cut(a, "@")
+		tok, found := strings.CutPrefix(strings.ToLower(lp), local+"+")
+		if !ok || !found {
+			continue
+		}
+		id, err := tokens.CheckAddress(p, tok, func(id int64) (uint64, error) { return nonce(ctx, id) })
+		if err == nil {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// returnedDelivery is the delivery a bounce or complaint is about: by
+// the VERP token (the token names the delivery and is bound to its
+// subscriber's nonce), else by the original's Message-ID.
+func (l *Ledger) returnedDelivery(ctx context.Context, res inbound.Result, r Returns, tokens AddressTokens) (*Delivery, error) {
+	byID := func(q string, arg any) (*Delivery, error) {
+		d, err := scanDelivery(l.DB.Read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+q, arg))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find returned delivery: %w", err)
+		}
+		return &d, nil
+	}
+	// The nonce a return token binds is its delivery's subscriber's.
+	nonce := func(ctx context.Context, deliveryID int64) (uint64, error) {
+		d, err := byID("id = ?", deliveryID)
+		if err != nil {
+			return 0, err
+		}
+		if d == nil {
+			return 0, subscribers.ErrNotFound
+		}
+		return r.TokenNonce(ctx, d.SubscriberID)
+	}
+	if id, ok := l.addressToken(ctx, res.To, "bounces", subscribers.PurposeReturn, tokens, nonce); ok {
+		return byID("id = ?", id)
+	}
+	if res.MessageID != "" {
+		return byID("message_id = ?", res.MessageID)
+	}
+	return nil, nil
+}
+
+// markReturned records on delivery id that it came back (a bounce or a
+// complaint) and reports whether this was the first return recorded.
+func (l *Ledger) markReturned(ctx context.Context, id int64, kind string, res inbound.Result) (bool, error) {
+	now := l.now().UnixNano()
+	detail := clipReply(strings.TrimSpace(res.Status + " " + res.Diagnostic))
+	r, err := l.DB.Write.ExecContext(ctx, `UPDATE deliveries SET returned = ?, returned_at = ?, last_reply = CASE WHEN ? != '' THEN ? ELSE last_reply END
+		WHERE id = ? AND returned = ''`, kind, now, detail, detail, id)
+	if err != nil {
+		return false, fmt.Errorf("record return: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record return: %w", err)
+	}
+	return n == 1, nil
+}
