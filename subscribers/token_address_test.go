@@ -40,3 +40,21 @@ func TestTokens_AddressToken(t *testing.T) {
 		t.Errorf("a token of the old nonce: %v", err)
 	}
 }
+
+// Whatever comes in a local part, CheckAddress answers without panicking,
+// and accepts only a token AddressToken made (in some case).
+func FuzzCheckAddress(f *testing.F) {
+	tk := NewTokens([]byte("0123456789abcdef0123456789abcdef"), nil)
+	good := tk.AddressToken(PurposeReturn, 77, 5)
+	f.Add(good)
+	f.Add(strings.ToUpper(good))
+	f.Add("")
+	f.Add("aaaa")
+	f.Add(strings.Repeat("z", 70))
+	f.Fuzz(func(t *testing.T, tok string) {
+		id, err := tk.CheckAddress(PurposeReturn, tok, func(int64) (uint64, error) { return 5, nil })
+		if err == nil && (id != 77 || !strings.EqualFold(tok, good)) {
+			t.Fatalf("%q accepted as %d", tok, id)
+		}
+	})
+}
