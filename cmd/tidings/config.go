@@ -151,6 +151,10 @@ type InboundConfig struct {
 	// Domain of the envelope sender bounces+TOKEN@ and of the mailto
 	// unsubscribe+TOKEN@; empty: the domain of site.email.
 	Domain string `toml:"domain"`
+	// SMTPListen, when set, is where serve takes mail for that domain
+	// over SMTP (point its MX here); MaxBytes bounds one message.
+	SMTPListen string `toml:"smtp_listen"`
+	MaxBytes   int64  `toml:"max_bytes"`
 }
 
 // InboundDomain is [inbound] domain, else site.email's domain.
@@ -272,6 +276,7 @@ func Default() Config {
 				{Domains: []string{"icloud.com", "me.com", "mac.com"}, Rate: 20, Connections: 2},
 			},
 		},
+		Inbound: InboundConfig{MaxBytes: 10 << 20},
 		Digests: []DigestConfig{{
 			Name:        "daily",
 			Title:       "Example News, daily",

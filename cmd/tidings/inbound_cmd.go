@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
+	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/mail/inbound"
 )
 
@@ -41,36 +43,51 @@ func inboundProcessCommand() *command {
 				defer f.Close()
 				r, name = f, fs.Arg(0)
 			}
-			opts := inbound.Options{}
-			if to != "" {
-				opts.Envelope = []string{to}
-			}
-			res, err := inbound.Classify(bufio.NewReader(r), opts)
-			if errors.Is(err, inbound.ErrTooLarge) || errors.Is(err, inbound.ErrTooComplex) || errors.Is(err, inbound.ErrMalformed) {
-				// Retrying will not change it: taken, and said why.
-				fmt.Fprintf(e.stdout, "%s: ignored: %v\n", name, err)
-				return nil
-			}
-			if err != nil {
-				fmt.Fprintf(e.stderr, "tidings inbound process: read %s: %v\n", name, err)
-				return errPending
-			}
 			app, err := e.openApp(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "tidings inbound process: %v\n", err)
 				return errPending
 			}
 			defer app.Close()
-			h, err := app.Ledger.Hear(ctx, res, app.Subscribers, app.Tokens, app.Config.Subscribers.BounceLimit)
+			var envelope []string
+			if to != "" {
+				envelope = []string{to}
+			}
+			h, err := app.hear(ctx, bufio.NewReader(r), envelope)
 			if err != nil {
-				app.Logger.Error("inbound message not recorded; the MTA will try again", "kind", res.Kind, "error", err)
-				fmt.Fprintf(e.stderr, "tidings inbound process: %v\n", err)
+				fmt.Fprintf(e.stderr, "tidings inbound process: %s: %v\n", name, err)
 				return errPending
 			}
-			app.Logger.Info("inbound message", "kind", h.Kind, "action", h.Action, "delivery", h.Delivery,
-				"subscriber", h.Subscriber, "provider", res.Provider, "status", res.Status, "reason", h.Reason)
 			fmt.Fprintf(e.stdout, "%s: %s: %s\n", name, h.Kind, h.Action)
 			return nil
 		},
 	}
+}
+
+// hear classifies one raw message and acts on it. A message that can never
+// be read (too large, too complex, not mail) is taken and ignored, said
+// so: retrying would not change it. The error is for what a retry may
+// cure: reading the input, the database.
+func (a *App) hear(ctx context.Context, r io.Reader, envelope []string) (mail.Heard, error) {
+	log := a.Logger.With("component", "inbound")
+	res, err := inbound.Classify(r, inbound.Options{Envelope: envelope, MaxBytes: a.Config.Inbound.MaxBytes})
+	if errors.Is(err, inbound.ErrTooLarge) || errors.Is(err, inbound.ErrTooComplex) || errors.Is(err, inbound.ErrMalformed) {
+		log.Warn("inbound message ignored", "error", err)
+		return mail.Heard{Kind: inbound.KindUnmatched, Action: "ignored", Reason: err.Error()}, nil
+	}
+	if err != nil {
+		return mail.Heard{}, fmt.Errorf("read: %w", err)
+	}
+	h, err := a.Ledger.Hear(ctx, res, a.Subscribers, a.Tokens, a.Config.Subscribers.BounceLimit)
+	if err != nil {
+		log.Error("inbound message not recorded; it will come again", "kind", res.Kind, "error", err)
+		return h, err
+	}
+	level := slog.LevelInfo
+	if h.Action == "unmatched" {
+		level = slog.LevelWarn
+	}
+	log.Log(ctx, level, "inbound message", "kind", h.Kind, "action", h.Action, "delivery", h.Delivery,
+		"subscriber", h.Subscriber, "provider", res.Provider, "status", res.Status, "reason", h.Reason)
+	return h, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/internal/web"
 	"github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/mail/inbound"
 )
 
 func serveCommand() *command {
@@ -53,6 +55,9 @@ type Main struct {
 	// MetricsListener, when set, serves /metrics instead of
 	// http.metrics_listen.
 	MetricsListener net.Listener
+	// InboundListener takes mail for the inbound domain over SMTP; nil
+	// opens inbound.smtp_listen when it is set.
+	InboundListener net.Listener
 
 	App  *App // set by Open
 	lock *instanceLock
@@ -83,6 +88,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Listener == nil {
 		if m.Listener, err = net.Listen("tcp", m.Config.HTTP.Listen); err != nil {
 			return fmt.Errorf("listen on %s (http.listen): %w", m.Config.HTTP.Listen, err)
+		}
+	}
+	if m.InboundListener == nil && m.Config.Inbound.SMTPListen != "" {
+		if m.InboundListener, err = net.Listen("tcp", m.Config.Inbound.SMTPListen); err != nil {
+			return fmt.Errorf("listen on %s (inbound.smtp_listen): %w", m.Config.Inbound.SMTPListen, err)
 		}
 	}
 	if m.MetricsListener == nil && m.Config.HTTP.MetricsListen != "" {
@@ -122,6 +132,16 @@ func (m *Main) Run(ctx context.Context) error {
 	loops := []func(context.Context) error{
 		m.serveHTTP(m.Listener, handler),
 		func(ctx context.Context) error { return a.DB.Watch(ctx, dbWatchEvery) },
+	}
+	if m.InboundListener != nil {
+		rcv := &inbound.Receiver{Domain: a.Config.InboundDomain(), MaxBytes: a.Config.Inbound.MaxBytes,
+			Logger: a.Logger.With("component", "inbound"),
+			Handle: func(ctx context.Context, envelope []string, raw []byte) error {
+				_, err := a.hear(ctx, bytes.NewReader(raw), envelope)
+				return err
+			}}
+		log.Info("taking mail over smtp", "addr", m.InboundListener.Addr().String(), "domain", rcv.Domain)
+		loops = append(loops, func(ctx context.Context) error { return rcv.Serve(ctx, m.InboundListener) })
 	}
 	if m.MetricsListener != nil {
 		mux := http.NewServeMux()
@@ -174,7 +194,7 @@ func (m *Main) serveHTTP(ln net.Listener, handler http.Handler) func(ctx context
 // Close releases the listener, the lock and the app.
 func (m *Main) Close() error {
 	var errs []error
-	for _, ln := range []net.Listener{m.Listener, m.MetricsListener} {
+	for _, ln := range []net.Listener{m.Listener, m.MetricsListener, m.InboundListener} {
 		if ln == nil {
 			continue
 		}

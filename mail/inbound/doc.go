@@ -26,8 +26,11 @@
 // quoted-printable and unknown charsets are decoded as far as they go and
 // never fail a message.
 //
+// Receiver takes such mail over SMTP for the inbound domain (only its
+// bounce and unsubscribe local parts, bounded in size and in rate per
+// client) and hands each message to a function.
+//
 // It does not match a Result to a delivery or a subscriber, verify VERP
-// or unsubscribe tokens, change any subscriber, or receive mail (the pipe
-// command, the SMTP receiver, IMAP polling, webhooks): those belong to
-// the mail package, which calls Classify.
+// or unsubscribe tokens, or change any subscriber: that is the mail
+// package's Ledger.Hear, which the pipe command and serve's receiver call.
 package inbound
