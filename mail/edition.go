@@ -29,6 +29,13 @@ type Edition struct {
 	BodyText  string
 	Preheader string
 	SourceKey string // the file and the target it was sent to
+
+	// Paused is set while the reputation guard holds the edition (see
+	// Ledger.guard); PausedReason says why. Resumed is when an operator
+	// let it go on, which turns the guard off for it.
+	Paused       time.Time
+	PausedReason string
+	Resumed      time.Time
 }
 
 // The kinds of edition.
@@ -38,16 +45,22 @@ const (
 )
 
 const editionColumns = `id, digest, scheduled_at, created_at, subject, article_count, state, kind, body_html, body_text,
-	preheader, source_key`
+	preheader, source_key, paused_at, paused_reason, resumed_at`
 
 func scanEdition(row interface{ Scan(...any) error }) (*Edition, error) {
 	var e Edition
-	var sched, created int64
+	var sched, created, paused, resumed int64
 	if err := row.Scan(&e.ID, &e.Digest, &sched, &created, &e.Subject, &e.ArticleCount, &e.State, &e.Kind, &e.BodyHTML,
-		&e.BodyText, &e.Preheader, &e.SourceKey); err != nil {
+		&e.BodyText, &e.Preheader, &e.SourceKey, &paused, &e.PausedReason, &resumed); err != nil {
 		return nil, err
 	}
 	e.ScheduledAt, e.CreatedAt = fromNanos(sched), fromNanos(created)
+	if paused != 0 {
+		e.Paused = fromNanos(paused)
+	}
+	if resumed != 0 {
+		e.Resumed = fromNanos(resumed)
+	}
 	return &e, nil
 }
 

@@ -37,6 +37,9 @@ type Heard struct {
 	// "already recorded", "ignored", "unmatched".
 	Action string
 	Reason string
+	// Paused is the reputation guard's reason when this return paused
+	// the delivery's edition.
+	Paused string
 }
 
 // Hear acts on a classified inbound message. A bounce or a complaint is
@@ -77,9 +80,12 @@ func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens
 		return h, nil
 	}
 	h.Delivery, h.Subscriber = d.ID, d.SubscriberID
-	mark := "bounce"
-	if res.Kind == inbound.KindComplaint {
+	mark := "soft"
+	switch {
+	case res.Kind == inbound.KindComplaint:
 		mark = "complaint"
+	case res.Permanent:
+		mark = "bounce"
 	}
 	first, err := l.markReturned(ctx, d.ID, mark, res)
 	if err != nil {
@@ -100,9 +106,15 @@ func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens
 	}
 	if errors.Is(err, subscribers.ErrNotFound) {
 		h.Action = "subscriber erased"
-		return h, nil
+	} else if err != nil {
+		return h, err
 	}
-	return h, err
+	if d.EditionID != 0 && mark != "soft" {
+		if h.Paused, err = l.guard(ctx, d.EditionID); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
 }
 
 // addressToken finds local+TOKEN@ among addrs and checks it.

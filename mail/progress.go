@@ -19,6 +19,10 @@ type Progress struct {
 	// ETA is how long the rest takes at that rate, 0 when unknown.
 	Rate float64
 	ETA  time.Duration
+	// Paused is set while the reputation guard holds the edition;
+	// Bounced and Complained count its returns.
+	Paused              bool
+	Bounced, Complained int
 }
 
 // Percent is Done of Total, 0 to 100.
@@ -35,7 +39,8 @@ func (p Progress) Percent() float64 {
 func (l *Ledger) Progress(ctx context.Context) ([]Progress, error) {
 	rows, err := l.DB.Read.QueryContext(ctx, `SELECT e.id, e.digest, e.subject, COUNT(d.id),
 		COALESCE(SUM(d.state NOT IN ('queued', 'sending')), 0), COALESCE(SUM(d.state = 'sent'), 0),
-		MIN(d.sent_at), MAX(d.sent_at)
+		MIN(d.sent_at), MAX(d.sent_at), e.paused_at != 0,
+		COALESCE(SUM(d.returned = 'bounce'), 0), COALESCE(SUM(d.returned = 'complaint'), 0)
 		FROM editions e JOIN deliveries d ON d.edition_id = e.id
 		WHERE e.state != 'done' GROUP BY e.id ORDER BY e.id`)
 	if err != nil {
@@ -47,7 +52,8 @@ func (l *Ledger) Progress(ctx context.Context) ([]Progress, error) {
 	for rows.Next() {
 		var p Progress
 		var first, last sql.NullInt64
-		if err := rows.Scan(&p.Edition, &p.Digest, &p.Subject, &p.Total, &p.Done, &p.Sent, &first, &last); err != nil {
+		if err := rows.Scan(&p.Edition, &p.Digest, &p.Subject, &p.Total, &p.Done, &p.Sent, &first, &last, &p.Paused,
+			&p.Bounced, &p.Complained); err != nil {
 			return nil, fmt.Errorf("edition progress: %w", err)
 		}
 		if first.Valid && last.Valid && p.Sent > 1 {

@@ -71,7 +71,7 @@ func commands() []*command {
 		subscribersImportCommand(), subscribersExportCommand(), subscribersForgetCommand(),
 		digestPreviewCommand(), digestSendCommand(), digestTestCommand(),
 		broadcastPreviewCommand(), broadcastSendCommand(), broadcastTestCommand(),
-		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), statusCommand(),
+		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), editionsResumeCommand(), statusCommand(),
 		sourcesListCommand(), sourcesCheckCommand(),
 		inboundProcessCommand(),
 	}

@@ -72,6 +72,9 @@ func editionsShowCommand() *command {
 			w := e.stdout
 			fmt.Fprintf(w, "Edition:   %d\nDigest:    %s\nSubject:   %s\nScheduled: %s\nCreated:   %s\nState:     %s\n",
 				ed.ID, ed.Digest, ed.Subject, ed.ScheduledAt.In(loc).Format(time.RFC3339), ed.CreatedAt.In(loc).Format(time.RFC3339), ed.State)
+			if !ed.Paused.IsZero() {
+				fmt.Fprintf(w, "Paused:    %s, %s (tidings editions resume %d goes on)\n", ed.Paused.In(loc).Format(time.RFC3339), ed.PausedReason, ed.ID)
+			}
 			fmt.Fprintf(w, "\nArticles (%d):\n", len(ed.Articles))
 			for _, a := range ed.Articles {
 				fmt.Fprintf(w, "  %s  %s\n", a.ID, a.Title)
@@ -118,6 +121,31 @@ func editionsShowCommand() *command {
 				fmt.Fprintf(w, "\nRun \"tidings editions retry %d\" to send the failed ones again.\n", id)
 			}
 			return nil
+		},
+	}
+}
+
+func editionsResumeCommand() *command {
+	var wait bool
+	return &command{
+		name: "editions resume", args: "ID", summary: "let an edition the reputation guard paused go on, and send what waits",
+		example: "tidings editions resume 12",
+		detail: "The guard pauses an edition whose spam complaints pass 0.3% or hard bounces 5% of 1,000 or more delivered.\n" +
+			"Resuming turns the guard off for that edition. The exit status is as for digest send.",
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&wait, "wait", false, "stay until every delivery is sent or failed, retries included")
+		},
+		nargs: 1,
+		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
+			id, err := editionID(fs)
+			if err != nil {
+				return err
+			}
+			if err := app.Ledger.Resume(ctx, id); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "edition %d: resumed\n", id)
+			return app.sendDue(ctx, e.stdout, "", wait)
 		},
 	}
 }

@@ -53,6 +53,15 @@ func (a *App) writeLedgerMetrics(ctx context.Context, w io.Writer) {
 		for _, p := range ps {
 			fmt.Fprintf(w, "tidings_edition_send_rate{edition=\"%d\",digest=%q} %g\n", p.Edition, p.Digest, p.Rate)
 		}
+		fmt.Fprintf(w, "# HELP tidings_edition_paused 1 while the reputation guard holds an edition still going out.\n# TYPE tidings_edition_paused gauge\n")
+		for _, p := range ps {
+			fmt.Fprintf(w, "tidings_edition_paused{edition=\"%d\",digest=%q} %d\n", p.Edition, p.Digest, map[bool]int{true: 1}[p.Paused])
+		}
+		fmt.Fprintf(w, "# HELP tidings_edition_returns Hard bounces and complaints that came back for each edition still going out.\n# TYPE tidings_edition_returns gauge\n")
+		for _, p := range ps {
+			fmt.Fprintf(w, "tidings_edition_returns{edition=\"%d\",digest=%q,kind=\"bounce\"} %d\n", p.Edition, p.Digest, p.Bounced)
+			fmt.Fprintf(w, "tidings_edition_returns{edition=\"%d\",digest=%q,kind=\"complaint\"} %d\n", p.Edition, p.Digest, p.Complained)
+		}
 	}
 	fmt.Fprintf(w, "# HELP tidings_queue_depth Deliveries waiting to be sent.\n# TYPE tidings_queue_depth gauge\ntidings_queue_depth %d\n", st.QueueDepth)
 	fmt.Fprintf(w, "# HELP tidings_editions Editions planned, all digests.\n# TYPE tidings_editions gauge\ntidings_editions %d\n", st.Editions)

@@ -48,7 +48,11 @@ func statusCommand() *command {
 					if err != nil {
 						return err
 					}
-					edition = fmt.Sprintf("#%d %s (%s)", ed.ID, ed.ScheduledAt.In(loc).Format("2006-01-02 15:04"), ed.State)
+					state := ed.State
+					if !ed.Paused.IsZero() {
+						state = "paused: " + ed.PausedReason
+					}
+					edition = fmt.Sprintf("#%d %s (%s)", ed.ID, ed.ScheduledAt.In(loc).Format("2006-01-02 15:04"), state)
 					sent = fmt.Sprint(c[mail.DeliverySent])
 					queued = fmt.Sprint(c[mail.DeliveryQueued])
 					// Sending rows are in an SMTP transaction now, or in

@@ -1,4 +1,5 @@
 -- What came back for a delivery after it was sent: '' (nothing), 'bounce'
--- or 'complaint'; set once, so the same report twice counts once.
+-- (hard), 'soft' or 'complaint'; set once, so the same report twice counts
+-- once.
 ALTER TABLE deliveries ADD COLUMN returned TEXT NOT NULL DEFAULT '';
 ALTER TABLE deliveries ADD COLUMN returned_at INTEGER NOT NULL DEFAULT 0;
