@@ -23,7 +23,11 @@ type Ingester struct {
 	FollowSymlinks bool
 	// Private are files never read, wherever a link points: the config
 	// and the database.
-	Private  []string
+	Private []string
+	// AssetDir is where the images and files that articles name next to
+	// them are published (see AssetDir); "" publishes none, and their
+	// references are only made absolute.
+	AssetDir string
 	BaseURL  string
 	Location *time.Location
 	Logger   *slog.Logger
