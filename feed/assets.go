@@ -68,6 +68,7 @@ var (
 type assetDep struct {
 	rel         string // below the content folder, slashes
 	size, mtime int64
+	name        string // as published; "" when it was not
 }
 
 // assetPublisher publishes the assets of one article file.
@@ -160,12 +161,13 @@ func (ap *assetPublisher) copy(rel, ext string) (string, error) {
 	sum := sha256.Sum256(data)
 	name := assetName(path.Base(rel), ext, hex.EncodeToString(sum[:])[:assetHashLen])
 	file := filepath.Join(ap.out, name)
-	if fi, err := os.Stat(file); err == nil && fi.Size() == int64(len(data)) {
-		return name, nil // the hash names its bytes: they are there already
+	if fi, err := os.Stat(file); err != nil || fi.Size() != int64(len(data)) {
+		// Else the hash names its bytes: they are there already.
+		if err := writeAtomic(file, data); err != nil {
+			return "", fmt.Errorf("write asset %s: %w", file, err)
+		}
 	}
-	if err := writeAtomic(file, data); err != nil {
-		return "", fmt.Errorf("write asset %s: %w", file, err)
-	}
+	dep.name = name
 	return name, nil
 }
 

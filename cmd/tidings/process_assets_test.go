@@ -146,6 +146,37 @@ outbox_dir = %q
 	}
 	srv.cmd.Process.Signal(os.Interrupt)
 	srv.exitsCleanly(t, 10*time.Second)
+
+	// A new image under the old name, the article untouched: a new URL,
+	// and the old file kept for the mails that show it.
+	harbor2 := []byte("\xff\xd8\xff\xe0 the harbour at night")
+	writeFile(t, posts, "img/harbor.jpg", string(harbor2))
+	if out := tidings(0, "ingest"); !strings.Contains(out, "updated 1") {
+		t.Errorf("ingest after the image changed does not update the article:\n%s", out)
+	}
+	tidings(0, "feeds", "build")
+	rss, err = os.ReadFile(filepath.Join(public, "feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newURL := "http://127.0.0.1:8080/assets/" + hashed("harbor", harbor2) + ".jpg"
+	if !strings.Contains(string(rss), `src="`+newURL+`"`) || strings.Contains(string(rss), imgURL) {
+		t.Errorf("after the image changed, feed.xml does not show it at %s alone:\n%s", newURL, rss)
+	}
+	for _, name := range []string{hashed("harbor", harbor) + ".jpg", hashed("harbor", harbor2) + ".jpg"} {
+		if _, err := os.Stat(filepath.Join(public, "assets", name)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// An emptied output folder is filled again by the next ingest.
+	if err := os.RemoveAll(public); err != nil {
+		t.Fatal(err)
+	}
+	tidings(0, "ingest")
+	if b, err := os.ReadFile(filepath.Join(public, "assets", hashed("harbor", harbor2)+".jpg")); err != nil || string(b) != string(harbor2) {
+		t.Errorf("after the output folder was emptied, ingest does not publish the image again: %v", err)
+	}
 }
 
 // httpGet GETs url, with If-None-Match when etag is set.
