@@ -127,11 +127,21 @@ func assetRel(dir, ref string) (string, error) {
 func (ap *assetPublisher) copy(rel, ext string) (string, error) {
 	dep := assetDep{rel: rel, size: -1}
 	defer func() { ap.deps = append(ap.deps, dep) }()
+	full := filepath.Join(ap.root, filepath.FromSlash(rel))
 	f, err := os.OpenInRoot(ap.root, filepath.FromSlash(rel))
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%w %s", errAssetMissing, filepath.Join(ap.root, filepath.FromSlash(rel)))
+		return "", fmt.Errorf("%w %s", errAssetMissing, full)
 	}
 	if err != nil {
+		// Most likely a link that leads out, which the root refuses; say
+		// so in the author's words.
+		if real, e := filepath.EvalSymlinks(full); e == nil {
+			if root, e := filepath.Abs(ap.root); e == nil {
+				if r, _ := inside(real, []string{root}); r == "" {
+					return "", fmt.Errorf("%w: %s is a link to %s", errAssetOutside, rel, real)
+				}
+			}
+		}
 		return "", err
 	}
 	defer f.Close()
