@@ -79,6 +79,7 @@ type assetPublisher struct {
 	baseURL  string // the site's, without a trailing slash
 	maxBytes int64
 	private  []os.FileInfo
+	follow   bool // content.follow_symlinks: a link to a file inside root is read
 
 	deps []assetDep // every asset the article named, found or not
 }
@@ -128,6 +129,17 @@ func (ap *assetPublisher) copy(rel, ext string) (string, error) {
 	dep := assetDep{rel: rel, size: -1}
 	defer func() { ap.deps = append(ap.deps, dep) }()
 	full := filepath.Join(ap.root, filepath.FromSlash(rel))
+	if !ap.follow {
+		// As for articles, a link is not followed, even to a file inside
+		// the folder. One swapped in after this look is still held
+		// inside it by the root.
+		if real, err := filepath.EvalSymlinks(full); err == nil && real != filepath.Clean(full) {
+			if info, err := os.Stat(full); err == nil { // as assetsChanged looks
+				dep.size, dep.mtime = info.Size(), info.ModTime().UnixNano()
+			}
+			return "", fmt.Errorf("%w: content.follow_symlinks is off", ErrSymlink)
+		}
+	}
 	f, err := os.OpenInRoot(ap.root, filepath.FromSlash(rel))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%w %s", errAssetMissing, full)

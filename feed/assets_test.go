@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -115,29 +116,34 @@ func articleHTML(t *testing.T, e *ingestEnv) string {
 	return as[0].ContentHTML + "\nimage: " + as[0].Image
 }
 
-// The edges of what is published: links that point out of the folder, too
-// big a file, other kinds of file, hidden ones, fragments.
+// The edges of what is published: links inside the folder and out of it,
+// too big a file, other kinds of file, hidden ones, fragments.
 func TestIngest_AssetEdges(t *testing.T) {
+	for _, follow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("follow_symlinks=%v", follow), func(t *testing.T) { testAssetEdges(t, follow) })
+	}
+}
+
+func testAssetEdges(t *testing.T, follow bool) {
 	e, log := assetEnv(t)
 	e.in.MaxBytes = 1 << 10
+	e.in.FollowSymlinks = follow
 	outside := filepath.Join(filepath.Dir(e.dir), "outside.jpg")
 	if err := os.WriteFile(outside, []byte("outside"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(e.dir, "posts", "img"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(outside, filepath.Join(e.dir, "posts", "img", "link.jpg")); err != nil {
 		t.Fatal(err)
 	}
 	e.write(t, "posts/img/big.png", strings.Repeat("x", 2<<10))
 	e.write(t, "posts/img/ok.gif", "GIF89a")
 	e.write(t, "posts/.secret/x.jpg", "hidden")
 	e.write(t, "posts/notes.txt", "Notes\n\nnot an asset, an article of its own")
+	for link, target := range map[string]string{"posts/img/link.jpg": outside, "posts/img/alias.gif": "ok.gif"} {
+		if err := os.Symlink(target, filepath.Join(e.dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.write(t, "posts/bridge.md", "---\ntitle: Bridge\nimage: img/missing.png\n---\n\n"+
-		"![](img/link.jpg) ![](img/big.png) ![](img/ok.gif) ![](img/ok.gif) ![](.secret/x.jpg)\n\n"+
+		"![](img/link.jpg) ![](img/big.png) ![](img/ok.gif) ![](img/ok.gif) ![](.secret/x.jpg) ![](img/alias.gif)\n\n"+
 		"[doc](img/ok.gif#top) [notes](notes.txt) [far](https://example.com/x.jpg) [site](/x.jpg) [anchor](#x)\n")
-	e.in.Dirs = []string{e.dir}
 	res := e.scan(t)
 	if res.Added != 2 {
 		t.Fatalf("added %d, want 2: %+v", res.Added, res.Rejected)
@@ -156,8 +162,13 @@ func TestIngest_AssetEdges(t *testing.T) {
 	if gif == "" {
 		t.Fatalf("the GIF is not published:\n%s", html)
 	}
+	alias := `src="https://news.example.org/img/alias.gif"` // a link inside the folder: refused unless followed
+	if follow {
+		alias = `src="` + strings.Replace(gif, "/ok.", "/alias.", 1) + `"` // the same bytes under the name it is shown by
+	}
 	for _, want := range []string{
-		`src="https://news.example.org/img/link.jpg"`,  // link out of the folder: refused
+		alias,
+		`src="https://news.example.org/img/link.jpg"`,  // a link out of the folder: refused
 		`src="https://news.example.org/img/big.png"`,   // too big
 		`src="https://news.example.org/.secret/x.jpg"`, // hidden
 		`href="` + gif + `#top"`,                       // the fragment kept
@@ -172,15 +183,21 @@ func TestIngest_AssetEdges(t *testing.T) {
 		t.Errorf("a missing front-matter image is %q, want it made absolute as before", image)
 	}
 	entries, _ := os.ReadDir(e.in.AssetDir)
-	if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "ok.") {
-		t.Errorf("assets folder holds %v, want the GIF alone", entries)
+	if want := 1 + btoi(follow); len(entries) != want {
+		t.Errorf("assets folder holds %v, want %d files", entries, want)
 	}
-	for _, want := range []string{
-		`asset \"img/link.jpg\" not published: it points outside the article's content folder: posts/img/link.jpg is a link to `,
+	wants := []string{
 		`asset \"img/big.png\" not published: file too large`,
 		`asset \".secret/x.jpg\" not published: it names a hidden file or folder`,
 		`image \"img/missing.png\" not published: no such file`,
-	} {
+	}
+	if follow {
+		wants = append(wants, `asset \"img/link.jpg\" not published: it points outside the article's content folder: posts/img/link.jpg is a link to `)
+	} else {
+		wants = append(wants, `asset \"img/link.jpg\" not published: symbolic link not followed: content.follow_symlinks is off`,
+			`asset \"img/alias.gif\" not published: symbolic link not followed`)
+	}
+	for _, want := range wants {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, log)
 		}
@@ -188,6 +205,16 @@ func TestIngest_AssetEdges(t *testing.T) {
 	if n := strings.Count(log.String(), `img/ok.gif`); n != 0 {
 		t.Errorf("a published asset is warned of %d times:\n%s", n, log)
 	}
+	if res := e.scan(t); res.Unchanged != 2 {
+		t.Errorf("a second scan: %+v, want 2 unchanged: refused assets make the article look changed", res)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // The front matter's image, a file next to the article, is published as

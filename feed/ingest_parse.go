@@ -94,7 +94,7 @@ func (in *Ingester) parseOne(c candidate, r *content.Renderer, private []os.File
 		dir = ""
 	}
 	ap := &assetPublisher{root: c.readDir, dir: dir, out: in.AssetDir, baseURL: strings.TrimSuffix(in.BaseURL, "/"),
-		maxBytes: in.MaxBytes, private: private}
+		maxBytes: in.MaxBytes, private: private, follow: in.FollowSymlinks}
 	p, err := content.ParseFile(c.rel, data, r.WithAssets(ap.publish), in.Location)
 	return parseResult{c: c, p: p, err: err, assets: ap.deps}
 }
