@@ -110,6 +110,10 @@ outbox_dir = %q
 		t.Errorf("%s/assets holds %v, want only %v", public, names, want)
 	}
 
+	if mail := tidings(0, "digest", "preview", "daily", "--format", "html"); !strings.Contains(mail, `src="`+imgURL+`"`) {
+		t.Errorf("the digest's HTML does not show the image at %s:\n%s", imgURL, mail)
+	}
+
 	srv := startTidings(t, bin, env, "serve")
 	base := srv.logged(t, regexp.MustCompile(`msg=serving .*url=(http://\S+)`), 10*time.Second)
 	resp, body := httpGet(t, base+"/assets/"+hashed("harbor", harbor)+".jpg", "")
