@@ -2,7 +2,9 @@
 // the feeds it is published in: the Article type and the articles table
 // (Store), the content-folder source (Ingester), the authoring API, the
 // one write path every source goes through, feed building and serving
-// (Publisher, Handler) and WebSub announcements. It also keeps the
+// (Publisher, Handler), the images and files next to articles (assets:
+// published by the scan under hashed names, served by Handler) and WebSub
+// announcements. It also keeps the
 // sources table for feed/upstream, behind that package's interface.
 //
 // It does not parse or sanitise anything itself: feed/content turns a
@@ -27,6 +29,8 @@
 //   - A file that cannot be read or parsed is reported with its path and
 //     skipped; what the store holds of it is kept. Its rejection is logged
 //     once per change of the file, and listed in every scan's result.
+//   - Every file read from a content folder, article or asset, is opened
+//     through it (os.OpenInRoot), so no path or link leads out of it.
 //   - Times are Unix nanoseconds in the database and UTC once read.
 //   - Loggers come from the caller with their component named; this
 //     package adds keys of its own, never the component again.

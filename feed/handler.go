@@ -59,6 +59,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.serveIndex)
 	mux.HandleFunc("GET /tags/{tag}/{$}", h.serveIndex)
 	mux.HandleFunc("GET /articles/{slug}", h.serveArticle)
+	mux.HandleFunc("GET /"+assetsPath+"/{name}", h.serveAsset)
 }
 
 // serveFeed answers from the built feeds: strong ETag, Last-Modified, 304s,

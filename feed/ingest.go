@@ -23,7 +23,11 @@ type Ingester struct {
 	FollowSymlinks bool
 	// Private are files never read, wherever a link points: the config
 	// and the database.
-	Private  []string
+	Private []string
+	// AssetDir is where the images and files that articles name next to
+	// them are published (see AssetDir); "" publishes none, and their
+	// references are only made absolute.
+	AssetDir string
 	BaseURL  string
 	Location *time.Location
 	Logger   *slog.Logger
@@ -74,6 +78,12 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	if err != nil {
 		return res, err
 	}
+	var deps map[string][]assetDep
+	if in.AssetDir != "" {
+		if deps, err = in.Store.assetDeps(ctx); err != nil {
+			return res, err
+		}
+	}
 
 	var found []candidate
 	var unreadable []fileKey // folders whose files must not be taken as deleted
@@ -90,7 +100,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	var toParse []candidate
 	for _, c := range found {
 		present[c.key()] = true
-		if s, ok := byFile[c.key()]; ok && !s.removed && s.size == c.size && s.mtime == c.mtime {
+		if s, ok := byFile[c.key()]; ok && !s.removed && s.size == c.size && s.mtime == c.mtime && !in.assetsChanged(c, deps[s.id]) {
 			res.Unchanged++
 			claims[s.id] = c.key()
 			continue
@@ -150,6 +160,11 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 		out, err := w.put(ctx, entry{doc: &pr.p, dir: pr.c.dir, size: pr.c.size, mtime: pr.c.mtime}, prev)
 		if err != nil {
 			return fmt.Errorf("save article %s: %w", pr.c.path(), err)
+		}
+		if in.AssetDir != "" {
+			if err := w.setAssets(ctx, id, pr.assets, deps[id]); err != nil {
+				return err
+			}
 		}
 		res.count(out)
 		return nil

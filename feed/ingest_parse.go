@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/tidings/tidings/feed/content"
@@ -17,6 +19,8 @@ type parseResult struct {
 	c   candidate
 	p   content.Doc
 	err error
+	// assets are the files the article named as assets, found or not.
+	assets []assetDep
 }
 
 // parseAll reads and parses files on every core and hands each result to
@@ -79,8 +83,20 @@ func (in *Ingester) parseOne(c candidate, r *content.Renderer, private []os.File
 	if err != nil {
 		return parseResult{c: c, err: err}
 	}
-	p, err := content.ParseFile(c.rel, data, r, in.Location)
-	return parseResult{c: c, p: p, err: err}
+	if in.AssetDir == "" {
+		p, err := content.ParseFile(c.rel, data, r, in.Location)
+		return parseResult{c: c, p: p, err: err}
+	}
+	// Its references are resolved where the file is read: where a
+	// followed link points.
+	dir := path.Dir(c.readRel)
+	if dir == "." {
+		dir = ""
+	}
+	ap := &assetPublisher{root: c.readDir, dir: dir, out: in.AssetDir, baseURL: strings.TrimSuffix(in.BaseURL, "/"),
+		maxBytes: in.MaxBytes, private: private, follow: in.FollowSymlinks}
+	p, err := content.ParseFile(c.rel, data, r.WithAssets(ap.publish), in.Location)
+	return parseResult{c: c, p: p, err: err, assets: ap.deps}
 }
 
 // read reads a listed file through its content folder, so that a link

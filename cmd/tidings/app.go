@@ -85,6 +85,7 @@ func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 		MaxBytes:       cfg.Content.MaxBytes,
 		FollowSymlinks: cfg.Content.FollowSymlinks,
 		Private:        []string{cfg.File, cfg.Database.Path, cfg.Database.Path + "-wal", cfg.Database.Path + "-shm", cfg.DKIM.KeyFile, cfg.DKIM.SecondKeyFile},
+		AssetDir:       feed.AssetDir(cfg.Feeds.OutputDir),
 		BaseURL:        cfg.Site.BaseURL,
 		Location:       cfg.Location(),
 		Logger:         logger.With("component", "ingest"),

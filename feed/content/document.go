@@ -86,8 +86,11 @@ func (r *Renderer) Normalize(d Doc) (Doc, error) {
 	if d.Summary == "" {
 		d.Summary = cutText(firstParagraph(d.Text), summaryLen)
 	}
-	if img, ok := r.ImageURL(d.Image); ok {
+	if img, ok, warning := r.imageURL(d.Image); ok {
 		d.Image = img
+		if warning != "" {
+			d.Warnings = append(d.Warnings, "image "+strings.TrimPrefix(warning, "asset "))
+		}
 	} else {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("image %q dropped: only an http or https URL, or a path on the site, is taken", d.Image))
 		d.Image = ""

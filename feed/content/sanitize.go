@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -23,7 +24,22 @@ type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
 	base   *url.URL
+	assets AssetFunc // nil: relative references are only made absolute
 }
+
+// AssetFunc publishes the file that an article names by a relative path
+// (slash-separated and unescaped, as in "img/harbor.jpg") and returns the
+// URL it is published at, absolute. It returns ErrNotAsset for a path it
+// does not publish, such as a link to a page, which is then made absolute
+// against the base as any link is; any other error says why a file it
+// should publish could not be (missing, outside the article's folder, too
+// large), and becomes a warning: the reference is then kept, made
+// absolute against the base.
+type AssetFunc func(ref string) (string, error)
+
+// ErrNotAsset is what an AssetFunc returns for a reference that names no
+// kind of file it publishes.
+var ErrNotAsset = errors.New("not an asset")
 
 // NewRenderer returns a renderer that resolves relative links against
 // baseURL, which must be absolute.
@@ -74,6 +90,8 @@ func (r *Renderer) clean(raw string) (string, []string) {
 	var out strings.Builder
 	out.Grow(len(raw))
 	removed := map[string]bool{}
+	var warnings []string
+	warned := map[string]bool{}
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken { // io.EOF: a strings.Reader fails no other way
@@ -111,21 +129,63 @@ func (r *Renderer) clean(raw string) (string, []string) {
 				continue
 			}
 			if urlAttrs[key] {
-				tok.Attr[i].Val = r.absolute(v)
+				u, warning, ok := r.asset(v)
+				if warning != "" && !warned[warning] {
+					warned[warning] = true
+					warnings = append(warnings, warning)
+				}
+				if !ok {
+					u = r.absolute(v)
+				}
+				tok.Attr[i].Val = u
 			}
 		}
 		out.WriteString(tok.String())
 	}
 	clean := r.policy.Sanitize(out.String())
 	if len(removed) == 0 {
-		return clean, nil
+		return clean, warnings
 	}
 	what := make([]string, 0, len(removed))
 	for k := range removed {
 		what = append(what, k)
 	}
 	sort.Strings(what)
-	return clean, []string{"removed unsafe HTML: " + strings.Join(what, ", ")}
+	return clean, append([]string{"removed unsafe HTML: " + strings.Join(what, ", ")}, warnings...)
+}
+
+// WithAssets returns a renderer that hands relative references to fn,
+// for one article: its images and files are published where fn says. It
+// shares r's base, Markdown engine and sanitising policy.
+func (r *Renderer) WithAssets(fn AssetFunc) *Renderer {
+	rb := *r
+	rb.assets = fn
+	return &rb
+}
+
+// asset asks the renderer's AssetFunc for the URL of a relative
+// reference: a path with neither scheme, host nor leading slash. ok is
+// false when the reference is no asset, or one that could not be
+// published; warning then says why, if it should have been.
+func (r *Renderer) asset(ref string) (abs, warning string, ok bool) {
+	if r.assets == nil || ref == "" || strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "\\") {
+		return "", "", false
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil || u.Path == "" {
+		return "", "", false
+	}
+	abs, err = r.assets(u.Path)
+	if errors.Is(err, ErrNotAsset) {
+		return "", "", false
+	}
+	if err != nil {
+		return "", fmt.Sprintf("asset %q not published: %v", ref, err), false
+	}
+	if u.Fragment != "" {
+		abs += "#" + u.EscapedFragment()
+	}
+	return abs, "", true
 }
 
 // bareTag reports whether a start tag is written as "<name>" with a lower
@@ -156,20 +216,39 @@ func (r *Renderer) WithBase(refs ...string) *Renderer {
 	return r
 }
 
-// absolute resolves ref against the base URL; fragments and unparseable
-// references are left alone.
 // ImageURL makes an image reference absolute against the site, and
 // reports whether it is one a page may show: http or https with a host
-// (a path on the site becomes one). "" is fine: no image.
+// (a path on the site becomes one; so does a file next to the article,
+// published as an asset, when the renderer has an AssetFunc). "" is
+// fine: no image.
 func (r *Renderer) ImageURL(ref string) (string, bool) {
+	abs, ok, _ := r.imageURL(ref)
+	return abs, ok
+}
+
+// imageURL is ImageURL, with a warning when the reference names a file
+// that should be an asset and could not be published.
+func (r *Renderer) imageURL(ref string) (abs string, ok bool, warning string) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
-		return "", true
+		return "", true, ""
 	}
-	abs := r.absolute(ref)
+	if abs, warning, ok := r.asset(ref); ok || warning != "" {
+		if ok {
+			return abs, true, ""
+		}
+		// Made absolute as any other path is, so that it shows once the
+		// file is there and the site serves it.
+		abs = r.absolute(ref)
+		return abs, true, warning
+	}
+	abs = r.absolute(ref)
 	u, err := url.Parse(abs)
-	return abs, err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	return abs, err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "", ""
 }
+
+// absolute resolves ref against the base URL; fragments and unparseable
+// references are left alone.
 
 func (r *Renderer) absolute(ref string) string {
 	if ref == "" || strings.HasPrefix(ref, "#") {
