@@ -162,7 +162,7 @@ func (a *App) wireSubscribers(ctx context.Context) error {
 func (a *App) siteInfo() subscribers.SiteInfo {
 	cfg := a.Config
 	return subscribers.SiteInfo{Title: cfg.Site.Title, Description: cfg.Site.Description, Language: cfg.Site.Language,
-		BaseURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress}
+		BaseURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress, TimeZone: cfg.Site.Timezone}
 }
 
 // wireDigests builds the digests, the delivery ledger and the renderer. A
