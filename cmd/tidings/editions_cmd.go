@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -89,6 +90,9 @@ func editionsShowCommand() *command {
 			}
 			fmt.Fprintf(w, "\nDeliveries: sent %d, queued %d, sending %d, failed %d, skipped %d\n",
 				c[mail.DeliverySent], c[mail.DeliveryQueued], c[mail.DeliverySending], c[mail.DeliveryFailed], c[mail.DeliverySkipped])
+			if err := printWaiting(ctx, w, app, id, loc); err != nil {
+				return err
+			}
 			queued, err := app.Ledger.Deliveries(ctx, id, mail.DeliveryQueued)
 			if err != nil {
 				return err
@@ -145,4 +149,19 @@ func editionsRetryCommand() *command {
 			return app.sendDue(ctx, e.stdout, "", wait)
 		},
 	}
+}
+
+// printWaiting says how many queued deliveries wait for which hour: a
+// digest with deliver_at reaches each subscriber at their own.
+func printWaiting(ctx context.Context, w io.Writer, app *App, id int64, loc *time.Location) error {
+	ws, err := app.Ledger.Waiting(ctx, id)
+	if err != nil || len(ws) == 0 {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nQueued, by the hour they are due:\n  HOUR\tDELIVERIES")
+	for _, x := range ws {
+		fmt.Fprintf(tw, "  %s\t%d\n", x.Hour.In(loc).Format("2006-01-02 15:04 -07:00"), x.Count)
+	}
+	return tw.Flush()
 }
