@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -97,13 +98,11 @@ func editionsShowCommand() *command {
 			if err != nil {
 				return err
 			}
-			if len(queued) > 0 {
+			retried := slices.DeleteFunc(queued, func(d mail.Delivery) bool { return d.Attempts == 0 })
+			if len(retried) > 0 {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "\nWaiting to be retried:\n  EMAIL\tATTEMPTS\tNEXT TRY\tLAST REPLY")
-				for _, d := range queued {
-					if d.Attempts == 0 {
-						continue
-					}
+				for _, d := range retried {
 					fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", d.Email, d.Attempts, d.NextAttemptAt.In(loc).Format(time.RFC3339), d.LastReply)
 				}
 				tw.Flush()
