@@ -361,6 +361,7 @@ func TestExportImport_RoundTrip(t *testing.T) {
 func FuzzImport(f *testing.F) {
 	for _, s := range []string{
 		"email,name,digests,status\na@example.org,Ann,daily;weekly,confirmed\n",
+		"email,timezone\na@example.org,Europe/Berlin\nb@example.org,Mars/Olympus\nc@example.org,../../etc/passwd\n",
 		"\ufeffEMAIL\r\nb@example.org\r\n\r\n",
 		"email,name\n\"a@example.org\",\"x\"\"y\"\nb@example.org,Bo\"b\n",
 		"email,digests\na@example.org,hourly\n\"open,\n",

@@ -25,6 +25,8 @@ func FuzzSubscribeForm(f *testing.F) {
 		{"application/json", `{"email":1}`},
 		{"application/json", `[`},
 		{"text/plain", "email=ana%40example.org"},
+		{"application/x-www-form-urlencoded", "email=tz%40example.org&timezone=..%2F..%2Fetc%2Fpasswd"},
+		{"application/json", `{"email":"tz@example.org","timezone":"Mars/Olympus"}`},
 	} {
 		f.Add(seed.ct, seed.body)
 	}
