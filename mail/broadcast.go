@@ -147,7 +147,7 @@ func (l *Ledger) PlanBroadcast(ctx context.Context, b Broadcast, d Digest, at ti
 		if len(subs) == 0 {
 			ed.State = EditionDone
 		}
-		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now)
+		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("plan broadcast to %s: %w", d.Name, err)

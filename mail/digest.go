@@ -32,6 +32,10 @@ type Digest struct {
 	// article its own edition, Delay after it was published.
 	Mode  string
 	Delay time.Duration
+	// DeliverAt, when set, has each subscriber receive an edition at that
+	// time of day in their own zone (see Ledger.Plan); Schedule then only
+	// says when the edition is frozen.
+	DeliverAt LocalTime
 }
 
 // Articles is what mail needs of the article store; *feed.Store

@@ -109,7 +109,7 @@ func (l *Ledger) PlanArticle(ctx context.Context, d Digest, a *feed.Article, at 
 		if len(subs) == 0 {
 			ed.State = EditionDone
 		}
-		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now)
+		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now, nil)
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("plan mail of article %s: %w", a.ID, err)

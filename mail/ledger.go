@@ -26,6 +26,9 @@ type Ledger struct {
 	Recipients Recipients
 	Now        func() time.Time // nil: time.Now
 	Logger     *slog.Logger     // nil: discard
+	// Zone is site.timezone: where a digest's deliver_at reaches
+	// subscribers who have no zone of their own. nil: UTC.
+	Zone *time.Location
 
 	stmtMu   sync.Mutex
 	markSent *sql.Stmt // prepared by markSentStmt

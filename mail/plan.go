@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -20,6 +21,12 @@ import (
 // articles published by now that no earlier edition of d carried, newest
 // first, at most d.MaxArticles (see selectArticles, which Next shares).
 // With none and d.SkipEmpty no edition is made: nil, false, nil.
+//
+// With d.DeliverAt set, each delivery is due at the first d.DeliverAt in
+// its subscriber's zone (l.Zone for one without, or with a zone this
+// machine's zone database lacks) at or after the edition's moment, or
+// after now when the edition is planned late (a catch-up): the sender
+// leaves it queued until then. Without, every delivery is due at once.
 func (l *Ledger) Plan(ctx context.Context, d Digest, scheduledAt time.Time) (ed *Edition, created bool, err error) {
 	if d.Name == "" {
 		return nil, false, errors.New("plan edition: digest has no name")
@@ -76,7 +83,7 @@ func (l *Ledger) Plan(ctx context.Context, d Digest, scheduledAt time.Time) (ed 
 		if len(subs) == 0 {
 			ed.State = EditionDone
 		}
-		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now)
+		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now, l.dueLocal(d, scheduledAt, now))
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("plan edition of %s: %w", d.Name, err)
@@ -114,9 +121,46 @@ func (l *Ledger) editionAt(ctx context.Context, q queryer, digest string, at tim
 	return id, err
 }
 
+// dueLocal says when each subscriber's delivery of an edition of d at
+// scheduledAt, planned now, is due under d.DeliverAt, or is nil when d
+// delivers at once. An edition planned on time (within onTime of its
+// moment, as a timer fires) counts from its moment, so that a schedule of
+// "0 7 * * *" with deliver_at "local 07:00" mails the site's zone at once
+// rather than a day later; one planned later counts from now, so that
+// nobody gets it at an hour that is not theirs.
+func (l *Ledger) dueLocal(d Digest, scheduledAt, now time.Time) func(*subscribers.Subscriber) time.Time {
+	if !d.DeliverAt.Set {
+		return nil
+	}
+	from := scheduledAt
+	if now.Sub(scheduledAt) > onTime {
+		from = now
+	}
+	site := l.Zone
+	if site == nil {
+		site = time.UTC
+	}
+	zones := map[string]*time.Location{"": site} // a few zones for many subscribers
+	return func(s *subscribers.Subscriber) time.Time {
+		loc, ok := zones[s.TimeZone]
+		if !ok {
+			var err error
+			if loc, err = time.LoadLocation(s.TimeZone); err != nil {
+				l.log().Warn("subscriber's time zone is not in this machine's zone database: the site's zone is used",
+					"digest", d.Name, "subscriber", s.ID, "timezone", s.TimeZone, slog.Any("error", err))
+				loc = site
+			}
+			zones[s.TimeZone] = loc
+		}
+		return d.DeliverAt.Next(from, loc)
+	}
+}
+
 // insertEdition writes ed, its articles and one queued delivery per
-// subscriber, and sets ed.ID.
-func insertEdition(ctx context.Context, tx *sql.Tx, ed *Edition, subs []*subscribers.Subscriber, domain string, now time.Time) error {
+// subscriber, and sets ed.ID. Each delivery is due at due(subscriber), or
+// with due nil at once (a broadcast planned for later: then).
+func insertEdition(ctx context.Context, tx *sql.Tx, ed *Edition, subs []*subscribers.Subscriber, domain string, now time.Time,
+	due func(*subscribers.Subscriber) time.Time) error {
 	kind := ed.Kind
 	if kind == "" {
 		kind = EditionDigest
@@ -153,6 +197,10 @@ func insertEdition(ctx context.Context, tx *sql.Tx, ed *Edition, subs []*subscri
 	for _, s := range subs {
 		rand.Read(rnd[:]) // never fails (crypto/rand)
 		id := fmt.Sprintf("<e%d.s%d.%s@%s>", ed.ID, s.ID, hex.EncodeToString(rnd[:]), domain)
+		at := at
+		if due != nil {
+			at = due(s).UnixNano()
+		}
 		if _, err := stmt.ExecContext(ctx, ed.ID, s.ID, s.Email, at, id, now.UnixNano()); err != nil {
 			return fmt.Errorf("insert delivery for subscriber %d: %w", s.ID, err)
 		}

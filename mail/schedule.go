@@ -19,6 +19,11 @@ func ParseSchedule(spec string, loc *time.Location) (s cron.Schedule, err error)
 			s, err = nil, fmt.Errorf("%q is not a cron spec", spec)
 		}
 	}()
+	if tz, ok := specZone(spec); ok {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+			return nil, fmt.Errorf("%q: %q is not a time zone (use an IANA name like Europe/Berlin)", spec, tz)
+		}
+	}
 	full := spec
 	if loc != nil && !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
 		full = "CRON_TZ=" + loc.String() + " " + spec
@@ -31,6 +36,17 @@ func ParseSchedule(spec string, loc *time.Location) (s cron.Schedule, err error)
 		return zonedSchedule{spec}, nil
 	}
 	return s, nil
+}
+
+// specZone returns the zone a spec's CRON_TZ= or TZ= prefix names.
+func specZone(spec string) (string, bool) {
+	for _, p := range []string{"CRON_TZ=", "TZ="} {
+		if rest, ok := strings.CutPrefix(spec, p); ok {
+			tz, _, _ := strings.Cut(rest, " ")
+			return tz, true
+		}
+	}
+	return "", false
 }
 
 // zonedSchedule corrects two things robfig/cron's SpecSchedule does with

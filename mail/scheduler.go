@@ -220,6 +220,11 @@ func (s *Scheduler) Run(ctx context.Context, planned func([]*Edition)) error {
 			s.log.Info("digest scheduled", "digest", d.Name, "mode", ModeEach, "delay", d.Delay)
 			continue
 		}
+		if d.DeliverAt.Set {
+			s.log.Info("digest scheduled", "digest", d.Name, "schedule", d.Schedule, "next", d.sched.Next(s.ledger.now()),
+				"deliver_at", d.DeliverAt.String())
+			continue
+		}
 		s.log.Info("digest scheduled", "digest", d.Name, "schedule", d.Schedule, "next", d.sched.Next(s.ledger.now()))
 	}
 	for ctx.Err() == nil {

@@ -36,6 +36,7 @@ type apiSubscriber struct {
 	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty"`
 	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
 	BounceCount    int        `json:"bounce_count"`
+	TimeZone       string     `json:"timezone"` // "": the site's
 }
 
 func toAPI(s *Subscriber) apiSubscriber {
@@ -44,7 +45,7 @@ func toAPI(s *Subscriber) apiSubscriber {
 		d = []string{}
 	}
 	return apiSubscriber{ID: s.ID, Email: s.Email, Name: s.Name, Status: s.Status, Digests: d, Route: s.Route,
-		CreatedAt: s.CreatedAt, ConfirmedAt: s.ConfirmedAt, UnsubscribedAt: s.UnsubscribedAt, BounceCount: s.BounceCount}
+		CreatedAt: s.CreatedAt, ConfirmedAt: s.ConfirmedAt, UnsubscribedAt: s.UnsubscribedAt, BounceCount: s.BounceCount, TimeZone: s.TimeZone}
 }
 
 func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +94,8 @@ type apiInput struct {
 	Name    *string   `json:"name"`
 	Digests *[]string `json:"digests"`
 	Status  *Status   `json:"status"`
+	// TimeZone is an IANA name, "" for the site's zone.
+	TimeZone *string `json:"timezone"`
 }
 
 func (h *Handler) readAPIInput(w http.ResponseWriter, r *http.Request) (apiInput, bool) {
@@ -105,12 +108,20 @@ func (h *Handler) readAPIInput(w http.ResponseWriter, r *http.Request) (apiInput
 			kind = web.TooLarge
 		}
 		h.web.Error(w, r, &web.Problem{Kind: kind, Err: err,
-			Message: "the body must be a JSON object with email, name, digests and status: " + err.Error()})
+			Message: "the body must be a JSON object with email, name, digests, status and timezone: " + err.Error()})
 		return in, false
 	}
 	if in.Status != nil && !validStatus(*in.Status) {
 		h.web.Error(w, r, web.FieldErrorf(web.Invalid, "status", "status must be pending, confirmed, unsubscribed, bounced or complained"))
 		return in, false
+	}
+	if in.TimeZone != nil {
+		z, err := ParseTimeZone(*in.TimeZone)
+		if err != nil {
+			h.web.Error(w, r, problem(err))
+			return in, false
+		}
+		in.TimeZone = &z
 	}
 	return in, true
 }
@@ -137,6 +148,9 @@ func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
 		status = *in.Status
 	}
 	s, err := h.store.Add(r.Context(), *in.Email, name, digests, status, meta(r, "api"))
+	if err == nil && in.TimeZone != nil && *in.TimeZone != "" {
+		s, err = h.store.SetTimeZone(r.Context(), s.ID, *in.TimeZone, meta(r, "api"))
+	}
 	if err != nil {
 		h.apiStoreError(w, r, err)
 		return
@@ -187,6 +201,9 @@ func (h *Handler) apiUpdate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s, err := h.store.Update(r.Context(), id, in.Name, digests, in.Status, meta(r, "api"))
+	if err == nil && in.TimeZone != nil {
+		s, err = h.store.SetTimeZone(r.Context(), id, *in.TimeZone, meta(r, "api"))
+	}
 	if err != nil {
 		h.apiStoreError(w, r, err)
 		return

@@ -43,7 +43,7 @@ func (e RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.E
 func (e RowError) Unwrap() error { return e.Err }
 
 // csvColumns are the columns Import knows and Export writes, in order.
-var csvColumns = []string{"email", "name", "digests", "status"}
+var csvColumns = []string{"email", "name", "digests", "status", "timezone"}
 
 // importBatch is how many rows one transaction stores: large enough that
 // commits cost little, small enough that a long import never holds the
@@ -57,15 +57,19 @@ type importRow struct {
 	addr, name string
 	digests    []string
 	status     Status
+	zone       string
 	nameSet    bool
 	digestsSet bool
 	statusSet  bool
+	zoneSet    bool
 }
 
 // Import adds and updates subscribers from CSV. The first line names the
 // columns, in any order and case: email (required), name, digests (names
 // separated by ";" or "|", empty meaning none; an absent column gives new
-// rows every digest) and status. A bad row is reported in Errors with its
+// rows every digest), status and timezone (an IANA name such as
+// Europe/Berlin; empty keeps the stored zone, or the site's for a new
+// row). A bad row, a time zone that does not exist among them, is reported in Errors with its
 // line and skipped, and reading goes on with the next line; the others
 // are stored in batches, so an import that fails part-way has stored the
 // batches before. An address already on the list is updated, never
@@ -231,6 +235,12 @@ func (s *Store) parseRow(cols map[string]int, rec []string, line int) (importRow
 		}
 		row.statusSet = true
 	}
+	if z, ok := cell("timezone"); ok && z != "" {
+		if row.zone, err = ParseTimeZone(z); err != nil {
+			return row, err
+		}
+		row.zoneSet = true
+	}
 	return row, nil
 }
 
@@ -256,10 +266,10 @@ func rearm(cell string) string {
 }
 
 // Export writes every subscriber as CSV, by id, with the header
-// email,name,digests,status: the format Import reads. A cell that a
+// email,name,digests,status,timezone: the format Import reads. A cell that a
 // spreadsheet would take for a formula gets a leading apostrophe.
 func (s *Store) Export(ctx context.Context, w io.Writer) error {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.email, s.name, s.status,
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.email, s.name, s.status, s.timezone,
 		(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)
 		FROM subscribers s ORDER BY s.id`)
 	if err != nil {
@@ -270,10 +280,10 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 	if err := cw.Write(csvColumns); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	rec := make([]string, 4)
+	rec := make([]string, len(csvColumns))
 	for rows.Next() {
 		var digests *string
-		if err := rows.Scan(&rec[0], &rec[1], &rec[3], &digests); err != nil {
+		if err := rows.Scan(&rec[0], &rec[1], &rec[3], &rec[4], &digests); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		rec[2] = ""

@@ -15,6 +15,7 @@ type stored struct {
 	id      int64
 	name    string
 	status  Status
+	zone    string
 	digests []string
 }
 
@@ -138,7 +139,7 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, rows []importRow) (map
 		addrs[i] = r.addr
 	}
 	// email is NOCASE, and so is the IN comparison against it.
-	q, err := tx.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.status,
+	q, err := tx.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.status, s.timezone,
 		(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)
 		FROM subscribers s WHERE s.email IN (SELECT value FROM json_each(?))`, jsonStrings(addrs))
 	if err != nil {
@@ -150,7 +151,7 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, rows []importRow) (map
 		var st stored
 		var email string
 		var digests sql.NullString
-		if err := q.Scan(&st.id, &email, &st.name, &st.status, &digests); err != nil {
+		if err := q.Scan(&st.id, &email, &st.name, &st.status, &st.zone, &digests); err != nil {
 			return nil, fmt.Errorf("load subscribers: %w", err)
 		}
 		st.digests = []string{}
@@ -202,8 +203,8 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&ins.sub, `INSERT INTO subscribers (id, email, name, status, route, created_at, confirmed_at, unsubscribed_at, token_nonce)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&ins.sub, `INSERT INTO subscribers (id, email, name, status, route, created_at, confirmed_at, unsubscribed_at, token_nonce,
+			timezone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&ins.digest, `INSERT INTO subscriber_digests (subscriber_id, digest) VALUES (?, ?)`},
 		{&ins.event, `INSERT INTO subscriber_events (subscriber_id, kind, at, ip, user_agent, route, detail)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`},
@@ -244,7 +245,7 @@ func (s *Store) insertFromImport(ctx context.Context, ins *inserter, row importR
 		return nil, err
 	}
 	if _, err := ins.sub.ExecContext(ctx, id, row.addr, row.name, status, clip(m.Route, 32), now.UnixNano(), conf, unsub,
-		int64(newNonce(0))); err != nil {
+		int64(newNonce(0)), row.zone); err != nil {
 		return nil, fmt.Errorf("insert subscriber: %w", err)
 	}
 	for _, d := range digests {
@@ -260,7 +261,7 @@ func (s *Store) insertFromImport(ctx context.Context, ins *inserter, row importR
 		clip(m.Route, 32), detail); err != nil {
 		return nil, fmt.Errorf("record imported event: %w", err)
 	}
-	return &stored{id: id, name: row.name, status: status, digests: slices.Clone(digests)}, nil
+	return &stored{id: id, name: row.name, status: status, zone: row.zone, digests: slices.Clone(digests)}, nil
 }
 
 // updateFromImport brings an existing subscriber in line with a row and
@@ -287,6 +288,13 @@ func updateFromImport(ctx context.Context, tx *sql.Tx, st *stored, row importRow
 			return false, err
 		}
 		st.status = row.status
+	}
+	if row.zoneSet && row.zone != st.zone {
+		changes = append(changes, fmt.Sprintf("time zone %q -> %q", st.zone, row.zone))
+		if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET timezone = ? WHERE id = ?`, row.zone, st.id); err != nil {
+			return false, fmt.Errorf("update subscriber: %w", err)
+		}
+		st.zone = row.zone
 	}
 	if len(changes) == 0 {
 		return false, nil

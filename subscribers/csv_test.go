@@ -303,7 +303,10 @@ func TestImport_RepeatedAddressInFile(t *testing.T) {
 func TestExportImport_RoundTrip(t *testing.T) {
 	e := newStoreEnv(t)
 	ctx := context.Background()
-	e.withStatus(t, "confirmed@example.org", StatusConfirmed)
+	c := e.withStatus(t, "confirmed@example.org", StatusConfirmed)
+	if _, err := e.store.SetTimeZone(ctx, c.ID, "America/New_York", operatorMeta); err != nil {
+		t.Fatal(err)
+	}
 	p := e.signUp(t, "Pending@Bücher.example", "weekly")
 	e.store.SetPreferences(ctx, p.ID, `Zoë "Z", Ünal`, []string{"weekly"}, linkMeta)
 	e.withStatus(t, "gone@example.org", StatusUnsubscribed)
@@ -325,15 +328,15 @@ func TestExportImport_RoundTrip(t *testing.T) {
 	if err := e.store.Export(ctx, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "email,name,digests,status\n" +
-		"confirmed@example.org,,daily;weekly,confirmed\n" +
-		"Pending@xn--bcher-kva.example,\"Zoë \"\"Z\"\", Ünal\",weekly,pending\n" +
-		"gone@example.org,,daily;weekly,unsubscribed\n" +
-		"bounced@example.org,,daily;weekly,bounced\n" +
-		"spam@example.org,,daily;weekly,complained\n" +
-		"none@example.org,,,confirmed\n" +
-		"'-formula@example.org,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",daily,confirmed\n" +
-		"at@example.org,'@SUM(1+1),daily,confirmed\n"
+	want := "email,name,digests,status,timezone\n" +
+		"confirmed@example.org,,daily;weekly,confirmed,America/New_York\n" +
+		"Pending@xn--bcher-kva.example,\"Zoë \"\"Z\"\", Ünal\",weekly,pending,\n" +
+		"gone@example.org,,daily;weekly,unsubscribed,\n" +
+		"bounced@example.org,,daily;weekly,bounced,\n" +
+		"spam@example.org,,daily;weekly,complained,\n" +
+		"none@example.org,,,confirmed,\n" +
+		"'-formula@example.org,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",daily,confirmed,\n" +
+		"at@example.org,'@SUM(1+1),daily,confirmed,\n"
 	if out.String() != want {
 		t.Errorf("export:\n%s\nwant\n%s", out.String(), want)
 	}
@@ -358,6 +361,7 @@ func TestExportImport_RoundTrip(t *testing.T) {
 func FuzzImport(f *testing.F) {
 	for _, s := range []string{
 		"email,name,digests,status\na@example.org,Ann,daily;weekly,confirmed\n",
+		"email,timezone\na@example.org,Europe/Berlin\nb@example.org,Mars/Olympus\nc@example.org,../../etc/passwd\n",
 		"\ufeffEMAIL\r\nb@example.org\r\n\r\n",
 		"email,name\n\"a@example.org\",\"x\"\"y\"\nb@example.org,Bo\"b\n",
 		"email,digests\na@example.org,hourly\n\"open,\n",

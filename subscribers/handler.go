@@ -3,6 +3,7 @@ package subscribers
 import (
 	"context"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 // SiteInfo is what the pages and the confirmation mail say about the site.
 type SiteInfo struct {
 	Title, Description, Language, BaseURL, PostalAddress string
+	TimeZone                                             string // site.timezone: the zone of subscribers without one
 }
 
 // URL returns the absolute URL of a path below the site.
@@ -131,6 +133,12 @@ type page struct {
 	Digests []digestChoice
 	Errors  map[string]string
 	Saved   string
+	// TimeZone is the subscriber's zone on preferences.html; Script is
+	// web.TimeZoneScript on subscribe.html, which fills the hidden zone
+	// field from the browser.
+	TimeZone string
+	SiteZone string
+	Script   template.JS
 }
 
 type link struct{ URL, Text string }

@@ -14,17 +14,29 @@ func (h *Handler) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderPreferences(w, r, s, token, s.Name, s.Digests, nil, "")
+	h.renderPreferences(w, r, s, token, prefs{s.Name, s.Digests, s.TimeZone}, nil, "")
+}
+
+// prefs is what the preferences form shows: the stored values, or those
+// just posted.
+type prefs struct {
+	name    string
+	digests []string
+	zone    string
 }
 
 // renderPreferences shows the form; with an error, that error beside its
 // field and the status of its kind.
-func (h *Handler) renderPreferences(w http.ResponseWriter, r *http.Request, s *Subscriber, token, name string, digests []string, err error, saved string) {
+func (h *Handler) renderPreferences(w http.ResponseWriter, r *http.Request, s *Subscriber, token string, f prefs, err error, saved string) {
 	p := h.newPage("Your subscription")
-	p.Email, p.Name, p.Saved = s.Email, name, saved
+	p.Email, p.Name, p.Saved = s.Email, f.name, saved
+	p.TimeZone, p.SiteZone = f.zone, h.opt.Site.TimeZone
+	if p.SiteZone == "" {
+		p.SiteZone = "UTC"
+	}
 	chosen := map[string]bool{}
 	if s.Status == StatusConfirmed || s.Status == StatusPending {
-		for _, d := range digests {
+		for _, d := range f.digests {
 			chosen[d] = true
 		}
 	}
@@ -44,8 +56,10 @@ func (h *Handler) renderPreferences(w http.ResponseWriter, r *http.Request, s *S
 	h.web.Render(w, r, http.StatusOK, "preferences.html", p)
 }
 
-// preferencesPost saves the name and the digests chosen; choosing none, or
-// the "unsubscribe from everything" button, leaves the list.
+// preferencesPost saves the name, the time zone and the digests chosen;
+// choosing none, or the "unsubscribe from everything" button, leaves the
+// list. A time zone that does not exist is shown beside its field and
+// nothing is saved.
 func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
 	s, token, ok := h.preferencesSubscriber(w, r)
 	if !ok {
@@ -56,23 +70,34 @@ func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
 		if tooLarge(err) {
 			kind = web.TooLarge
 		}
-		h.renderPreferences(w, r, s, token, s.Name, s.Digests,
+		h.renderPreferences(w, r, s, token, prefs{s.Name, s.Digests, s.TimeZone},
 			&web.Problem{Kind: kind, Field: "form", Message: "The form could not be read: " + err.Error(), Err: err}, "")
 		return
 	}
-	name, digests := r.PostForm.Get("name"), r.PostForm["digests"]
-	if !utf8.ValidString(name) {
-		h.renderPreferences(w, r, s, token, s.Name, s.Digests, web.FieldErrorf(web.BadRequest, "name", "The name is not valid UTF-8."), "")
+	f := prefs{r.PostForm.Get("name"), r.PostForm["digests"], r.PostForm.Get("timezone")}
+	if !r.PostForm.Has("timezone") {
+		f.zone = s.TimeZone // a form of an older template: keep the zone
+	}
+	if !utf8.ValidString(f.name) {
+		h.renderPreferences(w, r, s, token, prefs{s.Name, s.Digests, s.TimeZone}, web.FieldErrorf(web.BadRequest, "name", "The name is not valid UTF-8."), "")
 		return
 	}
 	m := meta(r, "link")
 	if r.PostForm.Get("action") == "leave" {
-		digests = []string{}
+		f.digests = []string{}
 	}
-	updated, err := h.store.SetPreferences(r.Context(), s.ID, name, digests, m)
+	zone, err := ParseTimeZone(f.zone)
+	if err != nil {
+		h.renderPreferences(w, r, s, token, f, problem(err), "")
+		return
+	}
+	updated, err := h.store.SetPreferences(r.Context(), s.ID, f.name, f.digests, m)
+	if err == nil {
+		updated, err = h.store.SetTimeZone(r.Context(), s.ID, zone, m)
+	}
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		h.renderPreferences(w, r, s, token, name, digests, problem(err), "")
+		h.renderPreferences(w, r, s, token, f, problem(err), "")
 		return
 	}
 	if err != nil {
@@ -84,7 +109,7 @@ func (h *Handler) preferencesPost(w http.ResponseWriter, r *http.Request) {
 	if updated.Status == StatusUnsubscribed {
 		saved = "You are unsubscribed from everything. Tick a newsletter and save to come back."
 	}
-	h.renderPreferences(w, r, updated, token, updated.Name, updated.Digests, nil, saved)
+	h.renderPreferences(w, r, updated, token, prefs{updated.Name, updated.Digests, updated.TimeZone}, nil, saved)
 }
 
 // preferencesSubscriber checks the token and loads the subscriber, or

@@ -51,7 +51,7 @@ const digestSep = "\x1f"
 // subscriberColumns reads a subscriber with its digests in one row, so
 // lists need no second query.
 const subscriberColumns = `s.id, s.email, s.name, s.status, s.route, s.created_at, s.confirmed_at, s.unsubscribed_at,
-	s.confirm_sent_at, s.bounce_count, s.complaint_count, s.token_nonce,
+	s.confirm_sent_at, s.bounce_count, s.complaint_count, s.token_nonce, s.timezone,
 	(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)`
 
 func scanSubscriber(row interface{ Scan(...any) error }) (*Subscriber, error) {
@@ -61,7 +61,7 @@ func scanSubscriber(row interface{ Scan(...any) error }) (*Subscriber, error) {
 	var nonce int64
 	var digests sql.NullString
 	err := row.Scan(&sub.ID, &sub.Email, &sub.Name, &sub.Status, &sub.Route, &created, &confirmed, &unsubscribed,
-		&sent, &sub.BounceCount, &sub.ComplaintCount, &nonce, &digests)
+		&sent, &sub.BounceCount, &sub.ComplaintCount, &nonce, &sub.TimeZone, &digests)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,10 @@ const (
 // confirms). An address erased on request may sign up again: its
 // suppression is lifted.
 //
+// The time zone the browser reported (m.TimeZone, checked by the caller
+// with ParseTimeZone) is stored on a new or pending subscriber, never on
+// a confirmed one; an empty one keeps what was stored.
+//
 // Bad input gives a *FieldError for "email", "name" or "digests".
 func (s *Store) SignUp(ctx context.Context, email, name string, digests []string, confirmNow bool, resendAfter time.Duration, m Meta) (SignUpResult, error) {
 	addr, err := NormalizeAddress(email)
@@ -112,6 +116,12 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 		}
 		if err := setDigests(ctx, tx, id, digests); err != nil {
 			return err
+		}
+		if m.TimeZone != "" {
+			detail += "; time zone " + m.TimeZone
+			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET timezone = ? WHERE id = ?`, m.TimeZone, id); err != nil {
+				return fmt.Errorf("update subscriber: %w", err)
+			}
 		}
 		if err := addEvent(ctx, tx, id, EventSubscribed, now, m, detail); err != nil {
 			return err
@@ -256,6 +266,30 @@ func (s *Store) SetPreferences(ctx context.Context, id int64, name string, diges
 			return confirm(ctx, tx, id, now, m, "came back on the preferences page, was "+string(sub.Status))
 		}
 		return nil
+	})
+}
+
+// SetTimeZone sets subscriber id's time zone (an IANA name, "" for the
+// site's zone), from the preferences page (m.Route "link") or an
+// operator. A name ParseTimeZone refuses gives a *FieldError for
+// "timezone" and changes nothing; the same zone again records nothing.
+func (s *Store) SetTimeZone(ctx context.Context, id int64, zone string, m Meta) (*Subscriber, error) {
+	zone, err := ParseTimeZone(zone)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, "set time zone", id, func(tx *sql.Tx, sub *Subscriber, now time.Time) error {
+		if zone == sub.TimeZone {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET timezone = ? WHERE id = ?`, zone, id); err != nil {
+			return fmt.Errorf("update subscriber: %w", err)
+		}
+		kind := EventUpdated
+		if m.Route == "link" {
+			kind = EventPreferences
+		}
+		return addEvent(ctx, tx, id, kind, now, m, fmt.Sprintf("time zone %q -> %q", sub.TimeZone, zone))
 	})
 }
 

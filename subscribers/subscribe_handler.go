@@ -18,9 +18,14 @@ type signUpForm struct {
 	Name    string   `json:"name"`
 	Digests []string `json:"digests"`
 	Website string   `json:"website"` // the honeypot: people leave it empty
+	// TimeZone is what the browser reported (web.TimeZoneScript): a name
+	// ParseTimeZone refuses, forged or from a browser newer than our zone
+	// database, gets the site's zone rather than an error.
+	TimeZone string `json:"timezone"`
 }
 
 func (h *Handler) subscribeForm(w http.ResponseWriter, r *http.Request) {
+	web.AllowTimeZoneScript(w)
 	h.web.Render(w, r, http.StatusOK, "subscribe.html", h.formPage(signUpForm{}))
 }
 
@@ -38,6 +43,7 @@ func (h *Handler) formPage(f signUpForm) *page {
 	}
 	p.Action = h.opt.Site.URL("subscribe")
 	p.Button = "Subscribe"
+	p.Script = web.TimeZoneScript
 	return p
 }
 
@@ -66,6 +72,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if isJSON {
 		m.Route = "json"
 	}
+	m.TimeZone, _ = ParseTimeZone(f.TimeZone) // refused: "", the site's zone
 	if wait := h.perIP.allow(m.IP); wait > 0 {
 		h.tooMany(w, r, wait)
 		return
@@ -119,6 +126,7 @@ func (h *Handler) signUpError(w http.ResponseWriter, r *http.Request, f signUpFo
 	if field == "" {
 		field = "form"
 	}
+	web.AllowTimeZoneScript(w)
 	p := h.formPage(f)
 	p.Errors[field] = web.Message(err)
 	h.web.ErrorPage(w, r, err, "subscribe.html", p)
@@ -144,9 +152,9 @@ func readSignUp(r *http.Request, isJSON bool) (signUpForm, string, error) {
 			if tooLarge(err) {
 				return f, "form", err
 			}
-			return f, "form", errors.New("the body is not a JSON object with email, name and digests: " + err.Error())
+			return f, "form", errors.New("the body is not a JSON object with email, name, digests and timezone: " + err.Error())
 		}
-		for _, s := range append([]string{f.Email, f.Name}, f.Digests...) {
+		for _, s := range append([]string{f.Email, f.Name, f.TimeZone}, f.Digests...) {
 			if !utf8.ValidString(s) {
 				return f, "form", errors.New("the request is not valid UTF-8")
 			}
@@ -167,5 +175,6 @@ func readSignUp(r *http.Request, isJSON bool) (signUpForm, string, error) {
 	f.Name = r.PostForm.Get("name")
 	f.Digests = r.PostForm["digests"]
 	f.Website = r.PostForm.Get("website")
+	f.TimeZone = r.PostForm.Get("timezone")
 	return f, "", nil
 }

@@ -62,6 +62,10 @@ type Subscriber struct {
 	ConfirmSentAt  *time.Time // when the last confirmation mail went out
 	BounceCount    int        // permanent bounces
 	ComplaintCount int
+	// TimeZone is an IANA name ("Europe/Berlin") checked by ParseTimeZone,
+	// or "" for the site's zone: a digest delivered at a local hour mails
+	// the subscriber at that hour there.
+	TimeZone string
 	// Nonce is mixed into every token for the subscriber (see Tokens):
 	// renewing it ends every link made before. Not for display.
 	Nonce uint64
@@ -100,6 +104,11 @@ type Event struct {
 // "json", "api", "cli", "import", "link", "one-click".
 type Meta struct {
 	IP, UserAgent, Route string
+	// TimeZone is the zone the person's browser reported with a sign-up
+	// (an IANA name already checked by ParseTimeZone, or ""): SignUp
+	// stores it on a new or pending subscriber. Like the user agent it
+	// describes the asker's client; unlike it, it is not an event field.
+	TimeZone string
 }
 
 // Errors returned by the store. Input errors come wrapped in a *FieldError
@@ -113,6 +122,7 @@ var (
 	ErrSuppressed     = errors.New("address was erased on request")
 	ErrExists         = errors.New("address is already on the list")
 	ErrNotPending     = errors.New("subscription is not waiting for confirmation")
+	ErrInvalidZone    = errors.New("invalid time zone")
 )
 
 // FieldError names the input field that was wrong.
@@ -173,4 +183,32 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// maxZoneBytes bounds a time zone name: the longest IANA name
+// ("America/Argentina/ComodRivadavia") is 32 bytes.
+const maxZoneBytes = 64
+
+// ParseTimeZone checks an IANA time zone name ("Europe/Berlin") against
+// the zone database and returns it trimmed; "" stays "" (the site's
+// zone). "Local", which would mean the server's own zone, is refused, as
+// is anything time.LoadLocation does not know. Bad input gives a
+// *FieldError for "timezone".
+func ParseTimeZone(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", nil
+	}
+	bad := func() (string, error) {
+		return "", &FieldError{Field: "timezone", Err: &reasonError{
+			msg: fmt.Sprintf("%q is not a time zone (use an IANA name like Europe/Berlin, or leave it empty for the site's zone)", clip(name, 40)),
+			err: ErrInvalidZone}}
+	}
+	if len(name) > maxZoneBytes || name == "Local" || !utf8.ValidString(name) {
+		return bad()
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return bad()
+	}
+	return name, nil
 }

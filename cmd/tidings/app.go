@@ -164,7 +164,7 @@ func (a *App) wireSubscribers(ctx context.Context) error {
 func (a *App) siteInfo() subscribers.SiteInfo {
 	cfg := a.Config
 	return subscribers.SiteInfo{Title: cfg.Site.Title, Description: cfg.Site.Description, Language: cfg.Site.Language,
-		BaseURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress}
+		BaseURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress, TimeZone: cfg.Site.Timezone}
 }
 
 // wireDigests builds the digests, the delivery ledger and the renderer. A
@@ -188,6 +188,10 @@ func (a *App) wireDigests() error {
 		if d.Mode == "each" {
 			md.Mode = mail.ModeEach
 		}
+		var err error
+		if md.DeliverAt, err = mail.ParseDeliverAt(d.DeliverAt); err != nil {
+			return fmt.Errorf("config: digests %s: deliver_at %w", d.Name, err)
+		}
 		if md.Title == "" {
 			md.Title = cfg.Site.Title
 		}
@@ -197,7 +201,7 @@ func (a *App) wireDigests() error {
 		a.Digests[d.Name] = md
 	}
 	a.Ledger = &mail.Ledger{DB: a.DB, Articles: a.Articles, Recipients: a.Subscribers,
-		Now: func() time.Time { return a.Now() }, Logger: a.Logger.With("component", "ledger")}
+		Now: func() time.Time { return a.Now() }, Logger: a.Logger.With("component", "ledger"), Zone: cfg.Location()}
 	var digests []mail.Digest
 	for _, name := range sortedKeys(a.Digests) {
 		digests = append(digests, a.Digests[name])

@@ -185,6 +185,7 @@ type DigestConfig struct {
 	From        string   `toml:"from"`
 	Mode        string   `toml:"mode"`
 	Delay       Duration `toml:"delay"`
+	DeliverAt   string   `toml:"deliver_at"`
 }
 
 // SourceConfig is one [[sources]] table: an upstream feed.

@@ -251,3 +251,41 @@ func TestConfig_Warnings(t *testing.T) {
 		})
 	}
 }
+
+func TestValidate_DeliverAt(t *testing.T) {
+	ok := Default()
+	ok.Digests[0].DeliverAt = "local 07:00"
+	if err := ok.Validate(); err != nil {
+		t.Errorf("deliver_at %q: %v", ok.Digests[0].DeliverAt, err)
+	}
+	for _, v := range []string{"07:00", "local", "local 7:00", "local 25:00", "local 07:60", "at 07:00", "local 07:00:00", "local 07:00 Europe/Berlin", "tomorrow"} {
+		t.Run(v, func(t *testing.T) {
+			p := writeFile(t, t.TempDir(), "t.toml", fmt.Sprintf("[[digests]]\nname = \"daily\"\nschedule = \"0 6 * * *\"\ndeliver_at = %q\n", v))
+			_, err := LoadConfig(p, noEnv)
+			want := fmt.Sprintf(`digests[0].deliver_at: %q is not "local HH:MM"`, v)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("deliver_at %q: %v; want %q", v, err, want)
+			}
+		})
+	}
+	each := Default()
+	each.Digests[0].Mode, each.Digests[0].Schedule, each.Digests[0].DeliverAt = "each", "", "local 07:00"
+	if err := each.Validate(); err == nil || !strings.Contains(err.Error(), `digests[0].deliver_at: is not used with mode = "each"`) {
+		t.Errorf("deliver_at with mode each: %v", err)
+	}
+}
+
+// A zone that does not exist is an error naming its field wherever it is
+// written.
+func TestValidate_ZoneThatDoesNotExist(t *testing.T) {
+	for _, tt := range []struct{ toml, want string }{
+		{"[site]\ntimezone = \"Mars/Olympus\"\n", `site.timezone: "Mars/Olympus" is not a time zone`},
+		{"[[digests]]\nname = \"daily\"\nschedule = \"CRON_TZ=Mars/Olympus 0 7 * * *\"\ndeliver_at = \"local 07:00\"\n",
+			`digests[0].schedule: digest daily: "CRON_TZ=Mars/Olympus 0 7 * * *": "Mars/Olympus" is not a time zone`},
+	} {
+		p := writeFile(t, t.TempDir(), "t.toml", tt.toml)
+		if _, err := LoadConfig(p, noEnv); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "Mars/Olympus") {
+			t.Errorf("%s: %v; want %q", tt.toml, err, tt.want)
+		}
+	}
+}

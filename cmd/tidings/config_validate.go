@@ -175,7 +175,13 @@ func (c *Config) validateDigests(p *problems) {
 		}
 		seen[d.Name] = true
 		p.oneOf(f+".mode", d.Mode, "digest", "each")
+		if _, err := mail.ParseDeliverAt(d.DeliverAt); err != nil {
+			p.add(f+".deliver_at", "%v", err)
+		}
 		if d.Mode == "each" {
+			if strings.TrimSpace(d.DeliverAt) != "" {
+				p.add(f+".deliver_at", "is not used with mode = \"each\" (every article is mailed delay after it is published): remove it")
+			}
 			if strings.TrimSpace(d.Schedule) != "" {
 				p.add(f+".schedule", "is not used with mode = \"each\" (every article is mailed delay after it is published): remove it")
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -92,17 +94,18 @@ func editionsShowCommand() *command {
 			}
 			fmt.Fprintf(w, "\nDeliveries: sent %d, queued %d, sending %d, failed %d, skipped %d\n",
 				c[mail.DeliverySent], c[mail.DeliveryQueued], c[mail.DeliverySending], c[mail.DeliveryFailed], c[mail.DeliverySkipped])
+			if err := printWaiting(ctx, w, app, id, loc); err != nil {
+				return err
+			}
 			queued, err := app.Ledger.Deliveries(ctx, id, mail.DeliveryQueued)
 			if err != nil {
 				return err
 			}
-			if len(queued) > 0 {
+			retried := slices.DeleteFunc(queued, func(d mail.Delivery) bool { return d.Attempts == 0 })
+			if len(retried) > 0 {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "\nWaiting to be retried:\n  EMAIL\tATTEMPTS\tNEXT TRY\tLAST REPLY")
-				for _, d := range queued {
-					if d.Attempts == 0 {
-						continue
-					}
+				for _, d := range retried {
 					fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", d.Email, d.Attempts, d.NextAttemptAt.In(loc).Format(time.RFC3339), d.LastReply)
 				}
 				tw.Flush()
@@ -173,4 +176,19 @@ func editionsRetryCommand() *command {
 			return app.sendDue(ctx, e.stdout, "", wait)
 		},
 	}
+}
+
+// printWaiting says how many queued deliveries wait for which hour: a
+// digest with deliver_at reaches each subscriber at their own.
+func printWaiting(ctx context.Context, w io.Writer, app *App, id int64, loc *time.Location) error {
+	ws, err := app.Ledger.Waiting(ctx, id)
+	if err != nil || len(ws) == 0 {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nQueued, by the hour they are due:\n  HOUR\tDELIVERIES")
+	for _, x := range ws {
+		fmt.Fprintf(tw, "  %s\t%d\n", x.Hour.In(loc).Format("2006-01-02 15:04 -07:00"), x.Count)
+	}
+	return tw.Flush()
 }

@@ -92,12 +92,17 @@ func TestSubscriber_Lifecycle(t *testing.T) {
 	}
 
 	// Sign up.
-	resp, page = postForm(t, base+"/subscribe", url.Values{"email": {"Ana.Sousa@Example.ORG"}, "name": {`Ana "the reader" Sousa`}, "digests": {"daily"}})
+	// The zone is what the form's script put in its hidden field.
+	if !strings.Contains(page, `name="timezone"`) || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'sha256-") {
+		t.Errorf("sign-up form without its time-zone field or script: %v\n%s", resp.Header, page)
+	}
+	resp, page = postForm(t, base+"/subscribe", url.Values{"email": {"Ana.Sousa@Example.ORG"}, "name": {`Ana "the reader" Sousa`},
+		"digests": {"daily"}, "timezone": {"Europe/Lisbon"}})
 	if resp.StatusCode != 200 || !strings.Contains(page, "Check your inbox") {
 		t.Fatalf("sign-up %d:\n%s", resp.StatusCode, page)
 	}
 	s, err := app.Subscribers.GetByEmail(ctx, "Ana.Sousa@example.org")
-	if err != nil || s.Status != subscribers.StatusPending || strings.Join(s.Digests, ",") != "daily" {
+	if err != nil || s.Status != subscribers.StatusPending || strings.Join(s.Digests, ",") != "daily" || s.TimeZone != "Europe/Lisbon" {
 		t.Fatalf("after sign-up: %+v %v", s, err)
 	}
 
@@ -173,7 +178,8 @@ func TestSubscriber_Lifecycle(t *testing.T) {
 		t.Fatalf("no preferences link on the confirmation page:\n%s", page)
 	}
 	resp, page = get(t, strings.ReplaceAll(prefs[1], "&amp;", "&"))
-	if resp.StatusCode != 200 || !strings.Contains(page, `value="daily" checked`) || strings.Contains(page, `value="weekly" checked`) {
+	if resp.StatusCode != 200 || !strings.Contains(page, `value="daily" checked`) || strings.Contains(page, `value="weekly" checked`) ||
+		!strings.Contains(page, `value="Europe/Lisbon"`) {
 		t.Fatalf("preferences page %d:\n%s", resp.StatusCode, page)
 	}
 	resp, page = postForm(t, formAction(t, page), url.Values{"name": {"Ana Sousa"}, "digests": {"daily", "weekly"}, "action": {"save"}})

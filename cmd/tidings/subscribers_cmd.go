@@ -36,7 +36,7 @@ func splitList(s string) []string {
 }
 
 func subscribersAddCommand() *command {
-	var name, digests, status string
+	var name, digests, status, zone string
 	return subscriberCommand("add", "EMAIL", "add a subscriber, confirmed by the operator",
 		"The address is recorded as consented by the operator (an event says so). --status pending sends nothing and waits for a sign-up.",
 		"tidings subscribers add ana@example.org --name 'Ana Sousa' --digests daily,weekly",
@@ -44,9 +44,16 @@ func subscribersAddCommand() *command {
 			fs.StringVar(&name, "name", "", "the subscriber's name")
 			fs.StringVar(&digests, "digests", "", "comma-separated digest names (default: all)")
 			fs.StringVar(&status, "status", "confirmed", "confirmed | pending | unsubscribed")
+			fs.StringVar(&zone, "timezone", "", "the subscriber's IANA time zone, for digests with deliver_at (default: site.timezone)")
 		}, 1,
 		func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
+			if _, err := subscribers.ParseTimeZone(zone); err != nil {
+				return err
+			}
 			s, err := app.Subscribers.Add(ctx, fs.Arg(0), name, splitList(digests), subscribers.Status(status), cliMeta)
+			if err == nil && zone != "" {
+				s, err = app.Subscribers.SetTimeZone(ctx, s.ID, zone, cliMeta)
+			}
 			if err != nil {
 				return err
 			}
@@ -102,8 +109,12 @@ func subscribersShowCommand() *command {
 			}
 			loc := app.Config.Location()
 			w := e.stdout
-			fmt.Fprintf(w, "ID:       %d\nEmail:    %s\nName:     %s\nStatus:   %s\nDigests:  %s\nRoute:    %s\nCreated:  %s\n",
-				s.ID, s.Email, s.Name, s.Status, strings.Join(s.Digests, ", "), s.Route, s.CreatedAt.In(loc).Format(time.RFC3339))
+			zone := s.TimeZone
+			if zone == "" {
+				zone = "(the site's, " + app.Config.Site.Timezone + ")"
+			}
+			fmt.Fprintf(w, "ID:       %d\nEmail:    %s\nName:     %s\nStatus:   %s\nDigests:  %s\nTimezone: %s\nRoute:    %s\nCreated:  %s\n",
+				s.ID, s.Email, s.Name, s.Status, strings.Join(s.Digests, ", "), zone, s.Route, s.CreatedAt.In(loc).Format(time.RFC3339))
 			if s.ConfirmedAt != nil {
 				fmt.Fprintf(w, "Confirmed: %s\n", s.ConfirmedAt.In(loc).Format(time.RFC3339))
 			}
@@ -156,7 +167,7 @@ func subscribersForgetCommand() *command {
 
 func subscribersImportCommand() *command {
 	var opts subscribers.ImportOptions
-	return subscriberCommand("import", "FILE.csv", "import subscribers from CSV (header: email, name, digests, status)",
+	return subscriberCommand("import", "FILE.csv", "import subscribers from CSV (header: email, name, digests, status, timezone)",
 		"Idempotent: existing addresses are updated, never duplicated. Bad rows are reported with their line and skipped;\n"+
 			"the next line is read on its own, so one broken row loses nothing after it. --confirmed records new rows as\n"+
 			"consented by the operator. A no stays a no: addresses that unsubscribed, bounced, complained or were forgotten\n"+

@@ -74,7 +74,7 @@ max_articles = 50
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(b), "email,name,digests,status\n") || !strings.Contains(string(b), "bo@example.org,Bo,daily,unsubscribed") {
+	if !strings.HasPrefix(string(b), "email,name,digests,status,timezone\n") || !strings.Contains(string(b), "bo@example.org,Bo,daily,unsubscribed,") {
 		t.Errorf("export:\n%s", b)
 	}
 

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,5 +76,25 @@ func TestSecure_NoReferrerForTokens(t *testing.T) {
 		if got := w.Header().Get("Referrer-Policy"); got != want {
 			t.Errorf("%s: Referrer-Policy %q, want %q", path, got, want)
 		}
+	}
+}
+
+func TestAllowTimeZoneScript(t *testing.T) {
+	h := Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/form" {
+			AllowTimeZoneScript(w)
+		}
+	}), "https://news.example")
+	for path, want := range map[string]string{"/form": scriptHash(), "/other": "'none'"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		csp := w.Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src "+want+";") || strings.Count(csp, "script-src") != 1 {
+			t.Errorf("%s: CSP %q, want script-src %s", path, csp, want)
+		}
+	}
+	sum := sha256.Sum256([]byte(`try{document.getElementById("timezone").value=Intl.DateTimeFormat().resolvedOptions().timeZone||""}catch(e){}`))
+	if want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; scriptHash() != want {
+		t.Errorf("hash %s, want %s", scriptHash(), want)
 	}
 }
