@@ -95,7 +95,7 @@ func (a *API) toAPI(ar *Article) apiArticle {
 		tags = []string{}
 	}
 	return apiArticle{ID: ar.ID, Slug: ar.Slug, URL: a.site.ArticleURL(ar), Source: ar.Source, Title: ar.Title,
-		Author: ar.Author, Tags: tags, Summary: ar.Summary, Image: ar.Image, ContentHTML: ar.ContentHTML,
+		Author: content.JoinAuthor(ar.Author, ar.AuthorEmail), Tags: tags, Summary: ar.Summary, Image: ar.Image, ContentHTML: ar.ContentHTML,
 		ContentText: ar.ContentText, Published: ar.Published, Updated: ar.Updated,
 		IsPublished: ar.IsPublished(a.now()), Removed: ar.Removed != nil, RemovedAt: ar.Removed}
 }
