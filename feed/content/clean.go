@@ -68,8 +68,8 @@ func slugify(s string) string {
 		switch {
 		case r == '\'' || r == '’' || r == 'ʼ':
 			// joins, separates nothing
-		case unicode.Is(unicode.Mn, r):
-			if !unicode.Is(unicode.Latin, prev) {
+		case unicode.IsMark(r):
+			if !unicode.Is(unicode.Latin, prev) || !unicode.Is(unicode.Mn, r) {
 				w.WriteRune(r)
 			}
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
@@ -115,7 +115,7 @@ func cutBytes(s string, n int) string {
 		if i > n {
 			break
 		}
-		if !unicode.Is(unicode.Mn, r) {
+		if !unicode.IsMark(r) {
 			end = i
 		}
 	}
