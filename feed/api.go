@@ -335,8 +335,11 @@ func (a *API) render(in articleInput, create bool, pathID string) (content.Doc, 
 		return bad("image", fmt.Sprintf("image %q must be an http or https URL, or a path below the site", in.Image))
 	}
 	d, err := a.r.Normalize(d)
-	if errors.Is(err, content.ErrNoTitle) {
+	if err == content.ErrNoTitle {
 		return bad("title", "title is required")
+	}
+	if errors.Is(err, content.ErrNoTitle) {
+		return bad("title", err.Error()) // why: a title of markup alone
 	}
 	if err != nil {
 		return bad("content", err.Error())

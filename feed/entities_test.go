@@ -3,7 +3,10 @@ package feed
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +179,64 @@ func TestStore_AuthorAddressRoundTrip(t *testing.T) {
 	}
 	if _, err := e.store.Get(context.Background(), "a"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Pages show the author's name, not the address, and the site's author
+// where the article names none; the text is escaped once, for HTML.
+func TestPages_AuthorAndEntities(t *testing.T) {
+	e := newIngestEnv(t)
+	for rel, src := range entityFiles {
+		e.write(t, rel, src)
+	}
+	e.scanClean(t)
+	pub := &Publisher{Store: e.store, Site: *testSite(), OutputDir: t.TempDir(), Now: e.clock.Now}
+	h, err := NewHandler(pub, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	for _, tt := range []struct{ path, want string }{
+		{"/articles/tom-jerrys-cafe-reopens", "<h2>Tom &amp; Jerry&#39;s Café reopens</h2>"},
+		{"/articles/tom-jerrys-cafe-reopens", "</time> · Ana Lima · "},
+		{"/articles/ferry-timetable-winter", "</time> · Tomás Ruiz · "},
+		{"/articles/harbour-notice", "</time> · Newsroom</p>"},
+		{"/", "</time> · Newsroom</p>"},
+	} {
+		w := serveGet(mux, tt.path)
+		body := w.Body.String()
+		if w.Code != 200 || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, want %s in\n%s", tt.path, w.Code, tt.want, body)
+		}
+		if strings.Contains(body, "ana@example.org") || strings.Contains(body, "&amp;amp;") || strings.Contains(body, "eacute") {
+			t.Errorf("%s shows an address or an entity twice:\n%s", tt.path, body)
+		}
+	}
+}
+
+// The API takes what files take: entities decoded once, markup gone, the
+// author split; it answers with the author line as given, address and
+// all, so that what it reads back it can write again unchanged.
+func TestAPI_EntitiesAndAuthor(t *testing.T) {
+	e := newAPIEnv(t, testToken)
+	code, got := e.do(t, "POST", "/api/v1/articles", `{"title": "Tom &amp; Jerry&#39;s Caf&eacute;", "content": "Body.",
+		"tags": ["<b>Food</b>", "<i></i>"], "author": "ana@example.org (Ana &amp; Co)"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST: %d %v", code, got)
+	}
+	if got["title"] != "Tom & Jerry's Café" || got["slug"] != "tom-jerrys-cafe" || got["author"] != "Ana & Co <ana@example.org>" {
+		t.Errorf("title %q slug %q author %q", got["title"], got["slug"], got["author"])
+	}
+	if tags, _ := got["tags"].([]any); len(tags) != 1 || tags[0] != "Food" {
+		t.Errorf("tags %v, want [Food]", got["tags"])
+	}
+	a := e.get(t, got["id"].(string))
+	if a.Author != "Ana & Co" || a.AuthorEmail != "ana@example.org" {
+		t.Errorf("stored author %q, %q", a.Author, a.AuthorEmail)
+	}
+	code, got = e.do(t, "POST", "/api/v1/articles", `{"title": "<b></b>&nbsp;", "content": "Body."}`)
+	if code != http.StatusUnprocessableEntity || got["field"] != "title" || !strings.Contains(fmt.Sprint(got["error"]), "only markup") {
+		t.Errorf("a title of markup alone: %d %v, want 422 naming the title and why", code, got)
 	}
 }
