@@ -1,6 +1,10 @@
 package content
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // SplitAuthor splits an author line of plain text into the name a reader
 // sees and the address the feed formats want: "Ana Lima <ana@example.org>"
@@ -59,14 +63,15 @@ func normAuthor(raw string) (name, email string) {
 
 // isAddress reports whether s looks like one mail address: a local part,
 // one @, a domain with a dot or a single label, nothing that would need
-// quoting in a header.
+// quoting in a header and nothing invisible, so that every format can
+// write it as it is.
 func isAddress(s string) bool {
 	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 || strings.IndexByte(s, '@') != at || len(s) > 254 {
+	if at <= 0 || at == len(s)-1 || strings.IndexByte(s, '@') != at || len(s) > 254 || !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || strings.ContainsRune("<>()[]\\,;:\"", r) {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || r == '\uFFFD' || strings.ContainsRune("<>()[]\\,;:\"", r) {
 			return false
 		}
 	}
