@@ -3,6 +3,7 @@ package content
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -64,7 +65,18 @@ func slugify(s string) string {
 		}
 	}
 	var prev rune // the base letter the marks that follow belong to
-	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+	s = strings.ToLower(s)
+	ascii := isASCII(s)
+	if !ascii {
+		s = norm.NFD.String(s)
+	}
+	nfc := func(s string) string {
+		if ascii {
+			return s
+		}
+		return norm.NFC.String(s)
+	}
+	for _, r := range s {
 		switch {
 		case r == '\'' || r == '’' || r == 'ʼ':
 			// joins, separates nothing
@@ -88,7 +100,7 @@ func slugify(s string) string {
 	var b strings.Builder
 	for _, word := range words {
 		if b.Len() == 0 && len(word) > slugMax {
-			return norm.NFC.String(cutBytes(word, slugMax))
+			return nfc(cutBytes(word, slugMax))
 		}
 		if b.Len() > 0 && b.Len()+1+len(word) > slugMax {
 			break
@@ -98,7 +110,7 @@ func slugify(s string) string {
 		}
 		b.WriteString(word)
 	}
-	return norm.NFC.String(b.String())
+	return nfc(b.String())
 }
 
 // latinFold spells Latin letters that have no decomposition in ASCII.
@@ -120,4 +132,13 @@ func cutBytes(s string, n int) string {
 		}
 	}
 	return s[:end]
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

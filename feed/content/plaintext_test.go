@@ -237,3 +237,19 @@ func FuzzPlainText(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPlainMetadata is what Normalize adds per article for its
+// metadata: title, author, tags and summary made plain, the slug made.
+func BenchmarkPlainMetadata(b *testing.B) {
+	title := "Tom &amp; Jerry&#39;s Caf&eacute; <em>reopens</em> after a long winter on the quay"
+	tags := []string{"<b>Food</b>", "Caf&eacute;s", "Harbour"}
+	summary := "The caf&eacute; on the quay &mdash; shut since May &amp; rebuilt &lt;at last&gt;, opened again on Tuesday."
+	b.ReportAllocs()
+	for b.Loop() {
+		t, _ := plainLine(title)
+		normAuthor("Ana Lima <ana@example.org>")
+		cleanTags(tags)
+		plainLine(summary)
+		slugify(t)
+	}
+}
