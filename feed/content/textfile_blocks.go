@@ -121,8 +121,8 @@ func textMDHeadingText(s string) (string, bool) {
 // ending a sentence. Scraped text, one long line per paragraph, never does,
 // so there every line is its own paragraph. A line standing alone, joined to
 // neither neighbour, becomes a heading if it has a heading's shape; a line
-// that is a block of its own, blank lines around it, may be one even when
-// it starts in lower case (lone).
+// between paragraphs may be one even when it starts in lower case (lone:
+// the run is a block of its own, blank lines around it).
 func (b *textBuilder) run(run []string, lone bool) {
 	if len(run) == 0 {
 		return
@@ -155,7 +155,11 @@ func (b *textBuilder) run(run []string, lone bool) {
 			b.elems = append(b.elems, textElem{kind: textHeading, text: s})
 			continue
 		}
-		if alone && lone && len(run) == 1 && textIsHeading(s, true) {
+		// Between paragraphs: a block of its own, or, in text of one line
+		// a paragraph, a line after one that ends a sentence, with more
+		// to follow.
+		between := lone && len(run) == 1 || !wrapped && i > 0 && i+1 < len(run) && textEndsSentence(run[i-1])
+		if alone && between && textIsHeading(s, true) {
 			b.elems = append(b.elems, textElem{kind: textHeading, text: s, lower: true})
 			continue
 		}
