@@ -95,7 +95,7 @@ func (a *API) toAPI(ar *Article) apiArticle {
 		tags = []string{}
 	}
 	return apiArticle{ID: ar.ID, Slug: ar.Slug, URL: a.site.ArticleURL(ar), Source: ar.Source, Title: ar.Title,
-		Author: ar.Author, Tags: tags, Summary: ar.Summary, Image: ar.Image, ContentHTML: ar.ContentHTML,
+		Author: content.JoinAuthor(ar.Author, ar.AuthorEmail), Tags: tags, Summary: ar.Summary, Image: ar.Image, ContentHTML: ar.ContentHTML,
 		ContentText: ar.ContentText, Published: ar.Published, Updated: ar.Updated,
 		IsPublished: ar.IsPublished(a.now()), Removed: ar.Removed != nil, RemovedAt: ar.Removed}
 }
@@ -335,8 +335,11 @@ func (a *API) render(in articleInput, create bool, pathID string) (content.Doc, 
 		return bad("image", fmt.Sprintf("image %q must be an http or https URL, or a path below the site", in.Image))
 	}
 	d, err := a.r.Normalize(d)
-	if errors.Is(err, content.ErrNoTitle) {
+	if err == content.ErrNoTitle {
 		return bad("title", "title is required")
+	}
+	if errors.Is(err, content.ErrNoTitle) {
+		return bad("title", err.Error()) // why: a title of markup alone
 	}
 	if err != nil {
 		return bad("content", err.Error())

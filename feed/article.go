@@ -5,12 +5,17 @@ import "time"
 // Article is one published piece. Its ID never changes when its text is
 // edited; its ContentHash does.
 type Article struct {
-	ID          string
-	Slug        string
-	Source      string // "content" for files; later the name of an upstream feed or "api"
-	Path        string // the file the article came from, relative to its content folder
-	Title       string
+	ID     string
+	Slug   string
+	Source string // "content" for files; later the name of an upstream feed or "api"
+	Path   string // the file the article came from, relative to its content folder
+	Title  string
+	// Author is the name a reader sees, AuthorEmail the address the feed
+	// formats want, "" when the source gave none. The store keeps both
+	// in the one author column, as "Name <address>" (content.JoinAuthor),
+	// and splits them on reading.
 	Author      string
+	AuthorEmail string
 	Tags        []string
 	Summary     string // plain text
 	ContentHTML string // sanitized, with absolute links

@@ -33,6 +33,7 @@ func NewHandler(pub *Publisher, templateDir string, log *slog.Logger) (*Handler,
 		TemplateDir: templateDir,
 		Funcs: template.FuncMap{
 			"articleURL": h.site.ArticleURL,
+			"author":     func(a *Article) string { name, _ := h.site.AuthorOf(a); return name },
 			"tagURL":     func(tag string) string { return h.site.URL(TagPath(url.PathEscape(TagSlug(tag)))) },
 		},
 		Pages:  []string{"meta.html", "index.html", "article.html"},

@@ -59,7 +59,7 @@ func writeJSONFeed(w io.Writer, s *Site, ch *channel) error {
 	for i, it := range items {
 		a := ch.Articles[i]
 		ji := &jsonItem{JSONItem: it, Published: a.Published.UTC().Format(time.RFC3339Nano), Modified: a.Updated.UTC().Format(time.RFC3339Nano)}
-		it.Author = nil
+		it.Author = nil // deprecated in 1.1; authors carries the name, JSON Feed has no address
 		it.Tags = a.Tags
 		if s.FullContent {
 			ji.ContentText = a.ContentText

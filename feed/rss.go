@@ -68,8 +68,8 @@ func gorillaFeed(s *Site, ch *channel) *feeds.Feed {
 			Updated:     a.Updated,
 			Content:     xmlSafe(content),
 		}
-		if a.Author != "" {
-			it.Author = &feeds.Author{Name: xmlSafe(a.Author)}
+		if name, email := s.AuthorOf(a); name != "" || email != "" {
+			it.Author = &feeds.Author{Name: xmlSafe(name), Email: email}
 		}
 		if t := imageType(a.Image); a.Image != "" && t != "" {
 			// The length is not known without fetching the image; RSS asks
@@ -118,8 +118,9 @@ type atomLink struct {
 	Type string `xml:"type,attr,omitempty"`
 }
 
-// rssItem adds categories and dc:creator to gorilla's item; <author> is
-// dropped because RSS wants an email address there, and tidings has names.
+// rssItem adds categories and dc:creator to gorilla's item. RSS wants an
+// address in <author>: an author with one is written there as
+// "address (Name)", an author without one as dc:creator.
 type rssItem struct {
 	*feeds.RssItem
 	XMLName    xml.Name `xml:"item"`
@@ -193,8 +194,13 @@ func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
 		// A reader renders <description> as HTML; the summary is text.
 		ri.Description = html.EscapeString(it.Description)
 		ri.Title = newRSSTitle(it.Title)
-		if it.Author != nil {
-			ri.Creator = it.Author.Name
+		if au := it.Author; au != nil && au.Email != "" {
+			ri.Author = au.Email
+			if au.Name != "" && au.Name != au.Email {
+				ri.Author += " (" + au.Name + ")"
+			}
+		} else if au != nil {
+			ri.Creator = au.Name
 		}
 		ri.Categories = xmlSafeAll(a.Tags)
 		if it.Content != "" {

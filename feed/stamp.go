@@ -72,6 +72,7 @@ func NewArticle(d content.Doc, now time.Time) *Article {
 		tags = []string{}
 	}
 	return &Article{ID: d.ID, Slug: d.SlugBase, Source: d.Source, Path: d.Path, Title: d.Title, Author: d.Author,
-		Tags: tags, Summary: d.Summary, ContentHTML: d.HTML, ContentText: d.Text, Image: d.Image, Draft: d.Draft,
+		AuthorEmail: d.AuthorEmail,
+		Tags:        tags, Summary: d.Summary, ContentHTML: d.HTML, ContentText: d.Text, Image: d.Image, Draft: d.Draft,
 		Published: pub, Updated: upd, FirstSeen: now, ContentHash: d.Hash}
 }

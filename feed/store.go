@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/sqlite"
 )
 
@@ -48,6 +49,7 @@ func scanArticle(row interface{ Scan(...any) error }) (*Article, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Author, a.AuthorEmail = content.SplitAuthor(a.Author)
 	a.Draft = draft != 0
 	a.Published, a.Updated, a.FirstSeen = fromNanos(pub), fromNanos(upd), fromNanos(seen)
 	if removed.Valid {

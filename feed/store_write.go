@@ -197,7 +197,7 @@ func (w *writer) put(ctx context.Context, e entry, prev *stored) (outcome, error
 		if err != nil {
 			return added, err
 		}
-		_, err = w.insert.ExecContext(w.ctx, d.ID, slug, d.Source, d.Path, e.dir, d.Title, d.Author, d.Summary,
+		_, err = w.insert.ExecContext(w.ctx, d.ID, slug, d.Source, d.Path, e.dir, d.Title, content.JoinAuthor(d.Author, d.AuthorEmail), d.Summary,
 			d.HTML, d.Text, d.Image, d.Draft, pub.UnixNano(), upd.UnixNano(), at.UnixNano(), d.Hash, e.size, e.mtime,
 			!e.backfill)
 		if err != nil {
@@ -213,7 +213,7 @@ func (w *writer) put(ctx context.Context, e entry, prev *stored) (outcome, error
 			return updated, err
 		}
 	}
-	_, err := w.update.ExecContext(w.ctx, slug, d.Source, d.Path, e.dir, d.Title, d.Author, d.Summary, d.HTML,
+	_, err := w.update.ExecContext(w.ctx, slug, d.Source, d.Path, e.dir, d.Title, content.JoinAuthor(d.Author, d.AuthorEmail), d.Summary, d.HTML,
 		d.Text, d.Image, d.Draft, pub.UnixNano(), upd.UnixNano(), d.Hash, e.size, e.mtime, d.ID)
 	if err != nil {
 		return updated, err

@@ -29,6 +29,7 @@ type Links interface {
 // RenderOptions configure a Renderer.
 type RenderOptions struct {
 	SiteTitle     string
+	SiteAuthor    string // who an article that names no author is by
 	SiteURL       string // absolute base URL of the site
 	PostalAddress string // printed in every footer
 	Language      string // the HTML part's lang; "en" when empty
@@ -87,7 +88,7 @@ func NewRenderer(o RenderOptions) (*Renderer, error) {
 	if o.SiteTitle == "" {
 		o.SiteTitle = "tidings"
 	}
-	r := &Renderer{opt: o, site: feed.Site{Title: o.SiteTitle, BaseURL: o.SiteURL}, cache: map[editionKey]*editionBody{}}
+	r := &Renderer{opt: o, site: feed.Site{Title: o.SiteTitle, BaseURL: o.SiteURL, Author: o.SiteAuthor}, cache: map[editionKey]*editionBody{}}
 	tpl, err := newBodyTemplates(o.TemplateDir)
 	if err != nil {
 		return nil, err

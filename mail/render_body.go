@@ -224,11 +224,12 @@ func (r *Renderer) editionData(e *Edition, d Digest) *editionData {
 		if a == nil {
 			continue
 		}
+		author, _ := r.site.AuthorOf(a)
 		data.Articles = append(data.Articles, articleData{
-			Title: a.Title, URL: r.site.ArticleURL(a), Author: a.Author, Image: a.Image,
+			Title: a.Title, URL: r.site.ArticleURL(a), Author: author, Image: a.Image,
 			Published: a.Published, Tags: a.Tags, Summary: a.Summary,
 			ContentHTML: htmltemplate.HTML(a.ContentHTML), ContentText: strings.TrimRight(a.ContentText, "\n"),
-			Byline: byline(a),
+			Byline: byline(author, a.Published),
 		})
 	}
 	if e.Kind == EditionBroadcast {
@@ -250,12 +251,12 @@ func (r *Renderer) editionData(e *Edition, d Digest) *editionData {
 }
 
 // byline is the line under an article's title: its author and date.
-func byline(a *feed.Article) string {
+func byline(author string, published time.Time) string {
 	parts := make([]string, 0, 2)
-	if au := oneLine(a.Author); au != "" {
+	if au := oneLine(author); au != "" {
 		parts = append(parts, au)
 	}
-	if d := formatDate(a.Published); d != "" {
+	if d := formatDate(published); d != "" {
 		parts = append(parts, d)
 	}
 	return strings.Join(parts, " · ")

@@ -211,7 +211,7 @@ func (a *App) wireDigests() error {
 		return err
 	}
 	a.Renderer, err = mail.NewRenderer(mail.RenderOptions{
-		SiteTitle: cfg.Site.Title, SiteURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress,
+		SiteTitle: cfg.Site.Title, SiteAuthor: cfg.Site.Author, SiteURL: cfg.Site.BaseURL, PostalAddress: cfg.Site.PostalAddress,
 		Language: cfg.Site.Language, FullContent: false, TemplateDir: cfg.Templates.Dir, Links: a.Links,
 		InboundDomain: cfg.InboundDomain(),
 		Digests:       a.renderDigests(), Now: func() time.Time { return a.Now() },

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/feed/content"
 )
 
 func articlesListCommand() *command {
@@ -78,7 +79,7 @@ func articlesShowCommand() *command {
 			fmt.Fprintf(w, "Slug:       %s\n", a.Slug)
 			fmt.Fprintf(w, "State:      %s\n", state(a, app.Now()))
 			fmt.Fprintf(w, "Source:     %s %s\n", a.Source, a.Path)
-			fmt.Fprintf(w, "Author:     %s\n", a.Author)
+			fmt.Fprintf(w, "Author:     %s\n", content.JoinAuthor(a.Author, a.AuthorEmail))
 			fmt.Fprintf(w, "Tags:       %s\n", strings.Join(a.Tags, ", "))
 			fmt.Fprintf(w, "Published:  %s\n", a.Published.In(loc).Format(time.RFC3339))
 			fmt.Fprintf(w, "Updated:    %s\n", a.Updated.In(loc).Format(time.RFC3339))

@@ -16,6 +16,11 @@
 //     source: one clean line of title, sanitised HTML, its text, a
 //     summary, cleaned author and tags, an absolute image URL, a slug
 //     base and a hash. Sources only say what they know.
+//   - Title, summary, author and tags are read as HTML once, there and
+//     nowhere else (PlainText: tags removed, entities decoded), and kept
+//     as plain text; every output escapes them for its own format. A
+//     source whose text is literal (a text file) escapes it first. An
+//     author is split into a name and an address (SplitAuthor).
 //   - Input is outside input: every parser has a fuzz test, and none
 //     panics or lets a script through, whatever it is given.
 //   - Refusals wrap one of the package's sentinel errors (ErrEmptyFile,

@@ -19,11 +19,19 @@ type Doc struct {
 	ID     string
 	Source string // who it comes from: "content" for files, "api", or an upstream's name
 	Path   string // a file's path below its folder (forward slashes), an item's link; "" for the API
-	Title  string // after Normalize one line of printable text, never empty
-	Author string
-	Tags   []string // after Normalize trimmed, without repeats, in the author's order and spelling
-	// Summary is plain text. Left empty, Normalize takes the first
-	// paragraph of the text, cut short.
+	// Title, Author, Tags and Summary are, before Normalize, read as HTML:
+	// its tags are removed and its entities decoded once (see PlainText);
+	// a source whose text is literal escapes it. After it they are plain
+	// text, one line each.
+	Title string // after Normalize never empty
+	// Author is, before Normalize, the source's author line
+	// ("Ana Lima <ana@example.org>", "ana@example.org (Ana Lima)", a name);
+	// after it the name alone, and AuthorEmail the address (see
+	// SplitAuthor).
+	Author, AuthorEmail string
+	Tags                []string // after Normalize trimmed, without repeats or tags of markup alone, in the author's order and spelling
+	// Summary left empty: Normalize takes the first paragraph of the
+	// text, cut short.
 	Summary string
 	// HTML is the body: before Normalize as the source wrote it, after it
 	// sanitised, with every link absolute.
@@ -54,17 +62,24 @@ const summaryLen = 300
 const textWidth = 72
 
 // Normalize makes a document of what a source gave: the one path every
-// article takes from its source to the store. The title becomes one line
-// (ErrNoTitle when nothing is left of it, unless the document is
-// syndicated), the HTML is sanitised and its links made absolute against
-// the renderer's base, then written as text; author and tags are cleaned,
-// a summary derived when none is given, the image made absolute, the slug
-// base chosen (the source's slug, else the title, else the id) and the
-// hash taken.
+// article takes from its source to the store. Title, author, tags and
+// summary become plain text, once (ErrNoTitle when nothing a reader would
+// see is left of the title, unless the document is syndicated), the
+// author split from its address; the HTML is sanitised and its links made
+// absolute against the renderer's base, then written as text; a summary
+// is derived when none is given, the image made absolute, the slug base
+// chosen (the source's slug, else the title, else the id) and the hash
+// taken.
 func (r *Renderer) Normalize(d Doc) (Doc, error) {
-	title, repaired := cleanLine(d.Title)
-	if title == "" && !d.Syndicated {
-		return Doc{}, ErrNoTitle
+	title, repaired := plainLine(d.Title)
+	if !visible(title) {
+		if !d.Syndicated {
+			if strings.TrimSpace(d.Title) != "" {
+				return Doc{}, fmt.Errorf("%w: the title %q is only markup or entities, nothing a reader would see", ErrNoTitle, cutText(d.Title, 60))
+			}
+			return Doc{}, ErrNoTitle
+		}
+		title = ""
 	}
 	html, removed := r.clean(d.HTML)
 	d.HTML = html
@@ -80,9 +95,9 @@ func (r *Renderer) Normalize(d Doc) (Doc, error) {
 	}
 	d.Warnings = append(d.Warnings, removed...)
 	d.Title = title
-	d.Author, _ = cleanLine(d.Author)
+	d.Author, d.AuthorEmail = normAuthor(d.Author)
 	d.Tags = cleanTags(d.Tags)
-	d.Summary, _ = cleanLine(d.Summary)
+	d.Summary, _ = plainLine(d.Summary)
 	if d.Summary == "" {
 		d.Summary = cutText(firstParagraph(d.Text), summaryLen)
 	}
@@ -119,7 +134,7 @@ func (d *Doc) SetDate(t time.Time) {
 // article's updated time and nothing else does.
 func (d *Doc) hash() string {
 	h := sha256.New()
-	for _, s := range []string{d.Title, d.Author, strings.Join(d.Tags, "\x1f"), d.Summary, d.HTML, d.Image,
+	for _, s := range []string{d.Title, JoinAuthor(d.Author, d.AuthorEmail), strings.Join(d.Tags, "\x1f"), d.Summary, d.HTML, d.Image,
 		fmt.Sprint(d.Draft), timeKey(d.Date), timeKey(d.Updated), d.SlugBase} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})

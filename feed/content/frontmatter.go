@@ -33,16 +33,18 @@ type frontMatter struct {
 // the body, and the line the body starts on (1-based) so that errors in the
 // head name lines of the file.
 func splitFrontMatter(src string) (format, head, body string, err error) {
+	// The opening fence, as the closing one, may have spaces after it:
+	// editors leave them and nobody sees them.
+	first, rest, _ := strings.Cut(src, "\n")
 	var fence string
-	switch {
-	case strings.HasPrefix(src, "---\n") || src == "---":
+	switch strings.TrimRight(first, " \t") {
+	case "---":
 		fence, format = "---", "yaml"
-	case strings.HasPrefix(src, "+++\n") || src == "+++":
+	case "+++":
 		fence, format = "+++", "toml"
 	default:
 		return "", "", src, nil
 	}
-	rest := strings.TrimPrefix(src[len(fence):], "\n")
 	for off := 0; ; {
 		line, after, found := strings.Cut(rest[off:], "\n")
 		if strings.TrimRight(line, " \t") == fence {

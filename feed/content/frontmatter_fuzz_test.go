@@ -103,10 +103,14 @@ func checkSplitFrontMatter(t *testing.T, src string) {
 		}
 		return
 	}
-	if !strings.HasPrefix(src, fence+"\n"+head) || !strings.HasSuffix(src, body) {
+	open, afterOpen, _ := strings.Cut(src, "\n")
+	if strings.TrimRight(open, " \t") != fence {
+		t.Fatalf("opening line %q is not the fence %q with spaces after it", open, fence)
+	}
+	if !strings.HasPrefix(afterOpen, head) || !strings.HasSuffix(src, body) {
 		t.Fatalf("head %q and body %q are not the file's own text", head, body)
 	}
-	between := strings.TrimSuffix(src[len(fence)+1+len(head):len(src)-len(body)], "\n")
+	between := strings.TrimSuffix(src[len(open)+1+len(head):len(src)-len(body)], "\n")
 	if strings.TrimRight(between, " \t") != fence {
 		t.Fatalf("head and body are separated by %q, not the closing fence", between)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"path"
 	"strings"
 	"time"
@@ -58,14 +59,16 @@ func ParseFile(rel string, data []byte, r *Renderer, loc *time.Location) (Doc, e
 		if err != nil {
 			return Doc{}, err
 		}
-		d.Title, d.Date, d.Updated, d.Author, d.HTML = doc.Title, doc.Published, doc.Updated, doc.Author, doc.HTML
+		// A text file's lines are literal: escaped, Normalize reads them
+		// back as written.
+		d.Title, d.Date, d.Updated, d.Author, d.HTML = html.EscapeString(doc.Title), doc.Published, doc.Updated, html.EscapeString(doc.Author), doc.HTML
 		d.Warnings = doc.Warnings
 	case HTML:
 		doc, err := parseHTMLFile(src)
 		if err != nil {
 			return Doc{}, err
 		}
-		d.Title, d.HTML = doc.Title, doc.Body
+		d.Title, d.HTML = html.EscapeString(doc.Title), doc.Body // the parser has decoded the title
 	default:
 		return Doc{}, fmt.Errorf("unknown file type %q", path.Ext(rel))
 	}
@@ -75,7 +78,7 @@ func ParseFile(rel string, data []byte, r *Renderer, loc *time.Location) (Doc, e
 	}
 	d, err := r.Normalize(d)
 	if errors.Is(err, ErrNoTitle) {
-		return Doc{}, fmt.Errorf("%w: give it a title (front matter title, a first # heading, <title> or a first line)", ErrNoTitle)
+		return Doc{}, fmt.Errorf("%w: give it a title (front matter title, a first # heading, <title> or a first line)", err)
 	}
 	return d, err
 }

@@ -31,6 +31,10 @@ type textElem struct {
 	ordered bool       // numbered list
 	start   int        // first number of a numbered list
 	rows    [][]string // table rows, the header first
+	// lower marks a heading taken for one only by its place, a line in
+	// lower case alone between blank lines: with nothing under it, it is
+	// the text's own last line, kept as a paragraph, not scraped chrome.
+	lower bool
 }
 
 type textBuilder struct{ elems []textElem }
@@ -41,7 +45,7 @@ type textBuilder struct{ elems []textElem }
 func (b *textBuilder) block(lines []textLine) {
 	var run []string
 	flush := func() {
-		b.run(run)
+		b.run(run, len(lines) == 1)
 		run = nil
 	}
 	for i := 0; i < len(lines); {
@@ -116,8 +120,10 @@ func textMDHeadingText(s string) (string, bool) {
 // least half its breaks look like wraps by that test and by the line not
 // ending a sentence. Scraped text, one long line per paragraph, never does,
 // so there every line is its own paragraph. A line standing alone, joined to
-// neither neighbour, becomes a heading if it has a heading's shape.
-func (b *textBuilder) run(run []string) {
+// neither neighbour, becomes a heading if it has a heading's shape; a line
+// between paragraphs may be one even when it starts in lower case (lone:
+// the run is a block of its own, blank lines around it).
+func (b *textBuilder) run(run []string, lone bool) {
 	if len(run) == 0 {
 		return
 	}
@@ -136,7 +142,7 @@ func (b *textBuilder) run(run []string) {
 	for i := 1; i < len(run); i++ {
 		a, s := run[i-1], run[i]
 		joins[i] = textLowerAfter(a, s) ||
-			wrapped && (textStartsLower(s) || textMustWrap(a, s, width) || !textEndsSentence(a) && !textIsHeading(a))
+			wrapped && (textStartsLower(s) || textMustWrap(a, s, width) || !textEndsSentence(a) && !textIsHeading(a, false))
 	}
 	var para []string
 	for i, s := range run {
@@ -145,8 +151,16 @@ func (b *textBuilder) run(run []string) {
 			b.elems = append(b.elems, textElem{kind: textPara, text: textJoin(para)})
 			para = nil
 		}
-		if alone && textIsHeading(s) {
+		if alone && textIsHeading(s, false) {
 			b.elems = append(b.elems, textElem{kind: textHeading, text: s})
+			continue
+		}
+		// Between paragraphs: a block of its own, or, in text of one line
+		// a paragraph, a line after one that ends a sentence, with more
+		// to follow.
+		between := lone && len(run) == 1 || !wrapped && i > 0 && i+1 < len(run) && textEndsSentence(run[i-1])
+		if alone && between && textIsHeading(s, true) {
+			b.elems = append(b.elems, textElem{kind: textHeading, text: s, lower: true})
 			continue
 		}
 		para = append(para, s)
@@ -199,17 +213,18 @@ func textEndsSentence(s string) bool {
 }
 
 // textIsHeading reports whether s has a heading's shape: short, starting
-// with a capital or digit, not ending like a sentence or a clause, holding
+// with a capital or digit (or any letter, when lower is set: a line alone
+// between blank lines), not ending like a sentence or a clause, holding
 // no sentence break. A question is a heading only when short and title-cased
 // ("Did You Know?"); "Will it hold?" stays a paragraph. "Label: words" is a
 // lead-in, not a heading, unless three or more words follow the colon.
-func textIsHeading(s string) bool {
+func textIsHeading(s string, lower bool) bool {
 	words := strings.Fields(s)
 	if len(words) == 0 || len(words) > 12 || utf8.RuneCountInString(s) > 90 {
 		return false
 	}
 	r, _ := utf8.DecodeRuneInString(s)
-	if !unicode.IsUpper(r) && !unicode.IsDigit(r) && (!unicode.IsLetter(r) || unicode.IsLower(r)) {
+	if !unicode.IsUpper(r) && !unicode.IsDigit(r) && (!unicode.IsLetter(r) || unicode.IsLower(r) && !lower) {
 		return false
 	}
 	switch textLast(s) {
@@ -374,8 +389,11 @@ func (b *textBuilder) render() string {
 			}
 			e.kind = textHeading
 		case textHeading:
-			if next == -1 || next == textHeading {
+			if (next == -1 || next == textHeading) && !e.lower {
 				continue
+			}
+			if next == -1 || next == textHeading {
+				e.kind = textPara
 			}
 		}
 		keep[i], next = true, e.kind

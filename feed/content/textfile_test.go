@@ -376,6 +376,20 @@ func TestParseText_Headings(t *testing.T) {
 			"<h2>Background</h2>\n<p>Talks began in March.</p>"},
 		{"lower-case start", "according to officials\nTalks began in March.",
 			"<p>according to officials</p>\n<p>Talks began in March.</p>"},
+		{"lower-case heading between paragraphs", "Talks began in March.\n\nwhat comes next\n\nThey resume on Monday.",
+			"<p>Talks began in March.</p>\n<h2>what comes next</h2>\n<p>They resume on Monday.</p>"},
+		{"lower-case heading of a brand", "Talks began in March.\n\niPhone sales in Europe\n\nThey fell by a tenth.",
+			"<p>Talks began in March.</p>\n<h2>iPhone sales in Europe</h2>\n<p>They fell by a tenth.</p>"},
+		{"lower-case line ending a sentence stays a paragraph", "Talks began in March.\n\nnobody came.\n\nThey resume on Monday.",
+			"<p>Talks began in March.</p>\n<p>nobody came.</p>\n<p>They resume on Monday.</p>"},
+		{"lower-case heading between one-line paragraphs", "Talks began in March.\nwhat comes next\nThey resume on Monday.",
+			"<p>Talks began in March.</p>\n<h2>what comes next</h2>\n<p>They resume on Monday.</p>"},
+		{"lower-case line after an open line is no heading", "Talks began in March and\nwhat comes next\nThey resume on Monday.",
+			"<p>Talks began in March and what comes next</p>\n<p>They resume on Monday.</p>"},
+		{"lower-case line in a hard-wrapped paragraph is joined", "\nThe talks, which began in March, were moved at the last minute to\ngeneva after all\nThe delegations arrived on Monday and the first session ran late.",
+			"<p>The talks, which began in March, were moved at the last minute to geneva after all The delegations arrived on Monday and the first session ran late.</p>"},
+		{"lower-case line at the end stays a paragraph", "Talks began in March.\n\nthanks for reading",
+			"<p>Talks began in March.</p>\n<p>thanks for reading</p>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

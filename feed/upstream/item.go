@@ -81,10 +81,6 @@ func mapItem(src Source, it *gofeed.Item, feedBase string, r *content.Renderer, 
 	if !looksLikeHTML(raw) {
 		raw = "<p>" + escapeText(raw) + "</p>"
 	}
-	title := it.Title
-	if looksLikeHTML(title) {
-		title = content.HTMLToText(title, 0)
-	}
 	key := strings.TrimSpace(it.GUID)
 	if key == "" {
 		key = link
@@ -93,11 +89,13 @@ func mapItem(src Source, it *gofeed.Item, feedBase string, r *content.Renderer, 
 		h := sha256.Sum256([]byte(it.Title + "\x00" + raw))
 		key = hex.EncodeToString(h[:])
 	}
-	d := content.Doc{ID: src.Name + ":" + key, Source: src.Name, Path: link, Title: title, HTML: raw,
+	d := content.Doc{ID: src.Name + ":" + key, Source: src.Name, Path: link, Title: it.Title, HTML: raw,
 		Tags: append(append([]string{}, it.Categories...), src.Tags...), Syndicated: true}
+	// Title, author and categories are read as HTML, entities and
+	// markup, by Normalize, as a file's front matter is.
 	for _, p := range it.Authors {
-		if p != nil && p.Name != "" {
-			d.Author = p.Name
+		if p != nil && (p.Name != "" || p.Email != "") {
+			d.Author = content.JoinAuthor(p.Name, p.Email)
 			break
 		}
 	}
