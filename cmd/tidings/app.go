@@ -17,6 +17,7 @@ import (
 	"github.com/tidings/tidings/internal/metrics"
 	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/watch"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
@@ -259,10 +260,14 @@ func (a *App) pass() *pass.Pass {
 	if len(a.Config.Sources) > 0 {
 		sources = a.poller()
 	}
-	return &pass.Pass{
+	p := &pass.Pass{
 		Content: a.Ingester, Feeds: a.Feeds, Sources: sources, Scheduler: a.Scheduler, Sender: a.sender(),
 		Poll: a.Config.Content.Poll.Duration, Metrics: a.Metrics, Logger: a.Logger, WakeSender: a.wakeSender,
 	}
+	if a.Config.Content.Watch {
+		p.Watch = &watch.Watcher{Dirs: a.Config.Content.Dirs, Logger: a.Logger.With("component", "watch")}
+	}
+	return p
 }
 
 // signUpAnswerFloor is the least time a sign-up takes to answer: longer
