@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/metrics"
 	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/internal/sqlite"
@@ -265,7 +266,8 @@ func (a *App) pass() *pass.Pass {
 		Poll: a.Config.Content.Poll.Duration, Metrics: a.Metrics, Logger: a.Logger, WakeSender: a.wakeSender,
 	}
 	if a.Config.Content.Watch {
-		p.Watch = &watch.Watcher{Dirs: a.Config.Content.Dirs, Logger: a.Logger.With("component", "watch")}
+		p.Watch = &watch.Watcher{Dirs: a.Config.Content.Dirs, Logger: a.Logger.With("component", "watch"),
+			Match: func(name string) bool { return content.FormatOf(name) != content.Unknown }}
 	}
 	return p
 }

@@ -197,7 +197,8 @@ func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) erro
 // contentLoop rescans every Poll and when the watcher pokes rescan, and
 // rebuilds when poked. The feeds are built on every poll, not only after
 // a change, so that an article dated in the future appears when its time
-// comes; unchanged feeds are not rewritten.
+// comes (unchanged feeds are not rewritten); after the watcher's rescan
+// only when it changed something.
 func (p *Pass) contentLoop(ctx context.Context, rescan, rebuild <-chan struct{}) error {
 	t := time.NewTicker(p.every())
 	defer t.Stop()
@@ -206,11 +207,15 @@ func (p *Pass) contentLoop(ctx context.Context, rescan, rebuild <-chan struct{})
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			p.Refresh(ctx)
 			p.rescanned("poll")
-			p.Refresh(ctx)
 		case <-rescan:
+			// Only a change needs a build here; what time alone
+			// publishes, the poll builds.
+			if res, err := p.scan(ctx); err == nil && res.Changed() {
+				p.build(ctx)
+			}
 			p.rescanned("watch")
-			p.Refresh(ctx)
 		case <-rebuild:
 			p.build(ctx)
 		}
@@ -224,10 +229,10 @@ func (p *Pass) every() time.Duration {
 	return p.Poll
 }
 
-// rescanned counts a rescan of serve's by what asked for it.
+// rescanned counts a rescan of serve's, once done, by what asked for it.
 func (p *Pass) rescanned(trigger string) {
 	if p.Metrics != nil {
-		p.Metrics.Add("tidings_content_rescans_total", "Content rescans by serve, by what asked for them: the poll or the watcher.",
+		p.Metrics.Add("tidings_content_rescans_total", "Content rescans made by serve, by what asked for them: the poll or the watcher.",
 			`trigger="`+trigger+`"`, 1)
 	}
 }

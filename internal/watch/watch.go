@@ -52,7 +52,11 @@ type Watcher struct {
 	// MaxFolders, when positive, is the most folders watched; past it Run
 	// returns ErrTooManyFolders.
 	MaxFolders int
-	Logger     *slog.Logger // nil: none
+	// Match, when set, says which file names matter (content files):
+	// the database, an editor's backup or a feed written inside a content
+	// folder then wakes no one. Folders always matter.
+	Match  func(name string) bool
+	Logger *slog.Logger // nil: none
 }
 
 // Run watches the folders until ctx ends, calling changed (on Run's own
@@ -66,7 +70,7 @@ func (w *Watcher) Run(ctx context.Context, changed func()) error {
 		return fmt.Errorf("watch content folders: %w", err)
 	}
 	defer fw.Close()
-	t := &tree{fw: fw, max: w.MaxFolders, dirs: map[string]bool{}, parents: map[string]bool{}}
+	t := &tree{fw: fw, max: w.MaxFolders, match: w.Match, dirs: map[string]bool{}, parents: map[string]bool{}}
 	for _, d := range w.Dirs {
 		abs, err := filepath.Abs(d)
 		if err != nil {
@@ -144,6 +148,7 @@ func (w *Watcher) log() *slog.Logger {
 type tree struct {
 	fw      *fsnotify.Watcher
 	max     int
+	match   func(name string) bool
 	roots   []string
 	dirs    map[string]bool // folders inside a root, watched
 	parents map[string]bool // parents watched for a root to appear
@@ -268,25 +273,25 @@ func (t *tree) handle(ev fsnotify.Event) (bool, error) {
 	if !inTree || (hidden(ev.Name) && !t.isRoot(ev.Name)) {
 		return false, nil
 	}
+	folder := t.dirs[ev.Name]
 	switch {
 	case ev.Has(fsnotify.Create):
 		// A link to a folder is not walked (Lstat), as the scan does not.
 		if info, err := os.Lstat(ev.Name); err == nil && info.IsDir() {
+			folder = true
 			if err := t.addTree(ev.Name); err != nil {
 				return false, err
 			}
 		}
-	case ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename):
-		if t.dirs[ev.Name] {
-			t.forget(ev.Name)
-			if t.isRoot(ev.Name) {
-				if err := t.addRoots(); err != nil {
-					return false, err
-				}
+	case folder && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)):
+		t.forget(ev.Name)
+		if t.isRoot(ev.Name) {
+			if err := t.addRoots(); err != nil {
+				return false, err
 			}
 		}
 	}
-	return true, nil
+	return folder || t.match == nil || t.match(filepath.Base(ev.Name)), nil
 }
 
 func (t *tree) isRoot(p string) bool {

@@ -130,16 +130,28 @@ func TestWatcher_NewFolders(t *testing.T) {
 }
 
 // What the scan passes over does not wake it: hidden files and folders,
-// and what happens next to a missing content folder.
+// files that Match refuses, and what happens next to a missing content
+// folder.
 func TestWatcher_Ignored(t *testing.T) {
 	base := t.TempDir()
 	root := filepath.Join(base, "content")
 	os.MkdirAll(filepath.Join(root, ".git"), 0o755)
-	changes := started(t, &Watcher{Dirs: []string{root, filepath.Join(base, "missing")}})
+	md := func(name string) bool { return filepath.Ext(name) == ".md" }
+	changes := started(t, &Watcher{Dirs: []string{root, filepath.Join(base, "missing")}, Match: md})
 	write(t, filepath.Join(root, ".harbour.md.swp"), "x")
 	write(t, filepath.Join(root, ".git", "index"), "x")
+	write(t, filepath.Join(root, "tidings.db"), "x")
+	write(t, filepath.Join(root, "harbour.md~"), "x")
 	write(t, filepath.Join(base, "tidings.db"), "x")
-	expect(t, changes, 0, "hidden files and a file beside a missing folder")
+	expect(t, changes, 0, "hidden files, files Match refuses and a file beside a missing folder")
+
+	// Folders matter whatever their name: made, and removed.
+	os.Mkdir(filepath.Join(root, "2026"), 0o755)
+	expect(t, changes, 1, "a folder made")
+	os.Remove(filepath.Join(root, "2026"))
+	expect(t, changes, 1, "a folder removed")
+	write(t, filepath.Join(root, "harbour.md"), "x")
+	expect(t, changes, 1, "a content file")
 }
 
 func TestWatcher_TooManyFolders(t *testing.T) {
