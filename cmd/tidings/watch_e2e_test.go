@@ -213,3 +213,24 @@ allow_private = true
 		t.Errorf("ingest with a source down: exit %d:\n%s", code, out)
 	}
 }
+
+// With content.watch = false (a network file system) the poll alone
+// finds changes, and nothing is watched.
+func TestServe_WatchOffPolls(t *testing.T) {
+	cfg := lifeConfig(t)
+	cfg.Content.Watch = false
+	cfg.Content.Poll = Duration{100 * time.Millisecond}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg.Site.BaseURL = base
+	startMain(t, cfg, ln, &syncBuffer{})
+	writeFile(t, cfg.Content.Dirs[0], "harbour.md", "---\ntitle: Harbour reopens\n---\n\nShips are back.\n")
+	within(t, 2*time.Second, "a file found by the poll", func() bool { return feedTitles(t, base)["Harbour reopens"] })
+	_, body := get(t, base+"/metrics")
+	if rescans(t, base) != 0 || !strings.Contains(body, `tidings_content_rescans_total{trigger="poll"}`) {
+		t.Errorf("content.watch = false: rescans by the watcher, or none by the poll:\n%s", body)
+	}
+}
