@@ -61,9 +61,9 @@ type Watcher struct {
 
 // Run watches the folders until ctx ends, calling changed (on Run's own
 // goroutine, so one call at a time) once when the watches are in place
-// and then after each burst of changes. It
-// returns nil when ctx ends, or the reason watching cannot go on, having
-// closed what it opened; it starts no goroutine that outlives it.
+// and then after each burst of changes. It returns nil when ctx ends, or
+// the reason watching cannot go on, having closed what it opened; it
+// starts no goroutine that outlives it.
 func (w *Watcher) Run(ctx context.Context, changed func()) error {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -81,7 +81,7 @@ func (w *Watcher) Run(ctx context.Context, changed func()) error {
 	if err := t.addRoots(); err != nil {
 		return err
 	}
-	w.log().Debug("watching content folders", "folders", len(t.dirs))
+	w.log().Info("watching content folders", "folders", len(t.dirs))
 	// What changed before the watches were in place (after the caller's
 	// last scan, or while they were being set up) only a scan finds.
 	changed()
@@ -124,7 +124,11 @@ func (w *Watcher) Run(ctx context.Context, changed func()) error {
 			if !errors.Is(err, fsnotify.ErrEventOverflow) {
 				return fmt.Errorf("watch content folders: %w", err)
 			}
-			// Events were lost: whatever they were, a rescan finds it.
+			// Events were lost: whatever they were, a rescan finds it,
+			// and a walk the folders made meanwhile.
+			if err := t.rewalk(); err != nil {
+				return err
+			}
 			if first.IsZero() {
 				first = time.Now()
 			}
@@ -176,6 +180,18 @@ func (t *tree) addRoots() error {
 		}
 	}
 	return nil
+}
+
+// rewalk watches the folders whose events were lost.
+func (t *tree) rewalk() error {
+	for _, r := range t.roots {
+		if t.dirs[r] {
+			if err := t.addTree(r); err != nil {
+				return err
+			}
+		}
+	}
+	return t.addRoots()
 }
 
 // addParent watches the nearest existing folder above root, to learn when
