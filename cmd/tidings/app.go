@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
+	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/metrics"
 	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/watch"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
@@ -277,10 +279,15 @@ func (a *App) pass() *pass.Pass {
 	if len(a.Config.Sources) > 0 {
 		sources = a.poller()
 	}
-	return &pass.Pass{
+	p := &pass.Pass{
 		Content: a.Ingester, Feeds: a.Feeds, Sources: sources, Scheduler: a.Scheduler, Sender: a.sender(),
 		Poll: a.Config.Content.Poll.Duration, Metrics: a.Metrics, Logger: a.Logger, WakeSender: a.wakeSender,
 	}
+	if a.Config.Content.Watch {
+		p.Watch = &watch.Watcher{Dirs: a.Config.Content.Dirs, Logger: a.Logger.With("component", "watch"),
+			Match: func(name string) bool { return content.FormatOf(name) != content.Unknown }}
+	}
+	return p
 }
 
 // signUpAnswerFloor is the least time a sign-up takes to answer: longer

@@ -59,6 +59,7 @@ type DatabaseConfig struct {
 type ContentConfig struct {
 	Dirs           []string `toml:"dirs"`
 	Poll           Duration `toml:"poll"`
+	Watch          bool     `toml:"watch"`
 	MaxBytes       int64    `toml:"max_bytes"`
 	FollowSymlinks bool     `toml:"follow_symlinks"`
 }
@@ -235,6 +236,7 @@ func Default() Config {
 		Content: ContentConfig{
 			Dirs:     []string{"./content"},
 			Poll:     Duration{time.Minute},
+			Watch:    true,
 			MaxBytes: 5 << 20,
 		},
 		Feeds: FeedsConfig{

@@ -32,7 +32,7 @@ func runCommand() *command {
 			}
 			fmt.Fprintf(e.stdout, "run: articles added %d, updated %d, removed %d, rejected %d; upstream %d; feeds written %d; editions %d; "+
 				"sent %d, failed %d, retrying %d, skipped %d, waiting %d\n",
-				rep.Scan.Added, rep.Scan.Updated, rep.Scan.Removed, len(rep.Scan.Rejected), rep.Upstream, rep.Feeds.Written, rep.Editions,
+				rep.Scan.Added, rep.Scan.Updated, rep.Scan.Removed, len(rep.Scan.Rejected), rep.Upstream.Added+rep.Upstream.Updated, rep.Feeds.Written, rep.Editions,
 				rep.Sent.Sent, rep.Sent.Failed, rep.Sent.Retried, rep.Sent.Skipped, rep.Waiting)
 			switch {
 			case rep.Failed():

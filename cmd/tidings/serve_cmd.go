@@ -21,10 +21,11 @@ func serveCommand() *command {
 	return &command{
 		name:    "serve",
 		summary: "the daemon: HTTP server and scheduler",
-		detail: "Serves the site on http.listen, rescans the content folders every content.poll, fetches upstream feeds,\n" +
-			"plans each digest at its scheduled moments and sends what is due. SIGINT or SIGTERM stops it gracefully\n" +
-			"within http.shutdown_timeout; a second signal exits at once. It exits non-zero, naming the cause, when a\n" +
-			"part of it cannot go on (the port is taken, the database file is removed or made read-only).",
+		detail: "Serves the site on http.listen, rescans the content folders within a second of a change (content.watch)\n" +
+			"and every content.poll, fetches upstream feeds, plans each digest at its scheduled moments and sends\n" +
+			"what is due. SIGINT or SIGTERM stops it gracefully within http.shutdown_timeout; a second signal exits\n" +
+			"at once. It exits non-zero, naming the cause, when a part of it cannot go on (the port is taken, the\n" +
+			"database file is removed or made read-only).",
 		example: "tidings serve --config /etc/tidings.toml",
 		run: func(ctx context.Context, e *env, fs *flag.FlagSet) error {
 			if fs.NArg() != 0 {

@@ -42,6 +42,15 @@ type Sources interface {
 	Run(ctx context.Context, changed func()) error
 }
 
+// Watcher tells of changes in the content folders; *watch.Watcher
+// satisfies it.
+type Watcher interface {
+	// Run calls changed after each burst of changes until ctx ends, and
+	// returns nil then. It returns an error when the folders cannot be
+	// watched (then the poll alone finds changes).
+	Run(ctx context.Context, changed func()) error
+}
+
 // Pass is every step of tidings' work, wired.
 type Pass struct {
 	Content   Scanner
@@ -51,6 +60,9 @@ type Pass struct {
 	Sender    *mail.Sender
 	// Poll is how often Serve rescans the content folders.
 	Poll time.Duration
+	// Watch, when set, makes Serve rescan as soon as the content folders
+	// change, besides every Poll; nil: the poll alone.
+	Watch Watcher
 	// WakeSender, when set, wakes Serve's sender: whoever queues mail
 	// (a sign-up) sends on it. Without, Serve makes its own.
 	WakeSender chan struct{}
@@ -61,7 +73,7 @@ type Pass struct {
 // Report is what one pass did.
 type Report struct {
 	Scan     feed.ScanResult
-	Upstream int // articles added or updated from upstream feeds
+	Upstream upstream.Result // what the due upstream feeds brought
 	Feeds    feed.BuildResult
 	Editions int
 	Sent     mail.SendReport
@@ -82,19 +94,11 @@ func (r Report) Failed() bool {
 // later steps (it is in Report.Errors). A scan, build or send that cannot
 // run at all (the database is gone) ends the pass with its error.
 func (p *Pass) Once(ctx context.Context) (Report, error) {
-	var rep Report
-	soft := &rep.Errors
-	var err error
-	if rep.Scan, err = p.scan(ctx); err != nil {
+	rep, err := p.Ingest(ctx)
+	if err != nil {
 		return rep, err
 	}
-	if p.Sources != nil {
-		res, err := p.Sources.FetchDue(ctx)
-		rep.Upstream = res.Added + res.Updated
-		if err != nil {
-			*soft = append(*soft, fmt.Errorf("upstream feeds: %w", err))
-		}
-	}
+	soft := &rep.Errors
 	if rep.Feeds, err = p.build(ctx); err != nil {
 		return rep, err
 	}
@@ -117,6 +121,23 @@ func (p *Pass) Once(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
+// Ingest is the first step of a pass: scan the content folders, then
+// fetch the upstream feeds that are due. A failing source is in
+// Report.Errors; a scan that cannot run at all is the error.
+func (p *Pass) Ingest(ctx context.Context) (Report, error) {
+	var rep Report
+	var err error
+	if rep.Scan, err = p.scan(ctx); err != nil {
+		return rep, err
+	}
+	if p.Sources != nil {
+		if rep.Upstream, err = p.Sources.FetchDue(ctx); err != nil {
+			rep.Errors = append(rep.Errors, fmt.Errorf("upstream feeds: %w", err))
+		}
+	}
+	return rep, nil
+}
+
 // Refresh scans the content folders and builds the feeds: the first step
 // of serve, before it answers, so its feeds are never empty for want of a
 // scan. Errors are logged.
@@ -127,8 +148,9 @@ func (p *Pass) Refresh(ctx context.Context) {
 }
 
 // Serve runs every loop until ctx ends or one of them fails: the content
-// scan every Poll (and a feed build whenever an upstream brought
-// articles), the upstream poller, the digest scheduler and the sender,
+// scan every Poll and whenever the watcher saw a change (and a feed build
+// whenever an upstream brought articles), the watcher, the upstream
+// poller, the digest scheduler and the sender,
 // which the scheduler wakes when it plans an edition. More loops (the
 // HTTP server, the database watch) may be given and run in the same
 // group. Serve returns when every loop has returned: nil when ctx ended,
@@ -136,11 +158,22 @@ func (p *Pass) Refresh(ctx context.Context) {
 func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	rebuild := make(chan struct{}, 1)
+	rescan := make(chan struct{}, 1)
 	wakeSender := p.WakeSender
 	if wakeSender == nil {
 		wakeSender = make(chan struct{}, 1)
 	}
-	g.Go(func() error { return p.contentLoop(ctx, rebuild) })
+	g.Go(func() error { return p.contentLoop(ctx, rescan, rebuild) })
+	if p.Watch != nil {
+		g.Go(func() error {
+			// Serve goes on without it: the poll finds the changes.
+			if err := p.Watch.Run(ctx, func() { poke(rescan) }); err != nil && ctx.Err() == nil {
+				p.log().Warn("content folders not watched; changes are found every content.poll", "component", "ingest",
+					"poll", p.every(), slog.Any("error", err))
+			}
+			return nil
+		})
+	}
 	if p.Sources != nil {
 		g.Go(func() error { return p.Sources.Run(ctx, func() { poke(rebuild) }) })
 	}
@@ -161,16 +194,13 @@ func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) erro
 	return g.Wait()
 }
 
-// contentLoop rescans every Poll and rebuilds when poked. The feeds are
-// built on every poll, not only after a change, so that an article dated
-// in the future appears when its time comes; unchanged feeds are not
-// rewritten.
-func (p *Pass) contentLoop(ctx context.Context, rebuild <-chan struct{}) error {
-	every := p.Poll
-	if every <= 0 {
-		every = time.Minute
-	}
-	t := time.NewTicker(every)
+// contentLoop rescans every Poll and when the watcher pokes rescan, and
+// rebuilds when poked. The feeds are built on every poll, not only after
+// a change, so that an article dated in the future appears when its time
+// comes (unchanged feeds are not rewritten); after the watcher's rescan
+// only when it changed something.
+func (p *Pass) contentLoop(ctx context.Context, rescan, rebuild <-chan struct{}) error {
+	t := time.NewTicker(p.every())
 	defer t.Stop()
 	for {
 		select {
@@ -178,9 +208,32 @@ func (p *Pass) contentLoop(ctx context.Context, rebuild <-chan struct{}) error {
 			return nil
 		case <-t.C:
 			p.Refresh(ctx)
+			p.rescanned("poll")
+		case <-rescan:
+			// Only a change needs a build here; what time alone
+			// publishes, the poll builds.
+			if res, err := p.scan(ctx); err == nil && res.Changed() {
+				p.build(ctx)
+			}
+			p.rescanned("watch")
 		case <-rebuild:
 			p.build(ctx)
 		}
+	}
+}
+
+func (p *Pass) every() time.Duration {
+	if p.Poll <= 0 {
+		return time.Minute
+	}
+	return p.Poll
+}
+
+// rescanned counts a rescan of serve's, once done, by what asked for it.
+func (p *Pass) rescanned(trigger string) {
+	if p.Metrics != nil {
+		p.Metrics.Add("tidings_content_rescans_total", "Content rescans made by serve, by what asked for them: the poll or the watcher.",
+			`trigger="`+trigger+`"`, 1)
 	}
 }
 

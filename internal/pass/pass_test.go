@@ -3,6 +3,9 @@ package pass
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,7 +68,7 @@ func TestOnce_OrderAndSoftFailures(t *testing.T) {
 	if got := st.calls; len(got) != 3 || got[0] != "scan" || got[1] != "fetch" || got[2] != "build" {
 		t.Errorf("steps %v, want scan, fetch, build", got)
 	}
-	if rep.Scan.Added != 1 || rep.Upstream != 2 || rep.Feeds.Written != 3 || len(rep.Errors) != 1 || !rep.Failed() {
+	if rep.Scan.Added != 1 || rep.Upstream.Added+rep.Upstream.Updated != 2 || rep.Feeds.Written != 3 || len(rep.Errors) != 1 || !rep.Failed() {
 		t.Errorf("report %+v", rep)
 	}
 
@@ -91,4 +94,76 @@ func TestServe_OneFailureStopsEveryLoop(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Errorf("Serve = %v, want %v", err, boom)
 	}
+}
+
+// fakeWatch reports one change, or fails at once.
+type fakeWatch struct{ err error }
+
+func (w fakeWatch) Run(ctx context.Context, changed func()) error {
+	if w.err != nil {
+		return w.err
+	}
+	changed()
+	<-ctx.Done()
+	return nil
+}
+
+// A change the watcher sees is scanned and built at once, long before
+// the poll; a watcher that cannot watch is logged and serve goes on,
+// polling.
+func TestServe_WatchRescansAndFallsBackToThePoll(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		watch fakeWatch
+		poll  time.Duration
+		warn  bool
+	}{
+		{"watching", fakeWatch{}, time.Hour, false},
+		{"not watching", fakeWatch{err: errors.New("inotify watches used up")}, 20 * time.Millisecond, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			st := &steps{built: make(chan struct{}, 1)}
+			var logs strings.Builder
+			var mu sync.Mutex
+			p := &Pass{Content: st, Feeds: st, Watch: tt.watch, Poll: tt.poll,
+				Logger: slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &logs}, nil))}
+			err := p.Serve(context.Background(), func(ctx context.Context) error {
+				select {
+				case <-st.built:
+				case <-time.After(5 * time.Second):
+					return errors.New("no rescan")
+				}
+				return errStop
+			})
+			if !errors.Is(err, errStop) {
+				t.Fatalf("Serve = %v", err)
+			}
+			st.mu.Lock()
+			calls := st.calls
+			st.mu.Unlock()
+			if len(calls) < 2 || calls[0] != "scan" || calls[1] != "build" {
+				t.Errorf("steps %v, want a scan and a build", calls)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			const warn = "content folders not watched; changes are found every content.poll"
+			if got := logs.String(); strings.Contains(got, warn) != tt.warn || tt.warn && !strings.Contains(got, "inotify watches used up") {
+				t.Errorf("log %q; want the warning: %v", got, tt.warn)
+			}
+		})
+	}
+}
+
+var errStop = errors.New("stop")
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
