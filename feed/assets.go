@@ -48,6 +48,14 @@ var assetTypes = map[string]string{
 	"mp4":  "video/mp4",
 }
 
+// IsAsset reports whether a file of this name is one an article may
+// publish next to it (an image, a PDF, audio, video): the watcher wakes
+// for such files as it does for articles.
+func IsAsset(name string) bool {
+	_, ok := assetTypes[strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")]
+	return ok
+}
+
 // assetHashLen is how many hex digits of the SHA-256 of its bytes an
 // asset's name carries: 64 bits, so that two files of one name never
 // share one by chance.

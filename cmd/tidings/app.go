@@ -285,7 +285,7 @@ func (a *App) pass() *pass.Pass {
 	}
 	if a.Config.Content.Watch {
 		p.Watch = &watch.Watcher{Dirs: a.Config.Content.Dirs, Logger: a.Logger.With("component", "watch"),
-			Match: func(name string) bool { return content.FormatOf(name) != content.Unknown }}
+			Match: func(name string) bool { return content.FormatOf(name) != content.Unknown || feed.IsAsset(name) }}
 	}
 	return p
 }
