@@ -175,6 +175,12 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 				// that commit is done, so a crash leaves at most the
 				// message in this connection's transaction in doubt.
 				msg, res := s.prepare(p, j)
+				if pr, ok := s.Transport.(transport.Preparer); ok && msg != nil {
+					// Signed now, while the last outcome commits.
+					if err := pr.Prepare(msg); err != nil {
+						msg, res = nil, s.failure(p, j.d, err)
+					}
+				}
 				if committed != nil {
 					<-committed
 				}

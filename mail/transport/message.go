@@ -40,7 +40,8 @@ type Message struct {
 	// HTML itself, 8bit.
 	TextPart, HTMLPart *Part
 
-	eightBit bool // parts may be 8bit: set by the Outbox only
+	eightBit bool   // parts may be 8bit: set by the Outbox only
+	prepared []byte // rendered and signed by SMTP.Prepare
 }
 
 // Bytes renders the RFC 5322 message (CRLF line ends), with a DKIM

@@ -135,14 +135,17 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // may have accepted it, and the caller's retry with the same Message-ID
 // lets the receiver drop a copy.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
-	buf, _ := s.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
-	defer s.putBuffer(buf)
-	raw, _, err := m.renderTo(buf, s.cfg.DKIM, time.Now())
-	if err != nil {
-		return err
+	raw := m.prepared
+	if raw == nil {
+		buf, _ := s.bufs.Get().(*bytes.Buffer)
+		if buf == nil {
+			buf = new(bytes.Buffer)
+		}
+		defer s.putBuffer(buf)
+		var err error
+		if raw, _, err = m.renderTo(buf, s.cfg.DKIM, time.Now()); err != nil {
+			return err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -182,6 +185,19 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 		from = mail.Address{Address: m.ReturnPath}
 	}
 	return s.deliver(ctx, c, envelope(from), envelope(m.To), raw)
+}
+
+// Prepare renders and signs m now, so that Send has only to send it: a
+// caller with work to wait for (the sender waits for its last outcome's
+// commit) signs the next message in the meantime. A message changed
+// after Prepare must be prepared again.
+func (s *SMTP) Prepare(m *Message) error {
+	raw, _, err := m.render(s.cfg.DKIM, time.Now())
+	if err != nil {
+		return err
+	}
+	m.prepared = raw
+	return nil
 }
 
 // maxPooled bounds the buffers kept for reuse: an outsized message should

@@ -301,3 +301,23 @@ func TestSMTP_ReturnPathIsTheEnvelopeSender(t *testing.T) {
 		t.Errorf("a return path with a line break: %v", err)
 	}
 }
+
+// A message prepared (rendered and signed) ahead is sent as it was
+// prepared, and its signature verifies on arrival.
+func TestSMTP_PreparedMessage(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	d := testDKIMs(t)["dual"]
+	tr := newTestSMTP(t, srv, SMTPConfig{DKIM: d})
+	m := listMessage()
+	if err := tr.Prepare(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Send(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	_, _, msgs := srv.stats()
+	if len(msgs) != 1 || !bytes.Equal(msgs[0].data, m.prepared) {
+		t.Fatalf("received %d messages; the first is the prepared bytes: %v", len(msgs), len(msgs) == 1 && bytes.Equal(msgs[0].data, m.prepared))
+	}
+	verifyDKIM(t, msgs[0].data, d)
+}

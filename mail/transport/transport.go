@@ -18,5 +18,11 @@ type Transport interface {
 	Close() error
 }
 
+// Preparer is a Transport that can render and sign a message ahead of
+// sending it (*SMTP): Send then only sends.
+type Preparer interface {
+	Prepare(m *Message) error
+}
+
 // ErrClosed is returned by Send after Close.
 var ErrClosed = errors.New("mail: transport closed")
