@@ -35,6 +35,17 @@ type atomEntry struct {
 	Content    *atomText        `xml:"content"`
 	Summary    *atomPlain       `xml:"summary"`
 	Links      []feeds.AtomLink `xml:"link"`
+	Source     *atomSource      `xml:"source"`
+}
+
+// atomSource is the upstream feed a syndicated entry came from.
+type atomSource struct {
+	ID    string `xml:"id,omitempty"`
+	Title string `xml:"title"`
+	// Updated is the entry's own: the upstream feed carried the item as
+	// it is by then, and its own date is not kept.
+	Updated string     `xml:"updated"`
+	Link    []atomLink `xml:"link"`
 }
 
 type atomCategory struct {
@@ -124,7 +135,7 @@ func WriteAtom(w io.Writer, f *AtomFeed) error {
 		links = append(links, atomLink{Href: f.Self, Rel: "self", Type: "application/atom+xml"})
 	}
 	return encodeAtom(w, gf, atomHead{id: f.ID, lang: f.Lang, links: links, generator: f.Generator, author: f.Title},
-		func(i int) []string { return f.Entries[i].Categories })
+		func(i int, ae *atomEntry) { ae.Categories = atomCategories(f.Entries[i].Categories) })
 }
 
 // writeAtom writes a channel as Atom 1.0.
@@ -136,7 +147,30 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 			selfAndHubs(s, ch.Dir+"atom.xml", "application/atom+xml")...),
 		generator: generator,
 		author:    s.Title,
-	}, func(i int) []string { return ch.Articles[i].Tags })
+	}, func(i int, ae *atomEntry) {
+		a := ch.Articles[i]
+		ae.Categories = atomCategories(a.Tags)
+		name, feedURL, link, ok := ch.origin(a)
+		if !ok {
+			return
+		}
+		src := &atomSource{ID: feedURL, Title: name, Updated: a.Updated.UTC().Format(time.RFC3339Nano)}
+		if feedURL != "" {
+			src.Link = []atomLink{{Href: feedURL, Rel: "self"}}
+		}
+		ae.Source = src
+		if link != "" {
+			ae.Links = append(ae.Links, feeds.AtomLink{Href: link, Rel: "via", Type: "text/html"})
+		}
+	})
+}
+
+func atomCategories(tags []string) []atomCategory {
+	var cs []atomCategory
+	for _, t := range tags {
+		cs = append(cs, atomCategory{Term: xmlSafe(t)})
+	}
+	return cs
 }
 
 // atomHead is what an Atom feed says beyond gorilla's model of it.
@@ -149,9 +183,10 @@ type atomHead struct {
 
 // encodeAtom is the one Atom writer: gorilla's structs for f, embedded in
 // tidings' own, which add the stable id, the links, published dates,
-// categories (categories(i) are item i's) and HTML content as CDATA.
+// and HTML content as CDATA; entry(i, ae) adds item i's categories and
+// whatever else the caller has of it.
 // Every string of f has been through xmlSafe.
-func encodeAtom(w io.Writer, f *feeds.Feed, head atomHead, categories func(i int) []string) error {
+func encodeAtom(w io.Writer, f *feeds.Feed, head atomHead, entry func(i int, ae *atomEntry)) error {
 	af := (&feeds.Atom{Feed: f}).AtomFeed()
 	entries := af.Entries
 	af.Entries, af.Link = nil, nil
@@ -183,9 +218,7 @@ func encodeAtom(w io.Writer, f *feeds.Feed, head atomHead, categories func(i int
 		e.Updated = it.Updated.UTC().Format(time.RFC3339Nano)
 		// Clear what tidings writes itself: encoding/xml would write both.
 		e.Links, e.Content, e.Summary = nil, nil, nil
-		for _, t := range categories(i) {
-			ae.Categories = append(ae.Categories, atomCategory{Term: xmlSafe(t)})
-		}
+		entry(i, ae)
 		ae.Title = &atomPlain{Type: "html", Body: html.EscapeString(e.Title)}
 		if it.Description != "" {
 			ae.Summary = &atomPlain{Type: "html", Body: html.EscapeString(it.Description)}

@@ -70,6 +70,8 @@ func writeJSONFeed(w io.Writer, s *Site, ch *channel) error {
 		if a.Image != "" {
 			it.Image = a.Image
 		}
+		// A syndicated item points to where it was first published.
+		it.ExternalUrl = a.OriginalLink()
 		if i > 0 {
 			if _, err := io.WriteString(w, ","); err != nil {
 				return err

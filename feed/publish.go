@@ -180,7 +180,15 @@ func (p *Publisher) channels(ctx context.Context, now time.Time) ([]*channel, er
 	for _, a := range site {
 		p.Site.cutContent(a)
 	}
-	chans := []*channel{{Title: p.Site.Title, Articles: site}}
+	srcs, err := p.Store.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	urls := make(map[string]string, len(srcs))
+	for _, st := range srcs {
+		urls[st.Name] = st.URL
+	}
+	chans := []*channel{{Title: p.Site.Title, Articles: site, Sources: urls}}
 	tags, err := p.Store.Tags(ctx, now)
 	if err != nil {
 		return nil, err
@@ -206,7 +214,7 @@ func (p *Publisher) channels(ctx context.Context, now time.Time) ([]*channel, er
 		for _, a := range as {
 			p.Site.cutContent(a)
 		}
-		chans = append(chans, &channel{Title: p.Site.Title + ": " + bySlug[s][0], Dir: TagPath(s), Articles: as})
+		chans = append(chans, &channel{Title: p.Site.Title + ": " + bySlug[s][0], Dir: TagPath(s), Articles: as, Sources: urls})
 	}
 	return chans, nil
 }

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"cmp"
 	"encoding/xml"
 	"html"
 	"io"
@@ -18,6 +19,9 @@ type channel struct {
 	Title    string
 	Dir      string // "" for the site feeds, "tags/{slug}/" for a tag
 	Articles []*Article
+	// Sources are the feed URLs of the upstreams, by name, for the
+	// attribution of syndicated articles.
+	Sources map[string]string
 
 	model     *feeds.Feed // gorillaFeed(modelSite, ch), built on first use
 	modelSite *Site
@@ -122,12 +126,31 @@ type atomLink struct {
 // dropped because RSS wants an email address there, and tidings has names.
 type rssItem struct {
 	*feeds.RssItem
-	XMLName    xml.Name `xml:"item"`
-	Title      rssTitle `xml:"title"`
-	Author     string   `xml:"author,omitempty"`
-	Creator    string   `xml:"dc:creator,omitempty"`
-	Categories []string `xml:"category"`
-	Content    *cdata   `xml:"content:encoded"`
+	XMLName    xml.Name   `xml:"item"`
+	Title      rssTitle   `xml:"title"`
+	Author     string     `xml:"author,omitempty"`
+	Creator    string     `xml:"dc:creator,omitempty"`
+	Categories []string   `xml:"category"`
+	Content    *cdata     `xml:"content:encoded"`
+	Source     *rssSource `xml:"source"`
+	Via        *atomLink  `xml:"atom:link"`
+}
+
+// rssSource names the upstream channel a syndicated item came from: its
+// feed's URL and its name.
+type rssSource struct {
+	URL  string `xml:"url,attr"`
+	Name string `xml:",chardata"`
+}
+
+// origin is where a syndicated article came from: the upstream's name and
+// feed URL (empty when not known) and the item's own link (may be empty).
+// ok is false for the site's own articles.
+func (ch *channel) origin(a *Article) (name, feedURL, link string, ok bool) {
+	if !a.Syndicated() {
+		return "", "", "", false
+	}
+	return xmlSafe(a.Source), ch.Sources[a.Source], a.OriginalLink(), true
 }
 
 // cdata is text written as CDATA, the way gorilla writes content. Body is
@@ -204,6 +227,16 @@ func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
 			ri.Content = &cdata{Body: bytesOf(ri.Description)}
 		}
 		ri.RssItem.Content = nil // written as ri.Content
+		if name, feedURL, link, ok := ch.origin(a); ok {
+			// RSS wants the upstream channel's own feed as the url; the
+			// item's link stands in when the feed's is not known.
+			if u := cmp.Or(feedURL, link); u != "" {
+				ri.Source = &rssSource{URL: u, Name: name}
+			}
+			if link != "" {
+				ri.Via = &atomLink{Href: link, Rel: "via", Type: "text/html"}
+			}
+		}
 		c.Items = append(c.Items, ri)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
