@@ -174,22 +174,26 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 	if err != nil {
 		return err
 	}
-	return writeDoc(w, head, tail, "\n", true, ch, file, func(a *Article) ([]byte, error) {
-		return renderAtomEntry(gorillaItem(s, a), func(ae *atomEntry) {
-			ae.Categories = atomCategories(a.Tags)
-			name, feedURL, link, ok := ch.origin(a)
-			if !ok {
-				return
-			}
-			src := &atomSource{ID: feedURL, Title: name, Updated: a.Updated.UTC().Format(time.RFC3339Nano)}
-			if feedURL != "" {
-				src.Link = []atomLink{{Href: feedURL, Rel: "self"}}
-			}
-			ae.Source = src
-			if link != "" {
-				ae.Links = append(ae.Links, feeds.AtomLink{Href: link, Rel: "via", Type: "text/html"})
-			}
-		})
+	return writeDoc(w, head, tail, "\n", true, ch, file, func(a *Article) ([]byte, error) { return renderAtom(s, ch, a) })
+}
+
+// renderAtom writes one article as an Atom entry: its categories and,
+// for a syndicated one, its source and the link to the original.
+func renderAtom(s *Site, ch *channel, a *Article) ([]byte, error) {
+	return renderAtomEntry(gorillaItem(s, a), func(ae *atomEntry) {
+		ae.Categories = atomCategories(a.Tags)
+		name, feedURL, link, ok := ch.origin(a)
+		if !ok {
+			return
+		}
+		src := &atomSource{ID: feedURL, Title: name, Updated: a.Updated.UTC().Format(time.RFC3339Nano)}
+		if feedURL != "" {
+			src.Link = []atomLink{{Href: feedURL, Rel: "self"}}
+		}
+		ae.Source = src
+		if link != "" {
+			ae.Links = append(ae.Links, feeds.AtomLink{Href: link, Rel: "via", Type: "text/html"})
+		}
 	})
 }
 

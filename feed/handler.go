@@ -3,10 +3,13 @@ package feed
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +75,11 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", out.ContentType)
-	hd.Set("Cache-Control", "public, max-age=300")
+	if out.Archive {
+		hd.Set("Cache-Control", "public, max-age=86400") // a full page does not change
+	} else {
+		hd.Set("Cache-Control", "public, max-age=300")
+	}
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set("Last-Modified", out.Modified.Format(http.TimeFormat))
 	etag := out.ETag
@@ -87,15 +94,40 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if !gz && out.Body == nil {
+		h.serveFile(w, r, out)
+		return
+	}
 	body := out.Body
 	if gz {
-		body = out.Gzip() // compressed by the first request that asks
+		var err error
+		if body, err = out.Gzip(); err != nil { // compressed by the first request that asks
+			hd.Del("Content-Encoding")
+			h.web.Error(w, r, fmt.Errorf("serve %s: %w", out.Path, err))
+			return
+		}
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method == http.MethodHead {
 		return
 	}
 	w.Write(body)
+}
+
+// serveFile answers with a feed too large to be held in memory, from its
+// file.
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, out *Output) {
+	f, err := os.Open(out.File)
+	if err != nil {
+		h.web.Error(w, r, fmt.Errorf("serve %s: %w", out.Path, err))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Length", strconv.FormatInt(out.Size, 10))
+	if r.Method == http.MethodHead {
+		return
+	}
+	io.Copy(w, f) // the client went away, or the file was replaced by a newer build
 }
 
 // notModified applies If-None-Match (either encoding's tag matches: they
