@@ -58,6 +58,10 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	for _, f := range formats {
 		mux.HandleFunc("GET /"+f.name, h.serveFeed)
 		mux.HandleFunc("GET /tags/{tag}/"+f.name, h.serveFeed)
+		if f.archived {
+			mux.HandleFunc("GET /archive/{n}/"+f.name, h.serveFeed)
+			mux.HandleFunc("GET /tags/{tag}/archive/{n}/"+f.name, h.serveFeed)
+		}
 	}
 	mux.HandleFunc("GET /{$}", h.serveIndex)
 	mux.HandleFunc("GET /tags/{tag}/{$}", h.serveIndex)
@@ -68,8 +72,15 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 // gzip when accepted. GET routes answer HEAD too.
 func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	// r.URL.Path is decoded, as the file was named: tags/ελλάδα/feed.xml.
-	out := h.pub.Lookup(strings.TrimPrefix(r.URL.Path, "/"))
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	out := h.pub.Lookup(path)
 	if out == nil {
+		if cur := h.notYetArchived(r, path); cur != "" {
+			// The page an archive's next-archive link names before it is
+			// full: its articles are in the current feed.
+			http.Redirect(w, r, cur, http.StatusFound)
+			return
+		}
 		h.notFound(w, r, nil)
 		return
 	}
@@ -128,6 +139,20 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, out *Output)
 		return
 	}
 	io.Copy(w, f) // the client went away, or the file was replaced by a newer build
+}
+
+// notYetArchived returns the URL of the current feed when path is the
+// archive page after the newest one, which is linked before it is full.
+func (h *Handler) notYetArchived(r *http.Request, path string) string {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 2 || r.PathValue("n") != strconv.Itoa(n) {
+		return ""
+	}
+	dir, file, ok := strings.Cut(path, "archive/"+strconv.Itoa(n)+"/")
+	if !ok || h.pub.Lookup(archiveDir(dir, n-1)+file) == nil {
+		return ""
+	}
+	return h.site.URL(escapeDir(dir) + file)
 }
 
 // notModified applies If-None-Match (either encoding's tag matches: they

@@ -1,0 +1,258 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed/atom"
+	"github.com/mmcdole/gofeed/rss"
+
+	"github.com/tidings/tidings/internal/web"
+)
+
+// archiveEnv is a store of n articles, all tagged "Harbour", published an
+// hour apart, built with feeds of items articles and served.
+type archiveEnv struct {
+	*ingestEnv
+	pub *Publisher
+	h   http.Handler
+}
+
+func newArchiveEnv(t *testing.T, n, items int) *archiveEnv {
+	t.Helper()
+	e := &archiveEnv{ingestEnv: newIngestEnv(t)}
+	e.add(t, 0, n)
+	site := *testSite()
+	site.Items = items
+	e.pub = &Publisher{Store: e.store, Site: site, OutputDir: t.TempDir(), Now: e.clock.Now}
+	e.build(t)
+	hd, err := NewHandler(e.pub, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	hd.Routes(mux)
+	e.h = web.Secure(mux, site.BaseURL)
+	return e
+}
+
+// add writes and scans articles from, from+1, ... to-1.
+func (e *archiveEnv) add(t *testing.T, from, to int) {
+	t.Helper()
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := from; i < to; i++ {
+		e.write(t, fmt.Sprintf("a%03d.md", i), fmt.Sprintf("---\ntitle: Article %d\ndate: %s\ntags: [Harbour]\n---\n\nBody of article %d.\n",
+			i, day.Add(time.Duration(i)*time.Hour).Format("2006-01-02 15:04"), i))
+	}
+	e.scanClean(t)
+}
+
+func (e *archiveEnv) build(t *testing.T) BuildResult {
+	t.Helper()
+	res, err := e.pub.Build(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// doc is one fetched feed document: its entry titles and history links.
+type doc struct {
+	titles                    []string
+	current, prev, next, self string
+	archive                   bool
+}
+
+func (e *archiveEnv) fetch(t *testing.T, url string) doc {
+	t.Helper()
+	path := strings.TrimPrefix(url, e.pub.Site.BaseURL)
+	w := serveGet(e.h, path)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, w.Code)
+	}
+	body := w.Body.Bytes()
+	var d doc
+	d.archive = bytes.Contains(body, []byte("<fh:archive>"))
+	link := func(rel, href string) {
+		switch rel {
+		case "current":
+			d.current = href
+		case "prev-archive":
+			d.prev = href
+		case "next-archive":
+			d.next = href
+		case "self":
+			d.self = href
+		}
+	}
+	if strings.HasSuffix(path, "atom.xml") {
+		f, err := (&atom.Parser{}).Parse(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, l := range f.Links {
+			link(l.Rel, l.Href)
+		}
+		for _, en := range f.Entries {
+			d.titles = append(d.titles, en.Title)
+		}
+		return d
+	}
+	f, err := (&rss.Parser{}).Parse(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, l := range f.Extensions["atom"]["link"] {
+		link(l.Attrs["rel"], l.Attrs["href"])
+	}
+	for _, it := range f.Items {
+		d.titles = append(d.titles, it.Title)
+	}
+	return d
+}
+
+// walk follows prev-archive from the current feed at path to the oldest
+// page, and returns the current document and the archive pages, newest
+// first.
+func (e *archiveEnv) walk(t *testing.T, path string) (doc, []doc) {
+	t.Helper()
+	cur := e.fetch(t, e.pub.Site.URL(path))
+	if cur.archive {
+		t.Errorf("%s is marked as an archive", path)
+	}
+	var pages []doc
+	for next := cur.prev; next != ""; {
+		if len(pages) > 100 {
+			t.Fatal("prev-archive links go round")
+		}
+		d := e.fetch(t, next)
+		if !d.archive {
+			t.Errorf("%s lacks <fh:archive>", next)
+		}
+		if d.current != e.pub.Site.URL(path) {
+			t.Errorf("%s: current %q, want %s", next, d.current, e.pub.Site.URL(path))
+		}
+		if d.self != next {
+			t.Errorf("%s: self %q", next, d.self)
+		}
+		pages = append(pages, d)
+		next = d.prev
+	}
+	return cur, pages
+}
+
+// A reader that follows prev-archive from the current feed to the oldest
+// page sees every article, each in one archive page, or, for the newest
+// ones, only in the current feed: the feed's whole history.
+func TestArchive_WalkSeesEveryArticleOnce(t *testing.T) {
+	const n, items = 23, 5
+	e := newArchiveEnv(t, n, items)
+	for _, path := range []string{"feed.xml", "atom.xml", "tags/harbour/feed.xml", "tags/harbour/atom.xml"} {
+		t.Run(path, func(t *testing.T) {
+			cur, pages := e.walk(t, path)
+			if len(cur.titles) != items {
+				t.Errorf("current feed has %d items, want %d", len(cur.titles), items)
+			}
+			if len(pages) != n/items {
+				t.Errorf("%d archive pages, want %d", len(pages), n/items)
+			}
+			inArchive := map[string]int{}
+			for _, p := range pages {
+				if len(p.titles) != items {
+					t.Errorf("an archive page has %d items, want %d (only full pages)", len(p.titles), items)
+				}
+				for _, title := range p.titles {
+					inArchive[title]++
+				}
+			}
+			inCurrent := map[string]bool{}
+			for _, title := range cur.titles {
+				inCurrent[title] = true
+			}
+			for i := range n {
+				title := fmt.Sprintf("Article %d", i)
+				switch c := inArchive[title]; {
+				case c > 1:
+					t.Errorf("%s is in %d archive pages", title, c)
+				case c == 0 && !inCurrent[title]:
+					t.Errorf("%s is in no document of the walk", title)
+				}
+			}
+			// The oldest page holds the oldest articles.
+			if last := pages[len(pages)-1]; last.titles[len(last.titles)-1] != "Article 0" || last.prev != "" {
+				t.Errorf("oldest page ends with %q, prev %q", last.titles[len(last.titles)-1], last.prev)
+			}
+		})
+	}
+	validate(t, &e.pub.Site, map[string][]byte{
+		"feed.xml":           mustBytes(t, e.pub.Lookup("feed.xml")),
+		"archive/2/atom.xml": mustBytes(t, e.pub.Lookup("archive/2/atom.xml")),
+		"archive/2/feed.xml": mustBytes(t, e.pub.Lookup("archive/2/feed.xml")),
+		"atom.xml":           mustBytes(t, e.pub.Lookup("atom.xml")),
+	})
+}
+
+func mustBytes(t *testing.T, o *Output) []byte {
+	t.Helper()
+	if o == nil {
+		t.Fatal("feed not built")
+	}
+	b, err := o.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A full archive page never changes as articles are added: same bytes,
+// same ETag, not rewritten; the page after the newest is linked already
+// and leads to the current feed until it is full.
+func TestArchive_FullPagesAreStable(t *testing.T) {
+	e := newArchiveEnv(t, 10, 5)
+	before := map[string]string{}
+	for _, p := range []string{"archive/1/feed.xml", "archive/2/atom.xml", "tags/harbour/archive/2/feed.xml"} {
+		before[p] = e.pub.Lookup(p).ETag
+	}
+	if e.pub.Lookup("archive/3/feed.xml") != nil {
+		t.Fatal("a page that is not full is published")
+	}
+	w := serveGet(e.h, "/archive/3/atom.xml")
+	if w.Code != http.StatusFound || w.Header().Get("Location") != e.pub.Site.URL("atom.xml") {
+		t.Errorf("the page after the newest: %d to %q, want 302 to the current feed", w.Code, w.Header().Get("Location"))
+	}
+	if w := serveGet(e.h, "/archive/9/atom.xml"); w.Code != http.StatusNotFound {
+		t.Errorf("a page far past the newest: %d, want 404", w.Code)
+	}
+	if w := serveGet(e.h, "/tags/harbour/archive/3/feed.xml"); w.Code != http.StatusFound || w.Header().Get("Location") != e.pub.Site.URL("tags/harbour/feed.xml") {
+		t.Errorf("tag page after the newest: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+
+	e.clock.t = e.clock.t.Add(time.Minute)
+	e.add(t, 10, 16) // page 3 fills, page 4 has one
+	res := e.build(t)
+	for p, etag := range before {
+		if got := e.pub.Lookup(p); got == nil || got.ETag != etag {
+			t.Errorf("%s changed when articles were added", p)
+		}
+	}
+	if e.pub.Lookup("archive/3/feed.xml") == nil || e.pub.Lookup("archive/4/feed.xml") != nil {
+		t.Error("page 3 should be published now, page 4 not yet")
+	}
+	if w := serveGet(e.h, "/archive/2/atom.xml", "If-None-Match", before["archive/2/atom.xml"]); w.Code != http.StatusNotModified {
+		t.Errorf("a stable page answers %d to its ETag", w.Code)
+	}
+	if cc := serveGet(e.h, "/archive/1/feed.xml").Header().Get("Cache-Control"); !strings.Contains(cc, "max-age=86400") {
+		t.Errorf("archive Cache-Control %q", cc)
+	}
+	// Site and tag: current feeds in three formats, page 3 in two, and the
+	// current feeds' prev-archive link: nothing else is rewritten.
+	if res.Written != 2*(3+2) {
+		t.Errorf("rebuild wrote %d feeds, want %d", res.Written, 2*(3+2))
+	}
+}
