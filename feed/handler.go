@@ -196,6 +196,10 @@ type page struct {
 	Articles []*Article
 	Article  *Article
 	Content  template.HTML
+	// Page is the page of a front or tag page's list, from 1; Newer and
+	// Older are the URLs of the pages before and after it, or empty.
+	Page         int
+	Newer, Older string
 }
 
 // shell is the layout of a page about the feeds in dir: the site's or a
@@ -228,8 +232,24 @@ func escapeDir(dir string) string {
 	return dir
 }
 
+// serveIndex answers the front page and tag pages: the newest
+// feeds.items articles, and older ones ?page=2, 3, ... with rel=prev and
+// rel=next links between them.
 func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
-	o := ListOptions{Limit: h.site.Items, Now: h.now()}
+	o := ListOptions{Now: h.now()}
+	n, ok := pageNumber(r.URL.Query().Get("page"))
+	if !ok {
+		h.web.Error(w, r, &web.Problem{Kind: web.BadRequest,
+			Message: "The page number must be a whole number from 1, as in ?page=2."})
+		return
+	}
+	per := h.site.Items
+	if per > 0 {
+		o.Limit, o.Offset = per+1, (n-1)*per // one more: is there an older page?
+	} else if n > 1 {
+		h.notFound(w, r, nil)
+		return
+	}
 	dir, title := "", ""
 	if slug := r.PathValue("tag"); slug != "" {
 		tags, err := h.tagsOf(r.Context(), slug, o.Now)
@@ -248,9 +268,38 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		h.web.Error(w, r, err)
 		return
 	}
+	if n > 1 && len(as) == 0 {
+		h.notFound(w, r, nil)
+		return
+	}
 	p := h.newPage(dir, title)
+	p.Page = n
+	base := h.site.URL(escapeDir(dir))
+	if per > 0 && len(as) > per {
+		as = as[:per]
+		p.Older = base + "?page=" + strconv.Itoa(n+1)
+	}
+	switch {
+	case n == 2:
+		p.Newer = base
+	case n > 2:
+		p.Newer = base + "?page=" + strconv.Itoa(n-1)
+	}
 	p.Tag, p.Articles = title, as
 	h.web.Render(w, r, http.StatusOK, "index.html", p)
+}
+
+// pageNumber reads ?page=: empty is 1; otherwise a whole number from 1
+// written plainly (no sign, no leading zero).
+func pageNumber(v string) (int, bool) {
+	if v == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || strconv.Itoa(n) != v || n > 1_000_000 {
+		return 0, false
+	}
+	return n, true
 }
 
 // tagsOf returns the tags that fold into slug.
