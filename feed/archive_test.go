@@ -192,8 +192,8 @@ func TestArchive_WalkSeesEveryArticleOnce(t *testing.T) {
 	}
 	validate(t, &e.pub.Site, map[string][]byte{
 		"feed.xml":           mustBytes(t, e.pub.Lookup("feed.xml")),
-		"archive/2/atom.xml": mustBytes(t, e.pub.Lookup("archive/2/atom.xml")),
-		"archive/2/feed.xml": mustBytes(t, e.pub.Lookup("archive/2/feed.xml")),
+		"history/2/atom.xml": mustBytes(t, e.pub.Lookup("history/2/atom.xml")),
+		"history/2/feed.xml": mustBytes(t, e.pub.Lookup("history/2/feed.xml")),
 		"atom.xml":           mustBytes(t, e.pub.Lookup("atom.xml")),
 	})
 }
@@ -216,20 +216,20 @@ func mustBytes(t *testing.T, o *Output) []byte {
 func TestArchive_FullPagesAreStable(t *testing.T) {
 	e := newArchiveEnv(t, 10, 5)
 	before := map[string]string{}
-	for _, p := range []string{"archive/1/feed.xml", "archive/2/atom.xml", "tags/harbour/archive/2/feed.xml"} {
+	for _, p := range []string{"history/1/feed.xml", "history/2/atom.xml", "tags/harbour/history/2/feed.xml"} {
 		before[p] = e.pub.Lookup(p).ETag
 	}
-	if e.pub.Lookup("archive/3/feed.xml") != nil {
+	if e.pub.Lookup("history/3/feed.xml") != nil {
 		t.Fatal("a page that is not full is published")
 	}
-	w := serveGet(e.h, "/archive/3/atom.xml")
+	w := serveGet(e.h, "/history/3/atom.xml")
 	if w.Code != http.StatusFound || w.Header().Get("Location") != e.pub.Site.URL("atom.xml") {
 		t.Errorf("the page after the newest: %d to %q, want 302 to the current feed", w.Code, w.Header().Get("Location"))
 	}
-	if w := serveGet(e.h, "/archive/9/atom.xml"); w.Code != http.StatusNotFound {
+	if w := serveGet(e.h, "/history/9/atom.xml"); w.Code != http.StatusNotFound {
 		t.Errorf("a page far past the newest: %d, want 404", w.Code)
 	}
-	if w := serveGet(e.h, "/tags/harbour/archive/3/feed.xml"); w.Code != http.StatusFound || w.Header().Get("Location") != e.pub.Site.URL("tags/harbour/feed.xml") {
+	if w := serveGet(e.h, "/tags/harbour/history/3/feed.xml"); w.Code != http.StatusFound || w.Header().Get("Location") != e.pub.Site.URL("tags/harbour/feed.xml") {
 		t.Errorf("tag page after the newest: %d to %q", w.Code, w.Header().Get("Location"))
 	}
 
@@ -241,13 +241,13 @@ func TestArchive_FullPagesAreStable(t *testing.T) {
 			t.Errorf("%s changed when articles were added", p)
 		}
 	}
-	if e.pub.Lookup("archive/3/feed.xml") == nil || e.pub.Lookup("archive/4/feed.xml") != nil {
+	if e.pub.Lookup("history/3/feed.xml") == nil || e.pub.Lookup("history/4/feed.xml") != nil {
 		t.Error("page 3 should be published now, page 4 not yet")
 	}
-	if w := serveGet(e.h, "/archive/2/atom.xml", "If-None-Match", before["archive/2/atom.xml"]); w.Code != http.StatusNotModified {
+	if w := serveGet(e.h, "/history/2/atom.xml", "If-None-Match", before["history/2/atom.xml"]); w.Code != http.StatusNotModified {
 		t.Errorf("a stable page answers %d to its ETag", w.Code)
 	}
-	if cc := serveGet(e.h, "/archive/1/feed.xml").Header().Get("Cache-Control"); !strings.Contains(cc, "max-age=86400") {
+	if cc := serveGet(e.h, "/history/1/feed.xml").Header().Get("Cache-Control"); !strings.Contains(cc, "max-age=86400") {
 		t.Errorf("archive Cache-Control %q", cc)
 	}
 	// Site and tag: current feeds in three formats, page 3 in two, and the

@@ -502,6 +502,39 @@ func BenchmarkPublisherBuild(b *testing.B) {
 			}
 			peak.report(b)
 		})
+		b.Run(fmt.Sprintf("items=%d/one-changed", items), func(b *testing.B) {
+			// One file edited and scanned (untimed), then the build: only
+			// the feeds and archive pages that carry it are rendered.
+			pub := &Publisher{Store: in.Store, Site: site, OutputDir: b.TempDir(), Now: now}
+			if _, err := pub.Build(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			const newest = benchArticles - 1
+			file := filepath.Join(dir, fmt.Sprintf("%03d", newest/100), fmt.Sprintf("article-%05d.md", newest))
+			edits := 0
+			edit := func() {
+				edits++
+				if err := os.WriteFile(file, []byte(benchArticleMD(newest)+fmt.Sprintf("\nEdit %d.\n", edits)), 0o644); err != nil {
+					b.Fatal(err)
+				}
+				if res, err := in.Scan(context.Background()); err != nil || res.Updated != 1 {
+					b.Fatalf("scan after an edit: %+v, %v", res, err)
+				}
+			}
+			var written int
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				edit()
+				b.StartTimer()
+				res, err := pub.Build(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				written = res.Written
+			}
+			b.ReportMetric(float64(written), "feeds-written")
+		})
 	}
 }
 

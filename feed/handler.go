@@ -59,8 +59,8 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /"+f.name, h.serveFeed)
 		mux.HandleFunc("GET /tags/{tag}/"+f.name, h.serveFeed)
 		if f.archived {
-			mux.HandleFunc("GET /archive/{n}/"+f.name, h.serveFeed)
-			mux.HandleFunc("GET /tags/{tag}/archive/{n}/"+f.name, h.serveFeed)
+			mux.HandleFunc("GET /history/{n}/"+f.name, h.serveFeed)
+			mux.HandleFunc("GET /tags/{tag}/history/{n}/"+f.name, h.serveFeed)
 		}
 	}
 	mux.HandleFunc("GET /{$}", h.serveIndex)
@@ -148,7 +148,7 @@ func (h *Handler) notYetArchived(r *http.Request, path string) string {
 	if err != nil || n < 2 || r.PathValue("n") != strconv.Itoa(n) {
 		return ""
 	}
-	dir, file, ok := strings.Cut(path, "archive/"+strconv.Itoa(n)+"/")
+	dir, file, ok := strings.Cut(path, "history/"+strconv.Itoa(n)+"/")
 	if !ok || h.pub.Lookup(archiveDir(dir, n-1)+file) == nil {
 		return ""
 	}

@@ -208,6 +208,7 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 			} else {
 				res.Unchanged++
 			}
+			ch.items = nil // this format's items are let go before the next's are rendered
 		}
 	}
 	p.current.Store(&next)
@@ -335,7 +336,7 @@ func pages(ch *channel, n int) []*channel {
 }
 
 // archiveDir is the folder of a channel's archive page k.
-func archiveDir(dir string, k int) string { return dir + "archive/" + strconv.Itoa(k) + "/" }
+func archiveDir(dir string, k int) string { return dir + "history/" + strconv.Itoa(k) + "/" }
 
 // articleSums sums what of each article goes into its items.
 func articleSums(docs []*channel) map[string][32]byte {
@@ -384,7 +385,7 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	sk := &sink{h: sha256.New(), keep: ch.Page == ""}
+	sk := &sink{h: sha256.New(), keep: ch.Page == "" && ch.itemBytes(name) <= inMemory}
 	sk.w = bufio.NewWriterSize(io.MultiWriter(tmp, sk), 256<<10)
 	if err := enc(sk.w, &p.Site, ch, p.Generator); err != nil {
 		tmp.Close()
@@ -413,10 +414,11 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 			return out, false, nil
 		}
 	}
-	err = tmp.Sync()
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	// No fsync: a feed is derived data, and the first build after a
+	// restart compares every file with what it should hold (sameFile) and
+	// rewrites one that a crash left short. Syncing each of them made a
+	// build of large feeds wait on the disk for most of its time.
+	err = tmp.Close()
 	if err == nil {
 		err = os.Chmod(tmp.Name(), 0o644)
 	}
@@ -431,6 +433,21 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 	}
 	out.onDisk = true
 	return out, true, nil
+}
+
+// itemBytes is the size of the rendered items of ch in format, as far as
+// they are rendered already: a lower bound on the document's size.
+func (ch *channel) itemBytes(format string) int {
+	if ch.items == nil {
+		return 0
+	}
+	ch.items.mu.Lock()
+	defer ch.items.mu.Unlock()
+	n := 0
+	for _, a := range ch.Articles {
+		n += len(ch.items.m[format][a.ID])
+	}
+	return n
 }
 
 // sameFile reports whether the file at path holds size bytes whose
@@ -477,12 +494,12 @@ func (s *sink) Write(b []byte) (int, error) {
 // removeStale deletes the feed files no longer built: those of tags that
 // are gone and archive pages past the last, and their folders once
 // empty. It touches no file tidings does not write: only feed file names
-// below tags/ and archive/.
+// below tags/ and history/.
 func (p *Publisher) removeStale(current map[string]*Output) (int, error) {
 	removed := 0
 	var errs []error
 	var dirs []string
-	for _, top := range []string{"tags", "archive"} {
+	for _, top := range []string{"tags", "history"} {
 		root := filepath.Join(p.OutputDir, top)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {

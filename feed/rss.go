@@ -27,7 +27,7 @@ type channel struct {
 	Sources map[string]string
 
 	// Page is the folder of this document when it is not the current
-	// feed: Dir + "archive/{n}/". Prev and Next are the folders of the
+	// feed: Dir + "history/{n}/". Prev and Next are the folders of the
 	// archive pages before and after it ("" for none); the current feed
 	// has only Prev, the newest archive page.
 	Page, Prev, Next string
