@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,6 +159,7 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 	}
 	next := make(map[string]*Output, len(docs)*len(formats))
 	sums := articleSums(docs)
+	settings := fmt.Sprintf("%s\x00%+v", p.Generator, p.Site)
 	var changedURLs []string
 	var errs []error
 	for _, f := range formats {
@@ -169,7 +172,7 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 				continue
 			}
 			path := ch.path(f.name)
-			sum := p.docSum(ch, f.name, sums)
+			sum := p.docSum(ch, f.name, settings, sums)
 			if old := prev[path]; old != nil && old.onDisk && old.sum == sum {
 				next[path] = old
 				res.Unchanged++
@@ -266,10 +269,7 @@ func (p *Publisher) documents(ctx context.Context, now time.Time) ([]*channel, e
 	for _, st := range srcs {
 		p.sources[st.Name] = st.URL
 	}
-	tags, err := p.Store.Tags(ctx, now)
-	if err != nil {
-		return nil, err
-	}
+	tags := tagsOf(all)
 	bySlug := map[string][]string{}
 	var slugs []string
 	for _, t := range tags {
@@ -302,6 +302,40 @@ func (p *Publisher) documents(ctx context.Context, now time.Time) ([]*channel, e
 		docs = append(docs, pages(&channel{Title: p.Site.Title + ": " + bySlug[s][0], Dir: TagPath(s), Articles: members[s], Sources: p.sources}, p.Site.Items)...)
 	}
 	return docs, nil
+}
+
+// tagsOf is what Store.Tags returns, from the articles in hand: every
+// tag, each spelled as its smallest spelling (MIN), sorted and told apart
+// case-insensitively as SQLite's NOCASE does (ASCII letters only).
+func tagsOf(as []*Article) []string {
+	spelling := map[string]string{}
+	for _, a := range as {
+		for _, t := range a.Tags {
+			k := asciiLower(t)
+			if old, ok := spelling[k]; !ok || t < old {
+				spelling[k] = t
+			}
+		}
+	}
+	keys := make([]string, 0, len(spelling))
+	for k := range spelling {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tags := make([]string, len(keys))
+	for i, k := range keys {
+		tags[i] = spelling[k]
+	}
+	return tags
+}
+
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 // pages cuts a channel of all its articles, newest first, into its
@@ -341,14 +375,30 @@ func archiveDir(dir string, k int) string { return dir + "history/" + strconv.It
 // articleSums sums what of each article goes into its items.
 func articleSums(docs []*channel) map[string][32]byte {
 	sums := map[string][32]byte{}
+	h := sha256.New()
+	var buf []byte
 	for _, ch := range docs {
 		for _, a := range ch.Articles {
 			if _, ok := sums[a.ID]; ok {
 				continue
 			}
-			h := sha256.New()
-			fmt.Fprintf(h, "%q %q %q %q %q %q %q %q %q %d %d %t %q", a.ID, a.Slug, a.Source, a.Path, a.Title, a.Author,
-				a.Summary, a.Image, a.ContentHash, a.Published.UnixNano(), a.Updated.UnixNano(), a.ContentCut, a.Tags)
+			buf = buf[:0]
+			for _, f := range [...]string{a.ID, a.Slug, a.Source, a.Path, a.Title, a.Author, a.Summary, a.Image, a.ContentHash} {
+				buf = binary.AppendUvarint(buf, uint64(len(f)))
+				buf = append(buf, f...)
+			}
+			buf = binary.AppendVarint(buf, a.Published.UnixNano())
+			buf = binary.AppendVarint(buf, a.Updated.UnixNano())
+			if a.ContentCut {
+				buf = append(buf, 1)
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(a.Tags)))
+			for _, t := range a.Tags {
+				buf = binary.AppendUvarint(buf, uint64(len(t)))
+				buf = append(buf, t...)
+			}
+			h.Reset()
+			h.Write(buf)
 			sums[a.ID] = [32]byte(h.Sum(nil))
 		}
 	}
@@ -356,10 +406,11 @@ func articleSums(docs []*channel) map[string][32]byte {
 }
 
 // docSum sums the inputs of one document in one format: when it is what
-// the served one was built from, the bytes would be the same.
-func (p *Publisher) docSum(ch *channel, format string, sums map[string][32]byte) [32]byte {
+// the served one was built from, the bytes would be the same. settings
+// is the build's: the generator and the site.
+func (p *Publisher) docSum(ch *channel, format, settings string, sums map[string][32]byte) [32]byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%q %q %q %q %q\x00%+v\x00", format, p.Generator, ch.Title, ch.Dir, ch.Page, ch.Prev, ch.Next, p.Site)
+	fmt.Fprintf(h, "%s\x00%s\x00%q %q %q %q %q\x00", format, settings, ch.Title, ch.Dir, ch.Page, ch.Prev, ch.Next)
 	for _, a := range ch.Articles {
 		s := sums[a.ID]
 		h.Write(s[:])
@@ -404,8 +455,7 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 	}
 	if prev != nil && prev.onDisk && prev.ETag == etag {
 		tmp.Close()
-		prev.Body = out.Body
-		return prev, false, nil
+		return prev, false, nil // served as it is: handlers may be reading it
 	}
 	if prev == nil && sameFile(file, sk.n, etag) {
 		tmp.Close()
