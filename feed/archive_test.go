@@ -2,8 +2,10 @@ package feed
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -254,5 +256,40 @@ func TestArchive_FullPagesAreStable(t *testing.T) {
 	// current feeds' prev-archive link: nothing else is rewritten.
 	if res.Written != 2*(3+2) {
 		t.Errorf("rebuild wrote %d feeds, want %d", res.Written, 2*(3+2))
+	}
+}
+
+// A feed too large to hold in memory is served from its file: the same
+// bytes, plain and gzipped, with its length and ETag.
+func TestServeFeed_LargeFeedFromFile(t *testing.T) {
+	e := newArchiveEnv(t, 0, 50)
+	for i := range 12 {
+		e.write(t, fmt.Sprintf("big%02d.md", i), fmt.Sprintf("---\ntitle: Big %d\n---\n\n%s\n", i, strings.Repeat("A long paragraph goes on. ", 12000)))
+	}
+	e.scanClean(t)
+	e.build(t)
+	out := e.pub.Lookup("feed.json")
+	if out == nil || out.Body != nil || out.Size <= inMemory {
+		t.Fatalf("feed.json: %+v, want a feed over %d bytes served from its file", out, inMemory)
+	}
+	want, err := out.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serveGet(e.h, "/feed.json")
+	if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), want) || w.Header().Get("Content-Length") != fmt.Sprint(len(want)) || w.Header().Get("ETag") != out.ETag {
+		t.Errorf("GET: %d, %d bytes, Content-Length %s, ETag %s", w.Code, w.Body.Len(), w.Header().Get("Content-Length"), w.Header().Get("ETag"))
+	}
+	gz := serveGet(e.h, "/feed.json", "Accept-Encoding", "gzip")
+	zr, err := gzip.NewReader(gz.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("gzip answer differs from the file (%v)", err)
+	}
+	if w := serveGet(e.h, "/feed.json", "If-None-Match", out.ETag); w.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d", w.Code)
 	}
 }

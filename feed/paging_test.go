@@ -97,3 +97,20 @@ func TestPages_PagedOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPageNumber: whatever ?page= holds, a number is taken only when it
+// is written plainly and is at least 1.
+func FuzzPageNumber(f *testing.F) {
+	for _, s := range []string{"", "1", "2", "0", "-1", "02", "+3", "two", "1e3", "999999999999999999999", " 4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		n, ok := pageNumber(v)
+		if !ok {
+			return
+		}
+		if n < 1 || (v != "" && strconv.Itoa(n) != v) || (v == "" && n != 1) {
+			t.Errorf("pageNumber(%q) = %d", v, n)
+		}
+	})
+}
