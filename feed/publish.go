@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -143,7 +144,8 @@ func (p *Publisher) Lookup(path string) *Output {
 // the old one only when its bytes changed; the feeds of tags that are
 // gone are removed. Each item is rendered once per format and shared by
 // every feed that carries it. The served set is replaced even when
-// writing to disk fails.
+// writing to disk fails: a feed whose file could not be written is served
+// from memory when it is small, else as it was before.
 func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -242,13 +244,28 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 		if err != nil {
 			return err
 		}
-		for _, c := range full {
-			a := *need[c.ID] // the index's fields, with the content
-			a.ContentHTML, a.ContentText, a.ContentCut = c.ContentHTML, c.ContentText, c.ContentCut
-			p.Site.cutContent(&a)
-			if _, err := ch.item(format, &a, func() ([]byte, error) { return render(&p.Site, ch, &a) }); err != nil {
-				return fmt.Errorf("build %s item %s: %w", format, a.ID, err)
-			}
+		// The batch is rendered on every core: items are independent, and
+		// the cache takes them in any order.
+		workers := min(runtime.GOMAXPROCS(0), len(full))
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for j := w; j < len(full); j += workers {
+					c := full[j]
+					a := *need[c.ID] // the index's fields, with the content
+					a.ContentHTML, a.ContentText, a.ContentCut = c.ContentHTML, c.ContentText, c.ContentCut
+					p.Site.cutContent(&a)
+					if _, err := ch.item(format, &a, func() ([]byte, error) { return render(&p.Site, ch, &a) }); err != nil {
+						errs[w] = fmt.Errorf("build %s item %s: %w", format, a.ID, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
 		}
 	}
 	return nil
