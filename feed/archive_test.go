@@ -293,3 +293,28 @@ func TestServeFeed_LargeFeedFromFile(t *testing.T) {
 		t.Errorf("If-None-Match: %d", w.Code)
 	}
 }
+
+// A build reads its index of articles from the articles_feed index alone,
+// in feed order: the rows, content first, are never touched for it.
+func TestStore_FeedIndexIsCovered(t *testing.T) {
+	e := newIngestEnv(t)
+	for _, max := range []int{0, 512 << 10} {
+		rows, err := e.store.db.Read.Query(`EXPLAIN QUERY PLAN `+feedIndexQuery(max), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plans []string
+		for rows.Next() {
+			var id, parent, unused int
+			var plan string
+			if err := rows.Scan(&id, &parent, &unused, &plan); err != nil {
+				t.Fatal(err)
+			}
+			plans = append(plans, plan)
+		}
+		rows.Close()
+		if len(plans) != 1 || !strings.Contains(plans[0], "COVERING INDEX articles_feed") {
+			t.Errorf("max %d: plan %q, want one covering scan of articles_feed and no sort", max, plans)
+		}
+	}
+}

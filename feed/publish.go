@@ -253,8 +253,10 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 			wg.Go(func() {
 				for j := w; j < len(full); j += workers {
 					c := full[j]
-					a := *need[c.ID] // the index's fields, with the content
-					a.ContentHTML, a.ContentText, a.ContentCut = c.ContentHTML, c.ContentText, c.ContentCut
+					a := *c                                       // the whole row
+					idx := need[c.ID]                             // as the index had it
+					a.Tags, a.Published = idx.Tags, idx.Published // the same, unless an edit came in between
+					a.Updated = idx.Updated
 					p.Site.cutContent(&a)
 					if _, err := ch.item(format, &a, func() ([]byte, error) { return render(&p.Site, ch, &a) }); err != nil {
 						errs[w] = fmt.Errorf("build %s item %s: %w", format, a.ID, err)
@@ -272,9 +274,10 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 }
 
 // documents lists the site channel, one per tag slug, and the archive
-// pages of each, their articles without content.
+// pages of each, their articles as the index has them (no title or
+// content: renderItems loads those).
 func (p *Publisher) documents(ctx context.Context, now time.Time) ([]*channel, error) {
-	all, err := p.Store.List(ctx, ListOptions{Now: now, MaxContent: p.Site.MaxItemBytes, NoContent: true})
+	all, err := p.Store.feedIndex(ctx, now, p.Site.MaxItemBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -174,6 +174,43 @@ func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Article, error) {
 	return out, nil
 }
 
+// feedIndex returns every published article, newest first, with only
+// what a build needs to cut feeds and tell what changed: id, slug,
+// source, path, dates, content hash, tags, and whether its content is
+// past max bytes (ContentCut). Title, author, summary and image are left
+// out: the content hash covers them. It is read from the articles_feed
+// index alone.
+func (s *Store) feedIndex(ctx context.Context, now time.Time, max int) ([]*Article, error) {
+	rows, err := s.db.Read.QueryContext(ctx, feedIndexQuery(max), now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("list articles: %w", err)
+	}
+	defer rows.Close()
+	var out []*Article
+	for rows.Next() {
+		var a Article
+		var pub, upd int64
+		if err := rows.Scan(&a.ID, &a.Slug, &a.Source, &a.Path, &pub, &upd, &a.ContentHash, &a.ContentCut); err != nil {
+			return nil, fmt.Errorf("list articles: %w", err)
+		}
+		a.Published, a.Updated = fromNanos(pub), fromNanos(upd)
+		out = append(out, &a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list articles: %w", err)
+	}
+	return out, s.loadTags(ctx, out)
+}
+
+func feedIndexQuery(max int) string {
+	cut := "0"
+	if max > 0 {
+		cut = fmt.Sprintf("octet_length(content_html) + octet_length(content_text) > %d", max)
+	}
+	return `SELECT id, slug, source, path, published_at, updated_at, content_hash, ` + cut + `
+		FROM articles WHERE draft = 0 AND removed_at IS NULL AND published_at <= ? ORDER BY published_at DESC, id`
+}
+
 // contents returns the articles with the given ids, without their tags,
 // in no particular order, their content cut as List's MaxContent does:
 // what a build reads to render items whose other fields it has.
