@@ -1,6 +1,9 @@
 package feed
 
-import "time"
+import (
+	"net/url"
+	"time"
+)
 
 // Article is one published piece. Its ID never changes when its text is
 // edited; its ContentHash does.
@@ -37,4 +40,24 @@ type Article struct {
 // at the given moment: not a draft, not removed, and not dated in the future.
 func (a *Article) IsPublished(now time.Time) bool {
 	return !a.Draft && a.Removed == nil && !a.Published.After(now)
+}
+
+// Syndicated reports whether the article came from an upstream feed, not
+// from a file or the API: its Source names the upstream and its Path is
+// the item's own link.
+func (a *Article) Syndicated() bool {
+	return a.Source != "" && a.Source != contentSource && a.Source != apiSource
+}
+
+// OriginalLink is where a syndicated article was first published: the
+// upstream item's link, when it is an http(s) URL. Empty for the site's
+// own articles.
+func (a *Article) OriginalLink() string {
+	if !a.Syndicated() {
+		return ""
+	}
+	if u, err := url.Parse(a.Path); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return a.Path
 }

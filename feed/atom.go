@@ -1,7 +1,9 @@
 package feed
 
 import (
+	"bytes"
 	"encoding/xml"
+	"errors"
 	"html"
 	"io"
 	"time"
@@ -13,13 +15,15 @@ import (
 // entries that have published dates and categories.
 type atomRoot struct {
 	*feeds.AtomFeed
-	XMLName xml.Name     `xml:"feed"`
-	Lang    string       `xml:"xml:lang,attr,omitempty"`
-	ID      string       `xml:"id"`
-	Updated string       `xml:"updated"`
-	Link    []atomLink   `xml:"link"`
-	Gen     *atomGen     `xml:"generator"`
-	Entries []*atomEntry `xml:"entry"`
+	XMLName   xml.Name     `xml:"feed"`
+	NSHistory string       `xml:"xmlns:fh,attr,omitempty"`
+	Lang      string       `xml:"xml:lang,attr,omitempty"`
+	ID        string       `xml:"id"`
+	Updated   string       `xml:"updated"`
+	Link      []atomLink   `xml:"link"`
+	Gen       *atomGen     `xml:"generator"`
+	Archive   *struct{}    `xml:"fh:archive"`
+	Entries   []*atomEntry `xml:"entry"`
 }
 
 type atomGen struct {
@@ -35,6 +39,17 @@ type atomEntry struct {
 	Content    *atomText        `xml:"content"`
 	Summary    *atomPlain       `xml:"summary"`
 	Links      []feeds.AtomLink `xml:"link"`
+	Source     *atomSource      `xml:"source"`
+}
+
+// atomSource is the upstream feed a syndicated entry came from.
+type atomSource struct {
+	ID    string `xml:"id,omitempty"`
+	Title string `xml:"title"`
+	// Updated is the entry's own: the upstream feed carried the item as
+	// it is by then, and its own date is not kept.
+	Updated string     `xml:"updated"`
+	Link    []atomLink `xml:"link"`
 }
 
 type atomCategory struct {
@@ -96,12 +111,22 @@ func WriteAtom(w io.Writer, f *AtomFeed) error {
 		Link:        &feeds.Link{Href: f.Alternate},
 		Description: xmlSafe(f.Subtitle),
 		Updated:     f.Updated,
-		Items:       make([]*feeds.Item, len(f.Entries)),
 	}
 	if f.Author != "" || f.Email != "" {
 		gf.Author = &feeds.Author{Name: xmlSafe(f.Author), Email: f.Email}
 	}
-	for i, e := range f.Entries {
+	links := []atomLink{{Href: f.Alternate, Rel: "alternate", Type: "text/html"}}
+	if f.Self != "" {
+		links = append(links, atomLink{Href: f.Self, Rel: "self", Type: "application/atom+xml"})
+	}
+	head, tail, err := atomHeadTail(gf, atomHead{id: f.ID, lang: f.Lang, links: links, generator: f.Generator, author: f.Title})
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	for _, e := range f.Entries {
 		it := &feeds.Item{
 			Title:       xmlSafe(e.Title),
 			Link:        &feeds.Link{Href: e.Link},
@@ -117,43 +142,84 @@ func WriteAtom(w io.Writer, f *AtomFeed) error {
 		if e.Author != "" {
 			it.Author = &feeds.Author{Name: xmlSafe(e.Author)}
 		}
-		gf.Items[i] = it
+		b, err := renderAtomEntry(it, func(ae *atomEntry) { ae.Categories = atomCategories(e.Categories) })
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write([]byte("\n")); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
 	}
-	links := []atomLink{{Href: f.Alternate, Rel: "alternate", Type: "text/html"}}
-	if f.Self != "" {
-		links = append(links, atomLink{Href: f.Self, Rel: "self", Type: "application/atom+xml"})
-	}
-	return encodeAtom(w, gf, atomHead{id: f.ID, lang: f.Lang, links: links, generator: f.Generator, author: f.Title},
-		func(i int) []string { return f.Entries[i].Categories })
+	_, err = io.WriteString(w, tail)
+	return err
 }
 
 // writeAtom writes a channel as Atom 1.0.
 func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
-	return encodeAtom(w, ch.gorilla(s), atomHead{
-		id:   s.FeedID(ch.Dir + "atom.xml"),
-		lang: s.Language,
-		links: append([]atomLink{{Href: s.URL(ch.Dir), Rel: "alternate", Type: "text/html"}},
-			selfAndHubs(s, ch.Dir+"atom.xml", "application/atom+xml")...),
+	const file, mediaType = "atom.xml", "application/atom+xml"
+	links := append([]atomLink{{Href: s.URL(ch.Dir), Rel: "alternate", Type: "text/html"}},
+		selfAndHubs(s, ch.path(file), mediaType)...)
+	head, tail, err := atomHeadTail(gorillaHead(s, ch), atomHead{
+		// An archive page is a document of the same feed: the same id.
+		id:        s.FeedID(ch.Dir + file),
+		lang:      s.Language,
+		links:     append(links, historyLinks(s, ch, file, mediaType)...),
 		generator: generator,
 		author:    s.Title,
-	}, func(i int) []string { return ch.Articles[i].Tags })
+		archive:   ch.Page != "",
+	})
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, head, tail, "\n", true, ch, file, func(a *Article) ([]byte, error) { return renderAtom(s, ch, a) })
+}
+
+// renderAtom writes one article as an Atom entry: its categories and,
+// for a syndicated one, its source and the link to the original.
+func renderAtom(s *Site, ch *channel, a *Article) ([]byte, error) {
+	return renderAtomEntry(gorillaItem(s, a), func(ae *atomEntry) {
+		ae.Categories = atomCategories(a.Tags)
+		name, feedURL, link, ok := ch.origin(a)
+		if !ok {
+			return
+		}
+		src := &atomSource{ID: feedURL, Title: name, Updated: a.Updated.UTC().Format(time.RFC3339Nano)}
+		if feedURL != "" {
+			src.Link = []atomLink{{Href: feedURL, Rel: "self"}}
+		}
+		ae.Source = src
+		if link != "" {
+			ae.Links = append(ae.Links, feeds.AtomLink{Href: link, Rel: "via", Type: "text/html"})
+		}
+	})
+}
+
+func atomCategories(tags []string) []atomCategory {
+	var cs []atomCategory
+	for _, t := range tags {
+		cs = append(cs, atomCategory{Term: xmlSafe(t)})
+	}
+	return cs
 }
 
 // atomHead is what an Atom feed says beyond gorilla's model of it.
 type atomHead struct {
 	id, lang  string
-	links     []atomLink // alternate, self, hubs
+	links     []atomLink // alternate, self, hubs, history
 	generator string
 	author    string // the feed's author when the model names none: Atom wants one
+	archive   bool   // an RFC 5005 archive document: <fh:archive/>
 }
 
-// encodeAtom is the one Atom writer: gorilla's structs for f, embedded in
-// tidings' own, which add the stable id, the links, published dates,
-// categories (categories(i) are item i's) and HTML content as CDATA.
-// Every string of f has been through xmlSafe.
-func encodeAtom(w io.Writer, f *feeds.Feed, head atomHead, categories func(i int) []string) error {
+// atomHeadTail writes the feed element of f, without entries, as gorilla's
+// structs embedded in tidings' own, which add the stable id and the links;
+// the entries go between head and tail. Every string of f has been
+// through xmlSafe.
+func atomHeadTail(f *feeds.Feed, head atomHead) ([]byte, string, error) {
 	af := (&feeds.Atom{Feed: f}).AtomFeed()
-	entries := af.Entries
 	af.Entries, af.Link = nil, nil
 	updated := f.Updated
 	if updated.IsZero() {
@@ -166,6 +232,9 @@ func encodeAtom(w io.Writer, f *feeds.Feed, head atomHead, categories func(i int
 		Updated:  updated.UTC().Format(time.RFC3339Nano),
 		Link:     head.links,
 	}
+	if head.archive {
+		out.NSHistory, out.Archive = nsHistory, &struct{}{}
+	}
 	if head.generator != "" {
 		out.Gen = &atomGen{Name: head.generator}
 	}
@@ -173,42 +242,53 @@ func encodeAtom(w io.Writer, f *feeds.Feed, head atomHead, categories func(i int
 		// Atom wants an author on the feed or on every entry.
 		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: xmlSafe(head.author)}}
 	}
-	out.Entries = make([]*atomEntry, 0, len(entries))
-	for i, e := range entries {
-		it := f.Items[i]
-		ae := &atomEntry{AtomEntry: e, Links: []feeds.AtomLink{{Href: it.Link.Href, Rel: "alternate", Type: "text/html"}}}
-		if !it.Created.IsZero() {
-			ae.Published = it.Created.UTC().Format(time.RFC3339Nano)
-		}
-		e.Updated = it.Updated.UTC().Format(time.RFC3339Nano)
-		// Clear what tidings writes itself: encoding/xml would write both.
-		e.Links, e.Content, e.Summary = nil, nil, nil
-		for _, t := range categories(i) {
-			ae.Categories = append(ae.Categories, atomCategory{Term: xmlSafe(t)})
-		}
-		ae.Title = &atomPlain{Type: "html", Body: html.EscapeString(e.Title)}
-		if it.Description != "" {
-			ae.Summary = &atomPlain{Type: "html", Body: html.EscapeString(it.Description)}
-		}
-		if it.Content != "" {
-			ae.Content = &atomText{Type: "html", Body: bytesOf(it.Content)}
-		} else if it.Description != "" {
-			// With full_content off, the content is the summary.
-			ae.Content = &atomText{Type: "html", Body: bytesOf(html.EscapeString(it.Description))}
-		}
-		if img := it.Enclosure; img != nil {
-			ae.Links = append(ae.Links, feeds.AtomLink{Href: img.Url, Rel: "enclosure", Type: img.Type})
-		}
-		out.Entries = append(out.Entries, ae)
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
 	enc.Indent("", "  ")
 	if err := enc.Encode(out); err != nil {
-		return err
+		return nil, "", err
 	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	const tail = "\n</feed>"
+	hb, ok := bytes.CutSuffix(b.Bytes(), []byte(tail))
+	if !ok {
+		return nil, "", errors.New("atom: unexpected end of the feed")
+	}
+	return hb, tail + "\n", nil
+}
+
+// renderAtomEntry writes one item as an Atom <entry>, indented for its
+// place in the feed: published date, categories and any other element
+// entry adds, and HTML content as CDATA.
+func renderAtomEntry(it *feeds.Item, entry func(ae *atomEntry)) ([]byte, error) {
+	e := (&feeds.Atom{Feed: oneItemFeed(it)}).AtomFeed().Entries[0]
+	ae := &atomEntry{AtomEntry: e, Links: []feeds.AtomLink{{Href: it.Link.Href, Rel: "alternate", Type: "text/html"}}}
+	if !it.Created.IsZero() {
+		ae.Published = it.Created.UTC().Format(time.RFC3339Nano)
+	}
+	e.Updated = it.Updated.UTC().Format(time.RFC3339Nano)
+	// Clear what tidings writes itself: encoding/xml would write both.
+	e.Links, e.Content, e.Summary = nil, nil, nil
+	entry(ae)
+	ae.Title = &atomPlain{Type: "html", Body: html.EscapeString(e.Title)}
+	if it.Description != "" {
+		ae.Summary = &atomPlain{Type: "html", Body: html.EscapeString(it.Description)}
+	}
+	if it.Content != "" {
+		ae.Content = &atomText{Type: "html", Body: bytesOf(it.Content)}
+	} else if it.Description != "" {
+		// With full_content off, the content is the summary.
+		ae.Content = &atomText{Type: "html", Body: bytesOf(html.EscapeString(it.Description))}
+	}
+	if img := it.Enclosure; img != nil {
+		ae.Links = append(ae.Links, feeds.AtomLink{Href: img.Url, Rel: "enclosure", Type: img.Type})
+	}
+	var b bytes.Buffer
+	b.Grow(len(it.Content) + len(it.Description)*2 + 1024)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("  ", "  ")
+	if err := enc.Encode(ae); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

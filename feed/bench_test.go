@@ -382,8 +382,7 @@ func (p peakMem) report(b *testing.B) {
 // "stream" is the headline: the feeds are written straight to the output,
 // here a writer that counts the bytes and keeps none, as they are sent to
 // a client or a file. "buffer" writes each into one bytes.Buffer grown to
-// the channel's size hint, as Publisher.Build does to keep them for
-// serving; its peak includes the largest feed held whole in memory.
+// the largest; its peak includes the largest feed held whole in memory.
 func BenchmarkBuild(b *testing.B) {
 	s := testSite()
 	for _, n := range []int{50, 1000, benchArticles} {
@@ -405,9 +404,6 @@ func BenchmarkBuild(b *testing.B) {
 			benchBuild(b, s, as, func(format string) io.Writer {
 				total += int64(buf.Len())
 				buf.Reset()
-				if format == formats[0].name {
-					buf.Grow(sizeHint(s, &channel{Articles: as})) // as Publisher.Build does
-				}
 				return &buf
 			}, func() int64 { return total + int64(buf.Len()) })
 		})
@@ -506,6 +502,39 @@ func BenchmarkPublisherBuild(b *testing.B) {
 			}
 			peak.report(b)
 		})
+		b.Run(fmt.Sprintf("items=%d/one-changed", items), func(b *testing.B) {
+			// One file edited and scanned (untimed), then the build: only
+			// the feeds and archive pages that carry it are rendered.
+			pub := &Publisher{Store: in.Store, Site: site, OutputDir: b.TempDir(), Now: now}
+			if _, err := pub.Build(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			const newest = benchArticles - 1
+			file := filepath.Join(dir, fmt.Sprintf("%03d", newest/100), fmt.Sprintf("article-%05d.md", newest))
+			edits := 0
+			edit := func() {
+				edits++
+				if err := os.WriteFile(file, []byte(benchArticleMD(newest)+fmt.Sprintf("\nEdit %d.\n", edits)), 0o644); err != nil {
+					b.Fatal(err)
+				}
+				if res, err := in.Scan(context.Background()); err != nil || res.Updated != 1 {
+					b.Fatalf("scan after an edit: %+v, %v", res, err)
+				}
+			}
+			var written int
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				edit()
+				b.StartTimer()
+				res, err := pub.Build(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				written = res.Written
+			}
+			b.ReportMetric(float64(written), "feeds-written")
+		})
 	}
 }
 
@@ -528,6 +557,10 @@ func BenchmarkServeFeed(b *testing.B) {
 	mux := http.NewServeMux()
 	h.Routes(mux)
 	out := pub.Lookup("feed.xml")
+	gz, err := out.Gzip() // compressed here, once
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name   string
@@ -537,7 +570,7 @@ func BenchmarkServeFeed(b *testing.B) {
 	}{
 		{"200", nil, http.StatusOK, len(out.Body)},
 		{"304", map[string]string{"If-None-Match": out.ETag}, http.StatusNotModified, 0},
-		{"gzip", map[string]string{"Accept-Encoding": "gzip, deflate, br"}, http.StatusOK, len(out.Gzip())}, // compressed here, once
+		{"gzip", map[string]string{"Accept-Encoding": "gzip, deflate, br"}, http.StatusOK, len(gz)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/feed.xml", nil)

@@ -3,10 +3,13 @@ package feed
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +59,10 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	for _, f := range formats {
 		mux.HandleFunc("GET /"+f.name, h.serveFeed)
 		mux.HandleFunc("GET /tags/{tag}/"+f.name, h.serveFeed)
+		if f.archived {
+			mux.HandleFunc("GET /history/{n}/"+f.name, h.serveFeed)
+			mux.HandleFunc("GET /tags/{tag}/history/{n}/"+f.name, h.serveFeed)
+		}
 	}
 	mux.HandleFunc("GET /{$}", h.serveIndex)
 	mux.HandleFunc("GET /tags/{tag}/{$}", h.serveIndex)
@@ -67,14 +74,25 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 // gzip when accepted. GET routes answer HEAD too.
 func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	// r.URL.Path is decoded, as the file was named: tags/ελλάδα/feed.xml.
-	out := h.pub.Lookup(strings.TrimPrefix(r.URL.Path, "/"))
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	out := h.pub.Lookup(path)
 	if out == nil {
+		if cur := h.notYetArchived(r, path); cur != "" {
+			// The page an archive's next-archive link names before it is
+			// full: its articles are in the current feed.
+			http.Redirect(w, r, cur, http.StatusFound)
+			return
+		}
 		h.notFound(w, r, nil)
 		return
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", out.ContentType)
-	hd.Set("Cache-Control", "public, max-age=300")
+	if out.Archive {
+		hd.Set("Cache-Control", "public, max-age=86400") // a full page does not change
+	} else {
+		hd.Set("Cache-Control", "public, max-age=300")
+	}
 	hd.Set("Vary", "Accept-Encoding")
 	hd.Set("Last-Modified", out.Modified.Format(http.TimeFormat))
 	etag := out.ETag
@@ -89,15 +107,54 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if !gz && out.Body == nil {
+		h.serveFile(w, r, out)
+		return
+	}
 	body := out.Body
 	if gz {
-		body = out.Gzip() // compressed by the first request that asks
+		var err error
+		if body, err = out.Gzip(); err != nil { // compressed by the first request that asks
+			hd.Del("Content-Encoding")
+			h.web.Error(w, r, fmt.Errorf("serve %s: %w", out.Path, err))
+			return
+		}
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method == http.MethodHead {
 		return
 	}
 	w.Write(body)
+}
+
+// serveFile answers with a feed too large to be held in memory, from its
+// file.
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, out *Output) {
+	f, err := os.Open(out.File)
+	if err != nil {
+		h.web.Error(w, r, fmt.Errorf("serve %s: %w", out.Path, err))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Length", strconv.FormatInt(out.Size, 10))
+	if r.Method == http.MethodHead {
+		return
+	}
+	io.Copy(w, f) // the client went away, or the file was replaced by a newer build
+}
+
+// notYetArchived returns the URL of the current feed when path is the
+// archive page after the newest one, which is linked before it is full.
+func (h *Handler) notYetArchived(r *http.Request, path string) string {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 2 || r.PathValue("n") != strconv.Itoa(n) {
+		return ""
+	}
+	dir, file, ok := strings.Cut(path, "history/"+strconv.Itoa(n)+"/")
+	if !ok || h.pub.Lookup(archiveDir(dir, n-1)+file) == nil {
+		return ""
+	}
+	return h.site.URL(escapeDir(dir) + file)
 }
 
 // notModified applies If-None-Match (either encoding's tag matches: they
@@ -141,6 +198,10 @@ type page struct {
 	Articles []*Article
 	Article  *Article
 	Content  template.HTML
+	// Page is the page of a front or tag page's list, from 1; Newer and
+	// Older are the URLs of the pages before and after it, or empty.
+	Page         int
+	Newer, Older string
 }
 
 // shell is the layout of a page about the feeds in dir: the site's or a
@@ -173,8 +234,24 @@ func escapeDir(dir string) string {
 	return dir
 }
 
+// serveIndex answers the front page and tag pages: the newest
+// feeds.items articles, and older ones ?page=2, 3, ... with rel=prev and
+// rel=next links between them.
 func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
-	o := ListOptions{Limit: h.site.Items, Now: h.now()}
+	o := ListOptions{Now: h.now()}
+	n, ok := pageNumber(r.URL.Query().Get("page"))
+	if !ok {
+		h.web.Error(w, r, &web.Problem{Kind: web.BadRequest,
+			Message: "The page number must be a whole number from 1, as in ?page=2."})
+		return
+	}
+	per := h.site.Items
+	if per > 0 {
+		o.Limit, o.Offset = per+1, (n-1)*per // one more: is there an older page?
+	} else if n > 1 {
+		h.notFound(w, r, nil)
+		return
+	}
 	dir, title := "", ""
 	if slug := r.PathValue("tag"); slug != "" {
 		tags, err := h.tagsOf(r.Context(), slug, o.Now)
@@ -193,9 +270,38 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		h.web.Error(w, r, err)
 		return
 	}
+	if n > 1 && len(as) == 0 {
+		h.notFound(w, r, nil)
+		return
+	}
 	p := h.newPage(dir, title)
+	p.Page = n
+	base := h.site.URL(escapeDir(dir))
+	if per > 0 && len(as) > per {
+		as = as[:per]
+		p.Older = base + "?page=" + strconv.Itoa(n+1)
+	}
+	switch {
+	case n == 2:
+		p.Newer = base
+	case n > 2:
+		p.Newer = base + "?page=" + strconv.Itoa(n-1)
+	}
 	p.Tag, p.Articles = title, as
 	h.web.Render(w, r, http.StatusOK, "index.html", p)
+}
+
+// pageNumber reads ?page=: empty is 1; otherwise a whole number from 1
+// written plainly (no sign, no leading zero).
+func pageNumber(v string) (int, bool) {
+	if v == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || strconv.Itoa(n) != v || n > 1_000_000 {
+		return 0, false
+	}
+	return n, true
 }
 
 // tagsOf returns the tags that fold into slug.

@@ -21,17 +21,16 @@ type jsonItem struct {
 const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
 
 // writeJSONFeed writes a channel as JSON Feed 1.1. The head comes from
-// gorilla's struct; the items are streamed one by one, since gorilla
-// marshals the whole document into memory twice (once indented), hundreds
-// of megabytes for a large feed.
+// gorilla's struct; the items are written one by one, each rendered once
+// for every feed of a build that carries it, since gorilla marshals the
+// whole document into memory twice (once indented).
 func writeJSONFeed(w io.Writer, s *Site, ch *channel) error {
-	f := ch.gorilla(s)
+	f := gorillaHead(s, ch)
 	jf := (&feeds.JSON{Feed: f}).JSONFeed()
-	items := jf.Items
 	jf.Items = nil
 	jf.Version = jsonFeedVersion
 	jf.Language = s.Language
-	jf.FeedUrl = s.URL(ch.Dir + "feed.json")
+	jf.FeedUrl = s.URL(ch.path("feed.json"))
 	jf.Author = nil // deprecated in 1.1; authors carries it
 	if f.Author != nil && f.Author.Name != "" {
 		jf.Authors = []*feeds.JSONAuthor{{Name: f.Author.Name}}
@@ -47,40 +46,28 @@ func writeJSONFeed(w io.Writer, s *Site, ch *channel) error {
 	}
 	// head ends in "}\n"; open the items array in its place.
 	head = bytes.TrimRight(head, "\n")
-	head = head[:len(head)-1]
-	if _, err := w.Write(head); err != nil {
-		return err
+	head = append(head[:len(head)-1], `,"items":[`...)
+	return writeDoc(w, head, "]}\n", ",", false, ch, "feed.json", func(a *Article) ([]byte, error) { return renderJSONItem(s, a) })
+}
+
+// renderJSONItem writes one article as a JSON Feed item.
+func renderJSONItem(s *Site, a *Article) ([]byte, error) {
+	it := (&feeds.JSON{Feed: oneItemFeed(gorillaItem(s, a))}).JSONFeed().Items[0]
+	ji := &jsonItem{JSONItem: it, Published: a.Published.UTC().Format(time.RFC3339Nano), Modified: a.Updated.UTC().Format(time.RFC3339Nano)}
+	it.Author = nil
+	it.Tags = a.Tags
+	if s.FullContent {
+		ji.ContentText = a.ContentText
+	} else {
+		it.ContentHTML = ""
+		ji.ContentText = a.Summary
 	}
-	if _, err := io.WriteString(w, `,"items":[`); err != nil {
-		return err
+	if a.Image != "" {
+		it.Image = a.Image
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for i, it := range items {
-		a := ch.Articles[i]
-		ji := &jsonItem{JSONItem: it, Published: a.Published.UTC().Format(time.RFC3339Nano), Modified: a.Updated.UTC().Format(time.RFC3339Nano)}
-		it.Author = nil // deprecated in 1.1; authors carries the name, JSON Feed has no address
-		it.Tags = a.Tags
-		if s.FullContent {
-			ji.ContentText = a.ContentText
-		} else {
-			it.ContentHTML = ""
-			ji.ContentText = a.Summary
-		}
-		if a.Image != "" {
-			it.Image = a.Image
-		}
-		if i > 0 {
-			if _, err := io.WriteString(w, ","); err != nil {
-				return err
-			}
-		}
-		if err := enc.Encode(ji); err != nil {
-			return err
-		}
-	}
-	_, err = io.WriteString(w, "]}\n")
-	return err
+	// A syndicated item points to where it was first published.
+	it.ExternalUrl = a.OriginalLink()
+	return marshalJSON(ji)
 }
 
 func marshalJSON(v any) ([]byte, error) {

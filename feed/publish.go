@@ -1,63 +1,101 @@
 package feed
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Output is one built feed: its bytes and what HTTP needs to serve them.
+// Output is one built feed: what HTTP needs to serve it. A small current
+// feed is held in memory; a large one, and every archive page, is served
+// from its file in the output folder, so that a build's memory does not
+// grow with the feeds' size.
 type Output struct {
 	Path        string // below the site root: "feed.xml", "tags/{slug}/atom.xml"
 	ContentType string
-	Body        []byte
-	ETag        string // strong, of Body; the gzip variant appends "-gz"
+	Body        []byte // nil when the feed is served from File
+	File        string // the feed's file in the output folder
+	Size        int64
+	ETag        string // strong, of the bytes; the gzip variant appends "-gz"
 	Modified    time.Time
+	Archive     bool // an RFC 5005 archive page: stable once full
 
-	onDisk bool // written to the output folder; a failed write is retried on the next build
+	onDisk bool     // written to the output folder; a failed write is retried on the next build
+	sum    [32]byte // of the inputs it was built from: equal sums, equal bytes
 
 	gzipOnce sync.Once
 	gzip     []byte
+	gzipErr  error
 }
 
-// Gzip returns Body gzipped, for clients that accept it. It is compressed
-// on the first call and kept as long as the feed is unchanged: a build
-// would otherwise spend most of its time compressing the feeds of every
-// tag, most of which no client asks for compressed before they change.
-func (o *Output) Gzip() []byte {
+// Bytes returns the feed's bytes, from memory or from its file.
+func (o *Output) Bytes() ([]byte, error) {
+	if o.Body != nil {
+		return o.Body, nil
+	}
+	return os.ReadFile(o.File)
+}
+
+// Gzip returns the feed gzipped, for clients that accept it. It is
+// compressed on the first call and kept as long as the feed is unchanged:
+// a build would otherwise spend most of its time compressing the feeds of
+// every tag, most of which no client asks for compressed before they
+// change.
+func (o *Output) Gzip() ([]byte, error) {
 	o.gzipOnce.Do(func() {
+		body, err := o.Bytes()
+		if err != nil {
+			o.gzipErr = err
+			return
+		}
 		var gz bytes.Buffer
-		gz.Grow(len(o.Body)/4 + 64)                  // feeds compress to about a fifth
+		gz.Grow(len(body)/4 + 64)                    // feeds compress to about a fifth
 		zw, _ := gzip.NewWriterLevel(&gz, gzipLevel) // the level is valid
-		zw.Write(o.Body)                             // writes to a bytes.Buffer do not fail
+		zw.Write(body)                               // writes to a bytes.Buffer do not fail
 		zw.Close()
 		o.gzip = gz.Bytes()
 	})
-	return o.gzip
+	return o.gzip, o.gzipErr
 }
+
+// inMemory is the largest current feed held in memory to be served.
+const inMemory = 2 << 20
 
 // formats are the three feeds of every channel. Each writes straight to
 // w as it encodes, item by item.
+// item renders one article's item in the format, the same in every
+// feed. archived formats have RFC 5005 archive pages; JSON Feed has no
+// such thing.
 var formats = []struct {
 	name, contentType string
 	write             func(w io.Writer, s *Site, ch *channel, generator string) error
+	item              func(s *Site, ch *channel, a *Article) ([]byte, error)
+	archived          bool
 }{
-	{"feed.xml", "application/rss+xml; charset=utf-8", writeRSS},
-	{"atom.xml", "application/atom+xml; charset=utf-8", writeAtom},
-	{"feed.json", "application/feed+json; charset=utf-8", func(w io.Writer, s *Site, c *channel, _ string) error { return writeJSONFeed(w, s, c) }},
+	{"feed.xml", "application/rss+xml; charset=utf-8", writeRSS, renderRSSItem, true},
+	{"atom.xml", "application/atom+xml; charset=utf-8", writeAtom, renderAtom, true},
+	{"feed.json", "application/feed+json; charset=utf-8", func(w io.Writer, s *Site, c *channel, _ string) error { return writeJSONFeed(w, s, c) },
+		func(s *Site, _ *channel, a *Article) ([]byte, error) { return renderJSONItem(s, a) }, false},
 }
 
 // gzipLevel is gzip's default, 6. A feed is compressed once per change and
@@ -65,21 +103,6 @@ var formats = []struct {
 // takes about twice as long for bodies 0.3% smaller, and level 1 makes
 // every response 20 to 45% larger.
 const gzipLevel = gzip.DefaultCompression
-
-// sizeHint guesses the largest of a channel's three feeds, the JSON Feed
-// with the full content: its HTML and text plus a kilobyte of markup, ids,
-// links and dates per item. A buffer grown to it once is not grown, and
-// copied, again and again while an encoder writes.
-func sizeHint(s *Site, ch *channel) int {
-	n := 4 << 10
-	for _, a := range ch.Articles {
-		n += 1<<10 + 2*len(a.Title) + 3*len(a.Summary)
-		if s.FullContent {
-			n += len(a.ContentHTML) + len(a.ContentText)
-		}
-	}
-	return n
-}
 
 // Publisher builds every feed, writes the changed ones to the output
 // folder and keeps them in memory for the HTTP handler.
@@ -94,7 +117,8 @@ type Publisher struct {
 	// WebSub). It must not block.
 	Changed func(urls []string)
 
-	mu      sync.Mutex // one build at a time
+	mu      sync.Mutex        // one build at a time
+	sources map[string]string // upstream feed URLs by name, of the build under way
 	current atomic.Pointer[map[string]*Output]
 }
 
@@ -113,16 +137,21 @@ func (p *Publisher) Lookup(path string) *Output {
 	return (*m)[path]
 }
 
-// Build builds the site feeds and one set per tag. A feed is written, by
-// temp file and rename, only when its bytes changed; the feeds of tags
-// that are gone are removed. The in-memory set is replaced even when
-// writing to disk fails, so HTTP serves the current feeds regardless.
+// Build builds the site feeds, one set per tag, and the archive pages of
+// each (RFC 5005). A feed whose inputs (its articles' ids, hashes and
+// dates, the site settings) are those it was last built from is not
+// built again; one that is, is streamed to a temp file and renamed over
+// the old one only when its bytes changed; the feeds of tags that are
+// gone are removed. Each item is rendered once per format and shared by
+// every feed that carries it. The served set is replaced even when
+// writing to disk fails: a feed whose file could not be written is served
+// from memory when it is small, else as it was before.
 func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var res BuildResult
 	now := p.Now()
-	chans, err := p.channels(ctx, now)
+	docs, err := p.documents(ctx, now)
 	if err != nil {
 		return res, err
 	}
@@ -130,34 +159,62 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 	if m := p.current.Load(); m != nil {
 		prev = *m
 	}
-	next := make(map[string]*Output, len(chans)*len(formats))
+	next := make(map[string]*Output, len(docs)*len(formats))
+	sums := articleSums(docs)
+	settings := fmt.Sprintf("%s\x00%+v", p.Generator, p.Site)
 	var changedURLs []string
 	var errs []error
-	// One buffer for every feed of the build, grown once to the largest:
-	// fresh memory is slow to touch.
-	var buf bytes.Buffer
-	for i, ch := range chans {
-		buf.Reset()
-		buf.Grow(sizeHint(&p.Site, ch))
-		for _, f := range formats {
-			buf.Reset()
-			if err := f.write(&buf, &p.Site, ch, p.Generator); err != nil {
-				return res, fmt.Errorf("build %s%s: %w", ch.Dir, f.name, err)
+	for _, f := range formats {
+		// What is to be built in this format, and the articles they carry.
+		var todo []*channel
+		var todoSums [][32]byte
+		need := map[string]*Article{}
+		for _, ch := range docs {
+			if ch.Page != "" && !f.archived {
+				continue
 			}
-			path := ch.Dir + f.name
-			out, changed, err := p.settle(path, f.contentType, buf.Bytes(), prev[path], now)
+			path := ch.path(f.name)
+			sum := p.docSum(ch, f.name, settings, sums)
+			if old := prev[path]; old != nil && old.onDisk && old.sum == sum {
+				next[path] = old
+				res.Unchanged++
+				continue
+			}
+			todo = append(todo, ch)
+			todoSums = append(todoSums, sum)
+			for _, a := range ch.Articles {
+				need[a.ID] = a
+			}
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		cache := &itemCache{}
+		if err := p.renderItems(ctx, f.name, f.item, need, cache); err != nil {
+			return res, err
+		}
+		for i, ch := range todo {
+			ch.items = cache
+			path := ch.path(f.name)
+			out, changed, err := p.write(ch, f.name, f.contentType, f.write, prev[path], now)
 			if err != nil {
 				errs = append(errs, err)
 			}
+			if out == nil {
+				continue
+			}
+			out.sum = todoSums[i]
 			next[path] = out
 			if changed {
 				res.Written++
-				changedURLs = append(changedURLs, p.Site.URL(path))
+				if ch.Page == "" {
+					changedURLs = append(changedURLs, p.Site.URL(path))
+				}
 			} else {
 				res.Unchanged++
 			}
+			ch.items = nil // this format's items are let go before the next's are rendered
 		}
-		chans[i] = nil // its articles and model are no longer needed
 	}
 	p.current.Store(&next)
 	removed, err := p.removeStale(next)
@@ -171,20 +228,68 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 	return res, errors.Join(errs...)
 }
 
-// channels lists the site channel and one per tag slug.
-func (p *Publisher) channels(ctx context.Context, now time.Time) ([]*channel, error) {
-	site, err := p.Store.List(ctx, ListOptions{Limit: p.Site.Items, Now: now, MaxContent: p.Site.MaxItemBytes})
+// renderItems renders the items of the articles in need in one format
+// into cache, their content loaded a batch at a time and let go once
+// rendered: the cache of one format is the most a build holds.
+func (p *Publisher) renderItems(ctx context.Context, format string, render func(*Site, *channel, *Article) ([]byte, error), need map[string]*Article, cache *itemCache) error {
+	ids := make([]string, 0, len(need))
+	for id := range need {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	ch := &channel{items: cache, Sources: p.sources} // the same sources for every channel of a build
+	const batch = 500
+	for i := 0; i < len(ids); i += batch {
+		full, err := p.Store.contents(ctx, ids[i:min(i+batch, len(ids))], p.Site.MaxItemBytes)
+		if err != nil {
+			return err
+		}
+		// The batch is rendered on every core: items are independent, and
+		// the cache takes them in any order.
+		workers := min(runtime.GOMAXPROCS(0), len(full))
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for j := w; j < len(full); j += workers {
+					c := full[j]
+					a := *c                                       // the whole row
+					idx := need[c.ID]                             // as the index had it
+					a.Tags, a.Published = idx.Tags, idx.Published // the same, unless an edit came in between
+					a.Updated = idx.Updated
+					p.Site.cutContent(&a)
+					if _, err := ch.item(format, &a, func() ([]byte, error) { return render(&p.Site, ch, &a) }); err != nil {
+						errs[w] = fmt.Errorf("build %s item %s: %w", format, a.ID, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// documents lists the site channel, one per tag slug, and the archive
+// pages of each, their articles as the index has them (no title or
+// content: renderItems loads those).
+func (p *Publisher) documents(ctx context.Context, now time.Time) ([]*channel, error) {
+	all, err := p.Store.feedIndex(ctx, now, p.Site.MaxItemBytes)
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range site {
-		p.Site.cutContent(a)
-	}
-	chans := []*channel{{Title: p.Site.Title, Articles: site}}
-	tags, err := p.Store.Tags(ctx, now)
+	srcs, err := p.Store.Sources(ctx)
 	if err != nil {
 		return nil, err
 	}
+	p.sources = make(map[string]string, len(srcs))
+	for _, st := range srcs {
+		p.sources[st.Name] = st.URL
+	}
+	tags := tagsOf(all)
 	bySlug := map[string][]string{}
 	var slugs []string
 	for _, t := range tags {
@@ -198,116 +303,319 @@ func (p *Publisher) channels(ctx context.Context, now time.Time) ([]*channel, er
 		bySlug[s] = append(bySlug[s], t)
 	}
 	sort.Strings(slugs)
-	for _, s := range slugs {
-		as, err := p.Store.List(ctx, ListOptions{Tags: bySlug[s], Limit: p.Site.Items, Now: now, MaxContent: p.Site.MaxItemBytes})
-		if err != nil {
-			return nil, err
+	// Each tag's articles, newest first as all is: an article is in the
+	// feed of every slug one of its tags folds into.
+	members := map[string][]*Article{}
+	for _, a := range all {
+		var seen []string
+		for _, t := range a.Tags {
+			s := TagSlug(t)
+			if s == "" || bySlug[s] == nil || slices.Contains(seen, s) {
+				continue
+			}
+			seen = append(seen, s)
+			members[s] = append(members[s], a)
 		}
-		for _, a := range as {
-			p.Site.cutContent(a)
-		}
-		chans = append(chans, &channel{Title: p.Site.Title + ": " + bySlug[s][0], Dir: TagPath(s), Articles: as})
 	}
-	return chans, nil
+	docs := pages(&channel{Title: p.Site.Title, Articles: all, Sources: p.sources}, p.Site.Items)
+	for _, s := range slugs {
+		docs = append(docs, pages(&channel{Title: p.Site.Title + ": " + bySlug[s][0], Dir: TagPath(s), Articles: members[s], Sources: p.sources}, p.Site.Items)...)
+	}
+	return docs, nil
 }
 
-// settle compares fresh bytes with what was served and written before, and
-// writes the file when they differ. After a restart the file on disk is the
-// previous version: equal bytes keep its modification time.
-func (p *Publisher) settle(path, contentType string, body []byte, prev *Output, now time.Time) (*Output, bool, error) {
-	if prev != nil && prev.onDisk && bytes.Equal(prev.Body, body) {
-		return prev, false, nil
-	}
-	file := filepath.Join(p.OutputDir, filepath.FromSlash(path))
-	if prev == nil {
-		if old, err := os.ReadFile(file); err == nil && bytes.Equal(old, body) {
-			if fi, err := os.Stat(file); err == nil {
-				out := newOutput(path, contentType, old, fi.ModTime())
-				out.onDisk = true
-				return out, false, nil
+// tagsOf is what Store.Tags returns, from the articles in hand: every
+// tag, each spelled as its smallest spelling (MIN), sorted and told apart
+// case-insensitively as SQLite's NOCASE does (ASCII letters only).
+func tagsOf(as []*Article) []string {
+	spelling := map[string]string{}
+	for _, a := range as {
+		for _, t := range a.Tags {
+			k := asciiLower(t)
+			if old, ok := spelling[k]; !ok || t < old {
+				spelling[k] = t
 			}
 		}
 	}
-	changed := prev == nil || !bytes.Equal(prev.Body, body)
-	out := prev
-	if changed {
-		out = newOutput(path, contentType, bytes.Clone(body), now)
+	keys := make([]string, 0, len(spelling))
+	for k := range spelling {
+		keys = append(keys, k)
 	}
-	if err := writeAtomic(file, out.Body); err != nil {
-		return out, changed, fmt.Errorf("write feed %s: %w", file, err)
+	sort.Strings(keys)
+	tags := make([]string, len(keys))
+	for i, k := range keys {
+		tags[i] = spelling[k]
 	}
-	out.onDisk = true
-	return out, changed, nil
+	return tags
 }
 
-func newOutput(path, contentType string, body []byte, modified time.Time) *Output {
-	sum := sha256.Sum256(body)
-	return &Output{
-		Path: path, ContentType: contentType, Body: body,
-		ETag:     `"` + hex.EncodeToString(sum[:16]) + `"`,
-		Modified: modified.UTC().Truncate(time.Second),
-	}
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
-// writeAtomic writes data to a temp file beside path and renames it over
-// path, so a reader (or a web server serving the folder) never sees half.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+// pages cuts a channel of all its articles, newest first, into its
+// current feed, the newest n, and its archive pages (RFC 5005): the
+// articles counted from the oldest, n to a page, only full pages. Page
+// 1 holds the oldest n. An article added at the top never moves one
+// already archived, so a full page stays as it is; the current feed may
+// carry some articles of the newest page too.
+func pages(ch *channel, n int) []*channel {
+	all := ch.Articles
+	if n <= 0 || len(all) <= n {
+		return []*channel{ch}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	cur := *ch
+	cur.Articles = all[:n]
+	full := len(all) / n
+	cur.Prev = archiveDir(ch.Dir, full)
+	docs := []*channel{&cur}
+	for k := 1; k <= full; k++ {
+		pg := *ch
+		pg.Articles = all[len(all)-k*n : len(all)-(k-1)*n]
+		pg.Page = archiveDir(ch.Dir, k)
+		if k > 1 {
+			pg.Prev = archiveDir(ch.Dir, k-1)
+		}
+		// The next page is linked before it is full, so that this one does
+		// not change when it is; until then it leads to the current feed.
+		pg.Next = archiveDir(ch.Dir, k+1)
+		docs = append(docs, &pg)
+	}
+	return docs
+}
+
+// archiveDir is the folder of a channel's archive page k.
+func archiveDir(dir string, k int) string { return dir + "history/" + strconv.Itoa(k) + "/" }
+
+// articleSums sums what of each article goes into its items.
+func articleSums(docs []*channel) map[string][32]byte {
+	sums := map[string][32]byte{}
+	h := sha256.New()
+	var buf []byte
+	for _, ch := range docs {
+		for _, a := range ch.Articles {
+			if _, ok := sums[a.ID]; ok {
+				continue
+			}
+			buf = buf[:0]
+			for _, f := range [...]string{a.ID, a.Slug, a.Source, a.Path, a.Title, a.Author, a.Summary, a.Image, a.ContentHash} {
+				buf = binary.AppendUvarint(buf, uint64(len(f)))
+				buf = append(buf, f...)
+			}
+			buf = binary.AppendVarint(buf, a.Published.UnixNano())
+			buf = binary.AppendVarint(buf, a.Updated.UnixNano())
+			if a.ContentCut {
+				buf = append(buf, 1)
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(a.Tags)))
+			for _, t := range a.Tags {
+				buf = binary.AppendUvarint(buf, uint64(len(t)))
+				buf = append(buf, t...)
+			}
+			h.Reset()
+			h.Write(buf)
+			sums[a.ID] = [32]byte(h.Sum(nil))
+		}
+	}
+	return sums
+}
+
+// docSum sums the inputs of one document in one format: when it is what
+// the served one was built from, the bytes would be the same. settings
+// is the build's: the generator and the site.
+func (p *Publisher) docSum(ch *channel, format, settings string, sums map[string][32]byte) [32]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%q %q %q %q %q\x00", format, settings, ch.Title, ch.Dir, ch.Page, ch.Prev, ch.Next)
+	for _, a := range ch.Articles {
+		s := sums[a.ID]
+		h.Write(s[:])
+		if a.Syndicated() {
+			io.WriteString(h, p.sources[a.Source]+"\x00")
+		}
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+// write streams one document to a temp file beside its path, hashing it
+// as it goes, and renames it over the old file when its bytes differ.
+// After a restart the file on disk is the previous version: equal bytes
+// keep its modification time.
+func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Writer, *Site, *channel, string) error, prev *Output, now time.Time) (*Output, bool, error) {
+	path := ch.path(name)
+	file := filepath.Join(p.OutputDir, filepath.FromSlash(path))
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
 	if err != nil {
-		return err
+		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
+	sk := &sink{h: sha256.New(), keep: ch.Page == "" && ch.itemBytes(name) <= inMemory}
+	sk.w = bufio.NewWriterSize(io.MultiWriter(tmp, sk), 256<<10)
+	if err := enc(sk.w, &p.Site, ch, p.Generator); err != nil {
 		tmp.Close()
-		return err
+		return nil, false, fmt.Errorf("build %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := sk.w.Flush(); err != nil {
 		tmp.Close()
-		return err
+		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	sum := sk.h.Sum(nil)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	out := &Output{Path: path, ContentType: contentType, Body: sk.mem, File: file, Size: sk.n, ETag: etag,
+		Modified: now.UTC().Truncate(time.Second), Archive: ch.Page != ""}
+	if !sk.keep {
+		out.Body = nil
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
+	if prev != nil && prev.onDisk && prev.ETag == etag {
+		tmp.Close()
+		return prev, false, nil // served as it is: handlers may be reading it
 	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// removeStale deletes the feed files of tags that no longer have one, and
-// their folders once empty. It touches no file tidings does not write.
-func (p *Publisher) removeStale(current map[string]*Output) (int, error) {
-	root := filepath.Join(p.OutputDir, "tags")
-	entries, err := os.ReadDir(root)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+	if prev == nil && sameFile(file, sk.n, etag) {
+		tmp.Close()
+		if fi, err := os.Stat(file); err == nil {
+			out.Modified, out.onDisk = fi.ModTime().UTC().Truncate(time.Second), true
+			return out, false, nil
+		}
+	}
+	// No fsync: a feed is derived data, and the first build after a
+	// restart compares every file with what it should hold (sameFile) and
+	// rewrites one that a crash left short. Syncing each of them made a
+	// build of large feeds wait on the disk for most of its time.
+	err = tmp.Close()
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("remove old tag feeds: %w", err)
+		if out.Body == nil && prev != nil {
+			return prev, false, fmt.Errorf("write feed %s: %w", file, err)
+		}
+		return out, true, fmt.Errorf("write feed %s: %w", file, err)
 	}
+	out.onDisk = true
+	return out, true, nil
+}
+
+// itemBytes is the size of the rendered items of ch in format, as far as
+// they are rendered already: a lower bound on the document's size.
+func (ch *channel) itemBytes(format string) int {
+	if ch.items == nil {
+		return 0
+	}
+	ch.items.mu.Lock()
+	defer ch.items.mu.Unlock()
+	n := 0
+	for _, a := range ch.Articles {
+		n += len(ch.items.m[format][a.ID])
+	}
+	return n
+}
+
+// sameFile reports whether the file at path holds size bytes whose
+// ETag is etag.
+func sameFile(path string, size int64, etag string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() != size {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return `"`+hex.EncodeToString(h.Sum(nil)[:16])+`"` == etag
+}
+
+// sink hashes and counts what a feed's writer writes, and keeps a copy
+// while it is small enough to be served from memory.
+type sink struct {
+	w    *bufio.Writer
+	h    hash.Hash
+	n    int64
+	mem  []byte
+	keep bool
+}
+
+func (s *sink) Write(b []byte) (int, error) {
+	s.h.Write(b)
+	s.n += int64(len(b))
+	if s.keep {
+		if len(s.mem)+len(b) > inMemory {
+			s.keep, s.mem = false, nil
+		} else {
+			s.mem = append(s.mem, b...)
+		}
+	}
+	return len(b), nil
+}
+
+// removeStale deletes the feed files no longer built: those of tags that
+// are gone and archive pages past the last, and their folders once
+// empty. It touches no file tidings does not write: only feed file names
+// below tags/ and history/.
+func (p *Publisher) removeStale(current map[string]*Output) (int, error) {
 	removed := 0
 	var errs []error
-	for _, e := range entries {
-		if !e.IsDir() || current[TagPath(e.Name())+formats[0].name] != nil {
-			continue
-		}
-		dir := filepath.Join(root, e.Name())
-		for _, f := range formats {
-			err := os.Remove(filepath.Join(dir, f.name))
-			if err == nil {
-				removed++
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
+	var dirs []string
+	for _, top := range []string{"tags", "history"} {
+		root := filepath.Join(p.OutputDir, top)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
 			}
+			if d.IsDir() {
+				dirs = append(dirs, path)
+				return nil
+			}
+			if !isFeedFile(d.Name()) {
+				return nil
+			}
+			rel, err := filepath.Rel(p.OutputDir, path)
+			if err != nil || current[filepath.ToSlash(rel)] != nil {
+				return nil
+			}
+			if err := os.Remove(path); err != nil {
+				errs = append(errs, err)
+			} else {
+				removed++
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remove old feeds: %w", err))
 		}
-		if rest, _ := os.ReadDir(dir); len(rest) == 0 {
-			os.Remove(dir)
+	}
+	// Deepest first, so that a folder emptied of folders goes too.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if rest, err := os.ReadDir(dirs[i]); err == nil && len(rest) == 0 {
+			os.Remove(dirs[i])
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+func isFeedFile(name string) bool {
+	for _, f := range formats {
+		if name == f.name {
+			return true
+		}
+	}
+	return false
 }
 
 // Paths lists the paths of every built feed, sorted.

@@ -1,48 +1,95 @@
 package feed
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/xml"
+	"errors"
 	"html"
 	"io"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
 	"github.com/gorilla/feeds"
 )
 
-// channel is one feed to write: the site's or a tag's. Its articles do not
-// change once it is written: the gorilla model is built on the first write
-// and shared by the three formats.
+// channel is one feed document to write: the site's or a tag's current
+// feed, or one of their archive pages (RFC 5005). Its articles do not
+// change once it is written.
 type channel struct {
 	Title    string
 	Dir      string // "" for the site feeds, "tags/{slug}/" for a tag
 	Articles []*Article
+	// Sources are the feed URLs of the upstreams, by name, for the
+	// attribution of syndicated articles.
+	Sources map[string]string
 
-	model     *feeds.Feed // gorillaFeed(modelSite, ch), built on first use
-	modelSite *Site
+	// Page is the folder of this document when it is not the current
+	// feed: Dir + "history/{n}/". Prev and Next are the folders of the
+	// archive pages before and after it ("" for none); the current feed
+	// has only Prev, the newest archive page.
+	Page, Prev, Next string
+
+	// items holds each article's rendered item by format and article id,
+	// shared by every document of a build that carries the article; nil:
+	// rendered for this document only.
+	items *itemCache
 }
 
-// gorilla returns the gorilla/feeds model of the channel for s, built once
-// and shared by the formats, so every string, the full HTML included, is
-// checked by xmlSafe once per build and not once per format. The writers
-// read the model and never change it.
-func (ch *channel) gorilla(s *Site) *feeds.Feed {
-	if ch.model == nil || ch.modelSite != s {
-		ch.model, ch.modelSite = gorillaFeed(s, ch), s
+// path is where the document of format file ("feed.xml") is.
+func (ch *channel) path(file string) string {
+	if ch.Page != "" {
+		return ch.Page + file
 	}
-	return ch.model
+	return ch.Dir + file
 }
 
-// gorillaFeed builds the gorilla/feeds model of a channel; the writers of
-// each format take its structs and add what gorilla leaves out.
-func gorillaFeed(s *Site, ch *channel) *feeds.Feed {
+// itemCache is the rendered items of one build, by format and article id.
+type itemCache struct {
+	mu sync.Mutex
+	m  map[string]map[string][]byte
+}
+
+// item returns the rendered item of a for format, rendering it with
+// render the first time.
+func (ch *channel) item(format string, a *Article, render func() ([]byte, error)) ([]byte, error) {
+	c := ch.items
+	if c == nil {
+		return render()
+	}
+	c.mu.Lock()
+	b, ok := c.m[format][a.ID]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := render()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]map[string][]byte{}
+	}
+	if c.m[format] == nil {
+		c.m[format] = map[string][]byte{}
+	}
+	c.m[format][a.ID] = b
+	c.mu.Unlock()
+	return b, nil
+}
+
+// gorillaHead is the gorilla/feeds model of a channel without its items;
+// the writers of each format take its structs and add what gorilla leaves
+// out.
+func gorillaHead(s *Site, ch *channel) *feeds.Feed {
 	f := &feeds.Feed{
 		Title:       xmlSafe(ch.Title),
 		Link:        &feeds.Link{Href: s.URL(ch.Dir)},
 		Description: xmlSafe(s.Description),
 		Updated:     newest(ch.Articles),
-		Items:       make([]*feeds.Item, len(ch.Articles)),
 	}
 	if s.Author != "" || s.Email != "" {
 		f.Author = &feeds.Author{Name: xmlSafe(s.Author), Email: s.Email}
@@ -50,41 +97,48 @@ func gorillaFeed(s *Site, ch *channel) *feeds.Feed {
 	if f.Description == "" {
 		f.Description = f.Title
 	}
-	// One allocation for the items, not one each.
-	items := make([]feeds.Item, len(ch.Articles))
-	for i, a := range ch.Articles {
-		content := a.ContentHTML
-		if !s.FullContent {
-			content = ""
-		}
-		it := &items[i]
-		*it = feeds.Item{
-			Title:       xmlSafe(a.Title),
-			Link:        &feeds.Link{Href: s.ArticleURL(a)},
-			Description: xmlSafe(a.Summary),
-			Id:          s.EntryID(a),
-			IsPermaLink: "false",
-			Created:     a.Published,
-			Updated:     a.Updated,
-			Content:     xmlSafe(content),
-		}
-		if name, email := s.AuthorOf(a); name != "" || email != "" {
-			it.Author = &feeds.Author{Name: xmlSafe(name), Email: email}
-		}
-		if t := imageType(a.Image); a.Image != "" && t != "" {
-			// The length is not known without fetching the image; RSS asks
-			// for the attribute and 0 is the accepted way to say so.
-			it.Enclosure = &feeds.Enclosure{Url: a.Image, Type: t, Length: "0"}
-		}
-		f.Items[i] = it
-	}
 	return f
+}
+
+// gorillaItem is the gorilla/feeds model of one article, every string
+// checked by xmlSafe.
+func gorillaItem(s *Site, a *Article) *feeds.Item {
+	content := a.ContentHTML
+	if !s.FullContent {
+		content = ""
+	}
+	it := &feeds.Item{
+		Title:       xmlSafe(a.Title),
+		Link:        &feeds.Link{Href: s.ArticleURL(a)},
+		Description: xmlSafe(a.Summary),
+		Id:          s.EntryID(a),
+		IsPermaLink: "false",
+		Created:     a.Published,
+		Updated:     a.Updated,
+		Content:     xmlSafe(content),
+	}
+	if name, email := s.AuthorOf(a); name != "" || email != "" {
+		it.Author = &feeds.Author{Name: xmlSafe(name), Email: email}
+	}
+	if t := imageType(a.Image); a.Image != "" && t != "" {
+		// The length is not known without fetching the image; RSS asks
+		// for the attribute and 0 is the accepted way to say so.
+		it.Enclosure = &feeds.Enclosure{Url: a.Image, Type: t, Length: "0"}
+	}
+	return it
+}
+
+// oneItemFeed wraps an item in a feed of its own, for gorilla's
+// converters, which work on whole feeds.
+func oneItemFeed(it *feeds.Item) *feeds.Feed {
+	return &feeds.Feed{Link: &feeds.Link{}, Items: []*feeds.Item{it}}
 }
 
 const (
 	nsAtom    = "http://www.w3.org/2005/Atom"
 	nsContent = "http://purl.org/rss/1.0/modules/content/"
 	nsDC      = "http://purl.org/dc/elements/1.1/"
+	nsHistory = "http://purl.org/syndication/history/1.0" // RFC 5005
 )
 
 // rssRoot is gorilla's <rss> with the namespaces tidings uses.
@@ -94,6 +148,7 @@ type rssRoot struct {
 	NSContent string      `xml:"xmlns:content,attr"`
 	NSAtom    string      `xml:"xmlns:atom,attr"`
 	NSDC      string      `xml:"xmlns:dc,attr"`
+	NSHistory string      `xml:"xmlns:fh,attr,omitempty"`
 	Channel   *rssChannel `xml:"channel"`
 }
 
@@ -109,6 +164,7 @@ type rssChannel struct {
 	Language       string     `xml:"language,omitempty"`
 	Generator      string     `xml:"generator,omitempty"`
 	Links          []atomLink `xml:"atom:link"`
+	Archive        *struct{}  `xml:"fh:archive"`
 	Items          []*rssItem `xml:"item"`
 }
 
@@ -118,17 +174,35 @@ type atomLink struct {
 	Type string `xml:"type,attr,omitempty"`
 }
 
-// rssItem adds categories and dc:creator to gorilla's item. RSS wants an
-// address in <author>: an author with one is written there as
-// "address (Name)", an author without one as dc:creator.
+// rssItem adds categories and dc:creator to gorilla's item; <author> is
+// dropped because RSS wants an email address there, and tidings has names.
 type rssItem struct {
 	*feeds.RssItem
-	XMLName    xml.Name `xml:"item"`
-	Title      rssTitle `xml:"title"`
-	Author     string   `xml:"author,omitempty"`
-	Creator    string   `xml:"dc:creator,omitempty"`
-	Categories []string `xml:"category"`
-	Content    *cdata   `xml:"content:encoded"`
+	XMLName    xml.Name   `xml:"item"`
+	Title      rssTitle   `xml:"title"`
+	Author     string     `xml:"author,omitempty"`
+	Creator    string     `xml:"dc:creator,omitempty"`
+	Categories []string   `xml:"category"`
+	Content    *cdata     `xml:"content:encoded"`
+	Source     *rssSource `xml:"source"`
+	Via        *atomLink  `xml:"atom:link"`
+}
+
+// rssSource names the upstream channel a syndicated item came from: its
+// feed's URL and its name.
+type rssSource struct {
+	URL  string `xml:"url,attr"`
+	Name string `xml:",chardata"`
+}
+
+// origin is where a syndicated article came from: the upstream's name and
+// feed URL (empty when not known) and the item's own link (may be empty).
+// ok is false for the site's own articles.
+func (ch *channel) origin(a *Article) (name, feedURL, link string, ok bool) {
+	if !a.Syndicated() {
+		return "", "", "", false
+	}
+	return xmlSafe(a.Source), ch.Sources[a.Source], a.OriginalLink(), true
 }
 
 // cdata is text written as CDATA, the way gorilla writes content. Body is
@@ -167,17 +241,21 @@ func newRSSTitle(s string) rssTitle {
 // rfc822 is the date form RSS 2.0 asks for, with a four-digit year.
 const rfc822 = time.RFC1123Z
 
-// writeRSS writes a channel as RSS 2.0.
+// writeRSS writes a channel as RSS 2.0: the head, then each item as
+// renderRSSItem wrote it, then the tail.
 func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
-	f := ch.gorilla(s)
+	f := gorillaHead(s, ch)
 	rf := (&feeds.Rss{Feed: f}).RssFeed()
-	items := rf.Items
-	rf.Items = nil
+	const file = "feed.xml"
 	c := &rssChannel{
 		RssFeed:   rf,
 		Language:  s.Language,
 		Generator: generator,
-		Links:     selfAndHubs(s, ch.Dir+"feed.xml", "application/rss+xml"),
+		Links:     append(selfAndHubs(s, ch.path(file), "application/rss+xml"), historyLinks(s, ch, file, "application/rss+xml")...),
+	}
+	root := &rssRoot{Version: "2.0", NSContent: nsContent, NSAtom: nsAtom, NSDC: nsDC, Channel: c}
+	if ch.Page != "" {
+		c.Archive, root.NSHistory = &struct{}{}, nsHistory
 	}
 	if f.Author != nil && f.Author.Email != "" {
 		c.ManagingEditor = rf.ManagingEditor // "email (Name)": the one form RSS allows
@@ -186,42 +264,106 @@ func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
 		c.LastBuildDate = f.Updated.UTC().Format(rfc822)
 		c.PubDate = c.LastBuildDate
 	}
-	c.Items = make([]*rssItem, 0, len(f.Items))
-	for i, it := range f.Items {
-		ri := &rssItem{RssItem: items[i]}
-		a := ch.Articles[i]
-		ri.PubDate = a.Published.UTC().Format(rfc822)
-		// A reader renders <description> as HTML; the summary is text.
-		ri.Description = html.EscapeString(it.Description)
-		ri.Title = newRSSTitle(it.Title)
-		if au := it.Author; au != nil && au.Email != "" {
-			ri.Author = au.Email
-			if au.Name != "" && au.Name != au.Email {
-				ri.Author += " (" + au.Name + ")"
-			}
-		} else if au != nil {
-			ri.Creator = au.Name
-		}
-		ri.Categories = xmlSafeAll(a.Tags)
-		if it.Content != "" {
-			ri.Content = &cdata{Body: bytesOf(it.Content)}
-		} else if it.Description != "" {
-			// With full_content off, content:encoded carries the summary.
-			ri.Content = &cdata{Body: bytesOf(ri.Description)}
-		}
-		ri.RssItem.Content = nil // written as ri.Content
-		c.Items = append(c.Items, ri)
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
+	var head bytes.Buffer
+	head.WriteString(xml.Header)
+	enc := xml.NewEncoder(&head)
 	enc.Indent("", "  ")
-	if err := enc.Encode(&rssRoot{Version: "2.0", NSContent: nsContent, NSAtom: nsAtom, NSDC: nsDC, Channel: c}); err != nil {
+	if err := enc.Encode(root); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n")
+	const tail = "\n  </channel>\n</rss>"
+	hb, ok := bytes.CutSuffix(head.Bytes(), []byte(tail))
+	if !ok {
+		return errors.New("rss: unexpected end of the channel")
+	}
+	return writeDoc(w, hb, tail+"\n", "\n", true, ch, file, func(a *Article) ([]byte, error) { return renderRSSItem(s, ch, a) })
+}
+
+// writeDoc writes head, the items of ch's articles as render writes
+// them, shared through ch's item cache, and tail. sep goes between two
+// items, and before the first too when sepFirst is set.
+func writeDoc(w io.Writer, head []byte, tail, sep string, sepFirst bool, ch *channel, format string, render func(*Article) ([]byte, error)) error {
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	for i, a := range ch.Articles {
+		b, err := ch.item(format, a, func() ([]byte, error) { return render(a) })
+		if err != nil {
+			return err
+		}
+		if i > 0 || sepFirst {
+			if _, err := io.WriteString(w, sep); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, tail)
 	return err
+}
+
+// renderRSSItem writes one article as an RSS <item>, indented for its
+// place in the channel.
+func renderRSSItem(s *Site, ch *channel, a *Article) ([]byte, error) {
+	it := gorillaItem(s, a)
+	ri := &rssItem{RssItem: (&feeds.Rss{Feed: oneItemFeed(it)}).RssFeed().Items[0]}
+	ri.PubDate = a.Published.UTC().Format(rfc822)
+	// A reader renders <description> as HTML; the summary is text.
+	ri.Description = html.EscapeString(it.Description)
+	ri.Title = newRSSTitle(it.Title)
+	if au := it.Author; au != nil && au.Email != "" {
+		ri.Author = au.Email
+		if au.Name != "" && au.Name != au.Email {
+			ri.Author += " (" + au.Name + ")"
+		}
+	} else if au != nil {
+		ri.Creator = au.Name
+	}
+	ri.Categories = xmlSafeAll(a.Tags)
+	if it.Content != "" {
+		ri.Content = &cdata{Body: bytesOf(it.Content)}
+	} else if it.Description != "" {
+		// With full_content off, content:encoded carries the summary.
+		ri.Content = &cdata{Body: bytesOf(ri.Description)}
+	}
+	ri.RssItem.Content = nil // written as ri.Content
+	if name, feedURL, link, ok := ch.origin(a); ok {
+		// RSS wants the upstream channel's own feed as the url; the
+		// item's link stands in when the feed's is not known.
+		if u := cmp.Or(feedURL, link); u != "" {
+			ri.Source = &rssSource{URL: u, Name: name}
+		}
+		if link != "" {
+			ri.Via = &atomLink{Href: link, Rel: "via", Type: "text/html"}
+		}
+	}
+	var b bytes.Buffer
+	b.Grow(len(it.Content) + len(ri.Description)*2 + 1024)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("    ", "  ")
+	if err := enc.Encode(ri); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// historyLinks are the RFC 5005 links of a document: the current feed
+// points to the newest archive page; an archive page to the current feed
+// and to the pages before and after it.
+func historyLinks(s *Site, ch *channel, file, mediaType string) []atomLink {
+	var links []atomLink
+	if ch.Page != "" {
+		links = append(links, atomLink{Href: s.URL(ch.Dir + file), Rel: "current", Type: mediaType})
+	}
+	if ch.Prev != "" {
+		links = append(links, atomLink{Href: s.URL(ch.Prev + file), Rel: "prev-archive", Type: mediaType})
+	}
+	if ch.Next != "" {
+		links = append(links, atomLink{Href: s.URL(ch.Next + file), Rel: "next-archive", Type: mediaType})
+	}
+	return links
 }
 
 // selfAndHubs are the atom:link elements every XML feed carries.

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -29,11 +30,17 @@ var articleColumns = columnsFor(0)
 // columnsFor is the article columns scanArticle reads. With max > 0, an
 // article whose HTML and text are together longer than max bytes comes
 // without them, marked cut: a list of many never holds them all.
-func columnsFor(max int) string {
+func columnsFor(max int) string { return columns(max, false) }
+
+// columns is columnsFor, with no content at all when none is set.
+func columns(max int, none bool) string {
 	content, cut := "content_html, content_text", "0"
 	if max > 0 {
 		cut = fmt.Sprintf("octet_length(content_html) + octet_length(content_text) > %d", max)
 		content = fmt.Sprintf("CASE WHEN %[1]s THEN '' ELSE content_html END, CASE WHEN %[1]s THEN '' ELSE content_text END", cut)
+	}
+	if none {
+		content = "'', ''"
 	}
 	return "id, slug, source, path, title, author, summary, " + content +
 		", image, draft, published_at, updated_at, first_seen_at, removed_at, content_hash, " + cut
@@ -101,6 +108,11 @@ type ListOptions struct {
 	// MaxContent > 0 leaves out the content of articles with more bytes
 	// of it (HTML and text together), marking them ContentCut.
 	MaxContent int
+	// NoContent leaves out every article's content (an index of them);
+	// with MaxContent, ContentCut still says which are too long.
+	NoContent bool
+	// Offset skips that many of the newest.
+	Offset int
 	// ExcludeBackfill leaves out the back catalogue an upstream carried
 	// when it was first fetched: stored and in feeds, but not new.
 	ExcludeBackfill bool
@@ -129,13 +141,13 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 			AND t.tag COLLATE NOCASE IN (SELECT value FROM json_each(?)))`)
 		args = append(args, jsonStrings(o.Tags))
 	}
-	q := `SELECT ` + columnsFor(o.MaxContent) + ` FROM articles a`
+	q := `SELECT ` + columns(o.MaxContent, o.NoContent) + ` FROM articles a`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY a.published_at DESC, a.id"
-	if o.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", o.Limit)
+	if o.Limit > 0 || o.Offset > 0 {
+		q += fmt.Sprintf(" LIMIT %d OFFSET %d", cmp.Or(o.Limit, -1), max(o.Offset, 0))
 	}
 	return s.queryArticles(ctx, q, args...)
 }
@@ -160,6 +172,67 @@ func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Article, error) {
 		if a := byID[id]; a != nil {
 			out = append(out, a)
 		}
+	}
+	return out, nil
+}
+
+// feedIndex returns every published article, newest first, with only
+// what a build needs to cut feeds and tell what changed: id, slug,
+// source, path, dates, content hash, tags, and whether its content is
+// past max bytes (ContentCut). Title, author, summary and image are left
+// out: the content hash covers them. It is read from the articles_feed
+// index alone.
+func (s *Store) feedIndex(ctx context.Context, now time.Time, max int) ([]*Article, error) {
+	rows, err := s.db.Read.QueryContext(ctx, feedIndexQuery(max), now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("list articles: %w", err)
+	}
+	defer rows.Close()
+	var out []*Article
+	for rows.Next() {
+		var a Article
+		var pub, upd int64
+		if err := rows.Scan(&a.ID, &a.Slug, &a.Source, &a.Path, &pub, &upd, &a.ContentHash, &a.ContentCut); err != nil {
+			return nil, fmt.Errorf("list articles: %w", err)
+		}
+		a.Published, a.Updated = fromNanos(pub), fromNanos(upd)
+		out = append(out, &a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list articles: %w", err)
+	}
+	return out, s.loadTags(ctx, out)
+}
+
+func feedIndexQuery(max int) string {
+	cut := "0"
+	if max > 0 {
+		cut = fmt.Sprintf("octet_length(content_html) + octet_length(content_text) > %d", max)
+	}
+	return `SELECT id, slug, source, path, published_at, updated_at, content_hash, ` + cut + `
+		FROM articles WHERE draft = 0 AND removed_at IS NULL AND published_at <= ? ORDER BY published_at DESC, id`
+}
+
+// contents returns the articles with the given ids, without their tags,
+// in no particular order, their content cut as List's MaxContent does:
+// what a build reads to render items whose other fields it has.
+func (s *Store) contents(ctx context.Context, ids []string, max int) ([]*Article, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+columnsFor(max)+` FROM articles
+		WHERE id IN (SELECT value FROM json_each(?))`, jsonStrings(ids))
+	if err != nil {
+		return nil, fmt.Errorf("load article content: %w", err)
+	}
+	defer rows.Close()
+	out := make([]*Article, 0, len(ids))
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("load article content: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load article content: %w", err)
 	}
 	return out, nil
 }
@@ -199,9 +272,15 @@ func (s *Store) loadTags(ctx context.Context, as []*Article) error {
 		ids = append(ids, a.ID)
 	}
 	// One query with a JSON array of ids: no limit on the number of
-	// parameters, and no statement per article.
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT article_id, tag FROM article_tags
-		WHERE article_id IN (SELECT value FROM json_each(?)) ORDER BY article_id, position`, jsonStrings(ids))
+	// parameters, and no statement per article. For many articles (a
+	// build's index of all of them) every tag is read and the others'
+	// dropped: cheaper than looking up thousands of ids.
+	q, args := `SELECT article_id, tag FROM article_tags
+		WHERE article_id IN (SELECT value FROM json_each(?)) ORDER BY article_id, position`, []any{jsonStrings(ids)}
+	if len(as) > 1000 {
+		q, args = `SELECT article_id, tag FROM article_tags ORDER BY article_id, position`, nil
+	}
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("load tags: %w", err)
 	}

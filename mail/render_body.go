@@ -97,11 +97,15 @@ type editionData struct {
 type articleData struct {
 	Title, URL, Author, Image string
 	Byline                    string // "Author · 2 March 2025"
-	Published                 time.Time
-	Tags                      []string
-	Summary                   string            // plain text
-	ContentHTML               htmltemplate.HTML // sanitized when ingested
-	ContentText               string            // written as text, wrapped at 72 columns
+	// From names the upstream feed a syndicated article came from, and
+	// Original is the item's own link there; both empty for the site's
+	// own articles.
+	From, Original string
+	Published      time.Time
+	Tags           []string
+	Summary        string            // plain text
+	ContentHTML    htmltemplate.HTML // sanitized when ingested
+	ContentText    string            // written as text, wrapped at 72 columns
 }
 
 type readerData struct {
@@ -231,6 +235,10 @@ func (r *Renderer) editionData(e *Edition, d Digest) *editionData {
 			ContentHTML: htmltemplate.HTML(a.ContentHTML), ContentText: strings.TrimRight(a.ContentText, "\n"),
 			Byline: byline(author, a.Published),
 		})
+		if a.Syndicated() {
+			ad := &data.Articles[len(data.Articles)-1]
+			ad.From, ad.Original = a.Source, a.OriginalLink()
+		}
 	}
 	if e.Kind == EditionBroadcast {
 		data.Body, data.BodyText, data.Preheader = htmltemplate.HTML(e.BodyHTML), e.BodyText, e.Preheader

@@ -271,6 +271,23 @@ func TestRender_Escaping(t *testing.T) {
 	}
 }
 
+// A syndicated article says where it was first published, in both parts;
+// the site's own articles do not.
+func TestRender_Attribution(t *testing.T) {
+	e := testEdition()
+	e.Articles[2].Source, e.Articles[2].Path = "Partner Post", "https://partner.example.com/festival?a=1&b=2"
+	m := compose(t, newTestRenderer(t, nil), e, testSubscriber())
+	if !strings.Contains(m.Text, "First published by Partner Post: https://partner.example.com/festival?a=1&b=2") {
+		t.Errorf("text part lacks the attribution:\n%s", m.Text)
+	}
+	if !strings.Contains(m.HTML, `First published by <a href="https://partner.example.com/festival?a=1&amp;b=2" style="color:#6b7280;">Partner Post</a>`) {
+		t.Errorf("HTML part lacks the attribution:\n%s", m.HTML)
+	}
+	if n := strings.Count(m.Text, "First published by"); n != 1 {
+		t.Errorf("%d attributions in the text part, want 1", n)
+	}
+}
+
 func TestRender_ReaderNameStripped(t *testing.T) {
 	s := testSubscriber()
 	s.Name = "Eve\r\nBcc: victim@example.net"
