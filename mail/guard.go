@@ -79,3 +79,23 @@ func (l *Ledger) Resume(ctx context.Context, id int64) error {
 	l.log().Info("edition resumed", "edition", id)
 	return nil
 }
+
+// Returns counts what came back for edition id after it was sent: "bounce"
+// (hard), "soft" and "complaint".
+func (l *Ledger) Returns(ctx context.Context, id int64) (map[string]int, error) {
+	out := map[string]int{"bounce": 0, "soft": 0, "complaint": 0}
+	rows, err := l.DB.Read.QueryContext(ctx, `SELECT returned, COUNT(*) FROM deliveries WHERE edition_id = ? AND returned != '' GROUP BY returned`, id)
+	if err != nil {
+		return nil, fmt.Errorf("count returns: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return nil, fmt.Errorf("count returns: %w", err)
+		}
+		out[kind] = n
+	}
+	return out, rows.Err()
+}

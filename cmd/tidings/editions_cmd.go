@@ -94,6 +94,11 @@ func editionsShowCommand() *command {
 			}
 			fmt.Fprintf(w, "\nDeliveries: sent %d, queued %d, sending %d, failed %d, skipped %d\n",
 				c[mail.DeliverySent], c[mail.DeliveryQueued], c[mail.DeliverySending], c[mail.DeliveryFailed], c[mail.DeliverySkipped])
+			if r, err := app.Ledger.Returns(ctx, id); err != nil {
+				return err
+			} else if r["bounce"]+r["soft"]+r["complaint"] > 0 {
+				fmt.Fprintf(w, "Came back: hard bounces %d, soft bounces %d, complaints %d\n", r["bounce"], r["soft"], r["complaint"])
+			}
 			if err := printWaiting(ctx, w, app, id, loc); err != nil {
 				return err
 			}

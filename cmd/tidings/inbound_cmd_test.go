@@ -142,6 +142,9 @@ schedule = "0 7 * * *"
 			t.Errorf("%s: want status %s:\n%s", who, want, out)
 		}
 	}
+	if out := mustRun("editions", "show", "1"); !strings.Contains(out, "Came back: hard bounces 1, soft bounces 0, complaints 1") {
+		t.Errorf("editions show does not count what came back:\n%s", out)
+	}
 	// The next edition reaches di alone.
 	writeFile(t, content, "b.md", "# Ferry returns\n\nOn Monday.\n")
 	mustRun("ingest")
