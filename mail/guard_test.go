@@ -2,12 +2,15 @@ package mail
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tidings/tidings/mail/inbound"
 	"github.com/tidings/tidings/mail/transport"
+	"github.com/tidings/tidings/subscribers"
 )
 
 // acceptAll takes every message and counts them by recipient.
@@ -47,7 +50,7 @@ func TestGuard_ComplaintsPauseAndResumeGoesOn(t *testing.T) {
 	}
 	complain := func(d Delivery) Heard {
 		t.Helper()
-		h, err := e.ledger.Hear(ctx, inbound.Result{Kind: inbound.KindComplaint, MessageID: d.MessageID, Provider: "arf"}, e.subs, nil, 1)
+		h, err := e.ledger.Hear(ctx, inbound.Result{Kind: inbound.KindComplaint, MessageID: d.MessageID, Provider: "arf"}, e.subs, nil, BounceLimits{Hard: 1, Soft: 3, SoftWindow: 30 * 24 * time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,5 +95,54 @@ func TestGuard_ComplaintsPauseAndResumeGoesOn(t *testing.T) {
 	// Resumed, the guard is off for this edition.
 	if h := complain(sent[3]); h.Paused != "" {
 		t.Errorf("a resumed edition paused again: %+v", h)
+	}
+}
+
+// Soft bounces stop the mail only in a row: Soft of them, with none of
+// the mail between them come through, within SoftWindow.
+func TestHear_SoftBouncesInARow(t *testing.T) {
+	e := newLedgerEnv(t)
+	ctx := context.Background()
+	ids := e.addSubscribers(t, 1)
+	lim := BounceLimits{Hard: 1, Soft: 3, SoftWindow: 30 * 24 * time.Hour}
+	var ds []Delivery
+	for i := range 7 {
+		at := ledgerStart.Add(time.Duration(i) * 24 * time.Hour)
+		if i > 0 {
+			e.clock.Advance(24 * time.Hour)
+		}
+		e.addArticle(t, fmt.Sprintf("a%d", i), at)
+		ed := e.plan(t, dailyDigest(), at)
+		if _, err := e.db.Write.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', sent_at = ? WHERE edition_id = ?`, at.UnixNano(), ed.ID); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, e.delivery(t, ed.ID, ids[0]))
+	}
+	soft := func(d Delivery) {
+		t.Helper()
+		h, err := e.ledger.Hear(ctx, inbound.Result{Kind: inbound.KindBounce, MessageID: d.MessageID, Status: "4.2.2", Diagnostic: "mailbox full"}, e.subs, nil, lim)
+		if err != nil || h.Action != "soft bounce counted" {
+			t.Fatalf("soft bounce: %+v, %v", h, err)
+		}
+	}
+	status := func() subscribers.Status {
+		t.Helper()
+		s, err := e.subs.Get(ctx, ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Status
+	}
+	// Two soft bounces, then mail that came through (ds[2]), then two
+	// more: never three in a row.
+	for _, i := range []int{0, 1, 3, 4} {
+		soft(ds[i])
+	}
+	if st := status(); st != subscribers.StatusConfirmed {
+		t.Fatalf("after 2 + 2 soft bounces with a delivery between: %s", st)
+	}
+	soft(ds[5]) // the third in a row: 3, 4, 5
+	if st := status(); st != subscribers.StatusBounced {
+		t.Errorf("after three soft bounces in a row: %s, want bounced", st)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tidings/tidings/mail/inbound"
 	"github.com/tidings/tidings/subscribers"
@@ -16,6 +17,7 @@ import (
 // with the store's nonces provide them.
 type Returns interface {
 	RecordBounce(ctx context.Context, id int64, permanent bool, detail string, bounceLimit int) error
+	RecordSoftBounce(ctx context.Context, id int64, streak, limit int, detail string) error
 	RecordComplaint(ctx context.Context, id int64, detail string) error
 	Unsubscribe(ctx context.Context, id int64, m subscribers.Meta) (*subscribers.Subscriber, error)
 	TokenNonce(ctx context.Context, id int64) (uint64, error)
@@ -50,7 +52,7 @@ type Heard struct {
 // tidings never sent, or a forged token, is unmatched. Each delivery
 // takes one return: the same report twice counts once. Auto-replies,
 // delay and success reports are ignored.
-func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens AddressTokens, bounceLimit int) (Heard, error) {
+func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens AddressTokens, lim BounceLimits) (Heard, error) {
 	h := Heard{Kind: res.Kind, Reason: res.Reason}
 	switch res.Kind {
 	case inbound.KindUnsubscribe:
@@ -100,9 +102,12 @@ func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens
 	case res.Kind == inbound.KindComplaint:
 		err, h.Action = r.RecordComplaint(ctx, d.SubscriberID, detail), "complained"
 	case res.Permanent:
-		err, h.Action = r.RecordBounce(ctx, d.SubscriberID, true, detail, bounceLimit), "bounced"
+		err, h.Action = r.RecordBounce(ctx, d.SubscriberID, true, detail, lim.Hard), "bounced"
 	default:
-		err, h.Action = r.RecordBounce(ctx, d.SubscriberID, false, detail, bounceLimit), "soft bounce counted"
+		var streak int
+		if streak, err = l.softStreak(ctx, d, lim.SoftWindow); err == nil {
+			err, h.Action = r.RecordSoftBounce(ctx, d.SubscriberID, streak, lim.Soft, detail), "soft bounce counted"
+		}
 	}
 	if errors.Is(err, subscribers.ErrNotFound) {
 		h.Action = "subscriber erased"
@@ -115,6 +120,42 @@ func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens
 		}
 	}
 	return h, nil
+}
+
+// BounceLimits say when returns stop the mail to an address: Hard hard
+// bounces, or Soft soft bounces in a row within SoftWindow.
+type BounceLimits struct {
+	Hard, Soft int
+	SoftWindow time.Duration
+}
+
+// softStreak counts the soft bounces in a row that end with delivery d:
+// the subscriber's sent deliveries up to d's, newest first, within
+// window of it, while each came back soft. One that came through (no
+// return) ends the streak: the address took mail between them.
+func (l *Ledger) softStreak(ctx context.Context, d *Delivery, window time.Duration) (int, error) {
+	var at int64
+	if err := l.DB.Read.QueryRowContext(ctx, `SELECT COALESCE(sent_at, updated_at) FROM deliveries WHERE id = ?`, d.ID).Scan(&at); err != nil {
+		return 0, fmt.Errorf("soft bounce streak: %w", err)
+	}
+	rows, err := l.DB.Read.QueryContext(ctx, `SELECT returned FROM deliveries WHERE subscriber_id = ? AND state = 'sent'
+		AND sent_at <= ? AND sent_at >= ? ORDER BY sent_at DESC, id DESC`, d.SubscriberID, at, at-window.Nanoseconds())
+	if err != nil {
+		return 0, fmt.Errorf("soft bounce streak: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return 0, fmt.Errorf("soft bounce streak: %w", err)
+		}
+		if r != "soft" {
+			break
+		}
+		n++
+	}
+	return max(n, 1), rows.Err()
 }
 
 // addressToken finds local+TOKEN@ among addrs and checks it.

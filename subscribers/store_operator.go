@@ -239,6 +239,25 @@ func (s *Store) RecordBounce(ctx context.Context, id int64, permanent bool, deta
 	return err
 }
 
+// RecordSoftBounce notes a soft bounce (a full mailbox, a policy refusal,
+// a 4xx reported later) of mail to subscriber id: the streak-th in a row
+// with none of the mail between them come through. At limit of them a
+// pending or confirmed subscriber becomes bounced.
+func (s *Store) RecordSoftBounce(ctx context.Context, id int64, streak, limit int, detail string) error {
+	limit = max(limit, 1)
+	_, err := s.change(ctx, "record soft bounce", id, func(tx *sql.Tx, sub *Subscriber, now time.Time) error {
+		detail = fmt.Sprintf("temporary (%d in a row of %d): %s", streak, limit, clip(detail, 512))
+		if streak >= limit && (sub.Status == StatusConfirmed || sub.Status == StatusPending) {
+			if err := setStatus(ctx, tx, id, StatusBounced, now); err != nil {
+				return err
+			}
+			detail += "; status bounced"
+		}
+		return addEvent(ctx, tx, id, EventBounced, now, Meta{Route: "mail"}, detail)
+	})
+	return err
+}
+
 // RecordComplaint notes that a subscriber marked a mail as spam (a
 // feedback-loop report): it gets no more mail until it signs up again.
 func (s *Store) RecordComplaint(ctx context.Context, id int64, detail string) error {

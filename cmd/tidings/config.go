@@ -98,7 +98,11 @@ type SubscribersConfig struct {
 	DoubleOptIn bool     `toml:"double_opt_in"`
 	ConfirmTTL  Duration `toml:"confirm_ttl"`
 	BounceLimit int      `toml:"bounce_limit"`
-	Welcome     bool     `toml:"welcome"`
+	// SoftBounceLimit soft bounces in a row (no delivery between them
+	// that came through) within SoftBounceWindow mark an address bounced.
+	SoftBounceLimit  int      `toml:"soft_bounce_limit"`
+	SoftBounceWindow Duration `toml:"soft_bounce_window"`
+	Welcome          bool     `toml:"welcome"`
 }
 
 // SMTPConfig controls mail delivery.
@@ -257,10 +261,12 @@ func Default() Config {
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
 		Subscribers: SubscribersConfig{
-			DoubleOptIn: true,
-			ConfirmTTL:  Duration{72 * time.Hour},
-			BounceLimit: 1,
-			Welcome:     true,
+			DoubleOptIn:      true,
+			ConfirmTTL:       Duration{72 * time.Hour},
+			BounceLimit:      1,
+			SoftBounceLimit:  3,
+			SoftBounceWindow: Duration{30 * 24 * time.Hour},
+			Welcome:          true,
 		},
 		SMTP: SMTPConfig{
 			Port:         587,

@@ -121,6 +121,8 @@ func (c *Config) validateServer(p *problems) {
 func (c *Config) validateMail(p *problems) {
 	p.positive("subscribers.confirm_ttl", c.Subscribers.ConfirmTTL.Duration > 0)
 	p.positive("subscribers.bounce_limit", c.Subscribers.BounceLimit > 0)
+	p.positive("subscribers.soft_bounce_limit", c.Subscribers.SoftBounceLimit > 0)
+	p.positive("subscribers.soft_bounce_window", c.Subscribers.SoftBounceWindow.Duration > 0)
 	if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
 		p.add("smtp.port", "%d is not a port number", c.SMTP.Port)
 	}

@@ -78,7 +78,9 @@ func (a *App) hear(ctx context.Context, r io.Reader, envelope []string) (mail.He
 	if err != nil {
 		return mail.Heard{}, fmt.Errorf("read: %w", err)
 	}
-	h, err := a.Ledger.Hear(ctx, res, a.Subscribers, a.Tokens, a.Config.Subscribers.BounceLimit)
+	c := a.Config.Subscribers
+	h, err := a.Ledger.Hear(ctx, res, a.Subscribers, a.Tokens,
+		mail.BounceLimits{Hard: c.BounceLimit, Soft: c.SoftBounceLimit, SoftWindow: c.SoftBounceWindow.Duration})
 	if err != nil {
 		log.Error("inbound message not recorded; it will come again", "kind", res.Kind, "error", err)
 		return h, err
