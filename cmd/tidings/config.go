@@ -160,6 +160,10 @@ type InboundConfig struct {
 	// over SMTP (point its MX here); MaxBytes bounds one message.
 	SMTPListen string `toml:"smtp_listen"`
 	MaxBytes   int64  `toml:"max_bytes"`
+	// ClientRate is the messages per second one client address may send
+	// the receiver (bursts of ten times that): a relay that forwards a
+	// bounce storm is one client.
+	ClientRate float64 `toml:"client_rate"`
 }
 
 // InboundDomain is [inbound] domain, else site.email's domain.
@@ -285,7 +289,7 @@ func Default() Config {
 				{Domains: []string{"icloud.com", "me.com", "mac.com"}, Rate: 20, Connections: 2},
 			},
 		},
-		Inbound: InboundConfig{MaxBytes: 10 << 20},
+		Inbound: InboundConfig{MaxBytes: 10 << 20, ClientRate: 100},
 		Digests: []DigestConfig{{
 			Name:        "daily",
 			Title:       "Example News, daily",

@@ -151,6 +151,7 @@ func (c *Config) validateMail(p *problems) {
 		p.add("inbound.domain", "%q is not a domain name (like bounces.example.org)", d)
 	}
 	p.positive("inbound.max_bytes", c.Inbound.MaxBytes > 0)
+	p.positive("inbound.client_rate", c.Inbound.ClientRate > 0)
 	if (c.DKIM.SecondSelector == "") != (c.DKIM.SecondKeyFile == "") {
 		p.add("dkim", "second_selector and second_key_file go together: set both or neither")
 	} else if c.DKIM.SecondSelector != "" && c.DKIM.KeyFile == "" {

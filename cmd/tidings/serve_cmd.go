@@ -135,7 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 		func(ctx context.Context) error { return a.DB.Watch(ctx, dbWatchEvery) },
 	}
 	if m.InboundListener != nil {
-		rcv := &inbound.Receiver{Domain: a.Config.InboundDomain(), MaxBytes: a.Config.Inbound.MaxBytes,
+		rcv := &inbound.Receiver{Domain: a.Config.InboundDomain(), MaxBytes: a.Config.Inbound.MaxBytes, PerClient: a.Config.Inbound.ClientRate,
 			Logger: a.Logger.With("component", "inbound"),
 			Handle: func(ctx context.Context, envelope []string, raw []byte) error {
 				_, err := a.hear(ctx, bytes.NewReader(raw), envelope)

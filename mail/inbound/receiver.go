@@ -31,7 +31,7 @@ type Receiver struct {
 	LocalParts []string
 	MaxBytes   int64 // 10 MiB when zero
 	// PerClient is the messages per second one client address may send
-	// (bursts of ten times that); 0: 10.
+	// (bursts of ten times that); 0: 100.
 	PerClient float64
 	Handle    func(ctx context.Context, envelope []string, raw []byte) error
 	Logger    *slog.Logger
@@ -83,7 +83,7 @@ func (r *Receiver) log() *slog.Logger {
 func (r *Receiver) allow(client string) bool {
 	per := r.PerClient
 	if per <= 0 {
-		per = 10
+		per = 100
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
