@@ -39,22 +39,7 @@ func TestCLI_DigestDualDKIM(t *testing.T) {
 	edFile := writeFile(t, dir, "ed.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
 	content := filepath.Join(dir, "content")
 	writeFile(t, content, "a.md", "# Harbour reopens\n\nShips are back, café open.\n")
-	cfg := writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
-[site]
-title = "The Harbour Gazette"
-base_url = "https://gazette.example.org"
-email = "news@gazette.example.org"
-postal_address = "1 Quay Street, Harbourtown"
-[database]
-path = %q
-[content]
-dirs = [%q]
-[feeds]
-output_dir = %q
-[smtp]
-host = "127.0.0.1"
-port = %d
-tls = "none"
+	env, _ := gazette(t, dir, sink.Addr.Port, fmt.Sprintf(`
 [dkim]
 domain = "gazette.example.org"
 selector = "rsa2026"
@@ -64,8 +49,7 @@ second_key_file = %q
 [[digests]]
 name = "daily"
 schedule = "0 7 * * *"
-`, filepath.Join(dir, "t.db"), content, filepath.Join(dir, "public"), sink.Addr.Port, rsaFile, edFile))
-	env := map[string]string{"TIDINGS_CONFIG": cfg}
+`, rsaFile, edFile))
 	out, errs, code := run(t, env, "config", "check")
 	if code != 0 {
 		t.Fatalf("config check (%d): %s%s", code, out, errs)

@@ -19,37 +19,15 @@ func TestCLI_EachArticleItsOwnMail(t *testing.T) {
 	dir := t.TempDir()
 	content := filepath.Join(dir, "content")
 	writeFile(t, content, "old.md", "# From the archive\n\nPublished before the digest existed.\n")
-	cfg := writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
-[site]
-title = "The Harbour Gazette"
-base_url = "https://gazette.example.org"
-email = "news@gazette.example.org"
-postal_address = "1 Quay Street, Harbourtown"
-[database]
-path = %q
-[content]
-dirs = [%q]
-[feeds]
-output_dir = %q
-[smtp]
-host = "127.0.0.1"
-port = %d
-tls = "none"
+	env, _ := gazette(t, dir, sink.Addr.Port, `
 [[digests]]
 name = "posts"
 mode = "each"
 delay = "1s"
 full_content = true
-`, filepath.Join(dir, "t.db"), content, filepath.Join(dir, "public"), sink.Addr.Port))
-	env := map[string]string{"TIDINGS_CONFIG": cfg}
-	mustRun := func(args ...string) string {
-		t.Helper()
-		out, errs, code := run(t, env, args...)
-		if code != 0 {
-			t.Fatalf("%v exited %d:\n%s%s", args, code, out, errs)
-		}
-		return out + errs
-	}
+`)
+	mustRun := mustRunner(t, env)
+
 	mustRun("subscribers", "add", "ana@example.org", "--digests", "posts")
 	mustRun("subscribers", "add", "bo@example.org", "--digests", "posts")
 

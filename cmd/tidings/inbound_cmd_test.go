@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -22,37 +21,15 @@ func TestCLI_InboundProcess(t *testing.T) {
 	dir := t.TempDir()
 	content := filepath.Join(dir, "content")
 	writeFile(t, content, "a.md", "# Harbour reopens\n\nShips are back.\n")
-	cfg := writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
-[site]
-title = "The Harbour Gazette"
-base_url = "https://gazette.example.org"
-email = "news@gazette.example.org"
-postal_address = "1 Quay Street, Harbourtown"
-[database]
-path = %q
-[content]
-dirs = [%q]
-[feeds]
-output_dir = %q
-[smtp]
-host = "127.0.0.1"
-port = %d
-tls = "none"
+	env, _ := gazette(t, dir, sink.Addr.Port, `
 [inbound]
 domain = "in.gazette.example.org"
 [[digests]]
 name = "daily"
 schedule = "0 7 * * *"
-`, filepath.Join(dir, "t.db"), content, filepath.Join(dir, "public"), sink.Addr.Port))
-	env := map[string]string{"TIDINGS_CONFIG": cfg}
-	mustRun := func(args ...string) string {
-		t.Helper()
-		out, errs, code := run(t, env, args...)
-		if code != 0 {
-			t.Fatalf("%v exited %d:\n%s%s", args, code, out, errs)
-		}
-		return out + errs
-	}
+`)
+	mustRun := mustRunner(t, env)
+
 	readers := []string{"ana@example.com", "bo@example.com", "cy@example.com", "di@example.com"}
 	for _, r := range readers {
 		mustRun("subscribers", "add", r, "--digests", "daily")
