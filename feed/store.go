@@ -25,14 +25,12 @@ type Store struct {
 // NewStore returns a Store on an open database.
 func NewStore(db *sqlite.DB) *Store { return &Store{db: db} }
 
-var articleColumns = columnsFor(0)
+var articleColumns = columns(0, false)
 
-// columnsFor is the article columns scanArticle reads. With max > 0, an
+// columns is the article columns scanArticle reads. With max > 0, an
 // article whose HTML and text are together longer than max bytes comes
-// without them, marked cut: a list of many never holds them all.
-func columnsFor(max int) string { return columns(max, false) }
-
-// columns is columnsFor, with no content at all when none is set.
+// without them, marked cut: a list of many never holds them all. With
+// none, no article's content comes.
 func columns(max int, none bool) string {
 	content, cut := "content_html, content_text", "0"
 	if max > 0 {
@@ -217,7 +215,7 @@ func feedIndexQuery(max int) string {
 // in no particular order, their content cut as List's MaxContent does:
 // what a build reads to render items whose other fields it has.
 func (s *Store) contents(ctx context.Context, ids []string, max int) ([]*Article, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+columnsFor(max)+` FROM articles
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+columns(max, false)+` FROM articles
 		WHERE id IN (SELECT value FROM json_each(?))`, jsonStrings(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load article content: %w", err)

@@ -47,7 +47,7 @@ func visibleAt(a *feed.Article) time.Time {
 // carried by no edition of d yet; oldest first. wake is when the next of
 // those not due yet will be, zero when there is none.
 func (l *Ledger) dueArticles(ctx context.Context, d Digest, since, now time.Time) (due []*feed.Article, wake time.Time, err error) {
-	as, err := l.Articles.List(ctx, feed.ListOptions{Tags: d.Tags, Now: now, ExcludeBackfill: true, Since: since, MaxContent: 1})
+	as, err := l.Articles.List(ctx, feed.ListOptions{Tags: d.Tags, Now: now, ExcludeBackfill: true, Since: since, NoContent: true})
 	if err != nil {
 		return nil, time.Time{}, err
 	}
