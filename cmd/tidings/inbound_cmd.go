@@ -53,7 +53,7 @@ func inboundProcessCommand() *command {
 			if to != "" {
 				envelope = []string{to}
 			}
-			h, err := app.hear(ctx, bufio.NewReader(r), envelope)
+			h, err := app.hear(ctx, bufio.NewReader(r), envelope, "pipe")
 			if err != nil {
 				fmt.Fprintf(e.stderr, "tidings inbound process: %s: %v\n", name, err)
 				return errPending
@@ -64,20 +64,28 @@ func inboundProcessCommand() *command {
 	}
 }
 
-// hear classifies one raw message and acts on it. A message that can never
-// be read (too large, too complex, not mail) is taken and ignored, said
-// so: retrying would not change it. The error is for what a retry may
-// cure: reading the input, the database.
-func (a *App) hear(ctx context.Context, r io.Reader, envelope []string) (mail.Heard, error) {
-	log := a.Logger.With("component", "inbound")
+// hear classifies one raw message that came in by source ("pipe",
+// "smtp", "imap") and acts on it. A message that can never be read (too
+// large, too complex, not mail) is taken and ignored, said so: retrying
+// would not change it. The error is for what a retry may cure: reading
+// the input, the database.
+func (a *App) hear(ctx context.Context, r io.Reader, envelope []string, source string) (mail.Heard, error) {
 	res, err := inbound.Classify(r, inbound.Options{Envelope: envelope, MaxBytes: a.Config.Inbound.MaxBytes})
 	if errors.Is(err, inbound.ErrTooLarge) || errors.Is(err, inbound.ErrTooComplex) || errors.Is(err, inbound.ErrMalformed) {
-		log.Warn("inbound message ignored", "error", err)
+		a.Logger.Warn("inbound message ignored", "component", "inbound", "source", source, "error", err)
 		return mail.Heard{Kind: inbound.KindUnmatched, Action: "ignored", Reason: err.Error()}, nil
 	}
 	if err != nil {
 		return mail.Heard{}, fmt.Errorf("read: %w", err)
 	}
+	return a.act(ctx, res, source)
+}
+
+// act does what one classified inbound message calls for, whichever way
+// it came in (source: "pipe", "smtp", "imap", or a webhook's provider),
+// and logs it. Every way in ends here.
+func (a *App) act(ctx context.Context, res inbound.Result, source string) (mail.Heard, error) {
+	log := a.Logger.With("component", "inbound", "source", source)
 	c := a.Config.Subscribers
 	h, err := a.Ledger.Hear(ctx, res, a.Subscribers, a.Tokens,
 		mail.BounceLimits{Hard: c.BounceLimit, Soft: c.SoftBounceLimit, SoftWindow: c.SoftBounceWindow.Duration})

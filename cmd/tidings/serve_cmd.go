@@ -138,7 +138,7 @@ func (m *Main) Run(ctx context.Context) error {
 		rcv := &inbound.Receiver{Domain: a.Config.InboundDomain(), MaxBytes: a.Config.Inbound.MaxBytes, PerClient: a.Config.Inbound.ClientRate,
 			Logger: a.Logger.With("component", "inbound"),
 			Handle: func(ctx context.Context, envelope []string, raw []byte) error {
-				_, err := a.hear(ctx, bytes.NewReader(raw), envelope)
+				_, err := a.hear(ctx, bytes.NewReader(raw), envelope, "smtp")
 				return err
 			}}
 		log.Info("taking mail over smtp", "addr", m.InboundListener.Addr().String(), "domain", rcv.Domain)
