@@ -15,6 +15,10 @@ import (
 // already up to date and those in Errors; Kept rows are addresses whose
 // no stayed a no, counted by reason in KeptBy.
 type ImportResult struct {
+	// Mapping is what the columns fed: the one given, or the one
+	// GuessMapping made of the header (Source names the export it
+	// recognised; Mapping.Left the columns left out).
+	Mapping                       Mapping
 	Added, Updated, Skipped, Kept int
 	AddedPending                  int            // of Added: new rows that wait for a confirmation
 	KeptBy                        map[string]int // "unsubscribed", "bounced", "complained", "forgotten"
@@ -31,6 +35,13 @@ type ImportOptions struct {
 	// may a row's status confirm an unsubscribed, bounced or complained
 	// address, and the event records it. Erased addresses stay erased.
 	Resubscribe string
+	// Mapping, when set, says what each column feeds (a form's choice);
+	// nil guesses it from the header (GuessMapping). Its Comma, when not
+	// zero, is the delimiter; otherwise the header line decides it.
+	Mapping *Mapping
+	// Progress, when set, is told after each stored batch how many lines
+	// and bytes of the input have been read.
+	Progress func(lines int, bytes int64)
 }
 
 // RowError is a problem with one line of a CSV file.
@@ -85,26 +96,32 @@ type importRow struct {
 func (s *Store) Import(ctx context.Context, r io.Reader, o ImportOptions, m Meta) (ImportResult, error) {
 	var res ImportResult
 	rr := newRecordReader(r)
-	cols, err := readHeader(rr)
+	mp, err := readMapping(rr, o.Mapping)
+	res.Mapping = mp
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
+	cols := mp.columns()
 	var batch []importRow
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	flush := func(line int) error {
+		if len(batch) > 0 {
+			if err := s.importRows(ctx, batch, o, m, &res); err != nil {
+				return fmt.Errorf("import: storing lines %d to %d: %w", batch[0].line, batch[len(batch)-1].line, err)
+			}
+			batch = batch[:0]
 		}
-		if err := s.importRows(ctx, batch, o, m, &res); err != nil {
-			return fmt.Errorf("import: storing lines %d to %d: %w", batch[0].line, batch[len(batch)-1].line, err)
+		if o.Progress != nil {
+			o.Progress(line, rr.read)
 		}
-		batch = batch[:0]
 		return nil
 	}
+	line := 1
 	for {
-		rec, line, err := rr.Read()
+		rec, at, err := rr.Read()
 		if err == io.EOF {
 			break
 		}
+		line = max(line, at)
 		var re RowError
 		if errors.As(err, &re) {
 			res.Skipped++
@@ -112,73 +129,151 @@ func (s *Store) Import(ctx context.Context, r io.Reader, o ImportOptions, m Meta
 			continue
 		}
 		if err != nil {
-			return res, fmt.Errorf("import: reading line %d: %w", line, err)
+			return res, fmt.Errorf("import: reading line %d: %w", at, err)
 		}
 		if blank(rec) {
 			continue
 		}
-		row, err := s.parseRow(cols, rec, line)
+		row, err := s.parseRow(cols, rec, at)
 		if err != nil {
 			res.Skipped++
-			res.Errors = append(res.Errors, RowError{Line: line, Err: err})
+			res.Errors = append(res.Errors, RowError{Line: at, Err: err})
 			continue
 		}
 		if batch = append(batch, row); len(batch) == importBatch {
-			if err := flush(); err != nil {
+			if err := flush(at); err != nil {
 				return res, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := flush(line); err != nil {
 		return res, err
 	}
 	return res, nil
 }
 
-// readHeader reads the first non-blank record and maps each known column
-// to its index, -1 when absent.
-func readHeader(rr *recordReader) (map[string]int, error) {
+// ImportPreview is what an import would read, before anything is stored.
+type ImportPreview struct {
+	Mapping Mapping
+	Rows    []PreviewRow
+}
+
+// PreviewRow is one data row as the mapping reads it: its cells, and
+// what would be stored, or why it would be skipped.
+type PreviewRow struct {
+	Line                int
+	Cells               []string
+	Email, Name, Status string
+	TimeZone            string
+	Digests             []string
+	DigestsSet, Problem bool
+	Reason              string
+}
+
+// PreviewImport reads the header and the first n data rows of a CSV file
+// as Import would, with o.Mapping or the guessed one, and stores nothing.
+// The error is a header that cannot be used (with the guessed mapping in
+// the preview, for a form to correct).
+func (s *Store) PreviewImport(r io.Reader, o ImportOptions, n int) (ImportPreview, error) {
+	rr := newRecordReader(r)
+	mp, err := readMapping(rr, o.Mapping)
+	p := ImportPreview{Mapping: mp}
+	if err != nil {
+		return p, fmt.Errorf("import: %w", err)
+	}
+	cols := mp.columns()
+	for len(p.Rows) < n {
+		rec, at, err := rr.Read()
+		if err == io.EOF {
+			break
+		}
+		var re RowError
+		if errors.As(err, &re) {
+			p.Rows = append(p.Rows, PreviewRow{Line: at, Problem: true, Reason: re.Err.Error()})
+			continue
+		}
+		if err != nil {
+			return p, fmt.Errorf("import: reading line %d: %w", at, err)
+		}
+		if blank(rec) {
+			continue
+		}
+		pr := PreviewRow{Line: at, Cells: rec}
+		row, err := s.parseRow(cols, rec, at)
+		if err != nil {
+			pr.Problem, pr.Reason = true, err.Error()
+		} else {
+			pr.Email, pr.Name, pr.Status, pr.TimeZone = row.addr, row.name, string(row.status), row.zone
+			pr.Digests, pr.DigestsSet = row.digests, row.digestsSet
+		}
+		p.Rows = append(p.Rows, pr)
+	}
+	return p, nil
+}
+
+// readMapping reads the first non-blank record, the header, and maps it:
+// by the given mapping (checked against it), else by GuessMapping.
+func readMapping(rr *recordReader, given *Mapping) (Mapping, error) {
+	if given != nil && given.Comma != 0 {
+		rr.comma = given.Comma
+	}
 	var rec []string
 	var line int
 	for {
 		var err error
 		rec, line, err = rr.Read()
 		if err == io.EOF {
-			return nil, errors.New("the file is empty: its first line must name the columns, like email,name,digests")
+			return Mapping{}, errors.New("the file is empty: its first line must name the columns, like email,name,digests")
 		}
 		var re RowError
 		if errors.As(err, &re) {
-			return nil, RowError{Line: re.Line, Err: fmt.Errorf("header: %w", re.Err)}
+			return Mapping{}, RowError{Line: re.Line, Err: fmt.Errorf("header: %w", re.Err)}
 		}
 		if err != nil {
-			return nil, err
+			return Mapping{}, err
 		}
 		if !blank(rec) {
 			break
 		}
 	}
-	cols := map[string]int{}
-	for _, c := range csvColumns {
-		cols[c] = -1
-	}
-	known := strings.Join(csvColumns, ", ")
-	for i, cell := range rec {
-		name := strings.ToLower(strings.TrimSpace(cell))
-		at, ok := cols[name]
-		switch {
-		case name == "" && i == len(rec)-1:
-			continue // a trailing comma, as spreadsheets write
-		case !ok:
-			return nil, RowError{Line: line, Err: fmt.Errorf("unknown column %q: the columns are %s", clip(cell, 40), known)}
-		case at >= 0:
-			return nil, RowError{Line: line, Err: fmt.Errorf("column %q appears twice", name)}
+	if given == nil {
+		m, err := GuessMapping(rec, rr.comma)
+		var re RowError
+		if errors.As(err, &re) {
+			re.Line = line
+			return m, re
 		}
-		cols[name] = i
+		return m, err
 	}
-	if cols["email"] < 0 {
-		return nil, RowError{Line: line, Err: fmt.Errorf("no email column: the first line must name the columns (%s), email among them", known)}
+	m := *given
+	m.Comma, m.Header = rr.comma, rec
+	if len(m.Fields) != len(rec) {
+		return m, RowError{Line: line, Err: fmt.Errorf("the mapping names %d columns, the header has %d", len(m.Fields), len(rec))}
 	}
-	return cols, nil
+	if err := m.Check(); err != nil {
+		return m, RowError{Line: line, Err: err}
+	}
+	return m, nil
+}
+
+// importColumns is a mapping as parseRow reads it: the column of each
+// field, and the header's width.
+type importColumns struct {
+	at    map[Field][]int
+	width int
+}
+
+func (m Mapping) columns() importColumns {
+	c := importColumns{at: map[Field][]int{}, width: len(m.Header)}
+	if c.width > 0 && strings.TrimSpace(m.Header[c.width-1]) == "" {
+		c.width-- // a trailing comma
+	}
+	for i, f := range m.Fields {
+		if f != FieldNone {
+			c.at[f] = append(c.at[f], i)
+		}
+	}
+	return c
 }
 
 // blank reports whether a record holds only spaces.
@@ -193,55 +288,92 @@ func blank(rec []string) bool {
 
 // parseRow checks one record; what it cannot check without the database
 // (existing and erased addresses) importRows does.
-func (s *Store) parseRow(cols map[string]int, rec []string, line int) (importRow, error) {
-	width := 0
-	for _, i := range cols {
-		width = max(width, i+1)
-	}
-	for i := width; i < len(rec); i++ {
+func (s *Store) parseRow(cols importColumns, rec []string, line int) (importRow, error) {
+	for i := cols.width; i < len(rec); i++ {
 		if strings.TrimSpace(rec[i]) != "" {
-			return importRow{}, fmt.Errorf("has %d fields, the header names %d: quote a field that holds a comma", len(rec), width)
+			return importRow{}, fmt.Errorf("has %d fields, the header names %d: quote a field that holds a comma", len(rec), cols.width)
 		}
 	}
-	cell := func(col string) (string, bool) {
-		i := cols[col]
-		if i < 0 || i >= len(rec) {
+	cell := func(f Field) (string, bool) {
+		at := cols.at[f]
+		if len(at) == 0 || at[0] >= len(rec) {
 			return "", false
 		}
-		return rearm(strings.TrimSpace(rec[i])), true
+		return rearm(strings.TrimSpace(rec[at[0]])), true
 	}
 	row := importRow{line: line}
 	var err error
-	email, _ := cell("email")
+	email, _ := cell(FieldEmail)
 	if row.addr, err = NormalizeAddress(email); err != nil {
 		return row, err
 	}
-	if name, ok := cell("name"); ok && name != "" {
+	name, ok := cell(FieldName)
+	first, okFirst := cell(FieldFirstName)
+	last, okLast := cell(FieldLastName)
+	if okFirst || okLast {
+		name, ok = strings.TrimSpace(first+" "+last), true
+	}
+	if ok && name != "" {
 		if row.name, err = validateName(name); err != nil {
 			return row, err
 		}
 		row.nameSet = true
 	}
-	if ds, ok := cell("digests"); ok {
+	if ds, ok := cell(FieldDigests); ok {
 		names := strings.FieldsFunc(ds, func(r rune) bool { return r == ';' || r == '|' })
 		if row.digests, err = s.checkDigests(names, false); err != nil {
 			return row, err
 		}
 		row.digestsSet = true
 	}
-	if st, ok := cell("status"); ok && st != "" {
-		if row.status, err = ParseStatus(st); err != nil {
-			return row, err
-		}
-		row.statusSet = true
+	if row.status, row.statusSet, err = rowStatus(cell); err != nil {
+		return row, err
 	}
-	if z, ok := cell("timezone"); ok && z != "" {
+	if z, ok := cell(FieldTimeZone); ok && z != "" {
 		if row.zone, err = ParseTimeZone(z); err != nil {
 			return row, err
 		}
 		row.zoneSet = true
 	}
 	return row, nil
+}
+
+// rowStatus reads what a row's status columns say. Where they disagree,
+// a no wins over a yes, and of the noes the strongest (complained, then
+// bounced, then unsubscribed); of the yeses pending wins over confirmed.
+func rowStatus(cell func(Field) (string, bool)) (Status, bool, error) {
+	var said []Status
+	if v, ok := cell(FieldStatus); ok && v != "" {
+		st, err := parseStatusWord(v)
+		if err != nil {
+			return "", false, err
+		}
+		said = append(said, st)
+	}
+	for _, yn := range []struct {
+		f       Field
+		yes, no Status
+	}{{FieldSubscribed, StatusConfirmed, StatusUnsubscribed}, {FieldDisabled, StatusUnsubscribed, StatusConfirmed}} {
+		if v, ok := cell(yn.f); ok && v != "" {
+			b, err := parseYesNo(yn.f, v)
+			if err != nil {
+				return "", false, err
+			}
+			said = append(said, map[bool]Status{true: yn.yes, false: yn.no}[b])
+		}
+	}
+	if v, ok := cell(FieldUnsubscribedAt); ok && v != "" {
+		said = append(said, StatusUnsubscribed)
+	}
+	if v, ok := cell(FieldCleanedAt); ok && v != "" {
+		said = append(said, StatusBounced)
+	}
+	for _, st := range []Status{StatusComplained, StatusBounced, StatusUnsubscribed, StatusPending, StatusConfirmed} {
+		if slices.Contains(said, st) {
+			return st, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // formulaStart are the first characters that make a spreadsheet read a

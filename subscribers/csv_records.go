@@ -31,6 +31,11 @@ type recordReader struct {
 	next    int      // the number of the next line read from br
 	aheadAt int      // the number of ahead[0]
 	eof     bool
+	// comma is the delimiter; when zero, the first line that is not
+	// blank decides it (detectComma), and is checked to be text.
+	comma rune
+	// read counts the bytes taken from the input, for progress.
+	read int64
 }
 
 func newRecordReader(r io.Reader) *recordReader {
@@ -53,6 +58,7 @@ func (rr *recordReader) line() (string, int, error) {
 		return "", 0, io.EOF
 	}
 	s, err := rr.br.ReadString('\n')
+	rr.read += int64(len(s))
 	if err == io.EOF {
 		rr.eof = true
 		if s == "" {
@@ -74,9 +80,19 @@ func (rr *recordReader) Read() ([]string, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	if rr.comma == 0 && strings.TrimSpace(first) != "" {
+		if err := checkText(first); err != nil {
+			return nil, start, err
+		}
+		rr.comma = detectComma(first)
+	}
+	comma := rr.comma
+	if comma == 0 {
+		comma = ','
+	}
 	text := first
 	lines := []string{first}
-	for open := inQuotes(first, false); open; {
+	for open := inQuotes(first, false, comma); open; {
 		l, _, err := rr.line()
 		if err == io.EOF || len(lines) >= maxRecordLines || len(text) > maxRecordBytes {
 			// Give back what was read past the broken row's first line.
@@ -92,10 +108,11 @@ func (rr *recordReader) Read() ([]string, int, error) {
 		}
 		lines = append(lines, l)
 		text += "\n" + l
-		open = inQuotes(l, true)
+		open = inQuotes(l, true, comma)
 	}
 	cr := csv.NewReader(strings.NewReader(text))
 	cr.FieldsPerRecord = -1
+	cr.Comma = comma
 	rec, err := cr.Read()
 	var pe *csv.ParseError
 	switch {
@@ -110,15 +127,18 @@ func (rr *recordReader) Read() ([]string, int, error) {
 }
 
 // inQuotes reports whether a quoted field is still open at the end of
-// line, given whether one was open at its start. As encoding/csv reads
+// line, given whether one was open at its start, with comma the
+// delimiter. As encoding/csv reads
 // it: a quote opens a field only as its first character, and a doubled
 // quote inside is a quote; a stray quote elsewhere opens nothing (the
 // parser reports it for that line alone).
-func inQuotes(line string, open bool) bool {
+func inQuotes(line string, open bool, comma rune) bool {
 	fieldStart := !open
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
+		case !open && rune(c) == comma:
+			fieldStart = true
 		case open && c == '"' && i+1 < len(line) && line[i+1] == '"':
 			i++
 		case open && c == '"':
@@ -126,8 +146,6 @@ func inQuotes(line string, open bool) bool {
 		case open:
 		case c == '"' && fieldStart:
 			open = true
-		case c == ',':
-			fieldStart = true
 		default:
 			fieldStart = false
 		}

@@ -114,7 +114,7 @@ func TestImport_BadRows(t *testing.T) {
 		"not an address,,,\n" + // 3
 		"crlf@example.org,\"Jane\r\nBcc: x@y.org\",,\n" + // 4-5
 		"digest@example.org,,hourly,\n" + // 6
-		"status@example.org,,,active\n" + // 7
+		"status@example.org,,,asleep\n" + // 7
 		"quote@example.org,Bo\"b,,\n" + // 8
 		"extra@example.org,A,daily,confirmed,surplus\n" + // 9
 		"\n" + // 10
@@ -129,7 +129,7 @@ func TestImport_BadRows(t *testing.T) {
 		3:  `line 3: email: "not an address": contains a space`,
 		4:  "line 4: name: contains a line break",
 		6:  `line 6: digests: unknown digest "hourly"`,
-		7:  `line 7: status: "active" is not a status`,
+		7:  `line 7: status: "asleep" is not a status`,
 		8:  `line 8: bare " in non-quoted-field`,
 		9:  "line 9: has 5 fields, the header names 4",
 		12: "line 12: name: is 101 characters long",
@@ -366,6 +366,11 @@ func FuzzImport(f *testing.F) {
 		"email,name\n\"a@example.org\",\"x\"\"y\"\nb@example.org,Bo\"b\n",
 		"email,digests\na@example.org,hourly\n\"open,\n",
 		"status,email\nbounced,A@B.C\npending,a@b.c\n",
+		"E-Mail;Name;Status\r\nsemi@example.org;\"Sem; Icolon\";enabled\r\n",
+		"uuid,email,name,attributes,status\nu,a@example.org,A,\"{\"\"k\"\": 1}\",blocklisted\n",
+		"Email Address,First Name,Last Name,LEID,UNSUB_TIME,CLEAN_TIME\na@example.org,A,B,1,2024-01-01,\n",
+		"email\temail_disabled\tactive_subscription\na@example.org\tmaybe\tfalse\n",
+		"PK\x03\x04\x00\x00",
 	} {
 		f.Add(s, false)
 	}

@@ -168,7 +168,9 @@ func subscribersForgetCommand() *command {
 func subscribersImportCommand() *command {
 	var opts subscribers.ImportOptions
 	return subscriberCommand("import", "FILE.csv", "import subscribers from CSV (header: email, name, digests, status, timezone)",
-		"Idempotent: existing addresses are updated, never duplicated. Bad rows are reported with their line and skipped;\n"+
+		"The header may also be an export of Mailchimp, Substack, Buttondown, listmonk or Ghost, recognised by its\n"+
+			"columns (their other columns are left out, and said so); the delimiter (, ; tab |) is read from the header.\n"+
+			"Idempotent: existing addresses are updated, never duplicated. Bad rows are reported with their line and skipped;\n"+
 			"the next line is read on its own, so one broken row loses nothing after it. --confirmed records new rows as\n"+
 			"consented by the operator. A no stays a no: addresses that unsubscribed, bounced, complained or were forgotten\n"+
 			"are kept as they are, whatever the file says; only --resubscribe SOURCE (where the renewed consent came from,\n"+
@@ -191,6 +193,13 @@ func subscribersImportCommand() *command {
 			res, err := app.Subscribers.Import(ctx, r, opts, subscribers.Meta{Route: "import"})
 			if err != nil {
 				return err
+			}
+			if mp := res.Mapping; mp.Source != "" && mp.Source != "tidings" {
+				fmt.Fprintf(e.stdout, "read as a %s export", mp.Source)
+				if left := mp.Left(); len(left) > 0 {
+					fmt.Fprintf(e.stdout, "; left out: %s", strings.Join(left, ", "))
+				}
+				fmt.Fprintln(e.stdout)
 			}
 			for _, re := range res.Errors {
 				fmt.Fprintf(e.stdout, "skipped %s\n", re.Error())
