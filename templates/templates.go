@@ -12,7 +12,7 @@ import (
 	texttemplate "text/template"
 )
 
-//go:embed pages mail
+//go:embed pages mail admin
 var embedded embed.FS
 
 // Pages parses pages/layout.html and the named pages (index.html, ...)
@@ -31,6 +31,54 @@ func Pages(dir string, funcs htmltemplate.FuncMap, names ...string) (*htmltempla
 		}
 	}
 	return root, nil
+}
+
+// Admin parses every embedded admin page (admin/*.html but layout.html)
+// with admin/layout.html, one set per page, keyed by the page's file name
+// ("dashboard.html"). A page defines the templates the layout calls
+// ("main"); each file is overridable from dir like the pages
+// (dir/admin/dashboard.html). A template that fails to parse is an error
+// naming its file and line.
+func Admin(dir string, funcs htmltemplate.FuncMap) (map[string]*htmltemplate.Template, error) {
+	layoutSrc, from, err := read(dir, "admin/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	layout, err := htmltemplate.New("layout.html").Funcs(funcs).Parse(layoutSrc)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", from, err)
+	}
+	entries, err := embedded.ReadDir("admin")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	out := map[string]*htmltemplate.Template{}
+	for _, e := range entries {
+		name := e.Name()
+		if name == "layout.html" || path.Ext(name) != ".html" {
+			continue
+		}
+		src, from, err := read(dir, path.Join("admin", name))
+		if err != nil {
+			return nil, err
+		}
+		t, err := layout.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", from, err)
+		}
+		if _, err := t.New(name).Parse(src); err != nil {
+			return nil, fmt.Errorf("template %s: %w", from, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// AdminFile returns admin/NAME (the stylesheet), the override in dir if
+// there is one.
+func AdminFile(dir, name string) ([]byte, error) {
+	src, _, err := read(dir, path.Join("admin", name))
+	return []byte(src), err
 }
 
 // Mail parses the text and HTML parts of the mail called name:

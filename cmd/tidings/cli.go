@@ -75,7 +75,7 @@ func commands() []*command {
 		sourcesListCommand(), sourcesCheckCommand(),
 		inboundProcessCommand(),
 	}
-	return cs
+	return append(cs, adminCommands()...)
 }
 
 // Run runs the tidings command line and returns the exit status.

@@ -21,6 +21,7 @@ type Config struct {
 	Content     ContentConfig     `toml:"content"`
 	Feeds       FeedsConfig       `toml:"feeds"`
 	HTTP        HTTPConfig        `toml:"http"`
+	Admin       AdminConfig       `toml:"admin"`
 	Log         LogConfig         `toml:"log"`
 	Subscribers SubscribersConfig `toml:"subscribers"`
 	SMTP        SMTPConfig        `toml:"smtp"`
@@ -85,6 +86,12 @@ type HTTPConfig struct {
 	MaxHeaderBytes    int      `toml:"max_header_bytes"`
 	MetricsListen     string   `toml:"metrics_listen"`
 	MetricsToken      bool     `toml:"metrics_token"`
+}
+
+// AdminConfig controls the web admin's sessions.
+type AdminConfig struct {
+	SessionIdle Duration `toml:"session_idle"`
+	SessionMax  Duration `toml:"session_max"`
 }
 
 // LogConfig controls logging.
@@ -263,7 +270,8 @@ func Default() Config {
 			IdleTimeout:       Duration{2 * time.Minute},
 			MaxHeaderBytes:    64 << 10,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Admin: AdminConfig{SessionIdle: Duration{2 * time.Hour}, SessionMax: Duration{7 * 24 * time.Hour}},
+		Log:   LogConfig{Level: "info", Format: "text"},
 		Subscribers: SubscribersConfig{
 			DoubleOptIn:      true,
 			ConfirmTTL:       Duration{72 * time.Hour},

@@ -108,6 +108,8 @@ func (c *Config) validateServer(p *problems) {
 	p.positive("http.write_timeout", c.HTTP.WriteTimeout.Duration > 0)
 	p.positive("http.idle_timeout", c.HTTP.IdleTimeout.Duration > 0)
 	p.positive("http.max_header_bytes", c.HTTP.MaxHeaderBytes > 0)
+	p.positive("admin.session_idle", c.Admin.SessionIdle.Duration > 0)
+	p.positive("admin.session_max", c.Admin.SessionMax.Duration > 0)
 	if c.HTTP.MetricsListen != "" && c.HTTP.MetricsListen == c.HTTP.Listen {
 		p.add("http.metrics_listen", "%q is http.listen itself: leave it empty to serve /metrics there", c.HTTP.MetricsListen)
 	}

@@ -239,6 +239,11 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	api.Routes(mux)
+	adm, err := a.webAdmin()
+	if err != nil {
+		return nil, err
+	}
+	adm.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -1,0 +1,234 @@
+package admin
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidings/tidings/internal/sqlite"
+)
+
+// cheap are argon2id params for tests: the rule is the same, the cost is not.
+var cheap = Params{Memory: 64, Time: 1, Threads: 1}
+
+// clock is a settable time for tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func openDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// testAdmin is an admin on a fresh database, on a clock, with one account.
+type testAdmin struct {
+	*Admin
+	clock *clock
+	srv   *httptest.Server
+}
+
+const (
+	ownerEmail = "owner@example.org"
+	ownerPW    = "correct horse battery"
+)
+
+func newTestAdmin(t testing.TB, o Options) *testAdmin {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	if o.DB == nil {
+		o.DB = openDB(t)
+	}
+	o.Now = c.Now
+	o.SiteTitle = "Test News"
+	a, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Store.Params = cheap
+	if _, err := a.Store.AddAccount(context.Background(), ownerEmail, ownerPW); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.Routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &testAdmin{Admin: a, clock: c, srv: srv}
+}
+
+// browser is a client with cookies that does not follow redirects.
+type browser struct {
+	t    testing.TB
+	c    *http.Client
+	base string
+}
+
+func (ta *testAdmin) browser(t testing.TB) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: ta.srv.URL, c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (b *browser) do(method, path string, form url.Values) page {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	bs, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(bs), header: resp.Header}
+}
+
+func (b *browser) get(path string) page                   { return b.do("GET", path, nil) }
+func (b *browser) post(path string, form url.Values) page { return b.do("POST", path, form) }
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the form token on a page.
+func (p page) csrf(t testing.TB) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no csrf field on the page (%d): %s", p.status, p.body)
+	}
+	return m[1]
+}
+
+// login logs b in, from the login page, and returns where it was sent.
+func (b *browser) login(email, pw, next string) page {
+	b.t.Helper()
+	lp := b.get("/admin/login")
+	return b.post("/admin/login", url.Values{"csrf": {lp.csrf(b.t)}, "email": {email}, "password": {pw}, "next": {next}})
+}
+
+func TestHTTP_LoginDashboardLogout(t *testing.T) {
+	ta := newTestAdmin(t, Options{Data: Data{Settings: Settings{Config: "[site]\ntitle = \"Test News\"\n"}}})
+	b := ta.browser(t)
+
+	p := b.get("/admin/settings")
+	if p.status != 303 || p.location != "/admin/login?next=%2Fadmin%2Fsettings" {
+		t.Fatalf("without a session: %d %q, want 303 to the login with next", p.status, p.location)
+	}
+	lp := b.get(p.location)
+	if lp.status != 200 || !strings.Contains(lp.body, `name="next" value="/admin/settings"`) {
+		t.Fatalf("login page %d: %s", lp.status, lp.body)
+	}
+	p = b.post("/admin/login", url.Values{"csrf": {lp.csrf(t)}, "email": {ownerEmail}, "password": {ownerPW}, "next": {"/admin/settings"}})
+	if p.status != 303 || p.location != "/admin/settings" {
+		t.Fatalf("login: %d %q, want back to /admin/settings: %s", p.status, p.location, p.body)
+	}
+	p = b.get("/admin/settings")
+	if p.status != 200 || !strings.Contains(p.body, "title = &#34;Test News&#34;") || !strings.Contains(p.body, ownerEmail) {
+		t.Fatalf("settings %d: %s", p.status, p.body)
+	}
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+	d := b.get("/admin/")
+	if d.status != 200 || !strings.Contains(d.body, `aria-current="page">Dashboard`) {
+		t.Fatalf("dashboard %d: %s", d.status, d.body)
+	}
+	p = b.post("/admin/logout", url.Values{"csrf": {d.csrf(t)}})
+	if p.status != 303 || p.location != "/admin/login" {
+		t.Fatalf("logout: %d %q", p.status, p.location)
+	}
+	if p := b.get("/admin/login"); !strings.Contains(p.body, "You have logged out.") {
+		t.Errorf("no word of the logout on the login page: %s", p.body)
+	}
+	p = b.get("/admin/")
+	if p.status != 303 || !strings.HasPrefix(p.location, "/admin/login") {
+		t.Fatalf("after logout: %d %q, want the login page", p.status, p.location)
+	}
+
+	log, err := ta.Store.AuditLog(context.Background(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Account+" "+e.Action)
+	}
+	if got, want := strings.Join(actions, ", "), ownerEmail+" logout, "+ownerEmail+" login"; got != want {
+		t.Errorf("audit log %q, want %q", got, want)
+	}
+}
+
+func TestHTTP_CSRF(t *testing.T) {
+	ta := newTestAdmin(t, Options{})
+	b, other := ta.browser(t), ta.browser(t)
+	if p := b.login(ownerEmail, ownerPW, ""); p.status != 303 || p.location != "/admin/" {
+		t.Fatalf("login: %d %q", p.status, p.location)
+	}
+	other.login(ownerEmail, ownerPW, "")
+	mine, theirs := b.get("/admin/").csrf(t), other.get("/admin/").csrf(t)
+	if mine == theirs {
+		t.Fatal("two sessions share a CSRF token")
+	}
+	for name, form := range map[string]url.Values{
+		"missing":         {},
+		"wrong":           {"csrf": {"x" + mine[1:]}},
+		"another session": {"csrf": {theirs}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := b.post("/admin/logout", form)
+			if p.status != 403 || !strings.Contains(p.body, "security token is missing or belongs to another session") {
+				t.Fatalf("%d: %s", p.status, p.body)
+			}
+			if p := b.get("/admin/"); p.status != 200 {
+				t.Fatalf("the refused logout logged out: %d", p.status)
+			}
+		})
+	}
+	// The login form has its own token, before any session.
+	fresh := ta.browser(t)
+	fresh.get("/admin/login")
+	if p := fresh.post("/admin/login", url.Values{"email": {ownerEmail}, "password": {ownerPW}}); p.status != 403 {
+		t.Fatalf("login without its token: %d", p.status)
+	}
+}
