@@ -73,7 +73,7 @@ type Options struct {
 	// embedded ones by the same relative paths.
 	TemplateDir string
 	// Funcs are the template functions the pages call (articleURL, date
-		// ...), besides the ones every page has: stylesheet (the path of
+	// ...), besides the ones every page has: stylesheet (the path of
 	// Assets' stylesheet), timeZoneScript (TimeZoneScript) and current
 	// (aria-current on the navigation entry of the page's Section).
 	Funcs template.FuncMap
