@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -32,7 +34,7 @@ type Browser struct {
 	width  int
 	shots  string
 	mu     sync.Mutex
-	msgs   []string // console errors and browser log warnings, as they come
+	msgs   []consoleEntry // console errors and exceptions, as they come
 	closed chan struct{}
 }
 
@@ -88,7 +90,7 @@ func New(t testing.TB) *Browser {
 			}
 			if m.Type == chromedp.ConsoleError || m.IsException() {
 				b.mu.Lock()
-				b.msgs = append(b.msgs, strings.TrimSpace(m.String()+" "+m.URL))
+				b.msgs = append(b.msgs, consoleEntry{text: m.String(), url: m.URL})
 				b.mu.Unlock()
 			}
 		}
@@ -237,18 +239,50 @@ func (b *Browser) Resize(width int) {
 	b.width = width
 }
 
+// Press sends keys to the page as typed on a keyboard: "\t" (kb.Tab)
+// moves the focus as a person who does not use a mouse would.
+func (b *Browser) Press(keys string) {
+	b.t.Helper()
+	b.do("press keys", chromedp.KeyEvent(keys))
+}
+
+// ColorScheme makes the page see prefers-color-scheme: scheme ("dark" or
+// "light"; "" is the system's again), for screenshots and contrast
+// checks of a dark theme.
+func (b *Browser) ColorScheme(scheme string) {
+	b.t.Helper()
+	p := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}
+	b.do("color scheme "+scheme, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, p)
+		return err
+	}))
+}
+
+// consoleEntry is one console message kept.
+type consoleEntry struct{ text, url string }
+
 // Messages returns, and forgets, the console errors and uncaught
 // exceptions (among them a stylesheet or script the security policy
-// refused, a file not found) since the last call. A page that works has none.
+// refused, a file not found) since the last call. A page that works has
+// none. The status of the page itself is not among them: an error page
+// is meant to answer 404.
 func (b *Browser) Messages() []string {
+	b.t.Helper()
 	// Messages arrive on their own goroutine; let those of the last
 	// step come in.
 	time.Sleep(100 * time.Millisecond)
+	page := b.URL()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	m := b.msgs
+	var out []string
+	for _, m := range b.msgs {
+		if m.url == page && strings.Contains(m.text, "Failed to load resource") {
+			continue
+		}
+		out = append(out, strings.TrimSpace(m.text+" "+m.url))
+	}
 	b.msgs = nil
-	return m
+	return out
 }
 
 // ScreenshotDir is where screenshots go: $TIDINGS_SCREENSHOTS, else
