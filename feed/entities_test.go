@@ -198,7 +198,7 @@ func TestPages_AuthorAndEntities(t *testing.T) {
 	mux := http.NewServeMux()
 	h.Routes(mux)
 	for _, tt := range []struct{ path, want string }{
-		{"/articles/tom-jerrys-cafe-reopens", "<h2>Tom &amp; Jerry&#39;s Café reopens</h2>"},
+		{"/articles/tom-jerrys-cafe-reopens", "<h1>Tom &amp; Jerry&#39;s Café reopens</h1>"},
 		{"/articles/tom-jerrys-cafe-reopens", "</time> · Ana Lima · "},
 		{"/articles/ferry-timetable-winter", "</time> · Tomás Ruiz · "},
 		{"/articles/harbour-notice", "</time> · Newsroom</p>"},

@@ -39,7 +39,7 @@ func NewHandler(pub *Publisher, templateDir string, log *slog.Logger) (*Handler,
 			"author":     func(a *Article) string { name, _ := h.site.AuthorOf(a); return name },
 			"tagURL":     func(tag string) string { return h.site.URL(TagPath(url.PathEscape(TagSlug(tag)))) },
 		},
-		Pages:  []string{"meta.html", "index.html", "article.html"},
+		Pages:  []string{"meta.html", "index.html", "article.html", "tags.html"},
 		Shell:  h.shell("", ""),
 		Logger: log,
 	})
@@ -65,8 +65,11 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 		}
 	}
 	mux.HandleFunc("GET /{$}", h.serveIndex)
+	mux.HandleFunc("GET /tags/{$}", h.serveTags)
 	mux.HandleFunc("GET /tags/{tag}/{$}", h.serveIndex)
 	mux.HandleFunc("GET /articles/{slug}", h.serveArticle)
+	mux.HandleFunc("GET /sitemap.xml", h.serveSitemap)
+	mux.HandleFunc("GET /robots.txt", h.serveRobots)
 	mux.HandleFunc("GET /"+assetsPath+"/{name}", h.serveAsset)
 }
 
@@ -195,6 +198,7 @@ func acceptsGzip(r *http.Request) bool {
 type page struct {
 	web.Shell
 	Tag      string
+	Tags     []tagLink // tags.html
 	Articles []*Article
 	Article  *Article
 	Content  template.HTML
@@ -277,6 +281,13 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(dir, title)
 	p.Page = n
 	base := h.site.URL(escapeDir(dir))
+	p.Canonical, p.Section = base, "home"
+	if dir != "" {
+		p.Section = "tags"
+	}
+	if n > 1 {
+		p.Canonical = base + "?page=" + strconv.Itoa(n)
+	}
 	if per > 0 && len(as) > per {
 		as = as[:per]
 		p.Older = base + "?page=" + strconv.Itoa(n+1)
@@ -288,6 +299,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		p.Newer = base + "?page=" + strconv.Itoa(n-1)
 	}
 	p.Tag, p.Articles = title, as
+	web.AllowTimeZoneScript(w) // the sign-up form's
 	h.web.Render(w, r, http.StatusOK, "index.html", p)
 }
 
@@ -332,6 +344,8 @@ func (h *Handler) serveArticle(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage("", a.Title)
 	p.Article = a
 	p.Content = template.HTML(a.ContentHTML) // sanitized when it was ingested
+	p.Canonical, p.Kind, p.Description, p.Image = h.site.ArticleURL(a), "article", a.Summary, a.Image
+	web.AllowTimeZoneScript(w) // the sign-up form's
 	h.web.Render(w, r, http.StatusOK, "article.html", p)
 }
 

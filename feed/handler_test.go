@@ -179,12 +179,16 @@ func TestHandler_ErrorPages(t *testing.T) {
 }
 
 // Every answer, a page, a feed or an error page, carries the security
-// headers of web.Secure.
+// headers of web.Secure. Pages with the sign-up form may run its one
+// script, by hash; the others none.
 func TestHandler_SecurityHeaders(t *testing.T) {
 	_, h := newServeEnv(t)
-	for _, path := range []string{"/", "/articles/bridge-opens", "/atom.xml", "/feed.json", "/articles/nope"} {
+	for path, script := range map[string]string{"/": "script-src 'sha256-", "/articles/bridge-opens": "script-src 'sha256-",
+		"/tags/": "script-src 'none'", "/atom.xml": "script-src 'none'", "/feed.json": "script-src 'none'", "/articles/nope": "script-src 'none'"} {
 		hd := serveGet(h, path).Header()
-		if !strings.Contains(hd.Get("Content-Security-Policy"), "script-src 'none'") || hd.Get("X-Frame-Options") != "DENY" ||
+		csp := hd.Get("Content-Security-Policy")
+		if !strings.Contains(csp, script) || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "style-src 'self';") ||
+			!strings.Contains(csp, "frame-ancestors 'none'") || hd.Get("Strict-Transport-Security") == "" || hd.Get("X-Frame-Options") != "DENY" ||
 			hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Referrer-Policy") == "" {
 			t.Errorf("GET %s: %v", path, hd)
 		}
@@ -223,5 +227,31 @@ func TestHandler_TemplateOverride(t *testing.T) {
 	}
 	if _, err := NewHandler(pub, dir, nil); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "pages", "index.html")) {
 		t.Errorf("broken override: %v", err)
+	}
+}
+
+// The front page and every article carry the short sign-up form and its
+// one script; an article describes itself to link previews.
+func TestHandler_SignUpFormAndCards(t *testing.T) {
+	_, h := newServeEnv(t)
+	for _, path := range []string{"/", "/articles/bridge-opens"} {
+		page := serveGet(h, path).Body.String()
+		if !strings.Contains(page, `<form method="post" action="https://news.example.org/subscribe">`) ||
+			!strings.Contains(page, `<label for="signup-email">Email address</label>`) || !strings.Contains(page, `<script>try{`) {
+			t.Errorf("%s: no sign-up form:\n%s", path, page)
+		}
+	}
+	page := serveGet(h, "/articles/bridge-opens").Body.String()
+	for _, want := range []string{
+		`<link rel="canonical" href="https://news.example.org/articles/bridge-opens">`,
+		`<meta property="og:type" content="article">`, `<meta property="og:title" content="Bridge opens">`,
+		`<meta property="og:description" content="The new bridge opened on Friday.">`, `<meta name="twitter:card" content="summary">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("article lacks %s", want)
+		}
+	}
+	if page := serveGet(h, "/tags/city/").Body.String(); strings.Contains(page, `id="signup-email"`) || !strings.Contains(page, `aria-current="page">Tags`) {
+		t.Errorf("tag page: sign-up form or no current Tags entry:\n%s", page)
 	}
 }

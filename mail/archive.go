@@ -95,7 +95,7 @@ type archiveEdition struct {
 // shell is the layout of the archive's pages; each adds the feeds of the
 // digests it shows.
 func (a *Archive) shell(title string) web.Shell {
-	return web.Shell{Site: a.site, Home: a.site.URL(""), Subscribe: a.site.URL("subscribe"), Title: title}
+	return web.Shell{Site: a.site, Home: a.site.URL(""), Subscribe: a.site.URL("subscribe"), Title: title, Section: "archive"}
 }
 
 func (a *Archive) newPage(title string) *archivePage {
@@ -142,8 +142,10 @@ func (a *Archive) serveIndex(w http.ResponseWriter, r *http.Request) {
 		p.Digests = append(p.Digests, ad)
 		p.Feeds = append(p.Feeds, a.feedLink(d))
 	}
+	p.Canonical = a.site.URL("archive")
 	if len(names) == 1 && r.PathValue("digest") != "" {
 		p.Title = p.Digests[0].Title + " archive"
+		p.Canonical = a.digestURL(names[0])
 	}
 	a.render(w, r, "archive.html", p)
 }
@@ -169,6 +171,7 @@ func (a *Archive) serveEdition(w http.ResponseWriter, r *http.Request) {
 	data := a.r.editionData(e, d) // Reader stays empty: no subscriber's data
 	p := a.newPage(data.Subject)
 	p.Edition, p.Archive = data, a.digestURL(name)
+	p.Canonical, p.Kind = a.r.editionURL(name, e.ID), "article"
 	p.Feeds = []web.FeedLink{a.feedLink(d)}
 	a.render(w, r, "edition.html", p)
 }

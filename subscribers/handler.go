@@ -148,9 +148,13 @@ type digestChoice struct {
 	Checked bool
 }
 
-// shell is the layout of this package's pages: they name no feed.
+// shell is the layout of this package's pages: they name no feed (the
+// footer links the site's), and but for the sign-up form they are one
+// person's, answers to a link with a token or to a post: not for search
+// engines.
 func shell(site SiteInfo, title string) web.Shell {
-	return web.Shell{Site: site, Home: site.URL(""), Subscribe: site.URL("subscribe"), Title: title}
+	return web.Shell{Site: site, Home: site.URL(""), Subscribe: site.URL("subscribe"), Title: title,
+		NoIndex: true, Section: "subscribe"}
 }
 
 func (h *Handler) newPage(title string) *page {

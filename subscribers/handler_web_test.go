@@ -73,7 +73,7 @@ func TestHandler_ConfirmAfterLeaving(t *testing.T) {
 		t.Fatalf("unsubscribe %d", resp.StatusCode)
 	}
 	resp, page := do(t, "POST", link, formType, "")
-	if resp.StatusCode != 409 || !strings.Contains(page, "<h2>This link was for an earlier sign-up</h2>") ||
+	if resp.StatusCode != 409 || !strings.Contains(page, "<h1>This link was for an earlier sign-up</h1>") ||
 		!strings.Contains(page, "sign up anew") {
 		t.Errorf("confirm after leaving: %d\n%s", resp.StatusCode, page)
 	}

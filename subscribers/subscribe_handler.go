@@ -26,7 +26,9 @@ type signUpForm struct {
 
 func (h *Handler) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	web.AllowTimeZoneScript(w)
-	h.web.Render(w, r, http.StatusOK, "subscribe.html", h.formPage(signUpForm{}))
+	p := h.formPage(signUpForm{})
+	p.Canonical, p.NoIndex = h.opt.Site.URL("subscribe"), false
+	h.web.Render(w, r, http.StatusOK, "subscribe.html", p)
 }
 
 // formPage is the sign-up form filled in with f.

@@ -121,3 +121,11 @@ func read(dir, rel string) (src, from string, err error) {
 	}
 	return string(b), "embedded " + rel, nil
 }
+
+// File returns the bytes of a file that is not a template (the pages'
+// style.css, favicon.svg), overridable like the pages: dir/rel when it
+// exists, else the embedded default. from names where it was read.
+func File(dir, rel string) (b []byte, from string, err error) {
+	src, from, err := read(dir, rel)
+	return []byte(src), from, err
+}

@@ -233,6 +233,11 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	archive.Logger = a.Logger.With("component", "archive")
 	archive.Routes(mux)
+	assets, err := web.LoadAssets(a.Config.Templates.Dir)
+	if err != nil {
+		return nil, err
+	}
+	assets.Routes(mux)
 	api, err := feed.NewAPI(a.Articles, a.Config.Site.BaseURL, a.Config.HTTP.AdminToken, a.Config.Location(),
 		func() time.Time { return a.Now() }, a.Logger.With("component", "api"))
 	if err != nil {

@@ -24,9 +24,13 @@
 //     error.html and the handler's pages, each overridable from
 //     templates.dir by the same path) are parsed and escaped once, at
 //     start; a broken template is an error naming its file and line.
+//   - The shell's assets (assets.go): the one stylesheet, served under a
+//     name with its hash, and the favicon, both overridable from
+//     templates.dir/pages/ like the pages.
 //   - Secure, the one middleware that sets Content-Security-Policy,
-//     X-Frame-Options, X-Content-Type-Options and Referrer-Policy on every
-//     answer. cmd wraps the whole mux in it; handlers set none of these.
+//     X-Frame-Options, X-Content-Type-Options, Referrer-Policy and, for an
+//     https site, Strict-Transport-Security on every answer. cmd wraps the
+//     whole mux in it; handlers set none of these.
 //   - Admin, the bearer-token guard of the JSON APIs, and JSON.
 //
 // What it does not own: routes, the pages' content, feeds' bytes, caching

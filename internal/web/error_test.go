@@ -145,7 +145,7 @@ func TestError_JSONOrHTMLByAccept(t *testing.T) {
 			}
 			for _, want := range []string{
 				"<title>Not accepted · The Harbour Gazette</title>",
-				"<h2>Not accepted</h2>",
+				"<h1>Not accepted</h1>",
 				"<p>This is not an email address: it has no @.</p>",
 				`<a href="https://news.example.org/subscribe">Subscribe by mail</a>`,
 			} {

@@ -39,9 +39,13 @@ func scriptHash() string {
 // to its origin, which differs from the server's own behind a proxy.
 //
 //   - Content-Security-Policy: nothing loads unless listed; no script at
-//     all, inline or not (but see AllowTimeZoneScript); styles only inline (the pages carry their own);
+//     all, inline or not (but see AllowTimeZoneScript); styles only from
+//     this server (the one stylesheet of Assets), no inline style;
 //     images and media from anywhere over http(s), as articles embed them;
 //     no framing; forms post only here.
+//   - Strict-Transport-Security, when baseURL is https: browsers then ask
+//     for https only, for a year (subdomains are not named: they may be
+//     another's).
 //   - X-Frame-Options: DENY, for browsers that predate frame-ancestors.
 //   - X-Content-Type-Options: nosniff, so a feed or JSON is never run as HTML.
 //   - Referrer-Policy: no-referrer when the URL holds a token (confirm,
@@ -52,13 +56,20 @@ func Secure(h http.Handler, baseURL string) http.Handler {
 	if u, err := url.Parse(baseURL); err == nil && u.Scheme != "" && u.Host != "" {
 		formAction += " " + u.Scheme + "://" + u.Host
 	}
-	csp := "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src 'self' http: https: data:; " +
+	hsts := false
+	if u, err := url.Parse(baseURL); err == nil && u.Scheme == "https" {
+		hsts = true
+	}
+	csp := "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' http: https: data:; " +
 		"media-src 'self' http: https:; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", csp)
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("X-Content-Type-Options", "nosniff")
+		if hsts {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if r.URL.Query().Has("token") {
 			hd.Set("Referrer-Policy", "no-referrer")
 		} else {

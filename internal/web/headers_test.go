@@ -46,18 +46,38 @@ func TestSecure_EveryAnswer(t *testing.T) {
 			t.Errorf("%s: Content-Type %q", tc.path, hd.Get("Content-Type"))
 		}
 		csp := hd.Get("Content-Security-Policy")
-		for _, want := range []string{"default-src 'none'", "script-src 'none'", "frame-ancestors 'none'",
+		for _, want := range []string{"default-src 'none'", "script-src 'none'", "style-src 'self';", "frame-ancestors 'none'",
 			"form-action 'self' https://news.example.org;", "base-uri 'none'"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("%s (%d): CSP %q lacks %s", tc.path, w.Code, csp, want)
 			}
 		}
-		if strings.Contains(csp, "script-src 'unsafe-inline'") || strings.Contains(csp, "'unsafe-eval'") {
+		if strings.Contains(csp, "'unsafe-inline'") || strings.Contains(csp, "'unsafe-eval'") {
 			t.Errorf("%s: CSP lets scripts in: %q", tc.path, csp)
 		}
 		if hd.Get("X-Frame-Options") != "DENY" || hd.Get("X-Content-Type-Options") != "nosniff" ||
 			hd.Get("Referrer-Policy") != "strict-origin-when-cross-origin" {
 			t.Errorf("%s (%d): %v", tc.path, w.Code, hd)
+		}
+	}
+}
+
+// HSTS is sent when the public URL is https (behind a TLS proxy the
+// server itself may speak http), and never for an http site: a browser
+// told so would refuse the site until the header expired.
+func TestSecure_HSTS(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://news.example.org/":     "max-age=31536000",
+		"HTTPS://news.example.org":      "max-age=31536000",
+		"http://news.example.org":       "",
+		"http://127.0.0.1:8080":         "",
+		"":                              "",
+		"https://news.example.org/news": "max-age=31536000",
+	} {
+		w := httptest.NewRecorder()
+		Secure(http.NotFoundHandler(), base).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if got := w.Header().Get("Strict-Transport-Security"); got != want {
+			t.Errorf("base %q: Strict-Transport-Security %q, want %q", base, got, want)
 		}
 	}
 }

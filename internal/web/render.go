@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,10 +25,24 @@ type Shell struct {
 	// and .Language, and templates.dir overrides may read the rest, as
 	// they always could.
 	Site      any
-	Home      string // the front page
+	Home      string // the front page; the layout links tags/, archive, feeds below it
 	Subscribe string // the sign-up form
 	Title     string // the page's; empty on the front page
 	Feeds     []FeedLink
+	// Canonical is the page's one URL (the canonical link, og:url);
+	// empty on pages that are one person's or an error.
+	Canonical string
+	// Description and Image describe the page in link previews
+	// (OpenGraph, Twitter cards); an empty Description is the site's.
+	Description, Image string
+	// Kind is the og:type: "article" on an article; empty: "website".
+	Kind string
+	// NoIndex asks search engines to leave the page out: one person's
+	// (a token in its URL) or an error.
+	NoIndex bool
+	// Section is the navigation entry the page is under (home, tags,
+	// archive, subscribe), marked aria-current.
+	Section string
 }
 
 // FeedLink is one feed named in the layout: an autodiscovery link in the
@@ -57,8 +72,14 @@ type Options struct {
 	// TemplateDir is templates.dir: its pages/*.html override the
 	// embedded ones by the same relative paths.
 	TemplateDir string
-	// Funcs are the template functions the pages call (articleURL, date ...).
+	// Funcs are the template functions the pages call (articleURL, date
+	// ...), besides the ones every page has: stylesheet (the path of
+	// Assets' stylesheet), timeZoneScript (TimeZoneScript) and current
+	// (aria-current on the navigation entry of the page's Section).
 	Funcs template.FuncMap
+	// Assets are the stylesheet and favicon the layout links; nil: those
+	// of TemplateDir, read anew.
+	Assets *Assets
 	// Pages are the handler's pages (index.html ...); layout.html and
 	// error.html are always parsed.
 	Pages []string
@@ -91,7 +112,20 @@ func NewRenderer(o Options) (*Renderer, error) {
 			names = append(names, n)
 		}
 	}
-	t, err := templates.Pages(o.TemplateDir, o.Funcs, names...)
+	assets := o.Assets
+	if assets == nil {
+		var err error
+		if assets, err = LoadAssets(o.TemplateDir); err != nil {
+			return nil, err
+		}
+	}
+	funcs := template.FuncMap{
+		"stylesheet":     assets.StylesheetPath,
+		"timeZoneScript": func() template.JS { return TimeZoneScript },
+		"current":        current,
+	}
+	maps.Copy(funcs, o.Funcs)
+	t, err := templates.Pages(o.TemplateDir, funcs, names...)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +224,7 @@ func (rd *Renderer) answer(w http.ResponseWriter, r *http.Request, err error, na
 	}
 	if name == "" {
 		shell := rd.shell
-		shell.Title = p.title()
+		shell.Title, shell.Canonical, shell.NoIndex = p.title(), "", true
 		name, data = "error.html", &errorPage{Shell: shell, Message: p.message(), Field: p.Field}
 	}
 	var b bytes.Buffer
@@ -201,6 +235,16 @@ func (rd *Renderer) answer(w http.ResponseWriter, r *http.Request, err error, na
 		return
 	}
 	write(w, r, status, "text/html; charset=utf-8", b.Bytes())
+}
+
+// current marks the navigation entry of the page's section: {{current
+// .Section "tags"}} in a link's tag. section is any, so that a page whose
+// data has no Section (a map) renders too.
+func current(section any, entry string) template.HTMLAttr {
+	if s, ok := section.(string); ok && s == entry {
+		return `aria-current="page"`
+	}
+	return ""
 }
 
 // failWriter fails every write.

@@ -80,7 +80,7 @@ func TestRenderer_Render(t *testing.T) {
 	// and nothing of the half-written page goes out.
 	w = httptest.NewRecorder()
 	rd.Render(w, httptest.NewRequest("GET", "/x", nil), 200, "no-such.html", data)
-	if w.Code != 500 || !strings.Contains(w.Body.String(), "<h2>Something went wrong</h2>") || len(log.take()) != 1 {
+	if w.Code != 500 || !strings.Contains(w.Body.String(), "<h1>Something went wrong</h1>") || len(log.take()) != 1 {
 		t.Errorf("failed render: %d\n%s", w.Code, w.Body)
 	}
 }

@@ -1,0 +1,74 @@
+package feed
+
+import (
+	"encoding/xml"
+	"strings"
+	"testing"
+)
+
+// sitemap.xml names the front page, the tags page, each tag's page, each
+// published article with its last change, the archive and the sign-up
+// form; robots.txt points at it and keeps crawlers off one person's pages.
+func TestHandler_SitemapAndRobots(t *testing.T) {
+	_, h := newServeEnv(t)
+	w := serveGet(h, "/sitemap.xml")
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/xml; charset=utf-8" {
+		t.Fatalf("sitemap: %d %v", w.Code, w.Header())
+	}
+	var set struct {
+		XMLName xml.Name
+		URLs    []struct {
+			Loc     string `xml:"loc"`
+			LastMod string `xml:"lastmod"`
+		} `xml:"url"`
+	}
+	if err := xml.Unmarshal(w.Body.Bytes(), &set); err != nil {
+		t.Fatalf("sitemap does not parse: %v\n%s", err, w.Body)
+	}
+	if set.XMLName.Space != "http://www.sitemaps.org/schemas/sitemap/0.9" || set.XMLName.Local != "urlset" {
+		t.Errorf("root %v", set.XMLName)
+	}
+	locs := map[string]string{}
+	for _, u := range set.URLs {
+		locs[u.Loc] = u.LastMod
+	}
+	for _, want := range []string{"https://news.example.org/", "https://news.example.org/tags/", "https://news.example.org/tags/city/",
+		"https://news.example.org/articles/bridge-opens",
+		"https://news.example.org/archive", "https://news.example.org/subscribe"} {
+		if _, ok := locs[want]; !ok {
+			t.Errorf("sitemap lacks %s:\n%s", want, w.Body)
+		}
+	}
+	if locs["https://news.example.org/articles/bridge-opens"] == "" {
+		t.Errorf("an article without lastmod:\n%s", w.Body)
+	}
+	for loc := range locs {
+		if strings.Contains(loc, "token") || strings.Contains(loc, "preferences") || strings.Contains(loc, "confirm") {
+			t.Errorf("sitemap names a person's page: %s", loc)
+		}
+	}
+
+	w = serveGet(h, "/robots.txt")
+	body := w.Body.String()
+	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") ||
+		!strings.Contains(body, "Sitemap: https://news.example.org/sitemap.xml\n") ||
+		!strings.Contains(body, "Disallow: /unsubscribe\n") || !strings.Contains(body, "Disallow: /preferences\n") ||
+		strings.Contains(body, "Disallow: /\n") {
+		t.Errorf("robots.txt %d:\n%s", w.Code, body)
+	}
+}
+
+// The tags page lists each tag once, with its count, linking its page.
+func TestHandler_TagsPage(t *testing.T) {
+	_, h := newServeEnv(t)
+	w := serveGet(h, "/tags/")
+	if w.Code != 200 {
+		t.Fatalf("tags page: %d\n%s", w.Code, w.Body)
+	}
+	page := w.Body.String()
+	if !strings.Contains(page, "<h1>Tags</h1>") || !strings.Contains(page, `aria-current="page">Tags</a>`) ||
+		!strings.Contains(page, `<link rel="canonical" href="https://news.example.org/tags/">`) ||
+		!strings.Contains(page, `<a href="https://news.example.org/tags/city/">City <span class="count">(1)</span></a>`) {
+		t.Errorf("tags page:\n%s", page)
+	}
+}
