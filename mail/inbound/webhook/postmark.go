@@ -64,6 +64,9 @@ func parsePostmark(b []byte) ([]inbound.Result, error) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, err
 	}
+	if e.Email == "" {
+		e.Email = e.Recipient // Delivery and SubscriptionChange records name it so
+	}
 	var res inbound.Result
 	switch e.RecordType {
 	case "Bounce", "SpamComplaint":
@@ -96,11 +99,11 @@ func parsePostmark(b []byte) ([]inbound.Result, error) {
 	case "SubscriptionChange":
 		switch {
 		case e.SuppressSending && e.SuppressionReason == "ManualSuppression":
-			res = other(inbound.KindUnsubscribe, e.Recipient, "Postmark suppressed the address by hand ("+e.Origin+")")
+			res = other(inbound.KindUnsubscribe, e.Email, "Postmark suppressed the address by hand ("+e.Origin+")")
 		case e.SuppressSending:
-			res = other(inbound.KindUnmatched, e.Recipient, "Postmark suppressed the address for "+e.SuppressionReason+", reported by its own webhook")
+			res = other(inbound.KindUnmatched, e.Email, "Postmark suppressed the address for "+e.SuppressionReason+", reported by its own webhook")
 		default:
-			res = other(inbound.KindUnmatched, e.Recipient, "Postmark reactivated the address: tidings never turns a no back into a yes")
+			res = other(inbound.KindUnmatched, e.Email, "Postmark reactivated the address: tidings never turns a no back into a yes")
 		}
 	case "":
 		return nil, errors.New("no RecordType")

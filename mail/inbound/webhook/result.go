@@ -32,7 +32,10 @@ func other(kind inbound.Kind, recipient, reason string) inbound.Result {
 func returnPaths(values ...string) []string {
 	var out []string
 	for _, v := range values {
-		v = strings.Trim(strings.TrimSpace(v), "<>")
+		if i, j := strings.LastIndexByte(v, '<'), strings.LastIndexByte(v, '>'); i >= 0 && j > i {
+			v = v[i+1 : j] // "Example News <bounces+...@...>"
+		}
+		v = strings.TrimSpace(v)
 		local, domain, ok := strings.Cut(v, "@")
 		if !ok || domain == "" || strings.ContainsAny(v, " \t\r\n,") || !strings.HasPrefix(strings.ToLower(local), "bounces+") {
 			continue
