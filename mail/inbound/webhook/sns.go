@@ -59,7 +59,7 @@ func SNSURL(raw string) error {
 		return fmt.Errorf("%q carries credentials", raw)
 	case u.Port() != "" && u.Port() != "443":
 		return fmt.Errorf("%q is not on port 443", raw)
-	case !snsHost.MatchString(u.Hostname()):
+	case !snsHost.MatchString(strings.ToLower(u.Hostname())):
 		return fmt.Errorf("%q is not on an sns.<region>.amazonaws.com host", raw)
 	}
 	return nil
