@@ -38,8 +38,8 @@ type rig struct {
 	now  time.Time
 	fail error // Handle's answer while set
 
-	mu   sync.Mutex
-	got  []inbound.Result
+	mu  sync.Mutex
+	got []inbound.Result
 }
 
 func newRig(t *testing.T, o Options) *rig {
