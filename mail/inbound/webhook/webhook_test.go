@@ -350,3 +350,20 @@ func TestNew_BadSendGridKey(t *testing.T) {
 		}
 	}
 }
+
+// The test vector SendGrid's own libraries verify (sendgrid-nodejs
+// eventwebhook): our scheme is theirs.
+func TestVerifySendGrid_PublishedVector(t *testing.T) {
+	k, err := ParseSendGridKey("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sig = "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0="
+	body := []byte(`{"category":"example_payload","event":"test_event","message_id":"message_id"}`)
+	if !verifySendGrid(k, "1588788367", sig, body) {
+		t.Error("the published vector does not verify")
+	}
+	if verifySendGrid(k, "1588788368", sig, body) || verifySendGrid(k, "1588788367", sig, append(body, '\n')) {
+		t.Error("a changed timestamp or body verifies")
+	}
+}
