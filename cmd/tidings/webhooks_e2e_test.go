@@ -89,6 +89,10 @@ schedule = "0 7 * * *"
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		if provider == "ses" { // as SNS sends it
+			req.Header.Set("Content-Type", "text/plain; charset=UTF-8")
+			req.Header.Set("x-amz-sns-message-type", "Notification")
+		}
 		if mod != nil {
 			mod(req)
 		}

@@ -156,6 +156,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		if web.Status(err) < 500 {
 			log.Warn("webhook refused", "status", web.Status(err), "remote", r.RemoteAddr, "reason", web.Message(err))
 		}
+		if name == "postmark" && web.Status(err) == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="tidings webhooks"`)
+		}
 		h.web.Error(w, r, err)
 		return
 	}

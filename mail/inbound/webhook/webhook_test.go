@@ -38,8 +38,9 @@ type rig struct {
 	now  time.Time
 	fail error // Handle's answer while set
 
-	mu  sync.Mutex
-	got []inbound.Result
+	mu   sync.Mutex
+	got  []inbound.Result
+	last http.Header // of the last answer
 }
 
 func newRig(t *testing.T, o Options) *rig {
@@ -80,6 +81,7 @@ func (r *rig) post(t *testing.T, provider string, body []byte, mod func(*http.Re
 	}
 	w := httptest.NewRecorder()
 	r.mux.ServeHTTP(w, req)
+	r.last = w.Header()
 	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("%s: answer is %q, not JSON: %s", provider, ct, w.Body)
 	}
@@ -219,6 +221,9 @@ func TestHandler_Postmark(t *testing.T) {
 		})
 		if code != tt.code {
 			t.Errorf("%s: %d %s, want %d", name, code, out, tt.code)
+		}
+		if code == 401 && !strings.HasPrefix(r.last.Get("WWW-Authenticate"), "Basic ") {
+			t.Errorf("%s: 401 without a Basic challenge", name)
 		}
 	}
 	if got := r.handled(); len(got) != 1 || got[0].Provider != "postmark" || !got[0].Permanent {
