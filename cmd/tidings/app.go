@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	netmail "net/mail"
 	"runtime"
 	"sort"
@@ -46,6 +47,10 @@ type App struct {
 	Scheduler *mail.Scheduler
 
 	Now func() time.Time
+	// SNSClient fetches SNS signing certificates and confirms SNS
+	// subscriptions for the SES webhook; nil: a plain client. Tests
+	// point it at a fake SNS on 127.0.0.1.
+	SNSClient *http.Client
 
 	Notices *subscribers.Notices // composes the sign-up mail the sender sends
 

@@ -171,6 +171,50 @@ type InboundConfig struct {
 	// the receiver (bursts of ten times that): a relay that forwards a
 	// bounce storm is one client.
 	ClientRate float64 `toml:"client_rate"`
+	// Webhooks are the providers' reports POSTed to /webhooks/{provider}.
+	Webhooks WebhooksConfig `toml:"webhooks"`
+}
+
+// WebhooksConfig turns on the webhooks of the email providers: each is
+// off until its secret is set. The secrets come from the file, from the
+// environment (TIDINGS_POSTMARK_PASSWORD, TIDINGS_MAILGUN_SIGNING_KEY) or
+// from a file named by the *_file key, and are never printed.
+type WebhooksConfig struct {
+	MaxBytes int64    `toml:"max_bytes"` // one request body
+	MaxAge   Duration `toml:"max_age"`   // how old a Mailgun or SendGrid signature may be
+	// SESTopicARNs are the SNS topics SES publishes to; SNS messages of
+	// any other topic are refused.
+	SESTopicARNs          []string `toml:"ses_topic_arns"`
+	PostmarkUsername      string   `toml:"postmark_username"`
+	PostmarkPassword      string   `toml:"postmark_password"`
+	PostmarkPasswordFile  string   `toml:"postmark_password_file"`
+	MailgunSigningKey     string   `toml:"mailgun_signing_key"`
+	MailgunSigningKeyFile string   `toml:"mailgun_signing_key_file"`
+	// SendGridPublicKey is the Signed Event Webhook's verification key
+	// (base64, as SendGrid shows it); not a secret.
+	SendGridPublicKey string `toml:"sendgrid_public_key"`
+}
+
+// readSecretFiles fills each webhook secret that is still empty from the
+// file its *_file key names.
+func (c *WebhooksConfig) readSecretFiles() error {
+	for _, f := range []struct {
+		key, path string
+		dst       *string
+	}{
+		{"inbound.webhooks.postmark_password_file", c.PostmarkPasswordFile, &c.PostmarkPassword},
+		{"inbound.webhooks.mailgun_signing_key_file", c.MailgunSigningKeyFile, &c.MailgunSigningKey},
+	} {
+		if f.path == "" || *f.dst != "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.key, err)
+		}
+		*f.dst = strings.TrimSpace(string(b))
+	}
+	return nil
 }
 
 // InboundDomain is [inbound] domain, else site.email's domain.
@@ -297,7 +341,8 @@ func Default() Config {
 				{Domains: []string{"icloud.com", "me.com", "mac.com"}, Rate: 20, Connections: 2},
 			},
 		},
-		Inbound: InboundConfig{MaxBytes: 10 << 20, ClientRate: 100},
+		Inbound: InboundConfig{MaxBytes: 10 << 20, ClientRate: 100,
+			Webhooks: WebhooksConfig{MaxBytes: 1 << 20, MaxAge: Duration{15 * time.Minute}, SESTopicARNs: []string{}}},
 		Digests: []DigestConfig{{
 			Name:        "daily",
 			Title:       "Example News, daily",
@@ -332,10 +377,15 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		{"TIDINGS_SMTP_PASSWORD", &cfg.SMTP.Password},
 		{"TIDINGS_ADMIN_TOKEN", &cfg.HTTP.AdminToken},
 		{"TIDINGS_SECRET", &cfg.Secret},
+		{"TIDINGS_POSTMARK_PASSWORD", &cfg.Inbound.Webhooks.PostmarkPassword},
+		{"TIDINGS_MAILGUN_SIGNING_KEY", &cfg.Inbound.Webhooks.MailgunSigningKey},
 	} {
 		if v := getenv(e.name); v != "" {
 			*e.dst = v
 		}
+	}
+	if err := cfg.Inbound.Webhooks.readSecretFiles(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
@@ -416,6 +466,8 @@ func (c Config) Masked() Config {
 	mask(&c.SMTP.Password)
 	mask(&c.HTTP.AdminToken)
 	mask(&c.Secret)
+	mask(&c.Inbound.Webhooks.PostmarkPassword)
+	mask(&c.Inbound.Webhooks.MailgunSigningKey)
 	return c
 }
 

@@ -71,6 +71,11 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"domain limit", "[[smtp.domain_limits]]\ndomains = [\"gmail\"]\nrate = 5\n", []string{"smtp.domain_limits", `"gmail" is not a domain`}},
 		{"domain limit rate", "[[smtp.domain_limits]]\ndomains = [\"a.com\"]\nrate = -5\n", []string{"smtp.domain_limits", "rate -5 is negative"}},
 		{"daily limit", "[smtp]\ndaily_limit = -1\n", []string{"smtp.daily_limit"}},
+		{"sns topic", "[inbound.webhooks]\nses_topic_arns = [\"arn:aws:sns:eu-west-1:1:x\"]\n", []string{"inbound.webhooks.ses_topic_arns[0]", "not an SNS topic ARN"}},
+		{"sendgrid key", "[inbound.webhooks]\nsendgrid_public_key = \"aGVsbG8=\"\n", []string{"inbound.webhooks.sendgrid_public_key"}},
+		{"postmark user alone", "[inbound.webhooks]\npostmark_username = \"pm\"\n", []string{"inbound.webhooks.postmark_username", "without a password"}},
+		{"webhook secret file", "[inbound.webhooks]\nmailgun_signing_key_file = \"/nonexistent/mailgun.key\"\n", []string{"inbound.webhooks.mailgun_signing_key_file", "no such file"}},
+		{"webhook max_bytes", "[inbound.webhooks]\nmax_bytes = 0\n", []string{"inbound.webhooks.max_bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,6 +132,33 @@ max_articles = 10
 	}
 	if cfg.SMTP.Password != "from-env" {
 		t.Error("Masked changed the original")
+	}
+}
+
+// The webhook secrets come from the file, the environment or a file of
+// their own, and config check never prints them.
+func TestLoadConfig_WebhookSecrets(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "mailgun.key", "key-from-file\n")
+	p := writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
+[inbound.webhooks]
+ses_topic_arns = ["arn:aws:sns:eu-west-1:123456789012:ses-returns"]
+postmark_username = "postmark"
+postmark_password = "pm-from-toml"
+mailgun_signing_key_file = %q
+`, keyFile))
+	env := map[string]string{"TIDINGS_POSTMARK_PASSWORD": "pm-from-env"}
+	cfg, err := LoadConfig(p, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.Inbound.Webhooks
+	if w.PostmarkPassword != "pm-from-env" || w.MailgunSigningKey != "key-from-file" {
+		t.Errorf("postmark %q, mailgun %q", w.PostmarkPassword, w.MailgunSigningKey)
+	}
+	m := cfg.Masked().Inbound.Webhooks
+	if m.PostmarkPassword != "********" || m.MailgunSigningKey != "********" || m.PostmarkUsername != "postmark" {
+		t.Errorf("masked: %+v", m)
 	}
 }
 

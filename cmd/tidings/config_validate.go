@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/mail"
+	"github.com/tidings/tidings/mail/inbound/webhook"
 )
 
 var digestName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -154,6 +155,7 @@ func (c *Config) validateMail(p *problems) {
 	}
 	p.positive("inbound.max_bytes", c.Inbound.MaxBytes > 0)
 	p.positive("inbound.client_rate", c.Inbound.ClientRate > 0)
+	c.Inbound.Webhooks.validate(p)
 	if (c.DKIM.SecondSelector == "") != (c.DKIM.SecondKeyFile == "") {
 		p.add("dkim", "second_selector and second_key_file go together: set both or neither")
 	} else if c.DKIM.SecondSelector != "" && c.DKIM.KeyFile == "" {
@@ -162,6 +164,27 @@ func (c *Config) validateMail(p *problems) {
 		p.add("dkim.second_selector", "%q is selector itself: each key needs its own", c.DKIM.SecondSelector)
 	}
 }
+
+func (w *WebhooksConfig) validate(p *problems) {
+	p.positive("inbound.webhooks.max_bytes", w.MaxBytes > 0)
+	p.positive("inbound.webhooks.max_age", w.MaxAge.Duration > 0)
+	for i, arn := range w.SESTopicARNs {
+		if !snsTopicARN.MatchString(arn) {
+			p.add(fmt.Sprintf("inbound.webhooks.ses_topic_arns[%d]", i), "%q is not an SNS topic ARN (like arn:aws:sns:eu-west-1:123456789012:ses-returns)", arn)
+		}
+	}
+	if w.PostmarkUsername != "" && w.PostmarkPassword == "" {
+		p.add("inbound.webhooks.postmark_username", "is set without a password: set postmark_password, postmark_password_file or TIDINGS_POSTMARK_PASSWORD")
+	}
+	if w.SendGridPublicKey != "" {
+		if _, err := webhook.ParseSendGridKey(w.SendGridPublicKey); err != nil {
+			p.add("inbound.webhooks.sendgrid_public_key", "%v (paste the verification key of SendGrid's Signed Event Webhook)", err)
+		}
+	}
+}
+
+// snsTopicARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME.
+var snsTopicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
 // inboundDomain is a DNS name of at least two labels.
 var inboundDomain = regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$`)

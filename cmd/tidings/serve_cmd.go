@@ -60,6 +60,9 @@ type Main struct {
 	// opens inbound.smtp_listen when it is set.
 	InboundListener net.Listener
 
+	// SNSClient, when set, is the App's SNSClient (tests: a fake SNS).
+	SNSClient *http.Client
+
 	App  *App // set by Open
 	lock *instanceLock
 }
@@ -119,6 +122,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	for _, p := range a.DB.Tightened {
 		log.Warn("database file was readable by others; made 0600", "path", p)
+	}
+	if m.SNSClient != nil {
+		a.SNSClient = m.SNSClient
 	}
 	handler, err := a.Handler()
 	if err != nil {
@@ -249,6 +255,11 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	adm.Routes(mux)
+	wh, err := a.webhooks()
+	if err != nil {
+		return nil, err
+	}
+	wh.Routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -144,3 +144,17 @@ func clip(s string, n int) string {
 	}
 	return s[:cut]
 }
+
+// HardBounce reports whether a failure a provider reported is permanent,
+// by the rule Classify applies to a DSN: a specific enhanced status
+// decides (5.x.x hard except 5.2.2 and 5.7.x; 4.x.x soft), else the
+// remote text, else the basic SMTP code in it, else permanent, the
+// provider's own word. The webhooks call it, so that a status means the
+// same whichever way it came back.
+func HardBounce(status, diagnostic string, permanent bool) bool {
+	return hardBounce(refineStatus(status, diagnostic), diagnostic, permanent)
+}
+
+// FindStatus returns the first RFC 3463 enhanced status code in s
+// ("5.1.1"), or "".
+func FindStatus(s string) string { return findStatus(s) }
