@@ -164,6 +164,32 @@ type InboundConfig struct {
 	// the receiver (bursts of ten times that): a relay that forwards a
 	// bounce storm is one client.
 	ClientRate float64 `toml:"client_rate"`
+	// LogRetention is how long tidings inbound list keeps what came in;
+	// older entries are pruned as new ones are written.
+	LogRetention Duration `toml:"log_retention"`
+	// IMAP is a mailbox serve polls for the same mail, for an operator
+	// whose bounce address is a mailbox elsewhere.
+	IMAP IMAPConfig `toml:"imap"`
+}
+
+// IMAPConfig is [inbound.imap]: a mailbox that receives bounces,
+// complaints and mailto unsubscribes. An empty host polls nothing.
+type IMAPConfig struct {
+	Host string `toml:"host"`
+	Port int    `toml:"port"`
+	// TLS is "implicit" (IMAPS, port 993), "starttls" (port 143) or
+	// "none", which only a loopback host may use.
+	TLS      string `toml:"tls"`
+	Username string `toml:"username"`
+	// PasswordEnv names the environment variable that holds the password:
+	// it is never written in the file.
+	PasswordEnv string `toml:"password_env"`
+	Password    string `toml:"-"`
+	Folder      string `toml:"folder"`
+	// ProcessedFolder is where handled messages are moved; empty: they
+	// stay, flagged \Seen and $Tidings.
+	ProcessedFolder string   `toml:"processed_folder"`
+	Every           Duration `toml:"every"`
 }
 
 // InboundDomain is [inbound] domain, else site.email's domain.
@@ -289,7 +315,8 @@ func Default() Config {
 				{Domains: []string{"icloud.com", "me.com", "mac.com"}, Rate: 20, Connections: 2},
 			},
 		},
-		Inbound: InboundConfig{MaxBytes: 10 << 20, ClientRate: 100},
+		Inbound: InboundConfig{MaxBytes: 10 << 20, ClientRate: 100, LogRetention: Duration{90 * 24 * time.Hour},
+			IMAP: IMAPConfig{Port: 993, TLS: "implicit", PasswordEnv: "TIDINGS_IMAP_PASSWORD", Folder: "INBOX", Every: Duration{time.Minute}}},
 		Digests: []DigestConfig{{
 			Name:        "daily",
 			Title:       "Example News, daily",
@@ -328,6 +355,9 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		if v := getenv(e.name); v != "" {
 			*e.dst = v
 		}
+	}
+	if name := cfg.Inbound.IMAP.PasswordEnv; name != "" {
+		cfg.Inbound.IMAP.Password = getenv(name)
 	}
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
@@ -406,6 +436,7 @@ func (c Config) Masked() Config {
 		}
 	}
 	mask(&c.SMTP.Password)
+	mask(&c.Inbound.IMAP.Password)
 	mask(&c.HTTP.AdminToken)
 	mask(&c.Secret)
 	return c

@@ -71,6 +71,12 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"domain limit", "[[smtp.domain_limits]]\ndomains = [\"gmail\"]\nrate = 5\n", []string{"smtp.domain_limits", `"gmail" is not a domain`}},
 		{"domain limit rate", "[[smtp.domain_limits]]\ndomains = [\"a.com\"]\nrate = -5\n", []string{"smtp.domain_limits", "rate -5 is negative"}},
 		{"daily limit", "[smtp]\ndaily_limit = -1\n", []string{"smtp.daily_limit"}},
+		{"imap clear text to another host", "[inbound.imap]\nhost = \"imap.example.org\"\ntls = \"none\"\nusername = \"b\"\n", []string{"inbound.imap.tls", "only a loopback host", "imap.example.org"}},
+		{"imap password not in the environment", "[inbound.imap]\nhost = \"imap.example.org\"\nusername = \"b\"\n", []string{"inbound.imap.password_env", "TIDINGS_IMAP_PASSWORD is not set"}},
+		{"imap without a user", "[inbound.imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\n", []string{"inbound.imap.username"}},
+		{"imap tls", "[inbound.imap]\nhost = \"127.0.0.1\"\ntls = \"ssl\"\n", []string{"inbound.imap.tls", "implicit, starttls or none"}},
+		{"imap folders", "[inbound.imap]\nhost = \"::1\"\nprocessed_folder = \"INBOX\"\nevery = \"10ms\"\n", []string{"inbound.imap.processed_folder", "inbound.imap.every"}},
+		{"imap unknown key", "[inbound.imap]\nuser = \"b\"\n", []string{"inbound.imap.user"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,12 +105,16 @@ title = "Local Paper"
 poll = "30s"
 [smtp]
 password = "from-file"
+[inbound.imap]
+host = "imap.example.org"
+username = "bounces"
+password_env = "MAILBOX_PW"
 [[digests]]
 name = "weekly"
 schedule = "CRON_TZ=Europe/Berlin 0 7 * * 1"
 max_articles = 10
 `)
-	env := map[string]string{"TIDINGS_SMTP_PASSWORD": "from-env", "TIDINGS_ADMIN_TOKEN": "tok", "TIDINGS_SECRET": "s3cret"}
+	env := map[string]string{"TIDINGS_SMTP_PASSWORD": "from-env", "TIDINGS_ADMIN_TOKEN": "tok", "TIDINGS_SECRET": "s3cret", "MAILBOX_PW": "imap-pw"}
 	cfg, err := LoadConfig(p, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +131,13 @@ max_articles = 10
 	if cfg.SMTP.Password != "from-env" || cfg.HTTP.AdminToken != "tok" || cfg.Secret != "s3cret" {
 		t.Errorf("secrets from the environment not applied: %q %q %q", cfg.SMTP.Password, cfg.HTTP.AdminToken, cfg.Secret)
 	}
+	if cfg.Inbound.IMAP.Password != "imap-pw" {
+		t.Errorf("imap password from inbound.imap.password_env: %q", cfg.Inbound.IMAP.Password)
+	}
 	m := cfg.Masked()
+	if m.Inbound.IMAP.Password == "imap-pw" {
+		t.Error("config check would print the imap password")
+	}
 	if m.SMTP.Password == "from-env" || m.HTTP.AdminToken == "tok" || m.Secret == "s3cret" {
 		t.Error("Masked left a secret in clear")
 	}

@@ -152,12 +152,49 @@ func (c *Config) validateMail(p *problems) {
 	}
 	p.positive("inbound.max_bytes", c.Inbound.MaxBytes > 0)
 	p.positive("inbound.client_rate", c.Inbound.ClientRate > 0)
+	if c.Inbound.LogRetention.Duration < 0 {
+		p.add("inbound.log_retention", "must not be negative (0 keeps every entry)")
+	}
+	c.validateIMAP(p)
 	if (c.DKIM.SecondSelector == "") != (c.DKIM.SecondKeyFile == "") {
 		p.add("dkim", "second_selector and second_key_file go together: set both or neither")
 	} else if c.DKIM.SecondSelector != "" && c.DKIM.KeyFile == "" {
 		p.add("dkim.second_key_file", "is a second signature: set domain, selector and key_file first")
 	} else if c.DKIM.SecondSelector != "" && c.DKIM.SecondSelector == c.DKIM.Selector {
 		p.add("dkim.second_selector", "%q is selector itself: each key needs its own", c.DKIM.SecondSelector)
+	}
+}
+
+// validateIMAP checks [inbound.imap] when it names a host.
+func (c *Config) validateIMAP(p *problems) {
+	m := c.Inbound.IMAP
+	if m.Host == "" {
+		return
+	}
+	if m.Port <= 0 || m.Port > 65535 {
+		p.add("inbound.imap.port", "%d is not a port number", m.Port)
+	}
+	p.oneOf("inbound.imap.tls", m.TLS, "implicit", "starttls", "none")
+	if m.TLS == "none" && !loopbackHost(strings.ToLower(strings.Trim(m.Host, "[]"))) {
+		p.add("inbound.imap.tls", "\"none\" sends the password in clear text: only a loopback host (127.0.0.1, ::1, localhost) may use it, not %q", m.Host)
+	}
+	if m.Username == "" {
+		p.add("inbound.imap.username", "must not be empty when inbound.imap.host is set")
+	}
+	switch {
+	case m.PasswordEnv == "":
+		p.add("inbound.imap.password_env", "must name the environment variable that holds the password (like TIDINGS_IMAP_PASSWORD)")
+	case m.Password == "":
+		p.add("inbound.imap.password_env", "%s is not set in the environment: it holds the password of %s", m.PasswordEnv, m.Username)
+	}
+	if strings.TrimSpace(m.Folder) == "" {
+		p.add("inbound.imap.folder", "must not be empty (INBOX is the usual one)")
+	}
+	if m.ProcessedFolder != "" && m.ProcessedFolder == m.Folder {
+		p.add("inbound.imap.processed_folder", "%q is the folder polled: choose another, or leave it empty to flag messages instead", m.Folder)
+	}
+	if m.Every.Duration < time.Second {
+		p.add("inbound.imap.every", "%s is too often: at least 1s", m.Every.Duration)
 	}
 }
 
