@@ -156,3 +156,54 @@ schedule = "0 7 * * *"
 		t.Errorf("the next edition sent %d messages, want 1 (di)", n-before)
 	}
 }
+
+// tidings run polls the mailbox once before its pass: without a processed
+// folder the handled auto-reply is flagged \Seen where it is, the human
+// reply kept unread. A mailbox it cannot read (a wrong password) is said
+// in the log, the pass goes on, and the exit status is 1.
+func TestCLI_RunPollsIMAPOnce(t *testing.T) {
+	imap := dovecottest.Start(t)
+	sink := newSMTPSink(t)
+	dir := t.TempDir()
+	host, port, _ := net.SplitHostPort(imap.Addr)
+	env, _ := gazette(t, dir, sink.Addr.Port, `
+[inbound.imap]
+host = "`+host+`"
+port = `+port+`
+tls = "none"
+username = "`+imap.User+`"
+password_env = "GAZETTE_IMAP_PASSWORD"
+`)
+	env["GAZETTE_IMAP_PASSWORD"] = imap.Password
+	for _, name := range []string{"autoreply-rfc3834.eml", "reply-human.eml"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "inbound", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		imap.Append(t, "INBOX", b)
+	}
+	out, errs, code := run(t, env, "run")
+	if code != 0 || !strings.Contains(out, "imap: handled 1, kept 1, too large 0\n") || !strings.Contains(out, "run: ") {
+		t.Fatalf("run exited %d:\n%s%s", code, out, errs)
+	}
+	inbox := imap.Folder(t, "INBOX")
+	if len(inbox) != 2 {
+		t.Fatalf("INBOX holds %d messages, want both", len(inbox))
+	}
+	if a := inbox[0]; !a.Has(`\Seen`) || !a.Has(mailbox.Keyword) {
+		t.Errorf("the auto-reply is flagged %v, want \\Seen and %s", a.Flags, mailbox.Keyword)
+	}
+	if h := inbox[1]; h.Has(`\Seen`) || !h.Has(mailbox.Keyword) {
+		t.Errorf("the human reply is flagged %v, want %s alone", h.Flags, mailbox.Keyword)
+	}
+	if out, errs, code := run(t, env, "run"); code != 0 || !strings.Contains(out, "imap: handled 0, kept 0, too large 0\n") {
+		t.Errorf("second run (%d) looked at the mail again:\n%s%s", code, out, errs)
+	}
+
+	env["GAZETTE_IMAP_PASSWORD"] = "wrong"
+	out, errs, code = run(t, env, "run")
+	if code != 1 || !strings.Contains(out, "run: ") || !strings.Contains(errs, "imap mailbox not read") ||
+		!strings.Contains(errs, `as \"bounces\"`) || !strings.Contains(errs, "Authentication failed") {
+		t.Errorf("run with a wrong imap password exited %d:\n%s%s", code, out, errs)
+	}
+}
