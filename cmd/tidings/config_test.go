@@ -72,7 +72,7 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"domain limit rate", "[[smtp.domain_limits]]\ndomains = [\"a.com\"]\nrate = -5\n", []string{"smtp.domain_limits", "rate -5 is negative"}},
 		{"daily limit", "[smtp]\ndaily_limit = -1\n", []string{"smtp.daily_limit"}},
 		{"imap clear text to another host", "[inbound.imap]\nhost = \"imap.example.org\"\ntls = \"none\"\nusername = \"b\"\n", []string{"inbound.imap.tls", "only a loopback host", "imap.example.org"}},
-		{"imap password not in the environment", "[inbound.imap]\nhost = \"imap.example.org\"\nusername = \"b\"\n", []string{"inbound.imap.password_env", "TIDINGS_IMAP_PASSWORD is not set"}},
+		{"imap password variable not named", "[inbound.imap]\nhost = \"imap.example.org\"\nusername = \"b\"\npassword_env = \"\"\n", []string{"inbound.imap.password_env", "must name the environment variable"}},
 		{"imap without a user", "[inbound.imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\n", []string{"inbound.imap.username"}},
 		{"imap tls", "[inbound.imap]\nhost = \"127.0.0.1\"\ntls = \"ssl\"\n", []string{"inbound.imap.tls", "implicit, starttls or none"}},
 		{"imap folders", "[inbound.imap]\nhost = \"::1\"\nprocessed_folder = \"INBOX\"\nevery = \"10ms\"\n", []string{"inbound.imap.processed_folder", "inbound.imap.every"}},
@@ -242,6 +242,11 @@ func TestConfig_Warnings(t *testing.T) {
 		{"empty postal address", "", func(c *Config) { c.Site.PostalAddress = "" }, []string{"site.postal_address is empty"}},
 		{"base_url on another port", "", func(c *Config) { c.HTTP.Listen = "127.0.0.1:9090" },
 			[]string{`site.base_url "http://127.0.0.1:8080" points at this machine but not at http.listen "127.0.0.1:9090"`}},
+		{"imap password not in the environment", "", func(c *Config) { c.Inbound.IMAP.Host, c.Inbound.IMAP.Username = "imap.example.org", "bounces" },
+			[]string{"inbound.imap: TIDINGS_IMAP_PASSWORD is not set in the environment", "bounces on imap.example.org"}},
+		{"imap password given", "", func(c *Config) {
+			c.Inbound.IMAP.Host, c.Inbound.IMAP.Username, c.Inbound.IMAP.Password = "imap.example.org", "bounces", "pw"
+		}, nil},
 		{"public base_url is never second-guessed", "", func(c *Config) {
 			c.HTTP.Listen = "127.0.0.1:9090"
 			c.Site.BaseURL = "https://news.example.org"

@@ -32,6 +32,7 @@ func (a *App) imapPoller() *mailbox.Poller {
 			}
 			return mailbox.Handled, nil
 		},
-		Polled: func(_ mailbox.Report, err error) { a.Metrics.Job("imap", err) },
+		Polled:     func(_ mailbox.Report, err error) { a.Metrics.Job("imap", err) },
+		NoPassword: "set " + c.PasswordEnv + " (inbound.imap.password_env) to its password",
 	}
 }

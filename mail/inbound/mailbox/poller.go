@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -45,6 +46,9 @@ type Poller struct {
 	TLSConfig *tls.Config
 	Username  string
 	Password  string
+	// NoPassword says what to do when Password is empty; the poll fails
+	// with it rather than trying to log in without one.
+	NoPassword string
 	// Folder is polled; "" is INBOX.
 	Folder string
 	// ProcessedFolder receives handled messages (created if missing);
@@ -66,9 +70,10 @@ type Poller struct {
 	// Polled, when set, hears the outcome of each poll (for metrics).
 	Polled func(Report, error)
 
-	// looked holds the UIDs kept in this folder since the process
-	// started, for servers that keep no keywords; validity is the
-	// folder's UIDVALIDITY they belong to.
+	// looked holds the UIDs looked at and left in this folder, for a
+	// server that keeps no keywords (until a restart, when they are
+	// looked at once more); validity is the folder's UIDVALIDITY they
+	// belong to. Poll is not for concurrent use.
 	looked   map[uint32]bool
 	validity uint32
 }
@@ -189,6 +194,14 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("search folder %q: %w", folder, err)
 	}
+	// Forget what left the folder meanwhile: looked stays as small as it.
+	present := make(map[uint32]bool, len(p.looked))
+	for _, u := range uids {
+		if p.looked[u] {
+			present[u] = true
+		}
+	}
+	p.looked = present
 	uids = slices.DeleteFunc(uids, func(u uint32) bool { return p.looked[u] })
 	if len(uids) == 0 {
 		return r, nil
@@ -213,7 +226,7 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 			if err := f.keep(uid); err != nil {
 				return r, err
 			}
-			p.looked[uid] = true
+			p.remember(f, uid)
 			r.TooLarge++
 			continue
 		}
@@ -232,21 +245,34 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 			if err := f.keep(uid); err != nil {
 				return r, err
 			}
-			p.looked[uid] = true
+			p.remember(f, uid)
 			r.Kept++
 			continue
 		}
 		if err := f.handled(uid, p.ProcessedFolder); err != nil {
 			return r, err
 		}
-		p.looked[uid] = true // moved or flagged: a server without keywords would show it again
+		if p.ProcessedFolder == "" || !f.move {
+			p.remember(f, uid) // still in the folder
+		}
 		r.Handled++
 	}
 	return r, nil
 }
 
+// remember notes that uid, left in the folder, was looked at, where the
+// server keeps no keyword to say so.
+func (p *Poller) remember(f filer, uid uint32) {
+	if !f.keywords {
+		p.looked[uid] = true
+	}
+}
+
 // connect dials, secures the connection as p.TLS says, and logs in.
 func (p *Poller) connect(ctx context.Context) (*client.Client, error) {
+	if p.Password == "" {
+		return nil, fmt.Errorf("imap %s: no password for %q: %s", p.Addr, p.Username, cmp.Or(p.NoPassword, "set one"))
+	}
 	dialer := &net.Dialer{Timeout: p.timeout()}
 	host, _, err := net.SplitHostPort(p.Addr)
 	if err != nil {

@@ -178,6 +178,7 @@ func TestPoller_BadInput(t *testing.T) {
 		{"missing folder", func(p *Poller) { p.Folder = "Bounces" }, []string{`select folder "Bounces" of bounces`}},
 		{"certificate not trusted", func(p *Poller) { p.Addr, p.TLS = s.TLSAddr, "implicit" }, []string{"connect to imap server", "certificate"}},
 		{"unknown tls", func(p *Poller) { p.TLS = "ssl" }, []string{`imap tls "ssl"`}},
+		{"no password", func(p *Poller) { p.Password, p.NoPassword = "", "set IMAP_PW" }, []string{`no password for "bounces": set IMAP_PW`}},
 		// Last: Dovecot slows the logins from an address after a failed one.
 		{"wrong password", func(p *Poller) { p.Password = "wrong" }, []string{"log in to " + s.Addr + ` as "bounces"`, "Authentication failed"}},
 	} {
