@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/tidings/tidings/mail/inbound/mailbox/dovecottest"
 )
 
@@ -306,4 +308,36 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A poll stopped half-way (serve shutting down while a message is being
+// heard) leaves that message untouched and no goroutine behind; Run
+// stops as promptly.
+func TestPoller_StopsMidPoll(t *testing.T) {
+	s := dovecottest.Start(t)
+	s.Append(t, "INBOX", msg("bounce one", 0))
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	hearing := make(chan struct{})
+	p := poller(s, nil)
+	p.Handle = func(ctx context.Context, _ []byte) (Verdict, error) {
+		close(hearing)
+		<-ctx.Done()
+		return Handled, ctx.Err()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	<-hearing
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+	if inbox := s.Folder(t, "INBOX"); len(inbox) != 1 || len(inbox[0].Flags) != 0 {
+		t.Errorf("the message being heard is not left as it was: %+v", inbox)
+	}
 }
