@@ -7,8 +7,8 @@
 //
 // # What it owns
 //
-// The editions, edition_articles, deliveries and digest_runs tables, and
-// no other: articles come through the Articles interface (*feed.Store),
+// The editions, edition_articles, deliveries, digest_runs and inbound_log
+// tables, and no other: articles come through the Articles interface (*feed.Store),
 // subscribers through Recipients (*subscribers.Store). A Ledger is the
 // record and the source of truth for what was sent. Plan freezes an
 // edition (the articles no earlier edition of the digest carried, at most
@@ -17,7 +17,10 @@
 // writing. Stats gives the counts /metrics shows. A Renderer renders an
 // edition's body once and fills in each subscriber's name and links; a
 // Sender works through due deliveries; the Archive serves past editions
-// on the web without any subscriber's data.
+// on the web without any subscriber's data. Hear acts on mail that came
+// back (classified by mail/inbound), marking the delivery it is about
+// once, and LogInbound keeps the inbound log that tidings inbound list
+// shows, pruned past its retention.
 //
 // # Delivery states
 //

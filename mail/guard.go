@@ -81,10 +81,12 @@ func (l *Ledger) Resume(ctx context.Context, id int64) error {
 }
 
 // Returns counts what came back for edition id after it was sent: "bounce"
-// (hard), "soft" and "complaint".
+// (hard), "soft" and "complaint", and "unsubscribe": the readers who
+// unsubscribed by mail after it was their latest.
 func (l *Ledger) Returns(ctx context.Context, id int64) (map[string]int, error) {
-	out := map[string]int{"bounce": 0, "soft": 0, "complaint": 0}
-	rows, err := l.DB.Read.QueryContext(ctx, `SELECT returned, COUNT(*) FROM deliveries WHERE edition_id = ? AND returned != '' GROUP BY returned`, id)
+	out := map[string]int{"bounce": 0, "soft": 0, "complaint": 0, "unsubscribe": 0}
+	rows, err := l.DB.Read.QueryContext(ctx, `SELECT returned, COUNT(*) FROM deliveries WHERE edition_id = ? AND returned != '' GROUP BY returned
+		UNION ALL SELECT 'unsubscribe', COUNT(*) FROM deliveries WHERE edition_id = ? AND unsubscribed_at != 0`, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("count returns: %w", err)
 	}

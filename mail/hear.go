@@ -31,8 +31,10 @@ type AddressTokens interface {
 
 // Heard is what one inbound message did.
 type Heard struct {
-	Kind       inbound.Kind
-	Delivery   int64 // the delivery it was matched to, 0 for none
+	Kind inbound.Kind
+	// Delivery is the delivery it was matched to, 0 for none; for a
+	// mailto unsubscribe, the latest one sent to the reader.
+	Delivery   int64
 	Subscriber int64 // whom it changed or would have, 0 for none
 	// Action says what was done, for the log and the operator:
 	// "bounced", "soft bounce counted", "complained", "unsubscribed",
@@ -64,6 +66,10 @@ func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens
 		h.Subscriber = id
 		if _, err := r.Unsubscribe(ctx, id, subscribers.Meta{Route: "mailto"}); err != nil {
 			return h, fmt.Errorf("unsubscribe by mail: %w", err)
+		}
+		var err error
+		if h.Delivery, err = l.markUnsubscribed(ctx, id); err != nil {
+			return h, err
 		}
 		h.Action = "unsubscribed"
 		return h, nil

@@ -32,6 +32,9 @@ type Ledger struct {
 
 	stmtMu   sync.Mutex
 	markSent *sql.Stmt // prepared by markSentStmt
+
+	pruneMu       sync.Mutex
+	inboundPruned time.Time // when LogInbound last pruned
 }
 
 // The states of a delivery.

@@ -73,7 +73,7 @@ func commands() []*command {
 		broadcastPreviewCommand(), broadcastSendCommand(), broadcastTestCommand(),
 		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), editionsResumeCommand(), statusCommand(),
 		sourcesListCommand(), sourcesCheckCommand(),
-		inboundProcessCommand(),
+		inboundProcessCommand(), inboundListCommand(),
 	}
 	return append(cs, adminCommands()...)
 }

@@ -171,6 +171,12 @@ type InboundConfig struct {
 	// the receiver (bursts of ten times that): a relay that forwards a
 	// bounce storm is one client.
 	ClientRate float64 `toml:"client_rate"`
+	// LogRetention is how long tidings inbound list keeps what came in;
+	// older entries are pruned as new ones are written.
+	LogRetention Duration `toml:"log_retention"`
+	// IMAP is a mailbox serve polls for the same mail, for an operator
+	// whose bounce address is a mailbox elsewhere.
+	IMAP IMAPConfig `toml:"imap"`
 	// Webhooks are the providers' reports POSTed to /webhooks/{provider}.
 	Webhooks WebhooksConfig `toml:"webhooks"`
 }
@@ -215,6 +221,26 @@ func (c *WebhooksConfig) readSecretFiles() error {
 		*f.dst = strings.TrimSpace(string(b))
 	}
 	return nil
+}
+
+// IMAPConfig is [inbound.imap]: a mailbox that receives bounces,
+// complaints and mailto unsubscribes. An empty host polls nothing.
+type IMAPConfig struct {
+	Host string `toml:"host"`
+	Port int    `toml:"port"`
+	// TLS is "implicit" (IMAPS, port 993), "starttls" (port 143) or
+	// "none", which only a loopback host may use.
+	TLS      string `toml:"tls"`
+	Username string `toml:"username"`
+	// PasswordEnv names the environment variable that holds the password:
+	// it is never written in the file.
+	PasswordEnv string `toml:"password_env"`
+	Password    string `toml:"-"`
+	Folder      string `toml:"folder"`
+	// ProcessedFolder is where handled messages are moved; empty: they
+	// stay, flagged \Seen and $Tidings.
+	ProcessedFolder string   `toml:"processed_folder"`
+	Every           Duration `toml:"every"`
 }
 
 // InboundDomain is [inbound] domain, else site.email's domain.
@@ -341,7 +367,8 @@ func Default() Config {
 				{Domains: []string{"icloud.com", "me.com", "mac.com"}, Rate: 20, Connections: 2},
 			},
 		},
-		Inbound: InboundConfig{MaxBytes: 10 << 20, ClientRate: 100,
+		Inbound: InboundConfig{MaxBytes: 10 << 20, ClientRate: 100, LogRetention: Duration{90 * 24 * time.Hour},
+			IMAP:     IMAPConfig{Port: 993, TLS: "implicit", PasswordEnv: "TIDINGS_IMAP_PASSWORD", Folder: "INBOX", Every: Duration{time.Minute}},
 			Webhooks: WebhooksConfig{MaxBytes: 1 << 20, MaxAge: Duration{15 * time.Minute}, SESTopicARNs: []string{}}},
 		Digests: []DigestConfig{{
 			Name:        "daily",
@@ -386,6 +413,9 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	}
 	if err := cfg.Inbound.Webhooks.readSecretFiles(); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if name := cfg.Inbound.IMAP.PasswordEnv; name != "" {
+		cfg.Inbound.IMAP.Password = getenv(name)
 	}
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
@@ -464,6 +494,7 @@ func (c Config) Masked() Config {
 		}
 	}
 	mask(&c.SMTP.Password)
+	mask(&c.Inbound.IMAP.Password)
 	mask(&c.HTTP.AdminToken)
 	mask(&c.Secret)
 	mask(&c.Inbound.Webhooks.PostmarkPassword)

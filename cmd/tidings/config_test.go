@@ -76,6 +76,12 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"postmark user alone", "[inbound.webhooks]\npostmark_username = \"pm\"\n", []string{"inbound.webhooks.postmark_username", "without a password"}},
 		{"webhook secret file", "[inbound.webhooks]\nmailgun_signing_key_file = \"/nonexistent/mailgun.key\"\n", []string{"inbound.webhooks.mailgun_signing_key_file", "no such file"}},
 		{"webhook max_bytes", "[inbound.webhooks]\nmax_bytes = 0\n", []string{"inbound.webhooks.max_bytes"}},
+		{"imap clear text to another host", "[inbound.imap]\nhost = \"imap.example.org\"\ntls = \"none\"\nusername = \"b\"\n", []string{"inbound.imap.tls", "only a loopback host", "imap.example.org"}},
+		{"imap password variable not named", "[inbound.imap]\nhost = \"imap.example.org\"\nusername = \"b\"\npassword_env = \"\"\n", []string{"inbound.imap.password_env", "must name the environment variable"}},
+		{"imap without a user", "[inbound.imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\n", []string{"inbound.imap.username"}},
+		{"imap tls", "[inbound.imap]\nhost = \"127.0.0.1\"\ntls = \"ssl\"\n", []string{"inbound.imap.tls", "implicit, starttls or none"}},
+		{"imap folders", "[inbound.imap]\nhost = \"::1\"\nprocessed_folder = \"INBOX\"\nevery = \"10ms\"\n", []string{"inbound.imap.processed_folder", "inbound.imap.every"}},
+		{"imap unknown key", "[inbound.imap]\nuser = \"b\"\n", []string{"inbound.imap.user"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,12 +110,16 @@ title = "Local Paper"
 poll = "30s"
 [smtp]
 password = "from-file"
+[inbound.imap]
+host = "imap.example.org"
+username = "bounces"
+password_env = "MAILBOX_PW"
 [[digests]]
 name = "weekly"
 schedule = "CRON_TZ=Europe/Berlin 0 7 * * 1"
 max_articles = 10
 `)
-	env := map[string]string{"TIDINGS_SMTP_PASSWORD": "from-env", "TIDINGS_ADMIN_TOKEN": "tok", "TIDINGS_SECRET": "s3cret"}
+	env := map[string]string{"TIDINGS_SMTP_PASSWORD": "from-env", "TIDINGS_ADMIN_TOKEN": "tok", "TIDINGS_SECRET": "s3cret", "MAILBOX_PW": "imap-pw"}
 	cfg, err := LoadConfig(p, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +136,13 @@ max_articles = 10
 	if cfg.SMTP.Password != "from-env" || cfg.HTTP.AdminToken != "tok" || cfg.Secret != "s3cret" {
 		t.Errorf("secrets from the environment not applied: %q %q %q", cfg.SMTP.Password, cfg.HTTP.AdminToken, cfg.Secret)
 	}
+	if cfg.Inbound.IMAP.Password != "imap-pw" {
+		t.Errorf("imap password from inbound.imap.password_env: %q", cfg.Inbound.IMAP.Password)
+	}
 	m := cfg.Masked()
+	if m.Inbound.IMAP.Password == "imap-pw" {
+		t.Error("config check would print the imap password")
+	}
 	if m.SMTP.Password == "from-env" || m.HTTP.AdminToken == "tok" || m.Secret == "s3cret" {
 		t.Error("Masked left a secret in clear")
 	}
@@ -258,6 +274,11 @@ func TestConfig_Warnings(t *testing.T) {
 		{"empty postal address", "", func(c *Config) { c.Site.PostalAddress = "" }, []string{"site.postal_address is empty"}},
 		{"base_url on another port", "", func(c *Config) { c.HTTP.Listen = "127.0.0.1:9090" },
 			[]string{`site.base_url "http://127.0.0.1:8080" points at this machine but not at http.listen "127.0.0.1:9090"`}},
+		{"imap password not in the environment", "", func(c *Config) { c.Inbound.IMAP.Host, c.Inbound.IMAP.Username = "imap.example.org", "bounces" },
+			[]string{"inbound.imap: TIDINGS_IMAP_PASSWORD is not set in the environment", "bounces on imap.example.org"}},
+		{"imap password given", "", func(c *Config) {
+			c.Inbound.IMAP.Host, c.Inbound.IMAP.Username, c.Inbound.IMAP.Password = "imap.example.org", "bounces", "pw"
+		}, nil},
 		{"public base_url is never second-guessed", "", func(c *Config) {
 			c.HTTP.Listen = "127.0.0.1:9090"
 			c.Site.BaseURL = "https://news.example.org"

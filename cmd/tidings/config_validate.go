@@ -156,6 +156,10 @@ func (c *Config) validateMail(p *problems) {
 	p.positive("inbound.max_bytes", c.Inbound.MaxBytes > 0)
 	p.positive("inbound.client_rate", c.Inbound.ClientRate > 0)
 	c.Inbound.Webhooks.validate(p)
+	if c.Inbound.LogRetention.Duration < 0 {
+		p.add("inbound.log_retention", "must not be negative (0 keeps every entry)")
+	}
+	c.validateIMAP(p)
 	if (c.DKIM.SecondSelector == "") != (c.DKIM.SecondKeyFile == "") {
 		p.add("dkim", "second_selector and second_key_file go together: set both or neither")
 	} else if c.DKIM.SecondSelector != "" && c.DKIM.KeyFile == "" {
@@ -185,6 +189,38 @@ func (w *WebhooksConfig) validate(p *problems) {
 
 // snsTopicARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME.
 var snsTopicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+
+// validateIMAP checks [inbound.imap] when it names a host.
+func (c *Config) validateIMAP(p *problems) {
+	m := c.Inbound.IMAP
+	if m.Host == "" {
+		return
+	}
+	if m.Port <= 0 || m.Port > 65535 {
+		p.add("inbound.imap.port", "%d is not a port number", m.Port)
+	}
+	p.oneOf("inbound.imap.tls", m.TLS, "implicit", "starttls", "none")
+	if m.TLS == "none" && !loopbackHost(strings.ToLower(strings.Trim(m.Host, "[]"))) {
+		p.add("inbound.imap.tls", "\"none\" sends the password in clear text: only a loopback host (127.0.0.1, ::1, localhost) may use it, not %q", m.Host)
+	}
+	if m.Username == "" {
+		p.add("inbound.imap.username", "must not be empty when inbound.imap.host is set")
+	}
+	// The variable itself may be unset where a command other than serve
+	// or run is typed: Warnings says so, and the poll fails naming it.
+	if m.PasswordEnv == "" {
+		p.add("inbound.imap.password_env", "must name the environment variable that holds the password (like TIDINGS_IMAP_PASSWORD)")
+	}
+	if strings.TrimSpace(m.Folder) == "" {
+		p.add("inbound.imap.folder", "must not be empty (INBOX is the usual one)")
+	}
+	if m.ProcessedFolder != "" && m.ProcessedFolder == m.Folder {
+		p.add("inbound.imap.processed_folder", "%q is the folder polled: choose another, or leave it empty to flag messages instead", m.Folder)
+	}
+	if m.Every.Duration < time.Second {
+		p.add("inbound.imap.every", "%s is too often: at least 1s", m.Every.Duration)
+	}
+}
 
 // inboundDomain is a DNS name of at least two labels.
 var inboundDomain = regexp.MustCompile(`^(?i)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$`)

@@ -33,6 +33,10 @@ func (c *Config) Warnings(path string) []string {
 				c.Site.BaseURL, c.HTTP.Listen, c.HTTP.Listen))
 		}
 	}
+	if m := c.Inbound.IMAP; m.Host != "" && m.Password == "" {
+		w = append(w, fmt.Sprintf("inbound.imap: %s is not set in the environment: the mailbox %s on %s cannot be read until it holds the password",
+			m.PasswordEnv, m.Username, m.Host))
+	}
 	return w
 }
 

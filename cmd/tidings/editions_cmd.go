@@ -96,8 +96,9 @@ func editionsShowCommand() *command {
 				c[mail.DeliverySent], c[mail.DeliveryQueued], c[mail.DeliverySending], c[mail.DeliveryFailed], c[mail.DeliverySkipped])
 			if r, err := app.Ledger.Returns(ctx, id); err != nil {
 				return err
-			} else if r["bounce"]+r["soft"]+r["complaint"] > 0 {
-				fmt.Fprintf(w, "Came back: hard bounces %d, soft bounces %d, complaints %d\n", r["bounce"], r["soft"], r["complaint"])
+			} else if r["bounce"]+r["soft"]+r["complaint"]+r["unsubscribe"] > 0 {
+				fmt.Fprintf(w, "Came back: hard bounces %d, soft bounces %d, complaints %d, unsubscribed by mail %d\n",
+					r["bounce"], r["soft"], r["complaint"], r["unsubscribe"])
 			}
 			if err := printWaiting(ctx, w, app, id, loc); err != nil {
 				return err

@@ -119,8 +119,24 @@ schedule = "0 7 * * *"
 			t.Errorf("%s: want status %s:\n%s", who, want, out)
 		}
 	}
-	if out := mustRun("editions", "show", "1"); !strings.Contains(out, "Came back: hard bounces 1, soft bounces 0, complaints 1") {
+	if out := mustRun("editions", "show", "1"); !strings.Contains(out, "Came back: hard bounces 1, soft bounces 0, complaints 1, unsubscribed by mail 1") {
 		t.Errorf("editions show does not count what came back:\n%s", out)
+	}
+	// inbound list shows each of them, newest first; --unmatched the two
+	// that named nobody.
+	list := strings.Split(strings.TrimSpace(mustRun("inbound", "list")), "\n")
+	wantRows := []string{"pipe +auto_reply +ignored", "pipe +bounce +unmatched", "pipe +unsubscribe +unmatched", "pipe +unsubscribe +unsubscribed +cy@example.com",
+		"pipe +complaint +complained", "pipe +bounce +already recorded", "pipe +bounce +bounced +ana@example.com +\\d+ +\\d+ +5\\.1\\.1 +dsn"}
+	if len(list) != 1+len(wantRows) || !strings.HasPrefix(list[0], "RECEIVED") {
+		t.Fatalf("inbound list:\n%s", strings.Join(list, "\n"))
+	}
+	for i, w := range wantRows {
+		if !regexp.MustCompile(w).MatchString(list[1+i]) {
+			t.Errorf("inbound list row %d = %q, want %q", i+1, list[1+i], w)
+		}
+	}
+	if un := strings.Split(strings.TrimSpace(mustRun("inbound", "list", "--unmatched", "--limit", "1")), "\n"); len(un) != 2 || !strings.Contains(un[1], "bounce") {
+		t.Errorf("inbound list --unmatched --limit 1:\n%s", strings.Join(un, "\n"))
 	}
 	// The next edition reaches di alone.
 	writeFile(t, content, "b.md", "# Ferry returns\n\nOn Monday.\n")

@@ -23,7 +23,7 @@ func serveCommand() *command {
 		summary: "the daemon: HTTP server and scheduler",
 		detail: "Serves the site on http.listen, rescans the content folders within a second of a change (content.watch)\n" +
 			"and every content.poll, fetches upstream feeds, plans each digest at its scheduled moments and sends\n" +
-			"what is due. SIGINT or SIGTERM stops it gracefully within http.shutdown_timeout; a second signal exits\n" +
+			"what is due. It takes mail that comes back on inbound.smtp_listen and polls the [inbound.imap] mailbox. SIGINT or SIGTERM stops it gracefully within http.shutdown_timeout; a second signal exits\n" +
 			"at once. It exits non-zero, naming the cause, when a part of it cannot go on (the port is taken, the\n" +
 			"database file is removed or made read-only).",
 		example: "tidings serve --config /etc/tidings.toml",
@@ -149,6 +149,10 @@ func (m *Main) Run(ctx context.Context) error {
 			}}
 		log.Info("taking mail over smtp", "addr", m.InboundListener.Addr().String(), "domain", rcv.Domain)
 		loops = append(loops, func(ctx context.Context) error { return rcv.Serve(ctx, m.InboundListener) })
+	}
+	if poller := a.imapPoller(); poller != nil {
+		log.Info("polling an imap mailbox", "addr", poller.Addr, "folder", poller.Folder, "every", poller.Every.String())
+		loops = append(loops, poller.Run)
 	}
 	if m.MetricsListener != nil {
 		mux := http.NewServeMux()

@@ -28,9 +28,11 @@
 //
 // Receiver takes such mail over SMTP for the inbound domain (only its
 // bounce and unsubscribe local parts, bounded in size and in rate per
-// client) and hands each message to a function.
+// client) and hands each message to a function; mail/inbound/mailbox
+// does the same for an IMAP folder it polls.
 //
 // It does not match a Result to a delivery or a subscriber, verify VERP
 // or unsubscribe tokens, or change any subscriber: that is the mail
-// package's Ledger.Hear, which the pipe command and serve's receiver call.
+// package's Ledger.Hear, which every way in (the pipe command, serve's
+// receiver, the IMAP poller) ends in.
 package inbound
