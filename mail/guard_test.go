@@ -146,3 +146,36 @@ func TestHear_SoftBouncesInARow(t *testing.T) {
 		t.Errorf("after three soft bounces in a row: %s, want bounced", st)
 	}
 }
+
+// An unsubscribe a provider reports names the delivery, not a signed
+// unsubscribe+TOKEN@ address: matched by the Message-ID only when the
+// report is Verified (a webhook's signature), never from a mail, which
+// anyone who saw a forwarded copy's Message-ID could send.
+func TestHear_ReportedUnsubscribeNeedsVerified(t *testing.T) {
+	e := newLedgerEnv(t)
+	ctx := context.Background()
+	ids := e.addSubscribers(t, 1)
+	e.addArticle(t, "a", ledgerStart)
+	ed := e.plan(t, dailyDigest(), ledgerStart)
+	d := e.delivery(t, ed.ID, ids[0])
+	res := inbound.Result{Kind: inbound.KindUnsubscribe, MessageID: d.MessageID, Provider: "sendgrid"}
+	h, err := e.ledger.Hear(ctx, res, e.subs, nil, BounceLimits{})
+	if err != nil || h.Action != "unmatched" {
+		t.Fatalf("an unverified unsubscribe by Message-ID: %+v, %v", h, err)
+	}
+	if s, _ := e.subs.Get(ctx, ids[0]); s.Status != subscribers.StatusConfirmed {
+		t.Fatalf("status %s after an unverified report", s.Status)
+	}
+	res.Verified = true
+	h, err = e.ledger.Hear(ctx, res, e.subs, nil, BounceLimits{})
+	if err != nil || h.Action != "unsubscribed" || h.Subscriber != ids[0] {
+		t.Fatalf("a verified unsubscribe: %+v, %v", h, err)
+	}
+	if s, _ := e.subs.Get(ctx, ids[0]); s.Status != subscribers.StatusUnsubscribed {
+		t.Errorf("status %s after a verified report", s.Status)
+	}
+	res.MessageID = "<never@sent>"
+	if h, err = e.ledger.Hear(ctx, res, e.subs, nil, BounceLimits{}); err != nil || h.Action != "unmatched" {
+		t.Errorf("a verified report naming no delivery: %+v, %v", h, err)
+	}
+}

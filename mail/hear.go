@@ -59,12 +59,27 @@ func (l *Ledger) Hear(ctx context.Context, res inbound.Result, r Returns, tokens
 	switch res.Kind {
 	case inbound.KindUnsubscribe:
 		id, ok := l.addressToken(ctx, res.To, "unsubscribe", subscribers.PurposeUnsubscribe, tokens, r.TokenNonce)
+		route := "mailto"
+		if !ok && res.Verified {
+			// A provider's signed report names the delivery, as for a
+			// bounce; the reader asked the provider to stop.
+			d, err := l.returnedDelivery(ctx, res, r, tokens)
+			if err != nil {
+				return h, err
+			}
+			if d != nil {
+				id, ok, route = d.SubscriberID, true, res.Provider
+			}
+		}
 		if !ok {
 			h.Action, h.Reason = "unmatched", "no valid unsubscribe+TOKEN@ address: "+res.Reason
+			if res.Verified {
+				h.Reason = "names no delivery tidings made (no valid bounces+TOKEN@, no known Message-ID): " + res.Reason
+			}
 			return h, nil
 		}
 		h.Subscriber = id
-		if _, err := r.Unsubscribe(ctx, id, subscribers.Meta{Route: "mailto"}); err != nil {
+		if _, err := r.Unsubscribe(ctx, id, subscribers.Meta{Route: route}); err != nil {
 			return h, fmt.Errorf("unsubscribe by mail: %w", err)
 		}
 		var err error

@@ -48,7 +48,7 @@ schedule = "0 7 * * *"
 `, topic, mgKey, sgPub))
 	mustRun := mustRunner(t, env)
 	writeFile(t, content, "a.md", "# Harbour reopens\n\nShips are back.\n")
-	readers := []string{"ana@example.com", "bo@example.com", "cy@example.com", "di@example.com", "eve@example.com", "fay@example.com"}
+	readers := []string{"ana@example.com", "bo@example.com", "cy@example.com", "di@example.com", "eve@example.com", "fay@example.com", "gus@example.com"}
 	for _, r := range readers {
 		mustRun("subscribers", "add", r, "--digests", "daily")
 	}
@@ -141,6 +141,10 @@ schedule = "0 7 * * *"
 	// eve: a SendGrid spam report, by her Message-ID.
 	eve := []byte(fmt.Sprintf(`[{"email":"eve@example.com","timestamp":1796022000,"smtp-id":%q,"event":"spamreport","sg_event_id":"a1"}]`, msgID["eve@example.com"]))
 	expect("SendGrid spam report", post("sendgrid", "sendgrid", eve, func(r *http.Request) { webhooktest.SendGrid(r, sgKey, time.Now(), eve) }), 200)
+	// gus: unsubscribed at SendGrid (its list-unsubscribe page), by his
+	// Message-ID: a signed report names his delivery, as a bounce does.
+	gus := []byte(fmt.Sprintf(`[{"email":"gus@example.com","timestamp":1796022000,"smtp-id":%q,"event":"unsubscribe","sg_event_id":"g1"}]`, msgID["gus@example.com"]))
+	expect("SendGrid unsubscribe", post("sendgrid unsubscribe", "sendgrid", gus, func(r *http.Request) { webhooktest.SendGrid(r, sgKey, time.Now(), gus) }), 200)
 	// A verified report about an address tidings never mailed.
 	stranger := sesBounce("news@gazette.example.org", "zed@example.com", "<never-sent@gazette.example.org>")
 	expect("SES bounce for a stranger", post("stranger", "ses", sns.Notification(topic, stranger, "2"), nil), 200)
@@ -162,6 +166,7 @@ schedule = "0 7 * * *"
 		"ana@example.com": subscribers.StatusBounced, "bo@example.com": subscribers.StatusComplained,
 		"cy@example.com": subscribers.StatusBounced, "di@example.com": subscribers.StatusBounced,
 		"eve@example.com": subscribers.StatusComplained, "fay@example.com": subscribers.StatusConfirmed,
+		"gus@example.com": subscribers.StatusUnsubscribed,
 	} {
 		s, err := m.App.Subscribers.GetByEmail(ctx, who)
 		if err != nil {

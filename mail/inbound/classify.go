@@ -63,6 +63,12 @@ type Result struct {
 	Provider string
 	// Reason is a short sentence saying why the message was classified so.
 	Reason string
+	// Verified is set by a caller that proved where the report came from
+	// (a webhook's signature or password), never by Classify: only then
+	// may an unsubscribe the provider reports be matched, like a bounce,
+	// by the delivery it names rather than by a signed unsubscribe+TOKEN@
+	// address, which providers do not echo.
+	Verified bool
 }
 
 // Options bound the work Classify does and name the local parts of

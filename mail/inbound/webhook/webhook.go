@@ -163,7 +163,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, res := range results {
-		res.Provider = name
+		res.Provider, res.Verified = name, true
 		if err := h.o.Handle(r.Context(), res); err != nil {
 			h.web.Error(w, r, &web.Problem{Kind: web.Unavailable, RetryAfter: time.Minute,
 				Message: "the event could not be recorded just now; send it again", Err: err})
