@@ -105,6 +105,7 @@ full_content = true
 	if got := browsertest.Eval[string](b, `(e => e.className + " " + (e.getBoundingClientRect().top >= 0) + " " + getComputedStyle(e).outlineStyle)(document.activeElement)`); got != "skip true solid" {
 		t.Errorf("after Tab, the focus is on %q, want the skip link, visible, outlined", got)
 	}
+	browsertest.Eval[bool](b, `document.activeElement.blur(), true`)
 	check("front")
 	b.ColorScheme("dark")
 	b.Screenshot("public-front-dark")
