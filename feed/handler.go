@@ -299,7 +299,9 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		p.Newer = base + "?page=" + strconv.Itoa(n-1)
 	}
 	p.Tag, p.Articles = title, as
-	web.AllowTimeZoneScript(w) // the sign-up form's
+	if dir == "" {
+		web.AllowTimeZoneScript(w) // the front page's sign-up form
+	}
 	h.web.Render(w, r, http.StatusOK, "index.html", p)
 }
 
