@@ -132,8 +132,14 @@ func (h *Handler) serveRobots(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
+	io.WriteString(w, robotsTxt(h.site.BaseURL, h.site.URL("sitemap.xml")))
+}
+
+// robotsTxt is robots.txt for a site at base (whose path, behind a
+// proxy, prefixes every page's).
+func robotsTxt(base, sitemap string) string {
 	prefix := "/"
-	if u, err := url.Parse(h.site.BaseURL); err == nil && u.Path != "" {
+	if u, err := url.Parse(base); err == nil && u.Path != "" {
 		prefix = strings.TrimSuffix(u.Path, "/") + "/"
 	}
 	var b strings.Builder
@@ -141,6 +147,6 @@ func (h *Handler) serveRobots(w http.ResponseWriter, r *http.Request) {
 	for _, p := range []string{"confirm", "unsubscribe", "preferences", "api/", "admin"} {
 		b.WriteString("Disallow: " + prefix + p + "\n")
 	}
-	b.WriteString("\nSitemap: " + h.site.URL("sitemap.xml") + "\n")
-	io.WriteString(w, b.String())
+	b.WriteString("\nSitemap: " + sitemap + "\n")
+	return b.String()
 }

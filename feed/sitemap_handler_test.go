@@ -72,3 +72,18 @@ func TestHandler_TagsPage(t *testing.T) {
 		t.Errorf("tags page:\n%s", page)
 	}
 }
+
+func TestRobotsTxt_BelowAPath(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://news.example.org":        "Disallow: /confirm\n",
+		"https://news.example.org/":       "Disallow: /confirm\n",
+		"https://example.org/news":        "Disallow: /news/confirm\n",
+		"https://example.org/news/":       "Disallow: /news/confirm\n",
+		"https://example.org/a/b/?x=1#yz": "Disallow: /a/b/confirm\n",
+	} {
+		got := robotsTxt(base, base+"/sitemap.xml")
+		if !strings.Contains(got, want) || !strings.HasPrefix(got, "User-agent: *\n") || !strings.HasSuffix(got, "\nSitemap: "+base+"/sitemap.xml\n") {
+			t.Errorf("base %q:\n%s", base, got)
+		}
+	}
+}
