@@ -283,7 +283,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	base := h.site.URL(escapeDir(dir))
 	p.Canonical, p.Section = base, "home"
 	if dir != "" {
-		p.Section = "tags"
+		p.Section, p.Description = "tags", "Articles tagged “"+title+"” in "+h.site.Title+"."
 	}
 	if n > 1 {
 		p.Canonical = base + "?page=" + strconv.Itoa(n)

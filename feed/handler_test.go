@@ -251,7 +251,8 @@ func TestHandler_SignUpFormAndCards(t *testing.T) {
 			t.Errorf("article lacks %s", want)
 		}
 	}
-	if page := serveGet(h, "/tags/city/").Body.String(); strings.Contains(page, `id="signup-email"`) || !strings.Contains(page, `aria-current="page">Tags`) {
+	if page := serveGet(h, "/tags/city/").Body.String(); strings.Contains(page, `id="signup-email"`) || !strings.Contains(page, `aria-current="page">Tags`) ||
+		!strings.Contains(page, `<meta property="og:description" content="Articles tagged “City” in `) {
 		t.Errorf("tag page: sign-up form or no current Tags entry:\n%s", page)
 	}
 }
