@@ -3,8 +3,9 @@
 // (Store), the content-folder source (Ingester), the authoring API, the
 // one write path every source goes through, feed building and serving
 // (Publisher, Handler), the images and files next to articles (assets:
-// published by the scan under hashed names, served by Handler) and WebSub
-// announcements. It also keeps the
+// published by the scan under hashed names, served by Handler), the
+// pages about articles (front and tag pages, paged; articles; the tags
+// page; sitemap.xml and robots.txt) and WebSub announcements. It also keeps the
 // sources table for feed/upstream, behind that package's interface.
 //
 // It does not parse or sanitise anything itself: feed/content turns a

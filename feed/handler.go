@@ -283,7 +283,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	base := h.site.URL(escapeDir(dir))
 	p.Canonical, p.Section = base, "home"
 	if dir != "" {
-		p.Section = "tags"
+		p.Section, p.Description = "tags", "Articles tagged “"+title+"” in "+h.site.Title+"."
 	}
 	if n > 1 {
 		p.Canonical = base + "?page=" + strconv.Itoa(n)
@@ -299,7 +299,9 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 		p.Newer = base + "?page=" + strconv.Itoa(n-1)
 	}
 	p.Tag, p.Articles = title, as
-	web.AllowTimeZoneScript(w) // the sign-up form's
+	if dir == "" {
+		web.AllowTimeZoneScript(w) // the front page's sign-up form
+	}
 	h.web.Render(w, r, http.StatusOK, "index.html", p)
 }
 

@@ -184,7 +184,7 @@ func TestHandler_ErrorPages(t *testing.T) {
 func TestHandler_SecurityHeaders(t *testing.T) {
 	_, h := newServeEnv(t)
 	for path, script := range map[string]string{"/": "script-src 'sha256-", "/articles/bridge-opens": "script-src 'sha256-",
-		"/tags/": "script-src 'none'", "/atom.xml": "script-src 'none'", "/feed.json": "script-src 'none'", "/articles/nope": "script-src 'none'"} {
+		"/tags/": "script-src 'none'", "/tags/city/": "script-src 'none'", "/atom.xml": "script-src 'none'", "/feed.json": "script-src 'none'", "/articles/nope": "script-src 'none'"} {
 		hd := serveGet(h, path).Header()
 		csp := hd.Get("Content-Security-Policy")
 		if !strings.Contains(csp, script) || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "style-src 'self';") ||
@@ -251,7 +251,8 @@ func TestHandler_SignUpFormAndCards(t *testing.T) {
 			t.Errorf("article lacks %s", want)
 		}
 	}
-	if page := serveGet(h, "/tags/city/").Body.String(); strings.Contains(page, `id="signup-email"`) || !strings.Contains(page, `aria-current="page">Tags`) {
+	if page := serveGet(h, "/tags/city/").Body.String(); strings.Contains(page, `id="signup-email"`) || !strings.Contains(page, `aria-current="page">Tags`) ||
+		!strings.Contains(page, `<meta property="og:description" content="Articles tagged “City” in `) {
 		t.Errorf("tag page: sign-up form or no current Tags entry:\n%s", page)
 	}
 }

@@ -9,51 +9,6 @@ import (
 	"time"
 )
 
-// tagLink is one tag on the tags page.
-type tagLink struct {
-	Name, URL string
-	Count     int
-}
-
-// serveTags lists every tag of a published article, with how many
-// articles carry it, each linking its page.
-func (h *Handler) serveTags(w http.ResponseWriter, r *http.Request) {
-	now := h.now()
-	as, err := h.store.List(r.Context(), ListOptions{Now: now, NoContent: true})
-	if err != nil {
-		h.web.Error(w, r, err)
-		return
-	}
-	count := map[string]int{}
-	for _, a := range as {
-		seen := map[string]bool{}
-		for _, t := range a.Tags {
-			if s := TagSlug(t); !seen[s] {
-				seen[s] = true
-				count[s]++
-			}
-		}
-	}
-	tags, err := h.store.Tags(r.Context(), now)
-	if err != nil {
-		h.web.Error(w, r, err)
-		return
-	}
-	p := h.newPage("", "Tags")
-	p.Canonical, p.Section = h.site.URL("tags/"), "tags"
-	seen := map[string]bool{}
-	for _, t := range tags {
-		s := TagSlug(t)
-		if seen[s] {
-			continue // tags that fold into one slug share a page
-		}
-		seen[s] = true
-		p.Tags = append(p.Tags, tagLink{Name: t, URL: h.site.URL(TagPath(url.PathEscape(s))), Count: count[s]})
-	}
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	h.web.Render(w, r, http.StatusOK, "tags.html", p)
-}
-
 // sitemapURL is one <url> of sitemap.xml.
 type sitemapURL struct {
 	Loc     string `xml:"loc"`
@@ -132,8 +87,14 @@ func (h *Handler) serveRobots(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
+	io.WriteString(w, robotsTxt(h.site.BaseURL, h.site.URL("sitemap.xml")))
+}
+
+// robotsTxt is robots.txt for a site at base (whose path, behind a
+// proxy, prefixes every page's).
+func robotsTxt(base, sitemap string) string {
 	prefix := "/"
-	if u, err := url.Parse(h.site.BaseURL); err == nil && u.Path != "" {
+	if u, err := url.Parse(base); err == nil && u.Path != "" {
 		prefix = strings.TrimSuffix(u.Path, "/") + "/"
 	}
 	var b strings.Builder
@@ -141,6 +102,6 @@ func (h *Handler) serveRobots(w http.ResponseWriter, r *http.Request) {
 	for _, p := range []string{"confirm", "unsubscribe", "preferences", "api/", "admin"} {
 		b.WriteString("Disallow: " + prefix + p + "\n")
 	}
-	b.WriteString("\nSitemap: " + h.site.URL("sitemap.xml") + "\n")
-	io.WriteString(w, b.String())
+	b.WriteString("\nSitemap: " + sitemap + "\n")
+	return b.String()
 }

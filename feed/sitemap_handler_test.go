@@ -58,17 +58,17 @@ func TestHandler_SitemapAndRobots(t *testing.T) {
 	}
 }
 
-// The tags page lists each tag once, with its count, linking its page.
-func TestHandler_TagsPage(t *testing.T) {
-	_, h := newServeEnv(t)
-	w := serveGet(h, "/tags/")
-	if w.Code != 200 {
-		t.Fatalf("tags page: %d\n%s", w.Code, w.Body)
-	}
-	page := w.Body.String()
-	if !strings.Contains(page, "<h1>Tags</h1>") || !strings.Contains(page, `aria-current="page">Tags</a>`) ||
-		!strings.Contains(page, `<link rel="canonical" href="https://news.example.org/tags/">`) ||
-		!strings.Contains(page, `<a href="https://news.example.org/tags/city/">City <span class="count">(1)</span></a>`) {
-		t.Errorf("tags page:\n%s", page)
+func TestRobotsTxt_BelowAPath(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://news.example.org":        "Disallow: /confirm\n",
+		"https://news.example.org/":       "Disallow: /confirm\n",
+		"https://example.org/news":        "Disallow: /news/confirm\n",
+		"https://example.org/news/":       "Disallow: /news/confirm\n",
+		"https://example.org/a/b/?x=1#yz": "Disallow: /a/b/confirm\n",
+	} {
+		got := robotsTxt(base, base+"/sitemap.xml")
+		if !strings.Contains(got, want) || !strings.HasPrefix(got, "User-agent: *\n") || !strings.HasSuffix(got, "\nSitemap: "+base+"/sitemap.xml\n") {
+			t.Errorf("base %q:\n%s", base, got)
+		}
 	}
 }

@@ -154,7 +154,7 @@ type digestChoice struct {
 // engines.
 func shell(site SiteInfo, title string) web.Shell {
 	return web.Shell{Site: site, Home: site.URL(""), Subscribe: site.URL("subscribe"), Title: title,
-		NoIndex: true, Section: "subscribe"}
+		NoIndex: true}
 }
 
 func (h *Handler) newPage(title string) *page {

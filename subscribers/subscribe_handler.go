@@ -46,6 +46,7 @@ func (h *Handler) formPage(f signUpForm) *page {
 	p.Action = h.opt.Site.URL("subscribe")
 	p.Button = "Subscribe"
 	p.Script = web.TimeZoneScript
+	p.Section = "subscribe"
 	return p
 }
 

@@ -71,6 +71,10 @@ full_content = true
 		if msgs := b.Messages(); len(msgs) > 0 {
 			t.Errorf("%s: console: %q", name, msgs)
 		}
+		if got := browsertest.Eval[string](b, `["header.site", "nav", "main#main", "footer.site", "a.skip[href='#main']", "h1"]
+			.filter(s => !document.querySelector(s)).join(" ") + (document.querySelector("[style], style") ? " inline style" : "")`); got != "" {
+			t.Errorf("%s: lacks %s", name, got)
+		}
 		if axe {
 			b.CheckAccessibility(name)
 			b.ColorScheme("dark")
@@ -105,6 +109,7 @@ full_content = true
 	if got := browsertest.Eval[string](b, `(e => e.className + " " + (e.getBoundingClientRect().top >= 0) + " " + getComputedStyle(e).outlineStyle)(document.activeElement)`); got != "skip true solid" {
 		t.Errorf("after Tab, the focus is on %q, want the skip link, visible, outlined", got)
 	}
+	browsertest.Eval[bool](b, `document.activeElement.blur(), true`)
 	check("front")
 	b.ColorScheme("dark")
 	b.Screenshot("public-front-dark")

@@ -73,7 +73,18 @@ func New(t testing.TB) *Browser {
 		opts = append(opts, chromedp.NoSandbox)
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	// chromedp logs from its own goroutines, which may outlive the test:
+	// t.Logf then would panic.
+	var logMu sync.Mutex
+	ended := false
+	logf := func(format string, args ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		if !ended {
+			t.Logf("chromedp: "+format, args...)
+		}
+	}
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(logf), chromedp.WithErrorf(logf))
 	b := &Browser{t: t, ctx: ctx, width: 1280, shots: ScreenshotDir(), closed: make(chan struct{})}
 	// The first Run starts the browser; it must not carry a timeout.
 	if err := chromedp.Do(ctx); err != nil {
@@ -96,6 +107,9 @@ func New(t testing.TB) *Browser {
 		}
 	}()
 	t.Cleanup(func() {
+		logMu.Lock()
+		ended = true
+		logMu.Unlock()
 		cancel()
 		cancelAlloc()
 		<-b.closed
