@@ -70,6 +70,11 @@ type Sender struct {
 	// sender (VERP: bounces+TOKEN@ the inbound domain, the token naming
 	// the delivery), so that a bounce says which mail came back.
 	ReturnPath func(d Delivery, s *subscribers.Subscriber) string
+	// ReturnPathHeader, when set, also writes the return path in a header
+	// of that name, for a relay that reports bounces by webhook and
+	// echoes such a header rather than the envelope or the Message-ID
+	// (Postmark's X-PM-Metadata-*).
+	ReturnPathHeader string
 	// Observe, when set, is told the outcome of each pass of Run (for
 	// metrics).
 	Observe func(rep SendReport, took time.Duration, err error)
@@ -389,6 +394,9 @@ func (s *Sender) prepare(p *sendPass, j job) (*transport.Message, result) {
 	}
 	if s.ReturnPath != nil {
 		msg.ReturnPath = s.ReturnPath(j.d, sub)
+		if s.ReturnPathHeader != "" {
+			msg.Headers = append(msg.Headers, [2]string{s.ReturnPathHeader, msg.ReturnPath})
+		}
 	}
 	return msg, result{}
 }

@@ -265,6 +265,7 @@ func (a *App) sender() *mail.Sender {
 		ReturnPath: func(d mail.Delivery, s *subscribers.Subscriber) string {
 			return "bounces+" + a.Tokens.AddressToken(subscribers.PurposeReturn, d.ID, s.Nonce) + "@" + a.Config.InboundDomain()
 		},
+		ReturnPathHeader: a.returnPathHeader(),
 		Observe: func(rep mail.SendReport, took time.Duration, err error) {
 			m.Job("deliver", err)
 			for state, n := range map[string]int{"sent": rep.Sent, "failed": rep.Failed, "retried": rep.Retried, "skipped": rep.Skipped} {
@@ -275,6 +276,17 @@ func (a *App) sender() *mail.Sender {
 			}
 		},
 	}
+}
+
+// returnPathHeader names the header that carries the return path for a
+// relay whose webhook echoes metadata headers but neither the envelope
+// nor the Message-ID: Postmark, when its webhook is on. Postmark strips
+// X-PM-* headers before delivery.
+func (a *App) returnPathHeader() string {
+	if a.Config.Inbound.Webhooks.PostmarkPassword != "" {
+		return "X-PM-Metadata-tidings-return"
+	}
+	return ""
 }
 
 // pass returns every step of tidings' work, wired: what run makes once

@@ -55,7 +55,7 @@ schedule = "0 7 * * *"
 	mustRun("ingest")
 	mustRun("digest", "send", "daily")
 	sink.wait(t, len(readers))
-	verp, msgID := map[string]string{}, map[string]string{}
+	verp, msgID, pmMeta := map[string]string{}, map[string]string{}, map[string]string{}
 	sink.mu.Lock()
 	for _, m := range sink.msgs {
 		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
@@ -63,11 +63,12 @@ schedule = "0 7 * * *"
 			t.Fatal(err)
 		}
 		verp[m.To[0]], msgID[m.To[0]] = m.From, msg.Header.Get("Message-ID")
+		pmMeta[m.To[0]] = msg.Header.Get("X-PM-Metadata-tidings-return")
 	}
 	sink.mu.Unlock()
 	for _, r := range readers {
-		if !strings.HasPrefix(verp[r], "bounces+") || msgID[r] == "" {
-			t.Fatalf("%s: envelope sender %q, Message-ID %q", r, verp[r], msgID[r])
+		if !strings.HasPrefix(verp[r], "bounces+") || msgID[r] == "" || pmMeta[r] != verp[r] {
+			t.Fatalf("%s: envelope sender %q, Message-ID %q, Postmark metadata header %q", r, verp[r], msgID[r], pmMeta[r])
 		}
 	}
 
@@ -130,9 +131,10 @@ schedule = "0 7 * * *"
 	bo := fmt.Sprintf(`{"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"bo@example.com"}],"complaintFeedbackType":"abuse"},
 		"mail":{"source":"news@gazette.example.org","destination":["bo@example.com"],"commonHeaders":{"messageId":%q}}}`, msgID["bo@example.com"])
 	expect("SES complaint", post("ses complaint", "ses", sns.Notification(topic, bo, "2"), nil), 200)
-	// cy: a Postmark hard bounce whose metadata carries her return path.
+	// cy: a Postmark hard bounce whose metadata carries her return path,
+	// as the X-PM-Metadata-tidings-return header sent it to Postmark.
 	cy := fmt.Sprintf(`{"RecordType":"Bounce","Type":"HardBounce","TypeCode":1,"Email":"cy@example.com","Details":"smtp;550 5.1.1 unknown user",
-		"MessageID":"883953f4-6105-42a2-a16a-77a8eac79483","Metadata":{"tidings-return":%q}}`, verp["cy@example.com"])
+		"MessageID":"883953f4-6105-42a2-a16a-77a8eac79483","Metadata":{"tidings-return":%q}}`, pmMeta["cy@example.com"])
 	expect("Postmark bounce", post("postmark", "postmark", []byte(cy), func(r *http.Request) { r.SetBasicAuth("postmark", "pm-pass") }), 200)
 	// di: a Mailgun permanent failure; its envelope sender is her return path.
 	di := json.RawMessage(fmt.Sprintf(`{"event":"failed","severity":"permanent","reason":"bounce","recipient":"di@example.com",
