@@ -14,7 +14,7 @@ import (
 
 // seed adds every testdata file of provider to f's corpus.
 func seed(f *testing.F, provider string) {
-	files, err := filepath.Glob(filepath.Join("testdata", provider, "*.json"))
+	files, err := filepath.Glob(filepath.Join(corpusDir, provider, "*.json"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no seeds for %s: %v", provider, err)
 	}

@@ -24,7 +24,7 @@ const topic = "arn:aws:sns:us-east-1:111122223333:tidings-returns"
 // fixture is a testdata file's bytes.
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join(corpusDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
