@@ -32,6 +32,13 @@ type Ledger struct {
 
 	stmtMu   sync.Mutex
 	markSent *sql.Stmt // prepared by markSentStmt
+
+	// planChunk is how many subscribers a planning transaction queues;
+	// 0: defaultPlanChunk. chunkPlanned, when set, is told of each chunk
+	// committed (its number from 1 in this call, its size, how long it
+	// held the writer); an error stops planning there, as a crash would.
+	planChunk    int
+	chunkPlanned func(chunk, n int, held time.Duration) error
 }
 
 // The states of a delivery.
@@ -45,8 +52,9 @@ const (
 
 // The states of an edition.
 const (
-	EditionSending = "sending" // some deliveries are queued or sending
-	EditionDone    = "done"    // every delivery is sent, failed or skipped
+	EditionPlanning = "planning" // its deliveries are being queued; the sender waits for the last
+	EditionSending  = "sending"  // some deliveries are queued or sending
+	EditionDone     = "done"     // every delivery is sent, failed or skipped
 )
 
 // ErrEditionNotFound is returned when no edition has the id asked for.

@@ -179,6 +179,26 @@ func (s *Store) ConfirmedFor(ctx context.Context, digest string) ([]*Subscriber,
 	return subs, nil
 }
 
+// ConfirmedAfter is ConfirmedFor one page at a time: at most limit of
+// them, by id, those with an id above after. A caller walks the list with
+// after set to the last id it got (keyset paging), so that each page is
+// one short read however long the list is.
+func (s *Store) ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]*Subscriber, error) {
+	q := `SELECT ` + subscriberColumns + ` FROM subscriber_digests g JOIN subscribers s ON s.id = g.subscriber_id
+		WHERE g.digest = ? AND g.subscriber_id > ? AND s.status = 'confirmed' ORDER BY g.subscriber_id LIMIT ?`
+	args := []any{digest, after, limit}
+	if digest == "" {
+		q = `SELECT ` + subscriberColumns + ` FROM subscribers s WHERE s.status = 'confirmed' AND s.id > ?
+			AND EXISTS (SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id) ORDER BY s.id LIMIT ?`
+		args = []any{after, limit}
+	}
+	subs, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list confirmed subscribers: %w", err)
+	}
+	return subs, nil
+}
+
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]*Subscriber, error) {
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
