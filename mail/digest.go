@@ -58,7 +58,7 @@ type Recipients interface {
 	// digest ("" for those of any digest) with an id above after, by id.
 	// Planning calls it inside its write transactions: it must read
 	// without the write connection.
-	ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]*subscribers.Subscriber, error)
+	ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]subscribers.Recipient, error)
 	// Deliverable returns subscriber id when it still receives digest,
 	// nil when it does not, and an error wrapping subscribers.ErrNotFound
 	// when it was erased. The sender asks right before each message.

@@ -34,7 +34,7 @@ type Ledger struct {
 	markSent *sql.Stmt // prepared by markSentStmt
 
 	// planChunk is how many subscribers a planning transaction queues;
-	// 0: defaultPlanChunk. chunkPlanned, when set, is told of each chunk
+	// 0: as many as fit in planHold. chunkPlanned, when set, is told of each chunk
 	// committed (its number from 1 in this call, its size, how long it
 	// held the writer); an error stops planning there, as a crash would.
 	planChunk    int

@@ -8,16 +8,24 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tidings/tidings/subscribers"
 )
 
-// defaultPlanChunk is how many subscribers one planning transaction
-// queues. A chunk of this size holds the writer for a few tens of
-// milliseconds on a small machine (see BenchmarkPlanMillion), so a
-// sign-up or an unsubscribe waits at most that long behind planning.
-const defaultPlanChunk = 2000
+// A planning transaction aims to hold the writer for planHold, so that a
+// sign-up or an unsubscribe waits at most about that long behind
+// planning: the first chunk queues firstChunk subscribers, and each next
+// one as many as the last one's pace says fit in planHold (within
+// minChunk and maxChunk), which follows the machine's load. On a small
+// machine a chunk is a few thousand (see BenchmarkPlanMillion).
+const (
+	planHold   = 30 * time.Millisecond
+	firstChunk = 1000
+	minChunk   = 100
+	maxChunk   = 20000
+)
 
 // plan is what queuing an edition's deliveries needs beyond the edition
 // itself. It is kept on the edition's row, so that whichever process
@@ -141,11 +149,14 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 	}
 	size := l.planChunk
 	if size <= 0 {
-		size = defaultPlanChunk
+		size = firstChunk
 	}
 	dueOf := l.dueOf(digest, p)
 	for chunk := 1; ; chunk++ {
 		n, done, held, err := l.planChunkTx(ctx, id, target, size, p, dueOf)
+		if l.planChunk <= 0 && n == size && held > 0 {
+			size = min(max(int(int64(size)*int64(planHold)/int64(held)), minChunk), maxChunk)
+		}
 		queued += n
 		if err != nil {
 			return queued, fmt.Errorf("plan deliveries of edition %d: %w", id, err)
@@ -166,7 +177,7 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 // were left, the plan marked finished (and the edition done when it has
 // no delivery at all). held is how long it held the writer.
 func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size int, p plan,
-	due func(*subscribers.Subscriber) time.Time) (n int, done bool, held time.Duration, err error) {
+	due func(subscribers.Recipient) time.Time) (n int, done bool, held time.Duration, err error) {
 	tx, err := l.DB.Write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock from here
 	if err != nil {
 		return 0, false, 0, err
@@ -208,43 +219,78 @@ func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size 
 	return len(subs), done, time.Since(began), nil
 }
 
+// insertRows is how many deliveries one INSERT writes: a statement per
+// row costs more in the driver than SQLite spends on the row.
+const insertRows = 250
+
 // insertDeliveries queues one delivery of edition id per subscriber, due
 // at due(subscriber), or with due nil at p.due, each with a Message-ID of
 // its own that no one can guess (a returned message is matched by it).
-func insertDeliveries(ctx context.Context, tx *sql.Tx, id int64, subs []*subscribers.Subscriber, p plan,
-	due func(*subscribers.Subscriber) time.Time, now time.Time) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (edition_id, subscriber_id, email, state, attempts,
-		next_attempt_at, message_id, updated_at) VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("insert deliveries: %w", err)
-	}
-	defer stmt.Close()
+func insertDeliveries(ctx context.Context, tx *sql.Tx, id int64, subs []subscribers.Recipient, p plan,
+	due func(subscribers.Recipient) time.Time, now time.Time) error {
 	rnd := make([]byte, 8*len(subs))
 	rand.Read(rnd) // never fails (crypto/rand)
 	prefix := "<e" + strconv.FormatInt(id, 10) + ".s"
+	var full *sql.Stmt // for the batches of insertRows
+	args := make([]any, 0, 6*insertRows)
 	buf := make([]byte, 0, 64)
-	for i, s := range subs {
-		buf = append(buf[:0], prefix...)
-		buf = strconv.AppendInt(buf, s.ID, 10)
-		buf = append(buf, '.')
-		buf = hex.AppendEncode(buf, rnd[8*i:8*i+8])
-		buf = append(buf, '@')
-		buf = append(buf, p.domain...)
-		buf = append(buf, '>')
-		at := p.due
-		if due != nil {
-			at = due(s)
+	for start := 0; start < len(subs); start += insertRows {
+		batch := subs[start:min(start+insertRows, len(subs))]
+		args = args[:0]
+		for i, s := range batch {
+			buf = append(buf[:0], prefix...)
+			buf = strconv.AppendInt(buf, s.ID, 10)
+			buf = append(buf, '.')
+			k := 8 * (start + i)
+			buf = hex.AppendEncode(buf, rnd[k:k+8])
+			buf = append(buf, '@')
+			buf = append(buf, p.domain...)
+			buf = append(buf, '>')
+			at := p.due
+			if due != nil {
+				at = due(s)
+			}
+			args = append(args, id, s.ID, s.Email, at.UnixNano(), string(buf), now.UnixNano())
 		}
-		if _, err := stmt.ExecContext(ctx, id, s.ID, s.Email, at.UnixNano(), string(buf), now.UnixNano()); err != nil {
-			return fmt.Errorf("insert delivery for subscriber %d: %w", s.ID, err)
+		var err error
+		if len(batch) == insertRows {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, insertDeliveriesSQL(insertRows)); err != nil {
+					return fmt.Errorf("insert deliveries: %w", err)
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertDeliveriesSQL(len(batch)), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("insert deliveries: %w", err)
 		}
 	}
 	return nil
 }
 
+// insertDeliveriesSQL inserts n deliveries, six parameters a row:
+// edition, subscriber, address, due, Message-ID, time. (Plain ? only:
+// the driver looks each numbered one up by name, which grows with n.)
+func insertDeliveriesSQL(n int) string {
+	const row = "(?, ?, ?, 'queued', 0, ?, ?, ?)"
+	var b strings.Builder
+	b.WriteString(`INSERT INTO deliveries (edition_id, subscriber_id, email, state, attempts, next_attempt_at, message_id,
+		updated_at) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
 // dueOf says when each subscriber's delivery under p is due, or is nil
 // when every one is due at p.due.
-func (l *Ledger) dueOf(digest string, p plan) func(*subscribers.Subscriber) time.Time {
+func (l *Ledger) dueOf(digest string, p plan) func(subscribers.Recipient) time.Time {
 	if !p.deliverAt.Set {
 		return nil
 	}
@@ -253,7 +299,7 @@ func (l *Ledger) dueOf(digest string, p plan) func(*subscribers.Subscriber) time
 		site = time.UTC
 	}
 	zones := map[string]*time.Location{"": site} // a few zones for many subscribers
-	return func(s *subscribers.Subscriber) time.Time {
+	return func(s subscribers.Recipient) time.Time {
 		loc, ok := zones[s.TimeZone]
 		if !ok {
 			var err error
