@@ -264,3 +264,45 @@ func TestPlan_ChunkSizeStaysInBounds(t *testing.T) {
 		t.Errorf("chunks queued %d, the edition has %v; want %d", total, c, 3*firstChunk+7)
 	}
 }
+
+// A write from another connection (another process: the CLI, the
+// inbound pipe) while an edition is planned gets in between two chunks
+// rather than after the last, though SQLite makes it poll for the lock.
+func TestPlan_OtherProcessWritesBetweenChunks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tidings.db")
+	e := openLedgerEnv(t, path, ledgerStart)
+	other := openLedgerEnv(t, path, ledgerStart)
+	ctx := context.Background()
+	seedSubscribers(t, e, 3000)
+	e.addArticle(t, "a1", ledgerStart.Add(-time.Hour))
+	e.ledger.planChunk = 10
+
+	var chunks atomic.Int32
+	var atCommit atomic.Int32
+	started := make(chan struct{})
+	e.ledger.chunkPlanned = func(chunk, _ int, _ time.Duration) error {
+		chunks.Store(int32(chunk))
+		if chunk == 1 {
+			close(started)
+		}
+		return nil
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		<-started
+		_, err := other.subs.SignUp(ctx, "other@example.org", "", []string{"daily"}, true, 0, subscribers.Meta{Route: "cli"})
+		atCommit.Store(chunks.Load())
+		wrote <- err
+	}()
+	ed := e.plan(t, dailyDigest(), ledgerStart)
+	if err := <-wrote; err != nil {
+		t.Fatalf("the other process's write: %v", err)
+	}
+	total := chunks.Load()
+	if at := atCommit.Load(); at >= total {
+		t.Errorf("the other process's write committed after chunk %d of %d: it waited for the whole plan", at, total)
+	}
+	if c := e.counts(t, ed.ID); c[DeliveryQueued] < 3000 {
+		t.Errorf("edition counts %v, want at least 3000 queued", c)
+	}
+}
