@@ -136,9 +136,6 @@ func (l *Ledger) PlanBroadcast(ctx context.Context, b Broadcast, d Digest, at ti
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("plan broadcast to %s: %w", d.Name, err)
 	}
-	if err := l.finishPlans(ctx); err != nil {
-		return nil, fmt.Errorf("plan broadcast to %s: %w", d.Name, err)
-	}
 	ed := &Edition{Digest: d.Name, Kind: EditionBroadcast, ScheduledAt: at.UTC(), CreatedAt: now.UTC(),
 		Subject: b.Subject, BodyHTML: b.HTML, BodyText: b.Text, Preheader: b.Preheader, SourceKey: key, State: EditionSending}
 	err = l.inTx(ctx, func(tx *sql.Tx) error {

@@ -73,7 +73,7 @@ func (l *Ledger) PlanArticle(ctx context.Context, d Digest, a *feed.Article, at 
 	if !strings.Contains(d.From.Address, "@") {
 		return nil, false, fmt.Errorf("plan mail of article %s: from address %q has no domain", a.ID, d.From.Address)
 	}
-	if err := l.finishPlans(ctx); err != nil {
+	if err := l.finishPlans(ctx, d.Name); err != nil {
 		return nil, false, fmt.Errorf("plan mail of article %s: %w", a.ID, err)
 	}
 	now := l.now()

@@ -21,8 +21,8 @@ import (
 // queued after it in chunks (see planDeliveries), so that a large list
 // never holds the writer long; the sender leaves the edition alone until
 // the last chunk. Planning cut short (an error, the process killed) is
-// finished by the next Plan, PlanBroadcast or PlanArticle, or the
-// scheduler's next pass, from where it stopped.
+// finished from where it stopped by the next Plan or PlanArticle of the
+// digest, or the scheduler's next pass (which finishes every digest's).
 //
 // With d.DeliverAt set, each delivery is due at the first d.DeliverAt in
 // its subscriber's zone (l.Zone for one without, or with a zone this
@@ -39,7 +39,7 @@ func (l *Ledger) Plan(ctx context.Context, d Digest, scheduledAt time.Time) (ed 
 	if !strings.Contains(d.From.Address, "@") {
 		return nil, false, fmt.Errorf("plan edition of %s: from address %q has no domain", d.Name, d.From.Address)
 	}
-	if err := l.finishPlans(ctx); err != nil {
+	if err := l.finishPlans(ctx, d.Name); err != nil {
 		return nil, false, fmt.Errorf("plan edition of %s: %w", d.Name, err)
 	}
 	if id, err := l.editionAt(ctx, l.DB.Read, d.Name, scheduledAt); err != nil || id != 0 {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -78,10 +79,12 @@ func (l *Ledger) planDeliveries(ctx context.Context, ed *Edition) (queued int, e
 	return queued, nil
 }
 
-// finishPlans finishes the plan of every edition left planning, oldest
-// first: one whose planner died or failed between chunks.
-func (l *Ledger) finishPlans(ctx context.Context) error {
-	rows, err := l.DB.Read.QueryContext(ctx, `SELECT id FROM editions WHERE planning != 0 ORDER BY id`)
+// finishPlans finishes the plan of every edition of digest ("": of any)
+// left planning, oldest first: one whose planner died or failed between
+// chunks. One that fails again does not keep the others from finishing.
+func (l *Ledger) finishPlans(ctx context.Context, digest string) error {
+	rows, err := l.DB.Read.QueryContext(ctx, `SELECT id FROM editions WHERE planning != 0 AND (? = '' OR digest = ?) ORDER BY id`,
+		digest, digest)
 	if err != nil {
 		return fmt.Errorf("find unfinished plans: %w", err)
 	}
@@ -98,14 +101,16 @@ func (l *Ledger) finishPlans(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("find unfinished plans: %w", err)
 	}
+	var errs []error
 	for _, id := range ids {
 		n, err := l.finishPlan(ctx, id)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
 		l.log().Info("unfinished plan finished", "edition", id, "deliveries", n)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // finishPlan queues the deliveries of edition id still to plan, one

@@ -176,7 +176,7 @@ func (s *Scheduler) PlanDue(ctx context.Context) (planned []*Edition, err error)
 func (s *Scheduler) planDue(ctx context.Context) (planned []*Edition, wake time.Time, err error) {
 	var errs []error
 	// A plan cut short (a crash between its chunks) is finished first.
-	if err := s.ledger.finishPlans(ctx); err != nil {
+	if err := s.ledger.finishPlans(ctx, ""); err != nil {
 		errs = append(errs, err)
 	}
 	now := s.ledger.now()
