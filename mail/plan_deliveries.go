@@ -175,11 +175,11 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 			return queued, nil
 		}
 		// Another process waiting for the write lock polls for it (its
-		// busy timeout) rather than queueing: a pause, a fraction of the
+		// busy timeout) rather than queueing: a pause, a tenth of the
 		// chunk, lets it in instead of the next chunk. In this process
 		// writers queue for the one write connection and need none.
 		select {
-		case <-time.After(min(max(held/5, time.Millisecond), 10*time.Millisecond)):
+		case <-time.After(min(max(held/10, time.Millisecond), 5*time.Millisecond)):
 		case <-ctx.Done():
 			return queued, fmt.Errorf("plan deliveries of edition %d: %w", id, ctx.Err())
 		}
