@@ -157,6 +157,8 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 		size = firstChunk
 	}
 	dueOf := l.dueOf(digest, p)
+	restore := l.checkpointBetweenChunks(ctx)
+	defer restore()
 	for chunk := 1; ; chunk++ {
 		n, done, held, err := l.planChunkTx(ctx, id, target, size, p, dueOf)
 		if l.planChunk <= 0 && n == size && held > 0 {
@@ -174,6 +176,7 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 		if done {
 			return queued, nil
 		}
+		l.checkpoint(ctx)
 		// Another process waiting for the write lock polls for it (its
 		// busy timeout) rather than queueing: a pause, a tenth of the
 		// chunk, lets it in instead of the next chunk. In this process
@@ -183,6 +186,40 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 		case <-ctx.Done():
 			return queued, fmt.Errorf("plan deliveries of edition %d: %w", id, ctx.Err())
 		}
+	}
+}
+
+// checkpointBetweenChunks turns off the write connection's automatic
+// checkpoints until the returned restore is called: planning checkpoints
+// between its chunks instead (see checkpoint). A checkpoint copies the
+// WAL into the database file and syncs both; left automatic, it runs in
+// the commit of whichever write fills the WAL, a chunk's as often as not,
+// and the write connection's queue (sign-ups) waits through it. Measured,
+// that was the longest wait behind planning a million (over 200 ms under
+// load). The setting is the connection's, so it ends with the process.
+func (l *Ledger) checkpointBetweenChunks(ctx context.Context) (restore func()) {
+	var pages int
+	if err := l.DB.Write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || pages <= 0 {
+		return func() {}
+	}
+	if err := l.DB.Write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint = 0`).Scan(new(int)); err != nil {
+		return func() {}
+	}
+	return func() {
+		q := `PRAGMA wal_autocheckpoint = ` + strconv.Itoa(pages)
+		if err := l.DB.Write.QueryRowContext(context.WithoutCancel(ctx), q).Scan(new(int)); err != nil {
+			l.log().Warn("automatic checkpoints not turned back on", slog.Any("error", err))
+		}
+	}
+}
+
+// checkpoint copies what the WAL holds into the database file from a
+// read connection, outside the write lock: writers go on meanwhile. A
+// checkpoint that fails is tried again after the next chunk.
+func (l *Ledger) checkpoint(ctx context.Context) {
+	var busy, frames, done int
+	if err := l.DB.Read.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil && ctx.Err() == nil {
+		l.log().Warn("checkpoint between planning chunks failed", slog.Any("error", err))
 	}
 }
 
