@@ -306,3 +306,44 @@ func TestPlan_OtherProcessWritesBetweenChunks(t *testing.T) {
 		t.Errorf("edition counts %v, want at least 3000 queued", c)
 	}
 }
+
+// Planning turns the write connection's automatic checkpoints off only
+// while it runs: after a plan, finished or cut short, they are back, or
+// the WAL would grow without end.
+func TestPlan_AutomaticCheckpointsComeBack(t *testing.T) {
+	e := newLedgerEnv(t)
+	e.addSubscribers(t, 12)
+	e.addArticle(t, "a1", ledgerStart.Add(-time.Hour))
+	e.addArticle(t, "a2", ledgerStart.Add(-time.Hour))
+	e.ledger.planChunk = 5
+	pages := func() int {
+		var n int
+		if err := e.db.Write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := pages()
+	var during int
+	e.ledger.chunkPlanned = func(chunk, _ int, _ time.Duration) error {
+		during = pages()
+		if chunk == 2 {
+			return errCut
+		}
+		return nil
+	}
+	d := dailyDigest()
+	d.MaxArticles = 1
+	if _, _, err := e.ledger.Plan(context.Background(), d, ledgerStart); !errors.Is(err, errCut) {
+		t.Fatalf("cut plan: %v", err)
+	}
+	if during != 0 || pages() != before || before == 0 {
+		t.Errorf("wal_autocheckpoint %d before, %d while planning, %d after a cut plan; want it off only while planning",
+			before, during, pages())
+	}
+	e.ledger.chunkPlanned = nil
+	e.plan(t, d, ledgerStart.Add(time.Hour))
+	if pages() != before {
+		t.Errorf("wal_autocheckpoint %d after a plan, want %d", pages(), before)
+	}
+}
