@@ -157,8 +157,8 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 		size = firstChunk
 	}
 	dueOf := l.dueOf(digest, p)
-	restore := l.checkpointBetweenChunks(ctx)
-	defer restore()
+	ck := l.checkpointBetweenChunks(ctx)
+	defer ck.restore()
 	for chunk := 1; ; chunk++ {
 		n, done, held, err := l.planChunkTx(ctx, id, target, size, p, dueOf)
 		if l.planChunk <= 0 && n == size && held > 0 {
@@ -176,7 +176,7 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 		if done {
 			return queued, nil
 		}
-		l.checkpoint(ctx)
+		ck.after(ctx, n)
 		// Another process waiting for the write lock polls for it (its
 		// busy timeout) rather than queueing: a pause, a tenth of the
 		// chunk, lets it in instead of the next chunk. In this process
@@ -190,36 +190,66 @@ func (l *Ledger) finishPlan(ctx context.Context, id int64) (queued int, err erro
 }
 
 // checkpointBetweenChunks turns off the write connection's automatic
-// checkpoints until the returned restore is called: planning checkpoints
-// between its chunks instead (see checkpoint). A checkpoint copies the
+// checkpoints until restore is called: planning checkpoints between its
+// chunks instead (see chunkCheckpoints.after). A checkpoint copies the
 // WAL into the database file and syncs both; left automatic, it runs in
 // the commit of whichever write fills the WAL, a chunk's as often as not,
 // and the write connection's queue (sign-ups) waits through it. Measured,
 // that was the longest wait behind planning a million (over 200 ms under
 // load). The setting is the connection's, so it ends with the process.
-func (l *Ledger) checkpointBetweenChunks(ctx context.Context) (restore func()) {
-	var pages int
-	if err := l.DB.Write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || pages <= 0 {
-		return func() {}
+func (l *Ledger) checkpointBetweenChunks(ctx context.Context) *chunkCheckpoints {
+	c := &chunkCheckpoints{l: l}
+	if err := l.DB.Write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&c.pages); err != nil || c.pages <= 0 {
+		c.pages = 0 // off already: left as it is
+		return c
 	}
 	if err := l.DB.Write.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint = 0`).Scan(new(int)); err != nil {
-		return func() {}
+		c.pages = 0
 	}
-	return func() {
-		q := `PRAGMA wal_autocheckpoint = ` + strconv.Itoa(pages)
-		if err := l.DB.Write.QueryRowContext(context.WithoutCancel(ctx), q).Scan(new(int)); err != nil {
-			l.log().Warn("automatic checkpoints not turned back on", slog.Any("error", err))
-		}
-	}
+	return c
 }
 
-// checkpoint copies what the WAL holds into the database file from a
-// read connection, outside the write lock: writers go on meanwhile. A
-// checkpoint that fails is tried again after the next chunk.
-func (l *Ledger) checkpoint(ctx context.Context) {
+// chunkCheckpoints checkpoints between planning chunks as often as the
+// automatic checkpoints would have: when the WAL has grown by the pages
+// they were set to, reckoned from the pages per delivery the last
+// checkpoint found.
+type chunkCheckpoints struct {
+	l      *Ledger
+	pages  int     // the automatic threshold; 0 when planning leaves checkpoints alone
+	rows   int     // deliveries queued since the last checkpoint
+	perRow float64 // WAL pages a delivery took, 0 until the first checkpoint
+}
+
+// after is told that a chunk of n deliveries committed. The checkpoint
+// runs from a read connection, outside the write lock: writers go on
+// meanwhile. One that fails is tried again after the next chunk.
+func (c *chunkCheckpoints) after(ctx context.Context, n int) {
+	c.rows += n
+	if c.pages == 0 || c.perRow > 0 && float64(c.rows)*c.perRow < float64(c.pages) {
+		return
+	}
 	var busy, frames, done int
-	if err := l.DB.Read.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil && ctx.Err() == nil {
-		l.log().Warn("checkpoint between planning chunks failed", slog.Any("error", err))
+	err := c.l.DB.Read.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.l.log().Warn("checkpoint between planning chunks failed", slog.Any("error", err))
+		}
+		return
+	}
+	if frames > 0 && c.rows > 0 {
+		c.perRow = float64(frames) / float64(c.rows)
+	}
+	c.rows = 0
+}
+
+// restore turns the automatic checkpoints back on.
+func (c *chunkCheckpoints) restore() {
+	if c.pages == 0 {
+		return
+	}
+	q := `PRAGMA wal_autocheckpoint = ` + strconv.Itoa(c.pages)
+	if err := c.l.DB.Write.QueryRowContext(context.Background(), q).Scan(new(int)); err != nil {
+		c.l.log().Warn("automatic checkpoints not turned back on", slog.Any("error", err))
 	}
 }
 

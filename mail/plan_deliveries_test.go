@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -345,5 +346,32 @@ func TestPlan_AutomaticCheckpointsComeBack(t *testing.T) {
 	e.plan(t, d, ledgerStart.Add(time.Hour))
 	if pages() != before {
 		t.Errorf("wal_autocheckpoint %d after a plan, want %d", pages(), before)
+	}
+}
+
+// While planning, the WAL is checkpointed between chunks about as often
+// as the automatic checkpoints would: it stays a few megabytes however
+// long the list (without checkpoints it would hold every delivery).
+func TestPlan_WALStaysSmall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tidings.db")
+	e := openLedgerEnv(t, path, ledgerStart)
+	seedSubscribers(t, e, 60000)
+	e.addArticle(t, "a1", ledgerStart.Add(-time.Hour))
+	if _, err := e.db.Write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	e.ledger.planChunk = 1000
+	e.plan(t, dailyDigest(), ledgerStart)
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pageSize, pages int64
+	if err := e.db.Read.QueryRow(`SELECT * FROM pragma_page_size(), pragma_page_count()`).Scan(&pageSize, &pages); err != nil {
+		t.Fatal(err)
+	}
+	// 1,000 pages between checkpoints (SQLite's default), and a chunk over.
+	if limit := 1500 * pageSize; fi.Size() > limit {
+		t.Errorf("WAL grew to %d bytes planning 60,000 (database %d bytes); want under %d", fi.Size(), pageSize*pages, limit)
 	}
 }
