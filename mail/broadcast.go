@@ -16,7 +16,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tidings/tidings/feed/content"
-	"github.com/tidings/tidings/subscribers"
 )
 
 // AllDigests is the target of a broadcast to every confirmed subscriber,
@@ -109,9 +108,10 @@ func ParseBroadcast(name string, data []byte, r *content.Renderer) (Broadcast, e
 
 // PlanBroadcast makes the edition of b for the subscribers of digest (or
 // AllDigests) at the moment at (now, or later: its deliveries wait until
-// then), with one queued delivery per confirmed subscriber, in one
-// transaction. The same file to the same target is refused with
-// ErrBroadcastSent unless again is set.
+// then), with one queued delivery per confirmed subscriber, planned as
+// Plan plans. The same file to the same target is refused with
+// ErrBroadcastSent unless again is set; sending it again after its plan
+// was cut short finishes that plan instead.
 func (l *Ledger) PlanBroadcast(ctx context.Context, b Broadcast, d Digest, at time.Time, again bool) (*Edition, error) {
 	if !strings.Contains(d.From.Address, "@") {
 		return nil, fmt.Errorf("plan broadcast to %s: from address %q has no domain", d.Name, d.From.Address)
@@ -124,10 +124,21 @@ func (l *Ledger) PlanBroadcast(ctx context.Context, b Broadcast, d Digest, at ti
 	if again {
 		key += "|" + now.UTC().Format(time.RFC3339Nano)
 	}
+	// The same command again after its plan was cut short: finish that.
+	var cut int64
+	err := l.DB.Read.QueryRowContext(ctx, `SELECT id FROM editions WHERE source_key = ? AND planning != 0`, key).Scan(&cut)
+	if err == nil {
+		if _, err := l.finishPlan(ctx, cut); err != nil {
+			return nil, fmt.Errorf("plan broadcast to %s: %w", d.Name, err)
+		}
+		return l.Edition(ctx, cut)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("plan broadcast to %s: %w", d.Name, err)
+	}
 	ed := &Edition{Digest: d.Name, Kind: EditionBroadcast, ScheduledAt: at.UTC(), CreatedAt: now.UTC(),
 		Subject: b.Subject, BodyHTML: b.HTML, BodyText: b.Text, Preheader: b.Preheader, SourceKey: key, State: EditionSending}
-	var subs []*subscribers.Subscriber
-	err := l.inTx(ctx, func(tx *sql.Tx) error {
+	err = l.inTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `SELECT id FROM editions WHERE source_key = ?`, key).Scan(&id)
 		if err == nil {
@@ -136,22 +147,16 @@ func (l *Ledger) PlanBroadcast(ctx context.Context, b Broadcast, d Digest, at ti
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		// As in Plan: the write lock is held, so the list read is final.
-		target := d.Name
-		if target == AllDigests {
-			target = ""
-		}
-		if subs, err = l.Recipients.ConfirmedFor(ctx, target); err != nil {
-			return err
-		}
-		if len(subs) == 0 {
-			ed.State = EditionDone
-		}
-		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now, nil)
+		// Due at its moment: now, or later when sent --at then.
+		return insertEdition(ctx, tx, ed, plan{due: ed.ScheduledAt, domain: domainOf(d.From.Address)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("plan broadcast to %s: %w", d.Name, err)
 	}
-	l.log().Info("broadcast planned", "digest", d.Name, "edition", ed.ID, "deliveries", len(subs), "at", at)
+	n, err := l.planDeliveries(ctx, ed)
+	if err != nil {
+		return nil, fmt.Errorf("plan broadcast to %s: %w", d.Name, err)
+	}
+	l.log().Info("broadcast planned", "digest", d.Name, "edition", ed.ID, "deliveries", n, "at", at)
 	return ed, nil
 }

@@ -54,10 +54,11 @@ type Articles interface {
 // *subscribers.Store satisfies it. The subscribers' tables are theirs:
 // mail reads and changes them only through these methods.
 type Recipients interface {
-	// ConfirmedFor returns the confirmed subscribers of digest. Plan calls
-	// it inside its write transaction: it must read without the write
-	// connection.
-	ConfirmedFor(ctx context.Context, digest string) ([]*subscribers.Subscriber, error)
+	// ConfirmedAfter returns at most limit confirmed subscribers of
+	// digest ("" for those of any digest) with an id above after, by id.
+	// Planning calls it inside its write transactions: it must read
+	// without the write connection.
+	ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]subscribers.Recipient, error)
 	// Deliverable returns subscriber id when it still receives digest,
 	// nil when it does not, and an error wrapping subscribers.ErrNotFound
 	// when it was erased. The sender asks right before each message.

@@ -13,7 +13,9 @@
 // record and the source of truth for what was sent. Plan freezes an
 // edition (the articles no earlier edition of the digest carried, at most
 // MaxArticles, newest first) with one queued delivery per confirmed
-// subscriber, in one transaction; Next previews the same selection without
+// subscriber, queued in short transactions of a chunk of subscribers each
+// so that a long list never holds the writer (a plan cut short resumes
+// from its cursor); Next previews the same selection without
 // writing. Stats gives the counts /metrics shows. A Renderer renders an
 // edition's body once and fills in each subscriber's name and links; a
 // Sender works through due deliveries; the Archive serves past editions

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
-	"github.com/tidings/tidings/subscribers"
 )
 
 // The modes of a digest: an edition per scheduled moment carrying what is
@@ -67,12 +66,15 @@ func (l *Ledger) dueArticles(ctx context.Context, d Digest, since, now time.Time
 }
 
 // PlanArticle makes article a's own edition of digest d (ModeEach), with
-// one queued delivery per confirmed subscriber, in one transaction. Its
+// one queued delivery per confirmed subscriber, planned as Plan plans. Its
 // schedule moment is at (the article's time plus the delay). An article d
 // carried already gets no second edition: nil, false, nil.
 func (l *Ledger) PlanArticle(ctx context.Context, d Digest, a *feed.Article, at time.Time) (ed *Edition, created bool, err error) {
 	if !strings.Contains(d.From.Address, "@") {
 		return nil, false, fmt.Errorf("plan mail of article %s: from address %q has no domain", a.ID, d.From.Address)
+	}
+	if err := l.finishPlans(ctx, d.Name); err != nil {
+		return nil, false, fmt.Errorf("plan mail of article %s: %w", a.ID, err)
 	}
 	now := l.now()
 	// The whole article, as the renderer will read it again by id.
@@ -81,7 +83,6 @@ func (l *Ledger) PlanArticle(ctx context.Context, d Digest, a *feed.Article, at 
 		return nil, false, fmt.Errorf("plan mail of article %s: %w", a.ID, errors.Join(err, errors.New("not found")))
 	}
 	key := "each|" + d.Name + "|" + a.ID
-	var subs []*subscribers.Subscriber
 	err = l.inTx(ctx, func(tx *sql.Tx) error {
 		left, err := notCarried(ctx, tx, d.Name, full)
 		if err != nil || len(left) == 0 {
@@ -103,13 +104,7 @@ func (l *Ledger) PlanArticle(ctx context.Context, d Digest, a *feed.Article, at 
 			}
 			ed.ScheduledAt = ed.ScheduledAt.Add(time.Microsecond)
 		}
-		if subs, err = l.Recipients.ConfirmedFor(ctx, d.Name); err != nil {
-			return err
-		}
-		if len(subs) == 0 {
-			ed.State = EditionDone
-		}
-		return insertEdition(ctx, tx, ed, subs, domainOf(d.From.Address), now, nil)
+		return insertEdition(ctx, tx, ed, plan{due: now, domain: domainOf(d.From.Address)})
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("plan mail of article %s: %w", a.ID, err)
@@ -117,6 +112,10 @@ func (l *Ledger) PlanArticle(ctx context.Context, d Digest, a *feed.Article, at 
 	if ed == nil {
 		return nil, false, nil
 	}
-	l.log().Info("article mail planned", "digest", d.Name, "edition", ed.ID, "article", a.ID, "deliveries", len(subs))
+	n, err := l.planDeliveries(ctx, ed)
+	if err != nil {
+		return nil, false, fmt.Errorf("plan mail of article %s: %w", a.ID, err)
+	}
+	l.log().Info("article mail planned", "digest", d.Name, "edition", ed.ID, "article", a.ID, "deliveries", n)
 	return ed, true, nil
 }

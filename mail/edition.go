@@ -20,7 +20,7 @@ type Edition struct {
 	Subject      string
 	ArticleCount int
 	Articles     []*feed.Article // newest first; nil in lists (Editions)
-	State        string          // EditionSending or EditionDone
+	State        string          // EditionPlanning, EditionSending or EditionDone
 
 	// A broadcast (Kind EditionBroadcast) carries its own content instead
 	// of articles, rendered once from its file.
@@ -45,14 +45,18 @@ const (
 )
 
 const editionColumns = `id, digest, scheduled_at, created_at, subject, article_count, state, kind, body_html, body_text,
-	preheader, source_key, paused_at, paused_reason, resumed_at`
+	preheader, source_key, paused_at, paused_reason, resumed_at, planning`
 
 func scanEdition(row interface{ Scan(...any) error }) (*Edition, error) {
 	var e Edition
 	var sched, created, paused, resumed int64
+	var planning bool
 	if err := row.Scan(&e.ID, &e.Digest, &sched, &created, &e.Subject, &e.ArticleCount, &e.State, &e.Kind, &e.BodyHTML,
-		&e.BodyText, &e.Preheader, &e.SourceKey, &paused, &e.PausedReason, &resumed); err != nil {
+		&e.BodyText, &e.Preheader, &e.SourceKey, &paused, &e.PausedReason, &resumed, &planning); err != nil {
 		return nil, err
+	}
+	if planning { // stored as sending, with its plan unfinished
+		e.State = EditionPlanning
 	}
 	e.ScheduledAt, e.CreatedAt = fromNanos(sched), fromNanos(created)
 	if paused != 0 {

@@ -35,6 +35,12 @@ type Ledger struct {
 
 	pruneMu       sync.Mutex
 	inboundPruned time.Time // when LogInbound last pruned
+	// planChunk is how many subscribers a planning transaction queues;
+	// 0: as many as fit in planHold. chunkPlanned, when set, is told of each chunk
+	// committed (its number from 1 in this call, its size, how long it
+	// held the writer); an error stops planning there, as a crash would.
+	planChunk    int
+	chunkPlanned func(chunk, n int, held time.Duration) error
 }
 
 // The states of a delivery.
@@ -48,8 +54,9 @@ const (
 
 // The states of an edition.
 const (
-	EditionSending = "sending" // some deliveries are queued or sending
-	EditionDone    = "done"    // every delivery is sent, failed or skipped
+	EditionPlanning = "planning" // its deliveries are being queued; the sender waits for the last
+	EditionSending  = "sending"  // some deliveries are queued or sending
+	EditionDone     = "done"     // every delivery is sent, failed or skipped
 )
 
 // ErrEditionNotFound is returned when no edition has the id asked for.

@@ -56,7 +56,7 @@ func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Du
 				OR (state = 'sending' AND claimed_by != '' AND claimed_by != ? AND claimed_by NOT IN
 					(SELECT id FROM senders WHERE heartbeat_at >= ?)))
 				AND (? OR kind != 'edition')
-				AND (kind != 'edition' OR edition_id NOT IN (SELECT id FROM editions WHERE paused_at != 0))
+				AND (kind != 'edition' OR edition_id NOT IN (SELECT id FROM editions WHERE paused_at != 0 OR planning != 0))
 				LIMIT ?)
 			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, message_id`,
 			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), editions, n)
@@ -199,8 +199,8 @@ func jsonInts(ids []int64) string {
 }
 
 // openEditionDone is the condition of an edition with nothing left to
-// send: no delivery queued or sending.
-const openEditionDone = `state = 'sending' AND NOT EXISTS (SELECT 1 FROM deliveries d
+// send: planned to the end, and no delivery queued or sending.
+const openEditionDone = `state = 'sending' AND planning = 0 AND NOT EXISTS (SELECT 1 FROM deliveries d
 	WHERE d.edition_id = editions.id AND d.state IN ('queued', 'sending'))`
 
 // markDone marks edition id done when none of its deliveries is queued or

@@ -33,7 +33,7 @@ func (p Progress) Percent() float64 {
 	return 100 * float64(p.Done) / float64(p.Total)
 }
 
-// Progress returns every edition that is not done, oldest first, with
+// Progress returns every edition that is planned and not done, oldest first, with
 // its counts and its sending rate so far (measured from the sent times
 // the ledger keeps, so any process can ask, and a restart loses nothing).
 func (l *Ledger) Progress(ctx context.Context) ([]Progress, error) {
@@ -42,7 +42,7 @@ func (l *Ledger) Progress(ctx context.Context) ([]Progress, error) {
 		MIN(d.sent_at), MAX(d.sent_at), e.paused_at != 0,
 		COALESCE(SUM(d.returned = 'bounce'), 0), COALESCE(SUM(d.returned = 'complaint'), 0)
 		FROM editions e JOIN deliveries d ON d.edition_id = e.id
-		WHERE e.state != 'done' GROUP BY e.id ORDER BY e.id`)
+		WHERE e.state != 'done' AND e.planning = 0 GROUP BY e.id ORDER BY e.id`)
 	if err != nil {
 		return nil, fmt.Errorf("edition progress: %w", err)
 	}

@@ -174,9 +174,13 @@ func (s *Scheduler) PlanDue(ctx context.Context) (planned []*Edition, err error)
 
 // planDue is PlanDue, and when a ModeEach digest's next article is due.
 func (s *Scheduler) planDue(ctx context.Context) (planned []*Edition, wake time.Time, err error) {
+	var errs []error
+	// A plan cut short (a crash between its chunks) is finished first.
+	if err := s.ledger.finishPlans(ctx, ""); err != nil {
+		errs = append(errs, err)
+	}
 	now := s.ledger.now()
 	due, wake, err := s.dueAll(ctx, now)
-	var errs []error
 	if err != nil {
 		errs = append(errs, err)
 	}

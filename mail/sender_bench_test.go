@@ -19,6 +19,7 @@ import (
 	"net/mail"
 	"net/smtp"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,4 +235,104 @@ func bareSend(b *testing.B, port int, raw []byte, n int) {
 	for err := range errs {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkSendMemory is the sender's memory for a long list: an edition
+// planned for N subscribers (TIDINGS_BENCH_PLAN_SUBSCRIBERS, default
+// 1,000,000), of which each iteration sends the next
+// TIDINGS_BENCH_SEND_FIRST (default 50,000) to a loopback sink that
+// discards them, while the Go heap in use is sampled every 20 ms. The
+// sender claims, checks and records a batch at a time, so its heap should
+// not grow with N: compare a run at 100,000 with one at a million.
+// rss-peak-MB is the whole process's high-water mark (SQLite's page
+// cache, seeding and planning included).
+//
+//	go test ./mail -run '^$' -bench SendMemory -benchtime 1x -timeout 30m
+func BenchmarkSendMemory(b *testing.B) {
+	if testing.Short() {
+		b.Skip("seeds a million subscribers")
+	}
+	n := benchPlanSubscribers(b)
+	first := 50_000
+	if s := os.Getenv("TIDINGS_BENCH_SEND_FIRST"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("TIDINGS_BENCH_SEND_FIRST=%q: want a positive number", s)
+		}
+		first = v
+	}
+	e := openLedgerEnv(b, b.TempDir()+"/tidings.db", ledgerStart)
+	seedSubscribers(b, e, n)
+	e.addArticle(b, "bench", ledgerStart.Add(-time.Minute))
+	e.plan(b, dailyDigest(), ledgerStart)
+	sk, port := startSink(b)
+	text, html := benchBody()
+	tr, err := transport.NewSMTP(transport.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: "none", Connections: benchConns,
+		Timeout: 30 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	s := &Sender{Ledger: e.ledger, Transport: tr, Composer: &testComposer{pad: text, html: html}, Workers: benchConns}
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak uint64
+	var sendTime time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		want := int64((i + 1) * first)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var ms runtime.MemStats
+			for ctx.Err() == nil {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+				if sk.n.Load() >= want {
+					cancel()
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+		t0 := time.Now()
+		if _, err := s.SendDue(ctx); err != nil {
+			b.Fatal(err)
+		}
+		sendTime += time.Since(t0)
+		cancel()
+		<-done
+	}
+	b.StopTimer()
+	sent := sk.n.Load()
+	if sent < int64(b.N*first) {
+		b.Fatalf("sent %d, want at least %d", sent, b.N*first)
+	}
+	b.ReportMetric(float64(n), "subscribers")
+	b.ReportMetric(float64(sent), "sent")
+	b.ReportMetric(float64(sent)/sendTime.Seconds(), "msgs/s")
+	b.ReportMetric(float64(base)/(1<<20), "heap-before-MB")
+	b.ReportMetric(float64(peak)/(1<<20), "heap-peak-MB")
+	b.ReportMetric(rssPeakMB(), "rss-peak-MB")
+}
+
+// rssPeakMB is the process's resident high-water mark (VmHWM), 0 where
+// /proc does not say.
+func rssPeakMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err == nil {
+				return float64(kb) / 1024
+			}
+		}
+	}
+	return 0
 }
