@@ -249,6 +249,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	adm.Routes(mux)
+	a.admin = adm
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
