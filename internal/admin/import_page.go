@@ -40,7 +40,7 @@ const previewRows = 10
 const importIdle = 24 * time.Hour
 
 // shownRowErrors bounds the row errors a summary lists; it counts them all.
-const shownRowErrors = 200
+const shownRowErrors = 100
 
 // imports are the admin's imports: the uploads waiting, the one running,
 // the summaries.
