@@ -315,6 +315,10 @@ func (a *Admin) importAct(w http.ResponseWriter, r *http.Request) error {
 		return a.preview(w, r, http.StatusUnprocessableEntity, j, "Not started: "+err.Error()+".")
 	}
 	im.mu.Lock()
+	if live.State != "preview" { // started by another request meanwhile
+		im.mu.Unlock()
+		return a.redirect(w, r, "/admin/subscribers/import/"+j.ID+"/", "This import has already started.")
+	}
 	for _, other := range im.jobs {
 		if other.State == "running" {
 			im.mu.Unlock()
