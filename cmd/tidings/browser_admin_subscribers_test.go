@@ -140,7 +140,7 @@ schedule = "0 8 * * 5"
 
 	// Progress, then the summary, by the page's own refresh.
 	if strings.Contains(b.Text("h1"), "Importing") {
-		see("main", "stored up to line")
+		see("main", "Read ")
 		check("import-progress")
 	} else {
 		t.Log("the import was done before its progress page loaded: no progress screenshot")

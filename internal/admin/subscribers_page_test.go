@@ -7,6 +7,7 @@ import (
 	"html"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -489,5 +490,33 @@ func TestSubscribersExport(t *testing.T) {
 	}
 	if !strings.Contains(auditActions(t, ta), "subscribers.export") {
 		t.Error("the export is not in the audit log")
+	}
+}
+
+// While an import runs its page is a progress bar that reloads itself
+// without script.
+func TestImport_ProgressPage(t *testing.T) {
+	ta, b, _ := subsAdmin(t)
+	ta.imports.mu.Lock()
+	ta.imports.jobs["abc"] = &importJob{ID: "abc", Name: "big.csv", Size: 4 << 20, Bytes: 1 << 20, Lines: 20001, State: "running"}
+	ta.imports.mu.Unlock()
+	p := b.get("/admin/subscribers/import/abc/")
+	if p.status != 200 || p.header.Get("Refresh") != "2" {
+		t.Fatalf("%d, Refresh %q", p.status, p.header.Get("Refresh"))
+	}
+	wantIn(t, p, "<h1>Importing big.csv</h1>", `<progress id="progress" max="100" value="25">`, "Read 1.0 MB of 4.0 MB (25 %); stored up to line 20001")
+	if strings.Contains(p.body, "http-equiv") {
+		t.Error("a timed meta refresh in the page")
+	}
+	if r := b.post("/admin/subscribers/import/abc/", url.Values{"csrf": {p.csrf(t)}, "action": {"discard"}}); r.status != 303 {
+		t.Errorf("discard while running: %d", r.status)
+	}
+	if _, _, err := ta.imports.get(httptest.NewRequest("GET", "/", nil)); err == nil {
+		t.Error("found a job without an id")
+	}
+	ta.imports.mu.Lock()
+	defer ta.imports.mu.Unlock()
+	if ta.imports.jobs["abc"] == nil {
+		t.Error("a running import was discarded")
 	}
 }
