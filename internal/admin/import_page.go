@@ -76,7 +76,8 @@ type importJob struct {
 	State         string // "preview", "running", "done"
 	Lines         int    // the last line stored
 	Bytes         int64  // read so far
-	Result        subscribers.ImportResult
+	Result        subscribers.ImportResult // its Errors cut to the first shownRowErrors
+	RowErrors     int                      // how many rows had an error
 	Err           error
 	Started, Done time.Time
 }
@@ -369,12 +370,17 @@ func (im *imports) run(j *importJob, m subscribers.Mapping, meta subscribers.Met
 			}}, meta)
 	}()
 	os.Remove(j.path)
+	// A summary waits a day to be read: it keeps the count of row
+	// errors, and only the ones it shows (a million bad rows would be
+	// hundreds of megabytes).
+	rowErrors := len(res.Errors)
+	res.Errors = slices.Clip(res.Errors[:min(rowErrors, shownRowErrors)])
 	im.mu.Lock()
-	j.Result, j.Err, j.State, j.Done = res, err, "done", a.o.Now()
+	j.Result, j.RowErrors, j.Err, j.State, j.Done = res, rowErrors, err, "done", a.o.Now()
 	lines := j.Lines
 	im.mu.Unlock()
 	detail := fmt.Sprintf("%s: added %d, updated %d, skipped %d (%d errors), kept %d", j.Name, res.Added, res.Updated,
-		res.Skipped, len(res.Errors), res.Kept)
+		res.Skipped, rowErrors, res.Kept)
 	if err != nil {
 		detail += fmt.Sprintf("; stopped after line %d: %v", lines, err)
 		a.log.Warn("import stopped", "file", j.Name, "stored_lines", lines, slog.Any("error", err))
@@ -421,12 +427,12 @@ type keptCount struct {
 
 func summaryOf(j importJob) summaryData {
 	res := j.Result
-	d := summaryData{Job: j, Res: res, UpToDate: res.Skipped - len(res.Errors), Errors: res.Errors,
+	d := summaryData{Job: j, Res: res, UpToDate: res.Skipped - j.RowErrors, Errors: res.Errors,
 		Left: res.Mapping.Left(), Completed: j.Err == nil, Stored: j.Lines}
 	if len(d.Errors) > shownRowErrors {
-		d.More = len(d.Errors) - shownRowErrors
 		d.Errors = d.Errors[:shownRowErrors]
 	}
+	d.More = j.RowErrors - len(d.Errors)
 	for _, why := range []string{"unsubscribed", "bounced", "complained", "forgotten"} {
 		if n := res.KeptBy[why]; n > 0 {
 			d.Kept = append(d.Kept, keptCount{why, n})

@@ -469,6 +469,11 @@ func TestImport_StoppedPartWay(t *testing.T) {
 	if d.Completed || d.Stored != 1001 || !strings.Contains(d.Stopped, "storing lines 1002 to 2001") {
 		t.Fatalf("%+v", d)
 	}
+	many := summaryOf(importJob{RowErrors: 5000, Result: subscribers.ImportResult{Skipped: 5002,
+		Errors: make([]subscribers.RowError, shownRowErrors)}})
+	if many.More != 5000-shownRowErrors || many.UpToDate != 2 || len(many.Errors) != shownRowErrors {
+		t.Errorf("5000 row errors, %d kept: more %d, up to date %d", shownRowErrors, many.More, many.UpToDate)
+	}
 	ta, _, _ := subsAdmin(t)
 	var b strings.Builder
 	if err := ta.pages["import_summary.html"].ExecuteTemplate(&b, "main", View{Data: d}); err != nil {
