@@ -73,9 +73,9 @@ type importJob struct {
 	Resubscribe string
 
 	// The import, under imports.mu once started.
-	State         string // "preview", "running", "done"
-	Lines         int    // the last line stored
-	Bytes         int64  // read so far
+	State         string                   // "preview", "running", "done"
+	Lines         int                      // the last line stored
+	Bytes         int64                    // read so far
 	Result        subscribers.ImportResult // its Errors cut to the first shownRowErrors
 	RowErrors     int                      // how many rows had an error
 	Err           error
