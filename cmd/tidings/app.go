@@ -17,6 +17,7 @@ import (
 
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/feed/content"
+	"github.com/tidings/tidings/internal/admin"
 	"github.com/tidings/tidings/internal/metrics"
 	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/internal/sqlite"
@@ -59,6 +60,8 @@ type App struct {
 
 	// wakeSender tells serve's sender that mail was queued.
 	wakeSender chan struct{}
+
+	admin *admin.Admin // the web admin Handler built: Close stops its imports
 }
 
 // loadConfig reads the config the command line and environment point at.
@@ -343,6 +346,9 @@ func (a *App) subscriberHandler() (*subscribers.Handler, error) {
 // Close releases the mail transport and the database.
 func (a *App) Close() error {
 	var errs []error
+	if a.admin != nil {
+		errs = append(errs, a.admin.Close())
+	}
 	if a.Transport != nil {
 		errs = append(errs, a.Transport.Close())
 	}

@@ -259,6 +259,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	adm.Routes(mux)
+	a.admin = adm
 	wh, err := a.webhooks()
 	if err != nil {
 		return nil, err

@@ -51,6 +51,7 @@ type Admin struct {
 	csp     string
 	secure  bool
 	mux     *http.ServeMux
+	imports *imports // the subscriber imports (import_page.go)
 }
 
 // navItem is one section in the layout's navigation.
@@ -138,6 +139,7 @@ func (a *Admin) routes() {
 	a.handle("GET /admin/{$}", a.dashboard)
 	a.handle("GET /admin/settings", a.settings)
 	a.handle("GET /admin/audit", a.auditPage)
+	a.subscriberRoutes()
 	a.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, web.Errorf(web.NotFound, "There is no admin page at this address."))
 	})
@@ -418,4 +420,5 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	"megabytes": megabytes,
 }
