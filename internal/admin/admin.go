@@ -51,6 +51,7 @@ type Admin struct {
 	csp     string
 	secure  bool
 	mux     *http.ServeMux
+	memo    memo // the dashboard's costly counts
 }
 
 // navItem is one section in the layout's navigation.
@@ -418,4 +419,6 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	"day":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	"number": number,
 }

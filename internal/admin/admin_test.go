@@ -232,3 +232,85 @@ func TestHTTP_CSRF(t *testing.T) {
 		t.Fatalf("login without its token: %d", p.status)
 	}
 }
+
+func TestHTTP_SessionEnds(t *testing.T) {
+	ta := newTestAdmin(t, Options{SessionIdle: time.Hour})
+	b := ta.browser(t)
+	b.login(ownerEmail, ownerPW, "")
+	tab := b.get("/admin/audit") // a second tab, open before the logout
+	b.post("/admin/logout", url.Values{"csrf": {b.get("/admin/").csrf(t)}})
+
+	// The old tab's form, after the logout: to the login, not a 403.
+	p := b.post("/admin/logout", url.Values{"csrf": {tab.csrf(t)}})
+	if p.status != 303 || !strings.HasPrefix(p.location, "/admin/login") {
+		t.Fatalf("a form from before the logout: %d %q", p.status, p.location)
+	}
+
+	// An idle session: the login page says it ended, and sends back after.
+	b.login(ownerEmail, ownerPW, "")
+	ta.clock.Advance(61 * time.Minute)
+	p = b.get("/admin/settings")
+	if p.status != 303 || p.location != "/admin/login?ended=1&next=%2Fadmin%2Fsettings" {
+		t.Fatalf("idle session: %d %q", p.status, p.location)
+	}
+	if lp := b.get(p.location); !strings.Contains(lp.body, "Your session has ended") {
+		t.Errorf("the login page does not say the session ended: %s", lp.body)
+	}
+
+	// A cookie from another instance's database.
+	other := ta.browser(t)
+	u, _ := url.Parse(ta.srv.URL)
+	other.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "c29tZSBvdGhlciBkYXRhYmFzZSdzIHNlc3Npb24gaWQ", Path: "/admin"}})
+	if p := other.get("/admin/"); p.status != 303 || !strings.HasPrefix(p.location, "/admin/login") {
+		t.Fatalf("a foreign cookie: %d %q", p.status, p.location)
+	}
+
+	// Wrong password: a clear message, the address kept in the form.
+	p = ta.browser(t).login(ownerEmail, "not the password", "")
+	if p.status != 401 || !strings.Contains(p.body, "Wrong email or password.") || !strings.Contains(p.body, `value="`+ownerEmail+`"`) {
+		t.Fatalf("wrong password: %d %s", p.status, p.body)
+	}
+	// A name with markup never runs: the login form echoes it escaped.
+	p = ta.browser(t).login(`<script>alert(1)</script>@x.org`, "whatever it is", "")
+	if strings.Contains(p.body, "<script>alert") {
+		t.Fatal("markup in the address came back unescaped")
+	}
+}
+
+func TestHTTP_Cookies(t *testing.T) {
+	for _, tt := range []struct {
+		base   string
+		secure bool
+	}{{"http://127.0.0.1:8080", false}, {"https://news.example.org", true}} {
+		ta := newTestAdmin(t, Options{BaseURL: tt.base})
+		lresp, err := http.Get(ta.srv.URL + "/admin/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, _ := io.ReadAll(lresp.Body)
+		lresp.Body.Close()
+		req, _ := http.NewRequest("POST", ta.srv.URL+"/admin/login", strings.NewReader(url.Values{
+			"csrf": {page{body: string(lb)}.csrf(t)}, "email": {ownerEmail}, "password": {ownerPW}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range lresp.Cookies() {
+			if c.Secure != tt.secure {
+				t.Errorf("%s: cookie %s Secure %v", tt.base, c.Name, c.Secure)
+			}
+			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var got *http.Cookie
+		for _, c := range resp.Cookies() {
+			if c.Name == sessionCookie {
+				got = c
+			}
+		}
+		if got == nil || !got.HttpOnly || got.SameSite != http.SameSiteLaxMode || got.Path != "/admin" || got.Secure != tt.secure {
+			t.Errorf("%s: %d, session cookie %#v", tt.base, resp.StatusCode, got)
+		}
+	}
+}
