@@ -16,6 +16,7 @@ import (
 
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/feed/content"
+	"github.com/tidings/tidings/internal/admin"
 	"github.com/tidings/tidings/internal/metrics"
 	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/internal/sqlite"
@@ -50,7 +51,8 @@ type App struct {
 	Notices *subscribers.Notices // composes the sign-up mail the sender sends
 
 	Metrics *metrics.Registry
-	ready   atomic.Bool // serve's loops started; /readyz also pings the database
+	admin   *admin.Admin // set by Handler; serve runs its loop
+	ready   atomic.Bool  // serve's loops started; /readyz also pings the database
 
 	// wakeSender tells serve's sender that mail was queued.
 	wakeSender chan struct{}

@@ -133,6 +133,7 @@ func (m *Main) Run(ctx context.Context) error {
 	loops := []func(context.Context) error{
 		m.serveHTTP(m.Listener, handler),
 		func(ctx context.Context) error { return a.DB.Watch(ctx, dbWatchEvery) },
+		a.admin.Run,
 	}
 	if m.InboundListener != nil {
 		rcv := &inbound.Receiver{Domain: a.Config.InboundDomain(), MaxBytes: a.Config.Inbound.MaxBytes, PerClient: a.Config.Inbound.ClientRate,
@@ -244,6 +245,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	adm.Routes(mux)
+	a.admin = adm
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

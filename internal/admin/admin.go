@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tidings/tidings/internal/sqlite"
@@ -52,6 +53,9 @@ type Admin struct {
 	secure  bool
 	mux     *http.ServeMux
 	memo    memo // the dashboard's costly counts
+	// viewed is when the dashboard was last looked at (Unix ns), for Run.
+	viewed       atomic.Int64
+	refreshEvery time.Duration // Run's tick; tests shorten it
 }
 
 // navItem is one section in the layout's navigation.

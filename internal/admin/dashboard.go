@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -73,27 +74,70 @@ type runRow struct {
 // sign-ups and unsubscribes per week, the last editions, the queue and
 // the senders, and when each digest runs next.
 func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	var d dashboardData
-	if err := a.subscriberPanels(ctx, &d); err != nil {
-		return err
-	}
-	if err := a.mailPanels(ctx, &d); err != nil {
+	a.viewed.Store(a.o.Now().UnixNano())
+	d, err := a.dashboardData(r.Context(), false)
+	if err != nil {
 		return err
 	}
 	return a.render(w, r, "dashboard.html", "Dashboard", d)
 }
 
+// dashboardData counts what the dashboard shows; fresh counts afresh what
+// the memo keeps, and keeps it again.
+func (a *Admin) dashboardData(ctx context.Context, fresh bool) (dashboardData, error) {
+	var d dashboardData
+	if err := a.subscriberPanels(ctx, &d, fresh); err != nil {
+		return d, err
+	}
+	if err := a.mailPanels(ctx, &d, fresh); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// refreshEvery is how often Run counts the dashboard afresh while it is
+// looked at (a view within refreshWhile), so that a view finds its counts
+// kept rather than waiting for them.
+const (
+	refreshEvery = 20 * time.Second
+	refreshWhile = 10 * time.Minute
+)
+
+// Run keeps the dashboard's costly counts fresh while someone looks at
+// it, until ctx ends. A failed count is logged and tried again at the
+// next tick: the pages count for themselves when they must.
+func (a *Admin) Run(ctx context.Context) error {
+	every := a.refreshEvery
+	if every <= 0 {
+		every = refreshEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if a.o.Now().Sub(time.Unix(0, a.viewed.Load())) > refreshWhile {
+			continue
+		}
+		if _, err := a.dashboardData(ctx, true); err != nil && ctx.Err() == nil {
+			a.log.Warn("refresh dashboard counts", slog.Any("error", err))
+		}
+	}
+}
+
 var stateOrder = []subscribers.Status{subscribers.StatusConfirmed, subscribers.StatusPending, subscribers.StatusUnsubscribed,
 	subscribers.StatusBounced, subscribers.StatusComplained}
 
-func (a *Admin) subscriberPanels(ctx context.Context, d *dashboardData) error {
+func (a *Admin) subscriberPanels(ctx context.Context, d *dashboardData, fresh bool) error {
 	st := a.o.Data.Subscribers
 	if st == nil {
 		return nil
 	}
 	now := a.o.Now()
-	counts, err := remember(&a.memo, "states", "", now, listTTL, func() (map[subscribers.Status]int, error) {
+	counts, err := remember(&a.memo, "states", "", now, listTTL, fresh, func() (map[subscribers.Status]int, error) {
 		return st.CountByStatus(ctx)
 	})
 	if err != nil {
@@ -109,7 +153,7 @@ func (a *Admin) subscriberPanels(ctx context.Context, d *dashboardData) error {
 		}
 		d.States = append(d.States, sc)
 	}
-	weeks, err := remember(&a.memo, "weeks", "", now, listTTL, func() ([]subscribers.Week, error) {
+	weeks, err := remember(&a.memo, "weeks", "", now, listTTL, fresh, func() ([]subscribers.Week, error) {
 		return st.Weekly(ctx)
 	})
 	if err != nil {
@@ -156,7 +200,7 @@ const (
 	editionTTL = 10 * time.Minute
 )
 
-func (a *Admin) mailPanels(ctx context.Context, d *dashboardData) error {
+func (a *Admin) mailPanels(ctx context.Context, d *dashboardData, fresh bool) error {
 	l := a.o.Data.Ledger
 	if l == nil {
 		return nil
@@ -171,7 +215,7 @@ func (a *Admin) mailPanels(ctx context.Context, d *dashboardData) error {
 	nextOf := map[string]time.Time{}
 	for _, e := range eds {
 		row := editionRow{Edition: e}
-		if err := a.editionCounts(ctx, &row, now); err != nil {
+		if err := a.editionCounts(ctx, &row, now, fresh); err != nil {
 			return err
 		}
 		end, ok := nextOf[e.Digest]
@@ -201,7 +245,7 @@ func (a *Admin) mailPanels(ctx context.Context, d *dashboardData) error {
 	if h.Senders, err = l.Claimants(ctx); err != nil {
 		return err
 	}
-	h.SentDay, err = remember(&a.memo, "sent-day", "", now, listTTL, func() (int, error) {
+	h.SentDay, err = remember(&a.memo, "sent-day", "", now, listTTL, fresh, func() (int, error) {
 		return l.SentSince(ctx, now.Add(-dashboardSpan))
 	})
 	if err != nil {
@@ -224,10 +268,10 @@ func (a *Admin) mailPanels(ctx context.Context, d *dashboardData) error {
 // editionCounts fills row's counts: the small states afresh, the sent
 // ones as the edition's total (kept, see memo) less the others, and its
 // returns.
-func (a *Admin) editionCounts(ctx context.Context, row *editionRow, now time.Time) error {
+func (a *Admin) editionCounts(ctx context.Context, row *editionRow, now time.Time, fresh bool) error {
 	l := a.o.Data.Ledger
 	id := row.ID
-	total, err := remember(&a.memo, "edition-total:"+strconv.FormatInt(id, 10), row.State, now, editionTTL, func() (int, error) {
+	total, err := remember(&a.memo, "edition-total:"+strconv.FormatInt(id, 10), row.State, now, editionTTL, fresh, func() (int, error) {
 		counts, err := l.Counts(ctx, id)
 		n := 0
 		for _, c := range counts {

@@ -23,12 +23,13 @@ type memoEntry struct {
 }
 
 // remember returns the value kept under name for fingerprint fp, or
-// computes it with fn and keeps it for ttl.
-func remember[T any](m *memo, name, fp string, now time.Time, ttl time.Duration, fn func() (T, error)) (T, error) {
+// computes it with fn and keeps it for ttl. fresh computes it in any case
+// (the refresh loop, Admin.Run).
+func remember[T any](m *memo, name, fp string, now time.Time, ttl time.Duration, fresh bool, fn func() (T, error)) (T, error) {
 	m.mu.Lock()
 	e, ok := m.m[name]
 	m.mu.Unlock()
-	if ok && e.fp == fp && now.Sub(e.at) < e.ttl && !now.Before(e.at) {
+	if !fresh && ok && e.fp == fp && now.Sub(e.at) < e.ttl && !now.Before(e.at) {
 		return e.v.(T), nil
 	}
 	v, err := fn()
