@@ -423,6 +423,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"day":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-	"number": number,
+	"day":       func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	"lastWeeks": lastWeeks,
+	"number":    number,
 }

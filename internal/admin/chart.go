@@ -49,6 +49,10 @@ type legend struct {
 	Line    bool
 }
 
+// X2 and Mid are the end and the middle of a line's swatch.
+func (l legend) X2() float64  { return l.X + 14 }
+func (l legend) Mid() float64 { return l.X + 7 }
+
 const (
 	chartW     = 720
 	chartH     = 240

@@ -178,11 +178,11 @@ func (a *Admin) subscriberPanels(ctx context.Context, d *dashboardData, fresh bo
 	}
 	if len(rows) > 0 {
 		d.Growth = lineChart("growth", "Subscribers on the list, by week",
-			"At the end of each week, the subscribers signed up and not unsubscribed, for the last "+number(len(rows))+
-				" weeks. The table below gives the same numbers.", labels, series{Name: "On the list", Values: on2})
+			"At the end of each week, the subscribers signed up and not unsubscribed, for "+lastWeeks(len(rows))+
+				". The table below gives the same numbers.", labels, series{Name: "On the list", Values: on2})
 		d.Flow = barChart("flow", "Sign-ups and unsubscribes per week",
-			"Solid bars are sign-ups, hatched bars unsubscribes, in each of the last "+number(len(rows))+
-				" weeks. The table below gives the same numbers.", labels,
+			"Solid bars are sign-ups, hatched bars unsubscribes, in each of "+lastWeeks(len(rows))+
+				". The table below gives the same numbers.", labels,
 			series{Name: "Sign-ups", Values: ups}, series{Name: "Unsubscribes", Values: downs, Hatched: true})
 	}
 	for i := len(rows) - 1; i >= 0 && len(d.Weeks) < tableWeeks; i-- {
@@ -298,6 +298,14 @@ func (a *Admin) editionCounts(ctx context.Context, row *editionRow, now time.Tim
 	}
 	row.Bounced, row.Complained = r["bounce"], r["complaint"]
 	return nil
+}
+
+// lastWeeks says "the last week" or "the last 26 weeks".
+func lastWeeks(n int) string {
+	if n == 1 {
+		return "the last week"
+	}
+	return "the last " + number(n) + " weeks"
 }
 
 // percent writes a share as "85.0 %".
