@@ -73,6 +73,10 @@ var nav = []navItem{
 	{"/admin/audit", "Audit log", "audit"},
 }
 
+// accountNav is the operator's own page, linked from their address in
+// the header rather than from the sections.
+var accountNav = navItem{"/admin/account", "Your account", "account"}
+
 // New parses every admin page (failing on a broken one, naming it) and
 // routes them.
 func New(o Options) (*Admin, error) {
@@ -143,6 +147,8 @@ func (a *Admin) routes() {
 	a.handle("GET /admin/{$}", a.dashboard)
 	a.handle("GET /admin/settings", a.settings)
 	a.handle("GET /admin/audit", a.auditPage)
+	a.handle("GET /admin/account", a.account)
+	a.handle("POST /admin/account/password", a.changePassword)
 	a.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, web.Errorf(web.NotFound, "There is no admin page at this address."))
 	})
@@ -331,7 +337,7 @@ func (a *Admin) renderStatus(w http.ResponseWriter, r *http.Request, status int,
 // section is the nav section of an admin path.
 func section(p string) string {
 	best := ""
-	for _, n := range nav[1:] {
+	for _, n := range append(nav[1:], accountNav) {
 		if p == n.Path || strings.HasPrefix(p, n.Path+"/") {
 			best = n.Section
 		}

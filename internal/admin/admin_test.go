@@ -314,3 +314,50 @@ func TestHTTP_Cookies(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTP_ChangePassword(t *testing.T) {
+	ta := newTestAdmin(t, Options{})
+	b, other := ta.browser(t), ta.browser(t)
+	b.login(ownerEmail, ownerPW, "")
+	other.login(ownerEmail, ownerPW, "")
+	change := func(current, pw, again string) page {
+		t.Helper()
+		return b.post("/admin/account/password", url.Values{"csrf": {b.get("/admin/account").csrf(t)},
+			"current": {current}, "new": {pw}, "again": {again}})
+	}
+	for _, tt := range []struct{ current, pw, again, want string }{
+		{"wrong one!", "a brand new password", "a brand new password", "The current password is wrong"},
+		{ownerPW, "a brand new password", "a brand new passwort", "The two new passwords differ"},
+		{ownerPW, "short", "short", "needs at least 10"},
+	} {
+		if p := change(tt.current, tt.pw, tt.again); p.status != 422 || !strings.Contains(p.body, tt.want) {
+			t.Errorf("%+v: %d, want 422 saying %q: %s", tt, p.status, tt.want, p.body)
+		}
+	}
+	if p := other.get("/admin/"); p.status != 200 {
+		t.Fatalf("a refused change ended a session: %d", p.status)
+	}
+	p := change(ownerPW, "a brand new password", "a brand new password")
+	if p.status != 303 || p.location != "/admin/account" {
+		t.Fatalf("change: %d %q: %s", p.status, p.location, p.body)
+	}
+	if p := b.get("/admin/account"); p.status != 200 || !strings.Contains(p.body, "Password changed.") {
+		t.Fatalf("this browser after the change: %d: %s", p.status, p.body)
+	}
+	if p := other.get("/admin/"); p.status != 303 {
+		t.Fatalf("the other browser is still logged in: %d", p.status)
+	}
+	if p := ta.browser(t).login(ownerEmail, "a brand new password", ""); p.status != 303 {
+		t.Fatalf("login with the new password: %d", p.status)
+	}
+	log, _ := ta.Store.AuditLog(context.Background(), 0, 50)
+	var pw []string
+	for _, e := range log {
+		if e.Action == "password" {
+			pw = append(pw, e.Detail)
+		}
+	}
+	if len(pw) != 4 || pw[0] != "changed; every session ended" || !strings.Contains(pw[1], "refused: 422") {
+		t.Errorf("audit of the password changes: %q", pw)
+	}
+}

@@ -113,17 +113,18 @@ func (a *Admin) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// Once at start, so that the first view finds the counts ready.
+	a.viewed.Store(a.o.Now().UnixNano())
 	for {
+		if a.o.Now().Sub(time.Unix(0, a.viewed.Load())) <= refreshWhile {
+			if _, err := a.dashboardData(ctx, true); err != nil && ctx.Err() == nil {
+				a.log.Warn("refresh dashboard counts", slog.Any("error", err))
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-		}
-		if a.o.Now().Sub(time.Unix(0, a.viewed.Load())) > refreshWhile {
-			continue
-		}
-		if _, err := a.dashboardData(ctx, true); err != nil && ctx.Err() == nil {
-			a.log.Warn("refresh dashboard counts", slog.Any("error", err))
 		}
 	}
 }

@@ -106,6 +106,7 @@ var adminPages = []struct{ name, path string }{
 	{"dashboard", "/admin/"},
 	{"settings", "/admin/settings"},
 	{"audit", "/admin/audit"},
+	{"account", "/admin/account"},
 	{"login", "/admin/login"},
 }
 
