@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -96,6 +97,15 @@ func New(o Options) (*Admin, error) {
 	pages, err := templates.Admin(o.TemplateDir, funcs)
 	if err != nil {
 		return nil, err
+	}
+	// html/template reports what it cannot escape only on a page's first
+	// run: run each into a writer that fails at once, so that a broken
+	// override stops the start, not a request (as web.NewRenderer does).
+	for name, t := range pages {
+		var escErr *template.Error
+		if err := t.ExecuteTemplate(failWriter{}, "layout.html", View{}); errors.As(err, &escErr) {
+			return nil, fmt.Errorf("admin template %s: %w", name, err)
+		}
 	}
 	css, err := templates.AdminFile(o.TemplateDir, "admin.css")
 	if err != nil {
@@ -420,6 +430,11 @@ func (a *Admin) stylesheet(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(a.css)
 }
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, io.ErrShortWrite }
 
 // funcs are the template functions of the admin pages.
 var funcs = template.FuncMap{
