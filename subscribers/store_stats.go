@@ -47,10 +47,12 @@ const (
 // indexes (created_at, unsubscribed_at).
 func (s *Store) Weekly(ctx context.Context) ([]Week, error) {
 	counts := map[int64][2]int{}
-	first, last := int64(-1), (s.now().UnixNano()-mondayNanos)/weekNanos
+	now := s.now().UnixNano()
+	first, last := int64(-1), (now-mondayNanos)/weekNanos
 	for i, col := range []string{"created_at", "unsubscribed_at"} {
-		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(`SELECT (%[1]s - ?) / ?, count(*) FROM subscribers
-			WHERE %[1]s >= ? GROUP BY 1`, col), mondayNanos, weekNanos, mondayNanos)
+		// A time after now (a clock that was wrong) counts in this week.
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(`SELECT (min(%[1]s, ?) - ?) / ?, count(*) FROM subscribers
+			WHERE %[1]s >= ? GROUP BY 1`, col), now, mondayNanos, weekNanos, mondayNanos)
 		if err != nil {
 			return nil, fmt.Errorf("weekly counts: %w", err)
 		}
@@ -67,7 +69,6 @@ func (s *Store) Weekly(ctx context.Context) ([]Week, error) {
 			if first < 0 || w < first {
 				first = w
 			}
-			last = max(last, w)
 		}
 		err = rows.Err()
 		rows.Close()

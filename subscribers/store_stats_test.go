@@ -18,12 +18,15 @@ func TestStore_CountsAndWeeks(t *testing.T) {
 	e.withStatus(t, "c@example.org", StatusPending)
 	e.withStatus(t, "d@example.org", StatusBounced)
 	e.store.Unsubscribe(ctx, e.withStatus(t, "e@example.org", StatusConfirmed).ID, linkMeta)
+	e.clock.Advance(30 * 24 * time.Hour) // a clock a month fast signs one up ...
+	e.signUp(t, "f@example.org")
+	e.clock.Advance(-30 * 24 * time.Hour) // ... and counts in this week
 
 	counts, err := e.store.CountByStatus(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[Status]int{StatusConfirmed: 1, StatusPending: 1, StatusUnsubscribed: 2, StatusBounced: 1, StatusComplained: 0}
+	want := map[Status]int{StatusConfirmed: 1, StatusPending: 2, StatusUnsubscribed: 2, StatusBounced: 1, StatusComplained: 0}
 	for st, n := range want {
 		if counts[st] != n {
 			t.Errorf("%s: %d, want %d", st, counts[st], n)
@@ -37,7 +40,7 @@ func TestStore_CountsAndWeeks(t *testing.T) {
 		start    string
 		ups, dns int
 	}
-	wantWeeks := []week{{"2026-11-23", 2, 1}, {"2026-11-30", 0, 0}, {"2026-12-07", 3, 1}}
+	wantWeeks := []week{{"2026-11-23", 2, 1}, {"2026-11-30", 0, 0}, {"2026-12-07", 4, 1}}
 	if len(ws) != len(wantWeeks) {
 		t.Fatalf("weeks %+v", ws)
 	}

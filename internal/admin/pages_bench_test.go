@@ -41,7 +41,7 @@ func seed(t testing.TB, db *sqlite.DB) {
 			CASE WHEN i % 100 < 84 THEN 'confirmed' WHEN i % 100 < 90 THEN 'pending' WHEN i % 100 < 97 THEN 'unsubscribed'
 				WHEN i % 100 < 99 THEN 'bounced' ELSE 'complained' END, 'import',
 			?2 + i * ?3, CASE WHEN i % 100 < 84 THEN ?2 + i * ?3 + 3600000000000 END,
-			CASE WHEN i % 100 BETWEEN 90 AND 96 THEN ?2 + i * ?3 + (i % 50) * 86400000000000 END, i
+			CASE WHEN i % 100 BETWEEN 90 AND 96 THEN min(?2 + i * ?3 + (i % 50) * 86400000000000, ?5) END, i
 		FROM n`,
 		`UPDATE subscriber_ids SET last = ?1`,
 		`INSERT INTO subscriber_digests SELECT id, 'daily' FROM subscribers`,
