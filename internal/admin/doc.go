@@ -14,7 +14,8 @@
 //
 // # Adding a page
 //
-// A page is a handler, a template and one line in routes (admin.go).
+// A page is a handler, a template and one line in routes (admin.go);
+// handle and the CSRF check are in middleware.go, render in render.go.
 //
 // The handler goes in its own file (subscribers_page.go):
 //
