@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -359,5 +362,55 @@ func TestHTTP_ChangePassword(t *testing.T) {
 	}
 	if len(pw) != 4 || pw[0] != "changed; every session ended" || !strings.Contains(pw[1], "refused: 422") {
 		t.Errorf("audit of the password changes: %q", pw)
+	}
+}
+
+// A form with a file (the CSV import's) is checked the same way: its csrf
+// field is read from the multipart body, and the handler gets the file.
+func TestHTTP_MultipartForm(t *testing.T) {
+	ta := newTestAdmin(t, Options{})
+	var got string
+	ta.handle("POST /admin/test-upload", func(w http.ResponseWriter, r *http.Request) error {
+		f, _, err := r.FormFile("file")
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(f)
+		got = string(b)
+		setAudit(r, "test.upload", fmt.Sprintf("%d bytes", len(b)))
+		return ta.redirect(w, r, "/admin/", "Uploaded.")
+	})
+	b := ta.browser(t)
+	b.login(ownerEmail, ownerPW, "")
+	token := b.get("/admin/").csrf(t)
+	upload := func(csrf string) page {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		if csrf != "" {
+			mw.WriteField("csrf", csrf)
+		}
+		fw, _ := mw.CreateFormFile("file", "list.csv")
+		io.WriteString(fw, "email\na@example.org\n")
+		mw.Close()
+		req, _ := http.NewRequest("POST", ta.srv.URL+"/admin/test-upload", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		bs, _ := io.ReadAll(resp.Body)
+		return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(bs)}
+	}
+	if p := upload(""); p.status != 403 || got != "" {
+		t.Fatalf("upload without the token: %d, handler saw %q", p.status, got)
+	}
+	if p := upload(token); p.status != 303 || got != "email\na@example.org\n" {
+		t.Fatalf("upload: %d, handler saw %q: %s", p.status, got, p.body)
+	}
+	log, _ := ta.Store.AuditLog(context.Background(), 0, 1)
+	if len(log) != 1 || log[0].Action != "test.upload" || log[0].Detail != "20 bytes" || log[0].Account != ownerEmail {
+		t.Errorf("audit entry %+v", log)
 	}
 }
