@@ -149,8 +149,8 @@ func BenchmarkPages(b *testing.B) {
 
 // TestPages_Seeded checks what the dashboard shows over the seeded list.
 func TestPages_Seeded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("seeds 100,000 subscribers")
+	if testing.Short() || raceOn {
+		t.Skip("seeds 100,000 subscribers: run without -short and -race")
 	}
 	ta, c := seededAdmin(t)
 	for _, p := range adminPages {
