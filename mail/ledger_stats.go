@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // LedgerStats is what the ledger holds, for monitoring (/metrics), read
@@ -61,4 +62,22 @@ func (l *Ledger) Stats(ctx context.Context) (LedgerStats, error) {
 		return LedgerStats{}, fmt.Errorf("ledger stats: %w", err)
 	}
 	return st, nil
+}
+
+// SentSince counts the deliveries accepted since t (from an index).
+func (l *Ledger) SentSince(ctx context.Context, t time.Time) (int, error) { return l.sentSince(ctx, t) }
+
+// StateCount counts the deliveries in state of one edition, or of every
+// edition and notice when editionID is 0, from an index: cheap for the
+// small states (failed, skipped, queued), not for sent.
+func (l *Ledger) StateCount(ctx context.Context, editionID int64, state string) (int, error) {
+	q, args := `SELECT COUNT(*) FROM deliveries WHERE state = ?`, []any{state}
+	if editionID != 0 {
+		q, args = `SELECT COUNT(*) FROM deliveries WHERE edition_id = ? AND state = ?`, []any{editionID, state}
+	}
+	var n int
+	if err := l.DB.Read.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s deliveries: %w", state, err)
+	}
+	return n, nil
 }

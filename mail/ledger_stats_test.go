@@ -41,4 +41,20 @@ func TestLedger_Stats(t *testing.T) {
 	if err != nil || st.QueueDepth != 4 || depth != st.QueueDepth || st.Editions != 2 {
 		t.Errorf("queue depth %d (QueueDepth %d, %v), editions %d; want 4, 2", st.QueueDepth, depth, err, st.Editions)
 	}
+	// The same numbers, one state at a time, for all and for one edition.
+	for state, n := range wantState {
+		if got, err := e.ledger.StateCount(ctx, 0, state); err != nil || got != n {
+			t.Errorf("StateCount(all, %s) = %d, %v; want %d", state, got, err, n)
+		}
+	}
+	eds, _ := e.ledger.Editions(ctx, "", 0)
+	if got, _ := e.ledger.StateCount(ctx, eds[len(eds)-1].ID, DeliveryFailed); got != 1 {
+		t.Errorf("failed in the first edition: %d, want 1", got)
+	}
+	if got, _ := e.ledger.StateCount(ctx, eds[0].ID, DeliveryFailed); got != 0 {
+		t.Errorf("failed in the second edition: %d, want 0", got)
+	}
+	if n, err := e.ledger.SentSince(ctx, ledgerStart.Add(-time.Hour)); err != nil || n != 2 {
+		t.Errorf("SentSince: %d, %v; want 2", n, err)
+	}
 }

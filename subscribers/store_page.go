@@ -53,29 +53,6 @@ func (s *Store) ListPage(ctx context.Context, f ListFilter) (Page, error) {
 	return p, nil
 }
 
-// CountByStatus counts the subscribers of each status, every status
-// present in the map (0 when none).
-func (s *Store) CountByStatus(ctx context.Context) (map[Status]int, error) {
-	out := map[Status]int{StatusPending: 0, StatusConfirmed: 0, StatusUnsubscribed: 0, StatusBounced: 0, StatusComplained: 0}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("count subscribers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st Status
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("count subscribers: %w", err)
-		}
-		out[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count subscribers: %w", err)
-	}
-	return out, nil
-}
-
 // Digests are the digest names configured, sorted: those a subscriber
 // can receive.
 func (s *Store) Digests() []string { return slices.Clone(s.digests) }

@@ -56,12 +56,13 @@ type App struct {
 	Notices *subscribers.Notices // composes the sign-up mail the sender sends
 
 	Metrics *metrics.Registry
-	ready   atomic.Bool // serve's loops started; /readyz also pings the database
+	// admin is the web admin Handler built: serve runs its loop, Close
+	// stops its imports.
+	admin *admin.Admin
+	ready atomic.Bool // serve's loops started; /readyz also pings the database
 
 	// wakeSender tells serve's sender that mail was queued.
 	wakeSender chan struct{}
-
-	admin *admin.Admin // the web admin Handler built: Close stops its imports
 }
 
 // loadConfig reads the config the command line and environment point at.

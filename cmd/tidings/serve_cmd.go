@@ -139,6 +139,7 @@ func (m *Main) Run(ctx context.Context) error {
 	loops := []func(context.Context) error{
 		m.serveHTTP(m.Listener, handler),
 		func(ctx context.Context) error { return a.DB.Watch(ctx, dbWatchEvery) },
+		a.admin.Run,
 	}
 	if m.InboundListener != nil {
 		rcv := &inbound.Receiver{Domain: a.Config.InboundDomain(), MaxBytes: a.Config.Inbound.MaxBytes, PerClient: a.Config.Inbound.ClientRate,

@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -230,5 +233,184 @@ func TestHTTP_CSRF(t *testing.T) {
 	fresh.get("/admin/login")
 	if p := fresh.post("/admin/login", url.Values{"email": {ownerEmail}, "password": {ownerPW}}); p.status != 403 {
 		t.Fatalf("login without its token: %d", p.status)
+	}
+}
+
+func TestHTTP_SessionEnds(t *testing.T) {
+	ta := newTestAdmin(t, Options{SessionIdle: time.Hour})
+	b := ta.browser(t)
+	b.login(ownerEmail, ownerPW, "")
+	tab := b.get("/admin/audit") // a second tab, open before the logout
+	b.post("/admin/logout", url.Values{"csrf": {b.get("/admin/").csrf(t)}})
+
+	// The old tab's form, after the logout: to the login, not a 403.
+	p := b.post("/admin/logout", url.Values{"csrf": {tab.csrf(t)}})
+	if p.status != 303 || !strings.HasPrefix(p.location, "/admin/login") {
+		t.Fatalf("a form from before the logout: %d %q", p.status, p.location)
+	}
+
+	// An idle session: the login page says it ended, and sends back after.
+	b.login(ownerEmail, ownerPW, "")
+	ta.clock.Advance(61 * time.Minute)
+	p = b.get("/admin/settings")
+	if p.status != 303 || p.location != "/admin/login?ended=1&next=%2Fadmin%2Fsettings" {
+		t.Fatalf("idle session: %d %q", p.status, p.location)
+	}
+	if lp := b.get(p.location); !strings.Contains(lp.body, "Your session has ended") {
+		t.Errorf("the login page does not say the session ended: %s", lp.body)
+	}
+
+	// A cookie from another instance's database.
+	other := ta.browser(t)
+	u, _ := url.Parse(ta.srv.URL)
+	other.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "c29tZSBvdGhlciBkYXRhYmFzZSdzIHNlc3Npb24gaWQ", Path: "/admin"}})
+	if p := other.get("/admin/"); p.status != 303 || !strings.HasPrefix(p.location, "/admin/login") {
+		t.Fatalf("a foreign cookie: %d %q", p.status, p.location)
+	}
+
+	// Wrong password: a clear message, the address kept in the form.
+	p = ta.browser(t).login(ownerEmail, "not the password", "")
+	if p.status != 401 || !strings.Contains(p.body, "Wrong email or password.") || !strings.Contains(p.body, `value="`+ownerEmail+`"`) {
+		t.Fatalf("wrong password: %d %s", p.status, p.body)
+	}
+	// A name with markup never runs: the login form echoes it escaped.
+	p = ta.browser(t).login(`<script>alert(1)</script>@x.org`, "whatever it is", "")
+	if strings.Contains(p.body, "<script>alert") {
+		t.Fatal("markup in the address came back unescaped")
+	}
+}
+
+func TestHTTP_Cookies(t *testing.T) {
+	for _, tt := range []struct {
+		base   string
+		secure bool
+	}{{"http://127.0.0.1:8080", false}, {"https://news.example.org", true}} {
+		ta := newTestAdmin(t, Options{BaseURL: tt.base})
+		lresp, err := http.Get(ta.srv.URL + "/admin/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, _ := io.ReadAll(lresp.Body)
+		lresp.Body.Close()
+		req, _ := http.NewRequest("POST", ta.srv.URL+"/admin/login", strings.NewReader(url.Values{
+			"csrf": {page{body: string(lb)}.csrf(t)}, "email": {ownerEmail}, "password": {ownerPW}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range lresp.Cookies() {
+			if c.Secure != tt.secure {
+				t.Errorf("%s: cookie %s Secure %v", tt.base, c.Name, c.Secure)
+			}
+			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var got *http.Cookie
+		for _, c := range resp.Cookies() {
+			if c.Name == sessionCookie {
+				got = c
+			}
+		}
+		if got == nil || !got.HttpOnly || got.SameSite != http.SameSiteLaxMode || got.Path != "/admin" || got.Secure != tt.secure {
+			t.Errorf("%s: %d, session cookie %#v", tt.base, resp.StatusCode, got)
+		}
+	}
+}
+
+func TestHTTP_ChangePassword(t *testing.T) {
+	ta := newTestAdmin(t, Options{})
+	b, other := ta.browser(t), ta.browser(t)
+	b.login(ownerEmail, ownerPW, "")
+	other.login(ownerEmail, ownerPW, "")
+	change := func(current, pw, again string) page {
+		t.Helper()
+		return b.post("/admin/account/password", url.Values{"csrf": {b.get("/admin/account").csrf(t)},
+			"current": {current}, "new": {pw}, "again": {again}})
+	}
+	for _, tt := range []struct{ current, pw, again, want string }{
+		{"wrong one!", "a brand new password", "a brand new password", "The current password is wrong"},
+		{ownerPW, "a brand new password", "a brand new passwort", "The two new passwords differ"},
+		{ownerPW, "short", "short", "needs at least 10"},
+	} {
+		if p := change(tt.current, tt.pw, tt.again); p.status != 422 || !strings.Contains(p.body, tt.want) {
+			t.Errorf("%+v: %d, want 422 saying %q: %s", tt, p.status, tt.want, p.body)
+		}
+	}
+	if p := other.get("/admin/"); p.status != 200 {
+		t.Fatalf("a refused change ended a session: %d", p.status)
+	}
+	p := change(ownerPW, "a brand new password", "a brand new password")
+	if p.status != 303 || p.location != "/admin/account" {
+		t.Fatalf("change: %d %q: %s", p.status, p.location, p.body)
+	}
+	if p := b.get("/admin/account"); p.status != 200 || !strings.Contains(p.body, "Password changed.") {
+		t.Fatalf("this browser after the change: %d: %s", p.status, p.body)
+	}
+	if p := other.get("/admin/"); p.status != 303 {
+		t.Fatalf("the other browser is still logged in: %d", p.status)
+	}
+	if p := ta.browser(t).login(ownerEmail, "a brand new password", ""); p.status != 303 {
+		t.Fatalf("login with the new password: %d", p.status)
+	}
+	log, _ := ta.Store.AuditLog(context.Background(), 0, 50)
+	var pw []string
+	for _, e := range log {
+		if e.Action == "password" {
+			pw = append(pw, e.Detail)
+		}
+	}
+	if len(pw) != 4 || pw[0] != "changed; every session ended" || !strings.Contains(pw[1], "refused: 422") {
+		t.Errorf("audit of the password changes: %q", pw)
+	}
+}
+
+// A form with a file (the CSV import's) is checked the same way: its csrf
+// field is read from the multipart body, and the handler gets the file.
+func TestHTTP_MultipartForm(t *testing.T) {
+	ta := newTestAdmin(t, Options{})
+	var got string
+	ta.handle("POST /admin/test-upload", func(w http.ResponseWriter, r *http.Request) error {
+		f, _, err := r.FormFile("file")
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(f)
+		got = string(b)
+		setAudit(r, "test.upload", fmt.Sprintf("%d bytes", len(b)))
+		return ta.redirect(w, r, "/admin/", "Uploaded.")
+	})
+	b := ta.browser(t)
+	b.login(ownerEmail, ownerPW, "")
+	token := b.get("/admin/").csrf(t)
+	upload := func(csrf string) page {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		if csrf != "" {
+			mw.WriteField("csrf", csrf)
+		}
+		fw, _ := mw.CreateFormFile("file", "list.csv")
+		io.WriteString(fw, "email\na@example.org\n")
+		mw.Close()
+		req, _ := http.NewRequest("POST", ta.srv.URL+"/admin/test-upload", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		bs, _ := io.ReadAll(resp.Body)
+		return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(bs)}
+	}
+	if p := upload(""); p.status != 403 || got != "" {
+		t.Fatalf("upload without the token: %d, handler saw %q", p.status, got)
+	}
+	if p := upload(token); p.status != 303 || got != "email\na@example.org\n" {
+		t.Fatalf("upload: %d, handler saw %q: %s", p.status, got, p.body)
+	}
+	log, _ := ta.Store.AuditLog(context.Background(), 0, 1)
+	if len(log) != 1 || log[0].Action != "test.upload" || log[0].Detail != "20 bytes" || log[0].Account != ownerEmail {
+		t.Errorf("audit entry %+v", log)
 	}
 }
