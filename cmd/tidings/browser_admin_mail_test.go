@@ -30,7 +30,9 @@ type refusingSink struct {
 	got    []string
 }
 
-func (s *refusingSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &refusingSession{s: s}, nil }
+func (s *refusingSink) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &refusingSession{s: s}, nil
+}
 
 type refusingSession struct {
 	s  *refusingSink
