@@ -14,8 +14,9 @@ type EditionSummary struct {
 	*Edition
 	Total, Sent, Queued, Failed, Skipped int // Queued counts queued and sending
 	Bounced, Complained                  int // hard bounces and complaints that came back
-	// Unsubscribed counts the recipients sent this edition who have
-	// unsubscribed since it reached them.
+	// Unsubscribed counts the recipients sent this edition who
+	// unsubscribed after it and before the digest's next edition: the
+	// unsubscribes it is taken to have caused.
 	Unsubscribed int
 }
 
@@ -61,8 +62,11 @@ func (l *Ledger) Summary(ctx context.Context, id int64) (EditionSummary, error) 
 	return s[0], nil
 }
 
-// summarize counts the deliveries of eds in three grouped queries, each
-// answered from an index: states, returns, and recipients who left since.
+// summarize counts the deliveries of eds in a few grouped queries, none
+// reading every delivery of a large done edition: a done edition's counts
+// are frozen in edition_totals (migration 0020), what came back is in a
+// partial index, and unsubscribes are matched from the few subscribers
+// who left to the one edition of each digest they left after.
 func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummary, error) {
 	out := make([]EditionSummary, len(eds))
 	at := make(map[int64]*EditionSummary, len(eds))
@@ -76,7 +80,7 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 		return out, nil
 	}
 	list := "[" + strings.Join(ids, ",") + "]"
-	count := func(q string, add func(s *EditionSummary, key string, n int)) error {
+	count := func(q, list string, add func(s *EditionSummary, key string, n int)) error {
 		rows, err := l.DB.Read.QueryContext(ctx, q, list)
 		if err != nil {
 			return err
@@ -95,24 +99,39 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 		}
 		return rows.Err()
 	}
-	err := count(`SELECT edition_id, state, COUNT(*) FROM deliveries
-		WHERE edition_id IN (SELECT value FROM json_each(?)) GROUP BY edition_id, state`,
-		func(s *EditionSummary, state string, n int) {
-			s.Total += n
-			switch state {
-			case DeliverySent:
-				s.Sent += n
-			case DeliveryQueued, DeliverySending:
-				s.Queued += n
-			case DeliveryFailed:
-				s.Failed += n
-			case DeliverySkipped:
-				s.Skipped += n
+	add := func(s *EditionSummary, state string, n int) {
+		switch state {
+		case DeliverySent:
+			s.Sent += n
+		case DeliveryQueued, DeliverySending:
+			s.Queued += n
+		case DeliveryFailed:
+			s.Failed += n
+		case DeliverySkipped:
+			s.Skipped += n
+		}
+		s.Total += n
+	}
+	frozen := map[int64]bool{}
+	err := count(`SELECT edition_id, 'sent', sent FROM edition_totals WHERE edition_id IN (SELECT value FROM json_each(?1))
+		UNION ALL SELECT edition_id, 'failed', failed FROM edition_totals WHERE edition_id IN (SELECT value FROM json_each(?1))
+		UNION ALL SELECT edition_id, 'skipped', skipped FROM edition_totals WHERE edition_id IN (SELECT value FROM json_each(?1))`, list,
+		func(s *EditionSummary, state string, n int) { frozen[s.ID] = true; add(s, state, n) })
+	if err == nil {
+		var live []string
+		for _, e := range eds {
+			if !frozen[e.ID] {
+				live = append(live, fmt.Sprint(e.ID))
 			}
-		})
+		}
+		if len(live) > 0 {
+			err = count(`SELECT edition_id, state, COUNT(*) FROM deliveries
+				WHERE edition_id IN (SELECT value FROM json_each(?)) GROUP BY edition_id, state`, "["+strings.Join(live, ",")+"]", add)
+		}
+	}
 	if err == nil {
 		err = count(`SELECT edition_id, returned, COUNT(*) FROM deliveries
-			WHERE edition_id IN (SELECT value FROM json_each(?)) AND returned != '' GROUP BY edition_id, returned`,
+			WHERE edition_id IN (SELECT value FROM json_each(?)) AND returned != '' GROUP BY edition_id, returned`, list,
 			func(s *EditionSummary, kind string, n int) {
 				switch kind {
 				case "bounce":
@@ -123,20 +142,51 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 			})
 	}
 	if err == nil {
-		// The one read of the subscribers table here: its status and
-		// unsubscribed_at say who left after the edition reached them
-		// (the unsubscribe link names the subscriber, not the edition).
-		// Read only, from the few unsubscribed rows by their status index.
-		err = count(`SELECT d.edition_id, '', COUNT(*) FROM subscribers s
-			JOIN deliveries d ON d.subscriber_id = s.id AND d.edition_id IN (SELECT value FROM json_each(?))
-			WHERE s.status = 'unsubscribed' AND d.state = 'sent' AND s.unsubscribed_at >= d.sent_at
-			GROUP BY d.edition_id`,
+		// The one read of the subscribers table here (the unsubscribe
+		// link names the subscriber, not the edition): those who left
+		// since the oldest edition listed, each matched to the edition of
+		// the list whose window [created, the digest's next edition) holds
+		// the moment they left, then checked to have been sent it. (The
+		// next edition is the next by schedule: scheduled_at is indexed.)
+		err = count(`WITH page AS MATERIALIZED (
+				SELECT e.id, e.created_at AS since,
+					COALESCE((SELECT n.created_at FROM editions n WHERE n.digest = e.digest AND n.scheduled_at > e.scheduled_at
+						ORDER BY n.scheduled_at LIMIT 1), 9e18) AS until
+				FROM editions e WHERE e.id IN (SELECT value FROM json_each(?))),
+			gone AS MATERIALIZED (
+				SELECT id, unsubscribed_at AS at FROM subscribers
+				WHERE status = 'unsubscribed' AND unsubscribed_at >= (SELECT MIN(since) FROM page)
+					AND unsubscribed_at < (SELECT MAX(until) FROM page))
+			SELECT p.id, '', COUNT(*) FROM gone g CROSS JOIN page p CROSS JOIN deliveries d
+			WHERE g.at >= p.since AND g.at < p.until
+				AND d.edition_id = p.id AND d.subscriber_id = g.id AND d.state = 'sent' AND d.sent_at <= g.at
+			GROUP BY p.id`, list,
 			func(s *EditionSummary, _ string, n int) { s.Unsubscribed += n })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("count edition deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// EditionProgress is Progress for one edition from its summary: the
+// rate from the first and last messages it sent (read from an index, not
+// from every delivery). Nil for a done edition.
+func (l *Ledger) EditionProgress(ctx context.Context, s EditionSummary) (*Progress, error) {
+	if s.State == EditionDone {
+		return nil, nil
+	}
+	p := &Progress{Edition: s.ID, Digest: s.Digest, Subject: s.Subject, Total: s.Total, Done: s.Total - s.Queued,
+		Sent: s.Sent, Paused: !s.Paused.IsZero(), Bounced: s.Bounced, Complained: s.Complained}
+	var first, last sql.NullInt64
+	err := l.DB.Read.QueryRowContext(ctx, `SELECT
+		(SELECT MIN(sent_at) FROM deliveries WHERE edition_id = ?1 AND state = 'sent'),
+		(SELECT MAX(sent_at) FROM deliveries WHERE edition_id = ?1 AND state = 'sent')`, s.ID).Scan(&first, &last)
+	if err != nil {
+		return nil, fmt.Errorf("edition progress: %w", err)
+	}
+	p.rate(first, last, l.now())
+	return p, nil
 }
 
 // ErrDeliveryNotFound is returned when no delivery has the id asked for.

@@ -60,6 +60,7 @@ func TestLedger_SummariesAndPause(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	e.clock.Advance(time.Hour)
 	other := e.plan(t, Digest{Name: "daily", Title: "Example News", From: dailyDigest().From}, ledgerStart.Add(24*time.Hour))
 	ss, err := e.ledger.Summaries(ctx, 0, 10)
 	if err != nil {
@@ -82,6 +83,27 @@ func TestLedger_SummariesAndPause(t *testing.T) {
 		t.Errorf("the page before %d: %+v %v", other.ID, page, err)
 	}
 
+	// Who leaves after the next edition came out counts for that one, and
+	// only once it was sent to them.
+	e.clock.Advance(time.Hour)
+	if _, err := e.subs.Unsubscribe(ctx, e.subIDs[3], subscribers.Meta{Route: "link"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.ledger.Summary(ctx, e.ed.ID); err != nil || s.Unsubscribed != 1 {
+		t.Errorf("after a later unsubscribe: %+v %v", s, err)
+	}
+	// The done edition's frozen counts lose an erased subscriber's
+	// delivery, and a retry reopens them to live counts.
+	if err := e.subs.Forget(ctx, email(4), subscribers.Meta{Route: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := e.ledger.Summary(ctx, e.ed.ID); s.Sent != 4 || s.Total != 5 || s.Failed != 1 {
+		t.Errorf("after erasing a recipient: %+v", s)
+	}
+	if p, err := e.ledger.EditionProgress(ctx, got); err != nil || p != nil {
+		t.Errorf("progress of a done edition: %+v %v", p, err)
+	}
+
 	fs, err := e.ledger.FailuresPage(ctx, e.ed.ID, 0, 10)
 	if err != nil || len(fs) != 1 || fs[0].Email != email(5) || fs[0].LastCode != 550 {
 		t.Fatalf("failures %+v %v", fs, err)
@@ -95,5 +117,22 @@ func TestLedger_SummariesAndPause(t *testing.T) {
 	}
 	if _, err := e.ledger.Delivery(ctx, 99999); !errors.Is(err, ErrDeliveryNotFound) {
 		t.Errorf("unknown delivery: %v", err)
+	}
+
+	if n, err := e.ledger.Retry(ctx, e.ed.ID); err != nil || n != 1 {
+		t.Fatalf("retry: %d %v", n, err)
+	}
+	s, err = e.ledger.Summary(ctx, e.ed.ID)
+	if err != nil || s.Sent != 4 || s.Queued != 1 || s.Failed != 0 || s.Total != 5 {
+		t.Errorf("after the retry: %+v %v", s, err)
+	}
+	p, err := e.ledger.EditionProgress(ctx, s)
+	if err != nil || p == nil || p.Done != 4 || p.Total != 5 || p.Sent != 4 {
+		t.Errorf("progress after the retry: %+v %v", p, err)
+	}
+	// Its subscriber bounced on the 550 (bounce limit 1): skipped now.
+	e.run(t)
+	if s, _ := e.ledger.Summary(ctx, e.ed.ID); s.Sent != 4 || s.Skipped != 1 || s.Queued != 0 || s.State != EditionDone {
+		t.Errorf("after sending the retry: %+v", s)
 	}
 }

@@ -128,19 +128,11 @@ func (a *Admin) edition(w http.ResponseWriter, r *http.Request) error {
 		return editionProblem(id, err)
 	}
 	d := editionData{EditionRow: EditionRow{s}}
-	if s.State != mail.EditionDone {
-		ps, err := l.Progress(r.Context())
-		if err != nil {
-			return err
-		}
-		for i := range ps {
-			if ps[i].Edition == id {
-				d.Progress = &ps[i]
-			}
-		}
-		if s.Paused.IsZero() {
-			d.Refresh = refreshEvery
-		}
+	if d.Progress, err = l.EditionProgress(r.Context(), s); err != nil {
+		return err
+	}
+	if d.Progress != nil && s.Paused.IsZero() {
+		d.Refresh = refreshEvery
 	}
 	d.After, _ = strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	if d.Failures, err = l.FailuresPage(r.Context(), id, d.After, failuresPageSize); err != nil {

@@ -56,7 +56,7 @@ func (composer) Compose(_ context.Context, e *mail.Edition, s *subscribers.Subsc
 		Text: "Hello " + s.Email, HTML: "<p>Hello " + s.Email + "</p>"}, nil
 }
 
-func newMailFixture(t *testing.T, subscribersN int) *mailFixture {
+func newMailFixture(t testing.TB, subscribersN int) *mailFixture {
 	t.Helper()
 	db := openDB(t)
 	f := &mailFixture{tr: &fakeTransport{refused: map[string]bool{"refused.example": true}},
