@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tidings/tidings/feed"
@@ -38,6 +39,19 @@ func articleState(a *feed.Article, now time.Time) string {
 type sourceRow struct {
 	Source
 	feed.SourceStatus
+}
+
+// Interval is how often the source is fetched, written short ("1h",
+// "30m", "1h30m").
+func (r sourceRow) Interval() string {
+	s := r.Every.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // articlesData is the data of articles.html.

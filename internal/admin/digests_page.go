@@ -137,7 +137,10 @@ func (a *Admin) digest(w http.ResponseWriter, r *http.Request) error {
 // previewProblem is the answer to a Preview error about the operator's
 // input (an address no subscriber has), nil for any other.
 func previewProblem(email string, err error) *web.Problem {
-	if errors.Is(err, subscribers.ErrNotFound) || errors.Is(err, subscribers.ErrInvalidAddress) {
+	if errors.Is(err, subscribers.ErrInvalidAddress) {
+		return web.Errorf(web.BadRequest, "%q is not an email address. Give a subscriber's address, or leave the field empty for a sample reader.", email)
+	}
+	if errors.Is(err, subscribers.ErrNotFound) {
 		return web.Errorf(web.NotFound, "No subscriber has the address %q, so there is nothing to preview as them. Leave the field empty for a sample reader.", email)
 	}
 	return nil

@@ -330,9 +330,17 @@ func TestHTTP_DigestPreviewAndTest(t *testing.T) {
 	}
 
 	// An address no subscriber has: said on the page, no frame.
-	p = b.get("/admin/digests/daily?email=%3Cb%3Enobody%3C/b%3E@example.org")
-	if p.status != 404 || !strings.Contains(p.body, "No subscriber has the address") || strings.Contains(p.body, "<b>nobody") || strings.Contains(p.body, "<iframe") {
+	p = b.get("/admin/digests/daily?email=nobody@example.org")
+	if p.status != 404 || !strings.Contains(p.body, "No subscriber has the address &#34;nobody@example.org&#34;") || strings.Contains(p.body, "<iframe") {
 		t.Fatalf("unknown subscriber preview %d: %s", p.status, p.body)
+	}
+	p = b.get("/admin/digests/daily?email=%3Cb%3Enobody%3C/b%3E@example.org")
+	if p.status != 400 || !strings.Contains(p.body, "&lt;b&gt;nobody") || strings.Contains(p.body, "<b>nobody") {
+		t.Fatalf("markup as the address %d: %s", p.status, p.body)
+	}
+	p = b.get("/admin/digests/daily?email=not+an+address")
+	if p.status != 400 || !strings.Contains(p.body, "&#34;not an address&#34; is not an email address") || strings.Contains(p.body, "<iframe") {
+		t.Errorf("preview as a non-address %d: %s", p.status, p.body)
 	}
 	if p := b.get("/admin/digests/weekly"); p.status != 404 {
 		t.Errorf("unknown digest: %d", p.status)
@@ -373,6 +381,15 @@ func TestHTTP_ArticlesAndSources(t *testing.T) {
 	}
 	if p := b.post("/admin/articles/sources/check", url.Values{"csrf": {tok}, "source": {"other"}}); p.status != 404 || len(f.sent) != 1 {
 		t.Errorf("check of an unknown source: %d %v", p.status, f.sent)
+	}
+}
+
+func TestSourceInterval(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 10 * time.Minute: "10m", 90 * time.Minute: "1h30m",
+		30 * time.Second: "30s", 24 * time.Hour: "24h", time.Hour + 5*time.Second: "1h0m5s"} {
+		if got := (sourceRow{Source: Source{Every: d}}).Interval(); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
 	}
 }
 
