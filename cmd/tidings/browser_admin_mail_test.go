@@ -168,6 +168,14 @@ allow_private = true
 		t.Errorf("the preview frame shows %q, want the edition", got)
 	}
 	check("digest")
+	// At a phone's width too. (Chromium's screenshot under mobile
+	// emulation leaves the sandboxed frame, a process of its own, blank:
+	// the 390 px picture shows an empty frame that a phone does not.)
+	b.Resize(390)
+	if got := frameText(t, b, "/preview.html"); !strings.Contains(got, "Fish market moves to the north quay") {
+		t.Errorf("at 390 px the preview frame shows %q, want the edition", got)
+	}
+	b.Resize(1280)
 	b.Fill("#preview-email", "bob@example.org")
 	b.ClickAndWait(`form[method="get"] button`)
 	see("main", "to bob@example.org")
