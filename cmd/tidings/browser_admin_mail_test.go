@@ -183,6 +183,16 @@ allow_private = true
 	b.ClickAndWait(`form[method="get"] button`)
 	see("#preview-problem", `No subscriber has the address "nobody@example.org"`)
 	check("digest-unknown-subscriber")
+	// A test copy, outside the ledger.
+	b.Fill("#test-to", "editor@example.org")
+	b.ClickAndWait(`form[action$="/test"] button`)
+	see("[role=status]", "A test copy of the next edition was sent to editor@example.org.")
+	sink.mu.Lock()
+	tested := strings.Join(sink.got, " ")
+	sink.mu.Unlock()
+	if tested != "editor@example.org" {
+		t.Errorf("after the test send the sink got %q", tested)
+	}
 	b.Navigate(base + "/admin/digests")
 	see("main table", "daily")
 	check("digests")
