@@ -223,7 +223,7 @@ func (in *Ingester) now() time.Time {
 func (in *Ingester) report(results []parseResult, res ScanResult, found []candidate) {
 	log := in.Logger
 	if log == nil {
-		return
+		log = slog.New(slog.DiscardHandler) // the rejections are still kept, for Rejections
 	}
 	for _, pr := range results {
 		if pr.err == nil && len(pr.p.Warnings) > 0 {
@@ -252,4 +252,20 @@ func (in *Ingester) report(results []parseResult, res ScanResult, found []candid
 		log.Warn("content file rejected", "path", fe.Path, "reason", r.reason)
 	}
 	in.logged = logged
+}
+
+// Rejection is a content file the last scan rejected, and why.
+type Rejection struct{ Path, Reason string }
+
+// Rejections are the files the last scan rejected, by path: what `tidings
+// ingest` reports, kept for the admin to show.
+func (in *Ingester) Rejections() []Rejection {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]Rejection, 0, len(in.logged))
+	for p, r := range in.logged {
+		out = append(out, Rejection{Path: p, Reason: r.reason})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }

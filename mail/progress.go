@@ -56,21 +56,26 @@ func (l *Ledger) Progress(ctx context.Context) ([]Progress, error) {
 			&p.Bounced, &p.Complained); err != nil {
 			return nil, fmt.Errorf("edition progress: %w", err)
 		}
-		if first.Valid && last.Valid && p.Sent > 1 {
-			// Up to now if sending goes on, so a stall shows as a falling
-			// rate rather than the last good one.
-			end := fromNanos(last.Int64)
-			if now.Sub(end) < time.Minute {
-				end = now
-			}
-			if span := end.Sub(fromNanos(first.Int64)).Seconds(); span > 0 {
-				p.Rate = float64(p.Sent-1) / span
-			}
-		}
-		if p.Rate > 0 {
-			p.ETA = time.Duration(float64(p.Total-p.Done) / p.Rate * float64(time.Second))
-		}
+		p.rate(first, last, now)
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// rate sets Rate and ETA from the first and last sent times.
+func (p *Progress) rate(first, last sql.NullInt64, now time.Time) {
+	if first.Valid && last.Valid && p.Sent > 1 {
+		// Up to now if sending goes on, so a stall shows as a falling
+		// rate rather than the last good one.
+		end := fromNanos(last.Int64)
+		if now.Sub(end) < time.Minute {
+			end = now
+		}
+		if span := end.Sub(fromNanos(first.Int64)).Seconds(); span > 0 {
+			p.Rate = float64(p.Sent-1) / span
+		}
+	}
+	if p.Rate > 0 {
+		p.ETA = time.Duration(float64(p.Total-p.Done) / p.Rate * float64(time.Second))
+	}
 }

@@ -29,7 +29,7 @@ func (a *App) webAdmin() (*admin.Admin, error) {
 		SessionIdle: a.Config.Admin.SessionIdle.Duration, SessionMax: a.Config.Admin.SessionMax.Duration,
 		Now: func() time.Time { return a.Now() }, Logger: a.Logger.With("component", "admin"),
 		Data: admin.Data{Subscribers: a.Subscribers, Ledger: a.Ledger, Scheduler: a.Scheduler, Digests: digests,
-			Settings: settings},
+			Settings: settings, MailData: a.adminMailData()},
 	})
 }
 

@@ -139,24 +139,8 @@ func digestTestCommand() *command {
 			if to == "" || err != nil {
 				return errors.Join(errUsage, fmt.Errorf("--to %q: want an address", to))
 			}
-			ed, err := app.Ledger.Next(ctx, d)
-			if err != nil {
+			if err := app.testSend(ctx, d, addr); err != nil {
 				return err
-			}
-			if ed == nil {
-				d.SkipEmpty = false
-				if ed, err = app.Ledger.Next(ctx, d); err != nil {
-					return err
-				}
-			}
-			msg, err := app.Renderer.Preview(ed, &subscribers.Subscriber{Email: addr.Address, Name: addr.Name})
-			if err != nil {
-				return err
-			}
-			msg.To = *addr
-			msg.Subject = "[test] " + msg.Subject
-			if err := app.Transport.Send(ctx, msg); err != nil {
-				return fmt.Errorf("send test to %s: %w", addr.Address, err)
 			}
 			fmt.Fprintf(e.stdout, "sent a test copy of %s to %s\n", d.Name, addr.Address)
 			return nil

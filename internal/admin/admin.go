@@ -160,6 +160,22 @@ func (a *Admin) routes() {
 	a.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, web.Errorf(web.NotFound, "There is no admin page at this address."))
 	})
+	// Editions, digests, articles and sources.
+	a.handle("GET /admin/editions", a.editions)
+	a.handle("GET /admin/editions/{id}", a.edition)
+	a.handle("GET /admin/editions/{id}/deliveries/{delivery}", a.delivery)
+	a.handle("POST /admin/editions/{id}/retry", a.editionRetry)
+	a.handle("POST /admin/editions/{id}/pause", a.editionPause)
+	a.handle("POST /admin/editions/{id}/resume", a.editionResume)
+	a.handle("GET /admin/digests", a.digests)
+	a.handle("GET /admin/digests/{name}", a.digest)
+	a.handle("GET /admin/digests/{name}/preview.html", a.previewHTML)
+	a.handle("GET /admin/digests/{name}/preview.eml", a.previewEML)
+	a.handle("POST /admin/digests/{name}/test", a.digestTest)
+	a.handle("GET /admin/digests/{name}/send", a.digestSendPage)
+	a.handle("POST /admin/digests/{name}/send", a.digestSend)
+	a.handle("GET /admin/articles", a.articles)
+	a.handle("POST /admin/articles/sources/check", a.sourceCheck)
 }
 
 // public routes a handler that needs no session (the login).

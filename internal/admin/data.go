@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/subscribers"
 )
@@ -14,6 +15,7 @@ type Data struct {
 	Scheduler   *mail.Scheduler
 	Digests     []mail.Digest
 	Settings    Settings
+	MailData
 }
 
 // Settings is what the settings page shows, prepared by cmd/tidings from
@@ -30,4 +32,18 @@ type Settings struct {
 type DNSRecord struct {
 	Name, Type, Value string
 	Why               string
+}
+
+// The editions, digests and articles pages read these besides Ledger,
+// Scheduler and Digests (editions_page.go, digests_page.go,
+// articles_page.go).
+type MailData struct {
+	Articles *feed.Store
+	// Rejections are the content files the last scan rejected (nil:
+	// the articles page leaves them out).
+	Rejections func() []feed.Rejection
+	// Sources are the configured upstream feeds ([[sources]]).
+	Sources []Source
+	// Actions are what those pages do that needs the app.
+	Actions Actions
 }
