@@ -193,10 +193,9 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 		if err := p.renderItems(ctx, f.name, f.item, need, cache); err != nil {
 			return res, err
 		}
-		for i, ch := range todo {
-			ch.items = cache
+		for i, w := range p.writeAll(todo, cache, f.name, f.contentType, f.write, prev, now) {
+			ch, out, changed, err := todo[i], w.out, w.changed, w.err
 			path := ch.path(f.name)
-			out, changed, err := p.write(ch, f.name, f.contentType, f.write, prev[path], now)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -213,7 +212,6 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 			} else {
 				res.Unchanged++
 			}
-			ch.items = nil // this format's items are let go before the next's are rendered
 		}
 	}
 	p.current.Store(&next)
@@ -226,6 +224,40 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 		p.Changed(changedURLs)
 	}
 	return res, errors.Join(errs...)
+}
+
+// written is what write did with one document.
+type written struct {
+	out     *Output
+	changed bool
+	err     error
+}
+
+// writeAll writes the documents of one format, on every core: each is
+// its own file, and most of a build of large feeds is spent copying their
+// bytes to the kernel and hashing them. The results come back in the
+// order of chs.
+func (p *Publisher) writeAll(chs []*channel, cache *itemCache, name, contentType string, enc func(io.Writer, *Site, *channel, string) error, prev map[string]*Output, now time.Time) []written {
+	res := make([]written, len(chs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(chs)) {
+		wg.Go(func() {
+			for i := range next {
+				ch := chs[i]
+				ch.items = cache
+				out, changed, err := p.write(ch, name, contentType, enc, prev[ch.path(name)], now)
+				ch.items = nil // this format's items are let go before the next's are rendered
+				res[i] = written{out, changed, err}
+			}
+		})
+	}
+	for i := range chs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return res
 }
 
 // renderItems renders the items of the articles in need in one format
