@@ -89,13 +89,13 @@ const inMemory = 2 << 20
 var formats = []struct {
 	name, contentType string
 	write             func(w io.Writer, s *Site, ch *channel, generator string) error
-	item              func(s *Site, ch *channel, a *Article) ([]byte, error)
+	item              func(ib *itemBuf, s *Site, ch *channel, a *Article) ([]byte, error)
 	archived          bool
 }{
 	{"feed.xml", "application/rss+xml; charset=utf-8", writeRSS, renderRSSItem, true},
 	{"atom.xml", "application/atom+xml; charset=utf-8", writeAtom, renderAtom, true},
 	{"feed.json", "application/feed+json; charset=utf-8", func(w io.Writer, s *Site, c *channel, _ string) error { return writeJSONFeed(w, s, c) },
-		func(s *Site, _ *channel, a *Article) ([]byte, error) { return renderJSONItem(s, a) }, false},
+		func(ib *itemBuf, s *Site, _ *channel, a *Article) ([]byte, error) { return renderJSONItem(ib, s, a) }, false},
 }
 
 // gzipLevel is gzip's default, 6. A feed is compressed once per change and
@@ -262,27 +262,48 @@ func (p *Publisher) writeAll(chs []*channel, cache *itemCache, name, contentType
 
 // renderItems renders the items of the articles in need in one format
 // into cache, their content loaded a batch at a time and let go once
-// rendered: the cache of one format is the most a build holds.
-func (p *Publisher) renderItems(ctx context.Context, format string, render func(*Site, *channel, *Article) ([]byte, error), need map[string]*Article, cache *itemCache) error {
+// rendered: the cache of one format is the most a build holds. The next
+// batch is read while the one before it is rendered on every core, so
+// that the database and the encoders work at once.
+func (p *Publisher) renderItems(ctx context.Context, format string, render func(*itemBuf, *Site, *channel, *Article) ([]byte, error), need map[string]*Article, cache *itemCache) error {
 	ids := make([]string, 0, len(need))
 	for id := range need {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	ctx, cancel := context.WithCancel(ctx)
 	ch := &channel{items: cache, Sources: p.sources} // the same sources for every channel of a build
 	const batch = 500
-	for i := 0; i < len(ids); i += batch {
-		full, err := p.Store.contents(ctx, ids[i:min(i+batch, len(ids))], p.Site.MaxItemBytes)
-		if err != nil {
-			return err
+	batches := make(chan []*Article, 1)
+	var readErr error
+	var reader sync.WaitGroup
+	reader.Go(func() {
+		defer close(batches)
+		for i := 0; i < len(ids); i += batch {
+			full, err := p.Store.contents(ctx, ids[i:min(i+batch, len(ids))], p.Site.MaxItemBytes)
+			if err != nil {
+				readErr = err
+				return
+			}
+			select {
+			case batches <- full:
+			case <-ctx.Done():
+				return
+			}
 		}
-		// The batch is rendered on every core: items are independent, and
-		// the cache takes them in any order.
+	})
+	defer func() {
+		cancel() // stops the reading when rendering failed
+		reader.Wait()
+	}()
+	for full := range batches {
+		// Items are independent, and the cache takes them in any order.
 		workers := min(runtime.GOMAXPROCS(0), len(full))
 		errs := make([]error, workers)
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Go(func() {
+				var ib itemBuf
 				for j := w; j < len(full); j += workers {
 					c := full[j]
 					a := *c                                       // the whole row
@@ -290,7 +311,7 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 					a.Tags, a.Published = idx.Tags, idx.Published // the same, unless an edit came in between
 					a.Updated = idx.Updated
 					p.Site.cutContent(&a)
-					if _, err := ch.item(format, &a, func() ([]byte, error) { return render(&p.Site, ch, &a) }); err != nil {
+					if _, err := ch.item(format, &a, &ib, func(ib *itemBuf) ([]byte, error) { return render(ib, &p.Site, ch, &a) }); err != nil {
 						errs[w] = fmt.Errorf("build %s item %s: %w", format, a.ID, err)
 						return
 					}
@@ -302,7 +323,8 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 			return err
 		}
 	}
-	return nil
+	reader.Wait()
+	return readErr
 }
 
 // documents lists the site channel, one per tag slug, and the archive

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/xml"
@@ -52,12 +53,13 @@ type itemCache struct {
 	m  map[string]map[string][]byte
 }
 
-// item returns the rendered item of a for format, rendering it with
-// render the first time.
-func (ch *channel) item(format string, a *Article, render func() ([]byte, error)) ([]byte, error) {
+// item returns the rendered item of a for format, rendering it into ib
+// with render the first time. Without a cache the bytes are ib's, good
+// until it is used again; a cache keeps a copy of its own, of their size.
+func (ch *channel) item(format string, a *Article, ib *itemBuf, render func(*itemBuf) ([]byte, error)) ([]byte, error) {
 	c := ch.items
 	if c == nil {
-		return render()
+		return render(ib)
 	}
 	c.mu.Lock()
 	b, ok := c.m[format][a.ID]
@@ -65,10 +67,11 @@ func (ch *channel) item(format string, a *Article, render func() ([]byte, error)
 	if ok {
 		return b, nil
 	}
-	b, err := render()
+	b, err := render(ib)
 	if err != nil {
 		return nil, err
 	}
+	b = bytes.Clone(b)
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]map[string][]byte{}
@@ -79,6 +82,29 @@ func (ch *channel) item(format string, a *Article, render func() ([]byte, error)
 	c.m[format][a.ID] = b
 	c.mu.Unlock()
 	return b, nil
+}
+
+// itemBuf is where items are rendered, one after another: a feed
+// streamed without a shared cache then allocates no buffer per item.
+type itemBuf struct {
+	b  bytes.Buffer
+	bw *bufio.Writer // onto b, for encoding/xml, which takes it as it is
+}
+
+// buffer returns the buffer emptied, with room for n bytes.
+func (ib *itemBuf) buffer(n int) *bytes.Buffer {
+	ib.b.Reset()
+	ib.b.Grow(n)
+	return &ib.b
+}
+
+// xmlEncoder returns an encoder that writes into the buffer.
+func (ib *itemBuf) xmlEncoder() *xml.Encoder {
+	if ib.bw == nil {
+		ib.bw = bufio.NewWriterSize(&ib.b, 4096)
+	}
+	ib.bw.Reset(&ib.b)
+	return xml.NewEncoder(ib.bw)
 }
 
 // gorillaHead is the gorilla/feeds model of a channel without its items;
@@ -276,18 +302,19 @@ func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
 	if !ok {
 		return errors.New("rss: unexpected end of the channel")
 	}
-	return writeDoc(w, hb, tail+"\n", "\n", true, ch, file, func(a *Article) ([]byte, error) { return renderRSSItem(s, ch, a) })
+	return writeDoc(w, hb, tail+"\n", "\n", true, ch, file, func(ib *itemBuf, a *Article) ([]byte, error) { return renderRSSItem(ib, s, ch, a) })
 }
 
 // writeDoc writes head, the items of ch's articles as render writes
 // them, shared through ch's item cache, and tail. sep goes between two
 // items, and before the first too when sepFirst is set.
-func writeDoc(w io.Writer, head []byte, tail, sep string, sepFirst bool, ch *channel, format string, render func(*Article) ([]byte, error)) error {
+func writeDoc(w io.Writer, head []byte, tail, sep string, sepFirst bool, ch *channel, format string, render func(*itemBuf, *Article) ([]byte, error)) error {
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
+	var ib itemBuf
 	for i, a := range ch.Articles {
-		b, err := ch.item(format, a, func() ([]byte, error) { return render(a) })
+		b, err := ch.item(format, a, &ib, func(ib *itemBuf) ([]byte, error) { return render(ib, a) })
 		if err != nil {
 			return err
 		}
@@ -306,7 +333,7 @@ func writeDoc(w io.Writer, head []byte, tail, sep string, sepFirst bool, ch *cha
 
 // renderRSSItem writes one article as an RSS <item>, indented for its
 // place in the channel.
-func renderRSSItem(s *Site, ch *channel, a *Article) ([]byte, error) {
+func renderRSSItem(ib *itemBuf, s *Site, ch *channel, a *Article) ([]byte, error) {
 	it := gorillaItem(s, a)
 	ri := &rssItem{RssItem: (&feeds.Rss{Feed: oneItemFeed(it)}).RssFeed().Items[0]}
 	ri.PubDate = a.Published.UTC().Format(rfc822)
@@ -339,9 +366,8 @@ func renderRSSItem(s *Site, ch *channel, a *Article) ([]byte, error) {
 			ri.Via = &atomLink{Href: link, Rel: "via", Type: "text/html"}
 		}
 	}
-	var b bytes.Buffer
-	b.Grow(len(it.Content) + len(ri.Description)*2 + 1024)
-	enc := xml.NewEncoder(&b)
+	b := ib.buffer(len(it.Content) + len(ri.Description)*2 + 1024)
+	enc := ib.xmlEncoder()
 	enc.Indent("    ", "  ")
 	if err := enc.Encode(ri); err != nil {
 		return nil, err
