@@ -85,17 +85,18 @@ const inMemory = 2 << 20
 // w as it encodes, item by item.
 // item renders one article's item in the format, the same in every
 // feed. archived formats have RFC 5005 archive pages; JSON Feed has no
-// such thing.
+// such thing. Only formats with text carry an article's plain text, so
+// only their builds read it.
 var formats = []struct {
 	name, contentType string
 	write             func(w io.Writer, s *Site, ch *channel, generator string) error
 	item              func(ib *itemBuf, s *Site, ch *channel, a *Article) ([]byte, error)
-	archived          bool
+	archived, text    bool
 }{
-	{"feed.xml", "application/rss+xml; charset=utf-8", writeRSS, renderRSSItem, true},
-	{"atom.xml", "application/atom+xml; charset=utf-8", writeAtom, renderAtom, true},
+	{"feed.xml", "application/rss+xml; charset=utf-8", writeRSS, renderRSSItem, true, false},
+	{"atom.xml", "application/atom+xml; charset=utf-8", writeAtom, renderAtom, true, false},
 	{"feed.json", "application/feed+json; charset=utf-8", func(w io.Writer, s *Site, c *channel, _ string) error { return writeJSONFeed(w, s, c) },
-		func(ib *itemBuf, s *Site, _ *channel, a *Article) ([]byte, error) { return renderJSONItem(ib, s, a) }, false},
+		func(ib *itemBuf, s *Site, _ *channel, a *Article) ([]byte, error) { return renderJSONItem(ib, s, a) }, false, true},
 }
 
 // gzipLevel is gzip's default, 6. A feed is compressed once per change and
@@ -190,7 +191,7 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 			continue
 		}
 		cache := &itemCache{}
-		if err := p.renderItems(ctx, f.name, f.item, need, cache); err != nil {
+		if err := p.renderItems(ctx, f.name, f.text, f.item, need, cache); err != nil {
 			return res, err
 		}
 		for i, w := range p.writeAll(todo, cache, f.name, f.contentType, f.write, prev, now) {
@@ -261,11 +262,11 @@ func (p *Publisher) writeAll(chs []*channel, cache *itemCache, name, contentType
 }
 
 // renderItems renders the items of the articles in need in one format
-// into cache, their content loaded a batch at a time and let go once
+// into cache (with their plain text read only when the format has text), their content loaded a batch at a time and let go once
 // rendered: the cache of one format is the most a build holds. The next
 // batch is read while the one before it is rendered on every core, so
 // that the database and the encoders work at once.
-func (p *Publisher) renderItems(ctx context.Context, format string, render func(*itemBuf, *Site, *channel, *Article) ([]byte, error), need map[string]*Article, cache *itemCache) error {
+func (p *Publisher) renderItems(ctx context.Context, format string, text bool, render func(*itemBuf, *Site, *channel, *Article) ([]byte, error), need map[string]*Article, cache *itemCache) error {
 	ids := make([]string, 0, len(need))
 	for id := range need {
 		ids = append(ids, id)
@@ -280,7 +281,7 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 	reader.Go(func() {
 		defer close(batches)
 		for i := 0; i < len(ids); i += batch {
-			full, err := p.Store.contents(ctx, ids[i:min(i+batch, len(ids))], p.Site.MaxItemBytes)
+			full, err := p.Store.contents(ctx, ids[i:min(i+batch, len(ids))], p.Site.MaxItemBytes, text)
 			if err != nil {
 				readErr = err
 				return
