@@ -7,10 +7,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -312,7 +310,7 @@ func (p *Publisher) renderItems(ctx context.Context, format string, text bool, r
 					a.Tags, a.Published = idx.Tags, idx.Published // the same, unless an edit came in between
 					a.Updated = idx.Updated
 					p.Site.cutContent(&a)
-					if _, err := ch.item(format, &a, &ib, func(ib *itemBuf) ([]byte, error) { return render(ib, &p.Site, ch, &a) }); err != nil {
+					if _, _, err := ch.item(format, &a, &ib, true, func(ib *itemBuf) ([]byte, error) { return render(ib, &p.Site, ch, &a) }); err != nil {
 						errs[w] = fmt.Errorf("build %s item %s: %w", format, a.ID, err)
 						return
 					}
@@ -511,9 +509,10 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	sk := &sink{h: sha256.New(), keep: ch.Page == "" && ch.itemBytes(name) <= inMemory}
+	sk := &sink{keep: ch.Page == "" && ch.itemBytes(name) <= inMemory}
 	sk.w = bufio.NewWriterSize(io.MultiWriter(tmp, sk), 256<<10)
-	if err := enc(sk.w, &p.Site, ch, p.Generator); err != nil {
+	sum := newDocHash()
+	if err := enc(&hashedWriter{Writer: sk.w, sum: sum}, &p.Site, ch, p.Generator); err != nil {
 		tmp.Close()
 		return nil, false, fmt.Errorf("build %s: %w", path, err)
 	}
@@ -521,8 +520,11 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 		tmp.Close()
 		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
 	}
-	sum := sk.h.Sum(nil)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	if sum.n != sk.n {
+		tmp.Close()
+		return nil, false, fmt.Errorf("build %s: %d of its %d bytes written past its ETag's sum", path, sk.n-sum.n, sk.n)
+	}
+	etag := sum.etag()
 	out := &Output{Path: path, ContentType: contentType, Body: sk.mem, File: file, Size: sk.n, ETag: etag,
 		Modified: now.UTC().Truncate(time.Second), Archive: ch.Page != ""}
 	if !sk.keep {
@@ -532,7 +534,7 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 		tmp.Close()
 		return prev, false, nil // served as it is: handlers may be reading it
 	}
-	if prev == nil && sameFile(file, sk.n, etag) {
+	if prev == nil && sameFile(file, tmp.Name(), sk.n) {
 		tmp.Close()
 		if fi, err := os.Stat(file); err == nil {
 			out.Modified, out.onDisk = fi.ModTime().UTC().Truncate(time.Second), true
@@ -570,14 +572,15 @@ func (ch *channel) itemBytes(format string) int {
 	defer ch.items.mu.Unlock()
 	n := 0
 	for _, a := range ch.Articles {
-		n += len(ch.items.m[format][a.ID])
+		n += len(ch.items.m[format][a.ID].b)
 	}
 	return n
 }
 
-// sameFile reports whether the file at path holds size bytes whose
-// ETag is etag.
-func sameFile(path string, size int64, etag string) bool {
+// sameFile reports whether the file at path holds the size bytes that
+// the file at written does: the feed as it is built now. (An ETag is
+// of a feed's parts, which a file does not tell apart.)
+func sameFile(path, written string, size int64) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
@@ -586,25 +589,37 @@ func sameFile(path string, size int64, etag string) bool {
 	if fi, err := f.Stat(); err != nil || fi.Size() != size {
 		return false
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	g, err := os.Open(written)
+	if err != nil {
 		return false
 	}
-	return `"`+hex.EncodeToString(h.Sum(nil)[:16])+`"` == etag
+	defer g.Close()
+	a, b := make([]byte, 256<<10), make([]byte, 256<<10)
+	for {
+		n, errA := io.ReadFull(f, a)
+		m, errB := io.ReadFull(g, b)
+		if n != m || !bytes.Equal(a[:n], b[:m]) {
+			return false
+		}
+		if errA == io.EOF || errA == io.ErrUnexpectedEOF {
+			return errB == errA
+		}
+		if errA != nil || errB != nil {
+			return false
+		}
+	}
 }
 
-// sink hashes and counts what a feed's writer writes, and keeps a copy
-// while it is small enough to be served from memory.
+// sink counts what a feed's writer writes, and keeps a copy while it is
+// small enough to be served from memory.
 type sink struct {
 	w    *bufio.Writer
-	h    hash.Hash
 	n    int64
 	mem  []byte
 	keep bool
 }
 
 func (s *sink) Write(b []byte) (int, error) {
-	s.h.Write(b)
 	s.n += int64(len(b))
 	if s.keep {
 		if len(s.mem)+len(b) > inMemory {
