@@ -126,6 +126,7 @@ func WriteAtom(w io.Writer, f *AtomFeed) error {
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
+	var ib itemBuf
 	for _, e := range f.Entries {
 		it := &feeds.Item{
 			Title:       xmlSafe(e.Title),
@@ -142,7 +143,7 @@ func WriteAtom(w io.Writer, f *AtomFeed) error {
 		if e.Author != "" {
 			it.Author = &feeds.Author{Name: xmlSafe(e.Author)}
 		}
-		b, err := renderAtomEntry(it, func(ae *atomEntry) { ae.Categories = atomCategories(e.Categories) })
+		b, err := renderAtomEntry(&ib, it, func(ae *atomEntry) { ae.Categories = atomCategories(e.Categories) })
 		if err != nil {
 			return err
 		}
@@ -174,13 +175,13 @@ func writeAtom(w io.Writer, s *Site, ch *channel, generator string) error {
 	if err != nil {
 		return err
 	}
-	return writeDoc(w, head, tail, "\n", true, ch, file, func(a *Article) ([]byte, error) { return renderAtom(s, ch, a) })
+	return writeDoc(w, head, tail, "\n", true, ch, file, func(ib *itemBuf, a *Article) ([]byte, error) { return renderAtom(ib, s, ch, a) })
 }
 
 // renderAtom writes one article as an Atom entry: its categories and,
 // for a syndicated one, its source and the link to the original.
-func renderAtom(s *Site, ch *channel, a *Article) ([]byte, error) {
-	return renderAtomEntry(gorillaItem(s, a), func(ae *atomEntry) {
+func renderAtom(ib *itemBuf, s *Site, ch *channel, a *Article) ([]byte, error) {
+	return renderAtomEntry(ib, gorillaItem(s, a), func(ae *atomEntry) {
 		ae.Categories = atomCategories(a.Tags)
 		name, feedURL, link, ok := ch.origin(a)
 		if !ok {
@@ -260,7 +261,7 @@ func atomHeadTail(f *feeds.Feed, head atomHead) ([]byte, string, error) {
 // renderAtomEntry writes one item as an Atom <entry>, indented for its
 // place in the feed: published date, categories and any other element
 // entry adds, and HTML content as CDATA.
-func renderAtomEntry(it *feeds.Item, entry func(ae *atomEntry)) ([]byte, error) {
+func renderAtomEntry(ib *itemBuf, it *feeds.Item, entry func(ae *atomEntry)) ([]byte, error) {
 	e := (&feeds.Atom{Feed: oneItemFeed(it)}).AtomFeed().Entries[0]
 	ae := &atomEntry{AtomEntry: e, Links: []feeds.AtomLink{{Href: it.Link.Href, Rel: "alternate", Type: "text/html"}}}
 	if !it.Created.IsZero() {
@@ -283,9 +284,8 @@ func renderAtomEntry(it *feeds.Item, entry func(ae *atomEntry)) ([]byte, error) 
 	if img := it.Enclosure; img != nil {
 		ae.Links = append(ae.Links, feeds.AtomLink{Href: img.Url, Rel: "enclosure", Type: img.Type})
 	}
-	var b bytes.Buffer
-	b.Grow(len(it.Content) + len(it.Description)*2 + 1024)
-	enc := xml.NewEncoder(&b)
+	b := ib.buffer(len(it.Content) + len(it.Description)*2 + 1024)
+	enc := ib.xmlEncoder()
 	enc.Indent("  ", "  ")
 	if err := enc.Encode(ae); err != nil {
 		return nil, err

@@ -38,11 +38,13 @@ func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Ren
 	}
 	ahead := make(chan struct{}, 64*workers)
 	next := make(chan int)
+	roots := &rootSet{}
+	defer roots.close()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				done[i] <- in.parseOne(cs[i], r, private)
+				done[i] <- in.parseOne(cs[i], r, private, roots)
 			}
 		})
 	}
@@ -78,8 +80,8 @@ func (in *Ingester) parseAll(ctx context.Context, cs []candidate, r *content.Ren
 	return ctx.Err()
 }
 
-func (in *Ingester) parseOne(c candidate, r *content.Renderer, private []os.FileInfo) parseResult {
-	data, err := in.read(c, private)
+func (in *Ingester) parseOne(c candidate, r *content.Renderer, private []os.FileInfo, roots *rootSet) parseResult {
+	data, err := in.read(c, private, roots)
 	if err != nil {
 		return parseResult{c: c, err: err}
 	}
@@ -99,11 +101,54 @@ func (in *Ingester) parseOne(c candidate, r *content.Renderer, private []os.File
 	return parseResult{c: c, p: p, err: err, assets: ap.deps}
 }
 
+// rootSet holds each content folder opened once for a scan's reads,
+// rather than once for every file.
+type rootSet struct {
+	mu sync.Mutex
+	m  map[string]*os.Root
+}
+
+func (rs *rootSet) open(dir string) (*os.Root, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if r := rs.m[dir]; r != nil {
+		return r, nil
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	if rs.m == nil {
+		rs.m = map[string]*os.Root{}
+	}
+	rs.m[dir] = r
+	return r, nil
+}
+
+func (rs *rootSet) close() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, r := range rs.m {
+		r.Close()
+	}
+	rs.m = nil
+}
+
 // read reads a listed file through its content folder, so that a link
 // swapped in after the walk still cannot reach outside it, and never
-// one of tidings' own files.
-func (in *Ingester) read(c candidate, private []os.FileInfo) ([]byte, error) {
-	f, err := os.OpenInRoot(c.readDir, filepath.FromSlash(c.readRel))
+// one of tidings' own files. roots, if not nil, keeps the folders open
+// from one file to the next.
+func (in *Ingester) read(c candidate, private []os.FileInfo, roots *rootSet) ([]byte, error) {
+	var f *os.File
+	var err error
+	if roots == nil {
+		f, err = os.OpenInRoot(c.readDir, filepath.FromSlash(c.readRel))
+	} else {
+		var root *os.Root
+		if root, err = roots.open(c.readDir); err == nil {
+			f, err = root.Open(filepath.FromSlash(c.readRel))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -120,10 +165,22 @@ func (in *Ingester) read(c candidate, private []os.FileInfo) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file")
 	}
-	// The file may have grown since it was listed.
-	data, err := io.ReadAll(io.LimitReader(f, in.MaxBytes+1))
-	if err != nil {
-		return nil, err
+	// The file may have grown since it was listed; room for its size and
+	// a byte more is read into, so that its end is seen without growing.
+	data := make([]byte, 0, min(info.Size(), in.MaxBytes)+1)
+	lr := io.LimitReader(f, in.MaxBytes+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := lr.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if int64(len(data)) > in.MaxBytes {
 		return nil, fmt.Errorf("%w: more than %d bytes, content.max_bytes is %d", ErrTooLarge, in.MaxBytes, in.MaxBytes)

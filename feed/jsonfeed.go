@@ -47,11 +47,11 @@ func writeJSONFeed(w io.Writer, s *Site, ch *channel) error {
 	// head ends in "}\n"; open the items array in its place.
 	head = bytes.TrimRight(head, "\n")
 	head = append(head[:len(head)-1], `,"items":[`...)
-	return writeDoc(w, head, "]}\n", ",", false, ch, "feed.json", func(a *Article) ([]byte, error) { return renderJSONItem(s, a) })
+	return writeDoc(w, head, "]}\n", ",", false, ch, "feed.json", func(ib *itemBuf, a *Article) ([]byte, error) { return renderJSONItem(ib, s, a) })
 }
 
 // renderJSONItem writes one article as a JSON Feed item.
-func renderJSONItem(s *Site, a *Article) ([]byte, error) {
+func renderJSONItem(ib *itemBuf, s *Site, a *Article) ([]byte, error) {
 	it := (&feeds.JSON{Feed: oneItemFeed(gorillaItem(s, a))}).JSONFeed().Items[0]
 	ji := &jsonItem{JSONItem: it, Published: a.Published.UTC().Format(time.RFC3339Nano), Modified: a.Updated.UTC().Format(time.RFC3339Nano)}
 	it.Author = nil
@@ -67,13 +67,20 @@ func renderJSONItem(s *Site, a *Article) ([]byte, error) {
 	}
 	// A syndicated item points to where it was first published.
 	it.ExternalUrl = a.OriginalLink()
-	return marshalJSON(ji)
+	// The HTML and the text, each escaped a little.
+	b := ib.buffer((len(it.ContentHTML)+len(ji.ContentText))*11/10 + len(it.Summary) + 1024)
+	err := encodeJSON(b, ji)
+	return b.Bytes(), err
 }
 
 func marshalJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	err := enc.Encode(v)
+	err := encodeJSON(&buf, v)
 	return buf.Bytes(), err
+}
+
+func encodeJSON(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -7,10 +7,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -85,17 +83,18 @@ const inMemory = 2 << 20
 // w as it encodes, item by item.
 // item renders one article's item in the format, the same in every
 // feed. archived formats have RFC 5005 archive pages; JSON Feed has no
-// such thing.
+// such thing. Only formats with text carry an article's plain text, so
+// only their builds read it.
 var formats = []struct {
 	name, contentType string
 	write             func(w io.Writer, s *Site, ch *channel, generator string) error
-	item              func(s *Site, ch *channel, a *Article) ([]byte, error)
-	archived          bool
+	item              func(ib *itemBuf, s *Site, ch *channel, a *Article) ([]byte, error)
+	archived, text    bool
 }{
-	{"feed.xml", "application/rss+xml; charset=utf-8", writeRSS, renderRSSItem, true},
-	{"atom.xml", "application/atom+xml; charset=utf-8", writeAtom, renderAtom, true},
+	{"feed.xml", "application/rss+xml; charset=utf-8", writeRSS, renderRSSItem, true, false},
+	{"atom.xml", "application/atom+xml; charset=utf-8", writeAtom, renderAtom, true, false},
 	{"feed.json", "application/feed+json; charset=utf-8", func(w io.Writer, s *Site, c *channel, _ string) error { return writeJSONFeed(w, s, c) },
-		func(s *Site, _ *channel, a *Article) ([]byte, error) { return renderJSONItem(s, a) }, false},
+		func(ib *itemBuf, s *Site, _ *channel, a *Article) ([]byte, error) { return renderJSONItem(ib, s, a) }, false, true},
 }
 
 // gzipLevel is gzip's default, 6. A feed is compressed once per change and
@@ -190,13 +189,12 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 			continue
 		}
 		cache := &itemCache{}
-		if err := p.renderItems(ctx, f.name, f.item, need, cache); err != nil {
+		if err := p.renderItems(ctx, f.name, f.text, f.item, need, cache); err != nil {
 			return res, err
 		}
-		for i, ch := range todo {
-			ch.items = cache
+		for i, w := range p.writeAll(todo, cache, f.name, f.contentType, f.write, prev, now) {
+			ch, out, changed, err := todo[i], w.out, w.changed, w.err
 			path := ch.path(f.name)
-			out, changed, err := p.write(ch, f.name, f.contentType, f.write, prev[path], now)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -213,7 +211,6 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 			} else {
 				res.Unchanged++
 			}
-			ch.items = nil // this format's items are let go before the next's are rendered
 		}
 	}
 	p.current.Store(&next)
@@ -228,29 +225,84 @@ func (p *Publisher) Build(ctx context.Context) (BuildResult, error) {
 	return res, errors.Join(errs...)
 }
 
+// written is what write did with one document.
+type written struct {
+	out     *Output
+	changed bool
+	err     error
+}
+
+// writeAll writes the documents of one format, on every core: each is
+// its own file, and most of a build of large feeds is spent copying their
+// bytes to the kernel and hashing them. The results come back in the
+// order of chs.
+func (p *Publisher) writeAll(chs []*channel, cache *itemCache, name, contentType string, enc func(io.Writer, *Site, *channel, string) error, prev map[string]*Output, now time.Time) []written {
+	res := make([]written, len(chs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(chs)) {
+		wg.Go(func() {
+			for i := range next {
+				ch := chs[i]
+				ch.items = cache
+				out, changed, err := p.write(ch, name, contentType, enc, prev[ch.path(name)], now)
+				ch.items = nil // this format's items are let go before the next's are rendered
+				res[i] = written{out, changed, err}
+			}
+		})
+	}
+	for i := range chs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return res
+}
+
 // renderItems renders the items of the articles in need in one format
-// into cache, their content loaded a batch at a time and let go once
-// rendered: the cache of one format is the most a build holds.
-func (p *Publisher) renderItems(ctx context.Context, format string, render func(*Site, *channel, *Article) ([]byte, error), need map[string]*Article, cache *itemCache) error {
+// into cache (with their plain text read only when the format has text), their content loaded a batch at a time and let go once
+// rendered: the cache of one format is the most a build holds. The next
+// batch is read while the one before it is rendered on every core, so
+// that the database and the encoders work at once.
+func (p *Publisher) renderItems(ctx context.Context, format string, text bool, render func(*itemBuf, *Site, *channel, *Article) ([]byte, error), need map[string]*Article, cache *itemCache) error {
 	ids := make([]string, 0, len(need))
 	for id := range need {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	ctx, cancel := context.WithCancel(ctx)
 	ch := &channel{items: cache, Sources: p.sources} // the same sources for every channel of a build
 	const batch = 500
-	for i := 0; i < len(ids); i += batch {
-		full, err := p.Store.contents(ctx, ids[i:min(i+batch, len(ids))], p.Site.MaxItemBytes)
-		if err != nil {
-			return err
+	batches := make(chan []*Article, 1)
+	var readErr error
+	var reader sync.WaitGroup
+	reader.Go(func() {
+		defer close(batches)
+		for i := 0; i < len(ids); i += batch {
+			full, err := p.Store.contents(ctx, ids[i:min(i+batch, len(ids))], p.Site.MaxItemBytes, text)
+			if err != nil {
+				readErr = err
+				return
+			}
+			select {
+			case batches <- full:
+			case <-ctx.Done():
+				return
+			}
 		}
-		// The batch is rendered on every core: items are independent, and
-		// the cache takes them in any order.
+	})
+	defer func() {
+		cancel() // stops the reading when rendering failed
+		reader.Wait()
+	}()
+	for full := range batches {
+		// Items are independent, and the cache takes them in any order.
 		workers := min(runtime.GOMAXPROCS(0), len(full))
 		errs := make([]error, workers)
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Go(func() {
+				var ib itemBuf
 				for j := w; j < len(full); j += workers {
 					c := full[j]
 					a := *c                                       // the whole row
@@ -258,7 +310,7 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 					a.Tags, a.Published = idx.Tags, idx.Published // the same, unless an edit came in between
 					a.Updated = idx.Updated
 					p.Site.cutContent(&a)
-					if _, err := ch.item(format, &a, func() ([]byte, error) { return render(&p.Site, ch, &a) }); err != nil {
+					if _, _, err := ch.item(format, &a, &ib, true, func(ib *itemBuf) ([]byte, error) { return render(ib, &p.Site, ch, &a) }); err != nil {
 						errs[w] = fmt.Errorf("build %s item %s: %w", format, a.ID, err)
 						return
 					}
@@ -270,7 +322,8 @@ func (p *Publisher) renderItems(ctx context.Context, format string, render func(
 			return err
 		}
 	}
-	return nil
+	reader.Wait()
+	return readErr
 }
 
 // documents lists the site channel, one per tag slug, and the archive
@@ -456,9 +509,10 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	sk := &sink{h: sha256.New(), keep: ch.Page == "" && ch.itemBytes(name) <= inMemory}
+	sk := &sink{keep: ch.Page == "" && ch.itemBytes(name) <= inMemory}
 	sk.w = bufio.NewWriterSize(io.MultiWriter(tmp, sk), 256<<10)
-	if err := enc(sk.w, &p.Site, ch, p.Generator); err != nil {
+	sum := newDocHash()
+	if err := enc(&hashedWriter{Writer: sk.w, sum: sum}, &p.Site, ch, p.Generator); err != nil {
 		tmp.Close()
 		return nil, false, fmt.Errorf("build %s: %w", path, err)
 	}
@@ -466,8 +520,11 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 		tmp.Close()
 		return prev, false, fmt.Errorf("write feed %s: %w", file, err)
 	}
-	sum := sk.h.Sum(nil)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	if sum.n != sk.n {
+		tmp.Close()
+		return nil, false, fmt.Errorf("build %s: %d of its %d bytes written past its ETag's sum", path, sk.n-sum.n, sk.n)
+	}
+	etag := sum.etag()
 	out := &Output{Path: path, ContentType: contentType, Body: sk.mem, File: file, Size: sk.n, ETag: etag,
 		Modified: now.UTC().Truncate(time.Second), Archive: ch.Page != ""}
 	if !sk.keep {
@@ -477,7 +534,7 @@ func (p *Publisher) write(ch *channel, name, contentType string, enc func(io.Wri
 		tmp.Close()
 		return prev, false, nil // served as it is: handlers may be reading it
 	}
-	if prev == nil && sameFile(file, sk.n, etag) {
+	if prev == nil && sameFile(file, tmp.Name(), sk.n) {
 		tmp.Close()
 		if fi, err := os.Stat(file); err == nil {
 			out.Modified, out.onDisk = fi.ModTime().UTC().Truncate(time.Second), true
@@ -515,14 +572,15 @@ func (ch *channel) itemBytes(format string) int {
 	defer ch.items.mu.Unlock()
 	n := 0
 	for _, a := range ch.Articles {
-		n += len(ch.items.m[format][a.ID])
+		n += len(ch.items.m[format][a.ID].b)
 	}
 	return n
 }
 
-// sameFile reports whether the file at path holds size bytes whose
-// ETag is etag.
-func sameFile(path string, size int64, etag string) bool {
+// sameFile reports whether the file at path holds the size bytes that
+// the file at written does: the feed as it is built now. (An ETag is
+// of a feed's parts, which a file does not tell apart.)
+func sameFile(path, written string, size int64) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
@@ -531,25 +589,37 @@ func sameFile(path string, size int64, etag string) bool {
 	if fi, err := f.Stat(); err != nil || fi.Size() != size {
 		return false
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	g, err := os.Open(written)
+	if err != nil {
 		return false
 	}
-	return `"`+hex.EncodeToString(h.Sum(nil)[:16])+`"` == etag
+	defer g.Close()
+	a, b := make([]byte, 256<<10), make([]byte, 256<<10)
+	for {
+		n, errA := io.ReadFull(f, a)
+		m, errB := io.ReadFull(g, b)
+		if n != m || !bytes.Equal(a[:n], b[:m]) {
+			return false
+		}
+		if errA == io.EOF || errA == io.ErrUnexpectedEOF {
+			return errB == errA
+		}
+		if errA != nil || errB != nil {
+			return false
+		}
+	}
 }
 
-// sink hashes and counts what a feed's writer writes, and keeps a copy
-// while it is small enough to be served from memory.
+// sink counts what a feed's writer writes, and keeps a copy while it is
+// small enough to be served from memory.
 type sink struct {
 	w    *bufio.Writer
-	h    hash.Hash
 	n    int64
 	mem  []byte
 	keep bool
 }
 
 func (s *sink) Write(b []byte) (int, error) {
-	s.h.Write(b)
 	s.n += int64(len(b))
 	if s.keep {
 		if len(s.mem)+len(b) > inMemory {

@@ -1,10 +1,15 @@
 package feed
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"hash"
 	"html"
 	"io"
 	"strings"
@@ -49,36 +54,114 @@ func (ch *channel) path(file string) string {
 // itemCache is the rendered items of one build, by format and article id.
 type itemCache struct {
 	mu sync.Mutex
-	m  map[string]map[string][]byte
+	m  map[string]map[string]cachedItem
 }
 
-// item returns the rendered item of a for format, rendering it with
-// render the first time.
-func (ch *channel) item(format string, a *Article, render func() ([]byte, error)) ([]byte, error) {
+// cachedItem is a rendered item and the SHA-256 of its bytes, taken once
+// for every feed that carries it (see docHash).
+type cachedItem struct {
+	b   []byte
+	sum [32]byte
+}
+
+// item returns the rendered item of a for format, and the sum of its
+// bytes, rendering it into ib with render the first time. Without a
+// cache the bytes are ib's, good until it is used again, and the sum is
+// taken only when sum is set; a cache keeps a copy of its own, of their
+// size, and its sum.
+func (ch *channel) item(format string, a *Article, ib *itemBuf, sum bool, render func(*itemBuf) ([]byte, error)) ([]byte, [32]byte, error) {
 	c := ch.items
 	if c == nil {
-		return render()
+		b, err := render(ib)
+		if err != nil || !sum {
+			return b, [32]byte{}, err
+		}
+		return b, sha256.Sum256(b), nil
 	}
 	c.mu.Lock()
-	b, ok := c.m[format][a.ID]
+	it, ok := c.m[format][a.ID]
 	c.mu.Unlock()
 	if ok {
-		return b, nil
+		return it.b, it.sum, nil
 	}
-	b, err := render()
+	b, err := render(ib)
 	if err != nil {
-		return nil, err
+		return nil, [32]byte{}, err
 	}
+	it = cachedItem{b: bytes.Clone(b), sum: sha256.Sum256(b)}
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = map[string]map[string][]byte{}
+		c.m = map[string]map[string]cachedItem{}
 	}
 	if c.m[format] == nil {
-		c.m[format] = map[string][]byte{}
+		c.m[format] = map[string]cachedItem{}
 	}
-	c.m[format][a.ID] = b
+	c.m[format][a.ID] = it
 	c.mu.Unlock()
-	return b, nil
+	return it.b, it.sum, nil
+}
+
+// docHash is what a feed's ETag is taken from: the SHA-256 of its parts
+// in order, each item by the sum of its bytes rather than the bytes, so
+// that an item carried by many feeds is hashed once per build, not once
+// per feed. Each part is marked and the raw ones prefixed with their
+// length, so that different bytes cannot give the same sequence.
+type docHash struct {
+	h   hash.Hash
+	n   int64        // the bytes the parts hold
+	tag [1 + 32]byte // a part's mark and its length or sum, written at once
+}
+
+func newDocHash() *docHash { return &docHash{h: sha256.New()} }
+
+func (d *docHash) raw(b []byte) {
+	d.tag[0] = 'r'
+	d.h.Write(d.tag[:1+binary.PutUvarint(d.tag[1:], uint64(len(b)))])
+	d.h.Write(b)
+	d.n += int64(len(b))
+}
+
+// item adds an item of size bytes by their sum.
+func (d *docHash) item(sum [32]byte, size int) {
+	d.tag[0] = 'i'
+	copy(d.tag[1:], sum[:])
+	d.h.Write(d.tag[:])
+	d.n += int64(size)
+}
+
+// etag is the strong ETag of the parts hashed.
+func (d *docHash) etag() string {
+	return `"` + hex.EncodeToString(d.h.Sum(nil)[:16]) + `"`
+}
+
+// hashedWriter is a feed's writer that takes the sums of what writeDoc
+// writes through it as it goes.
+type hashedWriter struct {
+	io.Writer
+	sum *docHash
+}
+
+// itemBuf is where items are rendered, one after another: a feed
+// streamed without a shared cache then allocates no buffer per item.
+type itemBuf struct {
+	b  bytes.Buffer
+	bw *bufio.Writer // onto b, for encoding/xml, which takes it as it is
+}
+
+// buffer returns the buffer emptied, with room for n bytes.
+func (ib *itemBuf) buffer(n int) *bytes.Buffer {
+	ib.b.Reset()
+	ib.b.Grow(n)
+	return &ib.b
+}
+
+// xmlEncoder returns an encoder that writes into the buffer.
+func (ib *itemBuf) xmlEncoder() *xml.Encoder {
+	if ib.bw == nil {
+		ib.bw = bufio.NewWriterSize(&ib.b, 4096)
+	}
+	ib.bw.Reset(&ib.b)
+	return xml.NewEncoder(ib.bw)
 }
 
 // gorillaHead is the gorilla/feeds model of a channel without its items;
@@ -276,37 +359,54 @@ func writeRSS(w io.Writer, s *Site, ch *channel, generator string) error {
 	if !ok {
 		return errors.New("rss: unexpected end of the channel")
 	}
-	return writeDoc(w, hb, tail+"\n", "\n", true, ch, file, func(a *Article) ([]byte, error) { return renderRSSItem(s, ch, a) })
+	return writeDoc(w, hb, tail+"\n", "\n", true, ch, file, func(ib *itemBuf, a *Article) ([]byte, error) { return renderRSSItem(ib, s, ch, a) })
 }
 
 // writeDoc writes head, the items of ch's articles as render writes
 // them, shared through ch's item cache, and tail. sep goes between two
 // items, and before the first too when sepFirst is set.
-func writeDoc(w io.Writer, head []byte, tail, sep string, sepFirst bool, ch *channel, format string, render func(*Article) ([]byte, error)) error {
-	if _, err := w.Write(head); err != nil {
+//
+// When w is a hashedWriter, the parts go into its sum as well.
+func writeDoc(w io.Writer, head []byte, tail, sep string, sepFirst bool, ch *channel, format string, render func(*itemBuf, *Article) ([]byte, error)) error {
+	var sum *docHash
+	if hw, ok := w.(*hashedWriter); ok {
+		sum = hw.sum
+	}
+	raw := func(b []byte) error {
+		if sum != nil {
+			sum.raw(b)
+		}
+		_, err := w.Write(b)
 		return err
 	}
+	if err := raw(head); err != nil {
+		return err
+	}
+	var ib itemBuf
+	sepb := []byte(sep)
 	for i, a := range ch.Articles {
-		b, err := ch.item(format, a, func() ([]byte, error) { return render(a) })
+		b, itemSum, err := ch.item(format, a, &ib, sum != nil, func(ib *itemBuf) ([]byte, error) { return render(ib, a) })
 		if err != nil {
 			return err
 		}
 		if i > 0 || sepFirst {
-			if _, err := io.WriteString(w, sep); err != nil {
+			if err := raw(sepb); err != nil {
 				return err
 			}
+		}
+		if sum != nil {
+			sum.item(itemSum, len(b))
 		}
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
-	_, err := io.WriteString(w, tail)
-	return err
+	return raw([]byte(tail))
 }
 
 // renderRSSItem writes one article as an RSS <item>, indented for its
 // place in the channel.
-func renderRSSItem(s *Site, ch *channel, a *Article) ([]byte, error) {
+func renderRSSItem(ib *itemBuf, s *Site, ch *channel, a *Article) ([]byte, error) {
 	it := gorillaItem(s, a)
 	ri := &rssItem{RssItem: (&feeds.Rss{Feed: oneItemFeed(it)}).RssFeed().Items[0]}
 	ri.PubDate = a.Published.UTC().Format(rfc822)
@@ -339,9 +439,8 @@ func renderRSSItem(s *Site, ch *channel, a *Article) ([]byte, error) {
 			ri.Via = &atomLink{Href: link, Rel: "via", Type: "text/html"}
 		}
 	}
-	var b bytes.Buffer
-	b.Grow(len(it.Content) + len(ri.Description)*2 + 1024)
-	enc := xml.NewEncoder(&b)
+	b := ib.buffer(len(it.Content) + len(ri.Description)*2 + 1024)
+	enc := ib.xmlEncoder()
 	enc.Indent("    ", "  ")
 	if err := enc.Encode(ri); err != nil {
 		return nil, err

@@ -25,21 +25,27 @@ type Store struct {
 // NewStore returns a Store on an open database.
 func NewStore(db *sqlite.DB) *Store { return &Store{db: db} }
 
-var articleColumns = columns(0, false)
+var articleColumns = columns(0, false, false)
 
 // columns is the article columns scanArticle reads. With max > 0, an
 // article whose HTML and text are together longer than max bytes comes
 // without them, marked cut: a list of many never holds them all. With
-// none, no article's content comes.
-func columns(max int, none bool) string {
-	content, cut := "content_html, content_text", "0"
+// none, no article's content comes; with noText, its HTML without its
+// text.
+func columns(max int, none, noText bool) string {
+	html, text, cut := "content_html", "content_text", "0"
 	if max > 0 {
 		cut = fmt.Sprintf("octet_length(content_html) + octet_length(content_text) > %d", max)
-		content = fmt.Sprintf("CASE WHEN %[1]s THEN '' ELSE content_html END, CASE WHEN %[1]s THEN '' ELSE content_text END", cut)
+		html = fmt.Sprintf("CASE WHEN %s THEN '' ELSE content_html END", cut)
+		text = fmt.Sprintf("CASE WHEN %s THEN '' ELSE content_text END", cut)
+	}
+	if none || noText {
+		text = "''"
 	}
 	if none {
-		content = "'', ''"
+		html = "''"
 	}
+	content := html + ", " + text
 	return "id, slug, source, path, title, author, summary, " + content +
 		", image, draft, published_at, updated_at, first_seen_at, removed_at, content_hash, " + cut
 }
@@ -139,7 +145,7 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 			AND t.tag COLLATE NOCASE IN (SELECT value FROM json_each(?)))`)
 		args = append(args, jsonStrings(o.Tags))
 	}
-	q := `SELECT ` + columns(o.MaxContent, o.NoContent) + ` FROM articles a`
+	q := `SELECT ` + columns(o.MaxContent, o.NoContent, false) + ` FROM articles a`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -214,8 +220,8 @@ func feedIndexQuery(max int) string {
 // contents returns the articles with the given ids, without their tags,
 // in no particular order, their content cut as List's MaxContent does:
 // what a build reads to render items whose other fields it has.
-func (s *Store) contents(ctx context.Context, ids []string, max int) ([]*Article, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+columns(max, false)+` FROM articles
+func (s *Store) contents(ctx context.Context, ids []string, max int, text bool) ([]*Article, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+columns(max, false, !text)+` FROM articles
 		WHERE id IN (SELECT value FROM json_each(?))`, jsonStrings(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load article content: %w", err)

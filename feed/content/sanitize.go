@@ -1,12 +1,13 @@
 package content
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -64,12 +65,28 @@ func NewRenderer(baseURL string) (*Renderer, error) {
 // Markdown renders Markdown (GitHub's flavour) to HTML, not yet
 // sanitised: Normalize does that.
 func (r *Renderer) Markdown(src string) (string, error) {
-	var buf bytes.Buffer
-	if err := r.md.Convert([]byte(src), &buf); err != nil {
+	// The HTML is written once into room for it, through a writer of the
+	// kind goldmark takes as it is, rather than a bytes.Buffer grown and
+	// copied out, and a bufio.Writer of goldmark's own, on every call.
+	var out strings.Builder
+	out.Grow(len(src) + len(src)/2)
+	bw := bufWriters.Get().(*bufio.Writer)
+	bw.Reset(&out)
+	defer func() {
+		bw.Reset(nil)
+		bufWriters.Put(bw)
+	}()
+	if err := r.md.Convert([]byte(src), bw); err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
-	return buf.String(), nil
+	if err := bw.Flush(); err != nil {
+		return "", fmt.Errorf("render markdown: %w", err)
+	}
+	return out.String(), nil
 }
+
+// bufWriters are the writers Markdown renders through.
+var bufWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
 
 // unsafeElements are dropped by the policy; finding one is worth a log line
 // so that an author learns why part of a page disappeared.
@@ -142,7 +159,7 @@ func (r *Renderer) clean(raw string) (string, []string) {
 		}
 		out.WriteString(tok.String())
 	}
-	clean := r.policy.Sanitize(out.String())
+	clean := r.sanitize(out.String())
 	if len(removed) == 0 {
 		return clean, warnings
 	}
@@ -152,6 +169,20 @@ func (r *Renderer) clean(raw string) (string, []string) {
 	}
 	sort.Strings(what)
 	return clean, append([]string{"removed unsafe HTML: " + strings.Join(what, ", ")}, warnings...)
+}
+
+// sanitize is the policy's Sanitize, written into room for the HTML
+// instead of a buffer grown as it goes and then copied.
+func (r *Renderer) sanitize(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return s
+	}
+	var out strings.Builder
+	out.Grow(len(s))
+	if err := r.policy.SanitizeReaderToWriter(strings.NewReader(s), &out); err != nil {
+		return "" // as Sanitize fails
+	}
+	return out.String()
 }
 
 // WithAssets returns a renderer that hands relative references to fn,

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"iter"
 	"regexp"
 	"strings"
 	"unicode"
@@ -23,7 +24,7 @@ var (
 // "> " markers, which are layout, not text. It returns "" when there is no
 // such block.
 func firstParagraph(text string) string {
-	for _, block := range summaryBlocks(text) {
+	for block := range summaryBlocks(text) {
 		if summaryQuoted(block) {
 			for i, l := range block {
 				block[i] = strings.TrimLeft(l, "> ")
@@ -46,24 +47,28 @@ func firstParagraph(text string) string {
 	return ""
 }
 
-// summaryBlocks splits text at blank lines.
-func summaryBlocks(text string) [][]string {
-	var blocks [][]string
-	var cur []string
-	for _, l := range strings.Split(text, "\n") {
-		if strings.TrimSpace(l) == "" {
-			if cur != nil {
-				blocks = append(blocks, cur)
-				cur = nil
+// summaryBlocks splits text at blank lines, a block at a time: the first
+// paragraph is most often the first block, and an article's text need
+// not be split whole to find it.
+func summaryBlocks(text string) iter.Seq[[]string] {
+	return func(yield func([]string) bool) {
+		var cur []string
+		for l := range strings.SplitSeq(text, "\n") {
+			if strings.TrimSpace(l) == "" {
+				if cur != nil {
+					if !yield(cur) {
+						return
+					}
+					cur = nil
+				}
+				continue
 			}
-			continue
+			cur = append(cur, l)
 		}
-		cur = append(cur, l)
+		if cur != nil {
+			yield(cur)
+		}
 	}
-	if cur != nil {
-		blocks = append(blocks, cur)
-	}
-	return blocks
 }
 
 func summaryQuoted(block []string) bool {
@@ -137,30 +142,41 @@ func cutText(s string, limit int) string {
 		return s
 	}
 	room := limit - 1 // runes left for text next to the "…"
-	// The clusters that fit, and the last space among or right after them.
-	var clusters []string
-	runes, space, spaceAt := 0, -1, 0
+	// Where the clusters that fit start (their text is s up to end), and
+	// the last space among or right after them.
+	var startsBuf [64]int
+	starts := startsBuf[:0]
+	end, runes, space, spaceAt := 0, 0, -1, 0
 	state := -1
 	for rest := s; rest != ""; {
 		var c string
 		c, rest, _, state = uniseg.FirstGraphemeClusterInString(rest, state)
 		if cutSpace(c) {
-			space, spaceAt = len(clusters), runes
+			space, spaceAt = len(starts), runes
 		}
 		n := utf8.RuneCountInString(c)
 		if runes+n > room {
 			break
 		}
-		clusters = append(clusters, c)
+		starts = append(starts, end)
+		end += len(c)
 		runes += n
 	}
+	// endOf is where the first k clusters end.
+	endOf := func(k int) int {
+		if k == len(starts) {
+			return end
+		}
+		return starts[k]
+	}
+	k := len(starts)
 	if space >= 0 && spaceAt*10 >= room*6 {
-		clusters = clusters[:space]
+		k = space
 	}
-	for len(clusters) > 0 && cutDroppable(clusters[len(clusters)-1]) {
-		clusters = clusters[:len(clusters)-1]
+	for k > 0 && cutDroppable(s[starts[k-1]:endOf(k)]) {
+		k--
 	}
-	return strings.Join(clusters, "") + "…"
+	return s[:endOf(k)] + "…"
 }
 
 func cutSpace(cluster string) bool {
