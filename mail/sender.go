@@ -18,8 +18,8 @@ import (
 // Sender delivers what the ledger has queued: it claims due deliveries in
 // batches, composes and sends each through Transport with Workers
 // goroutines, and records each outcome before that worker takes its next
-// message (the outcomes of workers that finish together share one
-// commit).
+// message (a commit gathers the other workers' outcomes for up to
+// groupCommit).
 //
 // A delivery is marked sending (and its attempt counted) before its SMTP
 // transaction and sent only after the server accepted it. Claims name
@@ -171,8 +171,10 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 
 	jobs := make(chan job)
 	var wg sync.WaitGroup
+	rec.workers.Store(int64(workers))
 	for range workers {
 		wg.Go(func() {
+			defer rec.workers.Add(-1)
 			var committed chan struct{} // the previous outcome's commit
 			for j := range jobs {
 				// The next message is checked and composed while the
@@ -567,9 +569,16 @@ type pending struct {
 	done chan struct{}
 }
 
-// recorder commits outcomes as they come: each commit takes every
-// outcome waiting at that moment (up to size), so workers that finish
-// together share a transaction while none waits for a batch to fill.
+// groupCommit is how long the recorder holds a commit open for the
+// outcomes of the other workers.
+const groupCommit = 2 * time.Millisecond
+
+// recorder commits outcomes in groups: a commit takes the outcomes that
+// come within groupCommit of the first (up to size), and goes at once
+// when every worker waits on it, since none can add to it then. Each
+// worker has at most one outcome uncommitted, so the commits stay as
+// many as a few per round of the connections rather than one per
+// message, while no connection sends past an outcome not yet committed.
 type recorder struct {
 	ledger      *Ledger
 	recipients  Recipients
@@ -578,6 +587,7 @@ type recorder struct {
 	log         *slog.Logger
 	stop        context.CancelFunc // ends the run when outcomes cannot be recorded
 
+	workers  atomic.Int64  // workers still taking jobs
 	lastDone time.Time     // when record last marked finished editions done
 	inflight atomic.Int64  // claimed and not yet recorded
 	flushed  chan struct{} // signalled after each commit
@@ -586,20 +596,30 @@ type recorder struct {
 }
 
 func (r *recorder) loop(ctx context.Context, results <-chan pending) {
+	wait := time.NewTimer(groupCommit)
 	for first := range results {
 		batch := []pending{first}
+		waiting := 0 // workers waiting on this commit
+		if first.done != nil {
+			waiting++
+		}
+		wait.Reset(groupCommit)
 	more:
-		for len(batch) < r.size {
+		for len(batch) < r.size && waiting < int(r.workers.Load()) {
 			select {
 			case p, ok := <-results:
 				if !ok {
 					break more
 				}
 				batch = append(batch, p)
-			default:
+				if p.done != nil {
+					waiting++
+				}
+			case <-wait.C:
 				break more
 			}
 		}
+		wait.Stop()
 		r.flush(ctx, batch)
 	}
 }

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -12,8 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-
-	"github.com/emersion/go-msgauth/dkim"
 )
 
 // DKIM signs messages for one domain with one key (RSA or Ed25519), or
@@ -170,37 +167,6 @@ func (k dkimKey) txt() string {
 		}
 		return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der)
 	}
-}
-
-// sign returns msg with a DKIM-Signature field prepended, covering the
-// signedHeaders among present.
-func (d *DKIM) sign(msg []byte, present []string) ([]byte, error) {
-	var keys []string
-	for _, k := range signedHeaders {
-		if i := slices.IndexFunc(present, func(p string) bool { return strings.EqualFold(p, k) }); i >= 0 {
-			keys = append(keys, present[i]) // as written, for a readable h=
-		}
-	}
-	// Each signature signs the message as the one before left it; none
-	// covers another's DKIM-Signature field, so verifiers check each on
-	// its own. Relaxed canonicalisation reads the body the same for all.
-	for _, k := range d.keys {
-		var out bytes.Buffer
-		err := dkim.Sign(&out, bytes.NewReader(msg), &dkim.SignOptions{
-			Domain:                 d.domain,
-			Selector:               k.selector,
-			Signer:                 k.key,
-			Hash:                   crypto.SHA256,
-			HeaderCanonicalization: dkim.CanonicalizationRelaxed,
-			BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-			HeaderKeys:             keys,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("dkim: sign with %s: %w", k.selector, err)
-		}
-		msg = out.Bytes()
-	}
-	return msg, nil
 }
 
 // isDNSName accepts dot-separated labels of letters, digits, hyphens and
