@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -108,17 +107,7 @@ allow_private = true
 		writeFile(t, content, a.slug+".md", fmt.Sprintf("---\n%s\n---\n\nBody %d.\n", a.front, i))
 	}
 	writeFile(t, content, "broken.md", "---\ntitle: [never closed\n---\nBody.\n")
-	cfg, err := LoadConfig(env["TIDINGS_CONFIG"], func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg.Site.BaseURL = base
-	m := startRunning(t, &Main{Config: cfg, Listener: ln, Logs: io.Discard})
+	m, base := serveForBrowser(t, env, nil)
 	ctx := context.Background()
 	if _, err := admin.NewStore(m.App.DB, time.Now).AddAccount(ctx, "owner@gazette.example.org", "a long harbour password"); err != nil {
 		t.Fatal(err)

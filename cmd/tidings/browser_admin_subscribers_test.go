@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,17 +41,7 @@ name = "weekly"
 title = "The week on the quay"
 schedule = "0 8 * * 5"
 `)
-	cfg, err := LoadConfig(env["TIDINGS_CONFIG"], func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg.Site.BaseURL = base
-	m := startRunning(t, &Main{Config: cfg, Listener: ln, Logs: io.Discard})
+	m, base := serveForBrowser(t, env, nil)
 	ctx := context.Background()
 	const email, pw = "harbourmaster@gazette.example.org", "a long harbour password"
 	if _, err := m.App.admin.Store.AddAccount(ctx, email, pw); err != nil {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -49,19 +47,10 @@ full_content = true
 	} {
 		writeFile(t, content, a.slug+".md", fmt.Sprintf("---\ntitle: %s\ndate: 2026-11-%02d 08:30\nauthor: Jane Roe\ntags: %s\n---\n\n%s\n", a.title, 20+i, a.tags, a.body))
 	}
-	cfg, err := LoadConfig(env["TIDINGS_CONFIG"], func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg.Site.BaseURL = base
-	cfg.Site.Description = "News from the quay, every morning."
-	cfg.Feeds.Items = 3 // four articles: the front page has a second page
-	m := startRunning(t, &Main{Config: cfg, Listener: ln, Logs: io.Discard})
+	m, base := serveForBrowser(t, env, func(cfg *Config) {
+		cfg.Site.Description = "News from the quay, every morning."
+		cfg.Feeds.Items = 3 // four articles: the front page has a second page
+	})
 	ctx := context.Background()
 
 	// check runs what every page gets: no console error, axe in light

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"path/filepath"
 	"testing"
 )
@@ -44,4 +46,25 @@ func mustRunner(t *testing.T, env map[string]string) func(args ...string) string
 		}
 		return out + errs
 	}
+}
+
+// serveForBrowser boots serve for a browser test on a free loopback port,
+// with the site's base URL set to it (links in pages and mail lead back
+// there), after tweak, when set, has changed the config.
+func serveForBrowser(t *testing.T, env map[string]string, tweak func(*Config)) (*Main, string) {
+	t.Helper()
+	cfg, err := LoadConfig(env["TIDINGS_CONFIG"], func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg.Site.BaseURL = base
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	return startRunning(t, &Main{Config: cfg, Listener: ln, Logs: io.Discard}), base
 }
