@@ -32,7 +32,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed/content"
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // benchNow is after every generated article's date, so all are published.
@@ -175,13 +175,13 @@ func writeBenchFiles(tb testing.TB, dir string, n int, ext string, gen func(int)
 
 // benchIngester opens a fresh database in its own temp folder (distinct
 // per call, so each scan starts empty) and returns an Ingester of dir.
-func benchIngester(tb testing.TB, dir string) (*Ingester, *sqlite.DB) {
+func benchIngester(tb testing.TB, dir string) (*Ingester, *database.DB) {
 	tb.Helper()
 	dbDir, err := os.MkdirTemp(tb.TempDir(), "db")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dbDir, "tidings.db"))
+	db, err := database.Open(context.Background(), filepath.Join(dbDir, "tidings.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // TestScan_Concurrent starts two scans of one folder together, in one
@@ -30,7 +30,7 @@ func TestScan_Concurrent(t *testing.T) {
 			}
 			second := e.in
 			if tt.twoDatabase {
-				db, err := sqlite.Open(context.Background(), filepath.Join(filepath.Dir(e.dir), "tidings.db"))
+				db, err := database.Open(context.Background(), filepath.Join(filepath.Dir(e.dir), "tidings.db"))
 				if err != nil {
 					t.Fatal(err)
 				}

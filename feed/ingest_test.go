@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed/content"
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // testClock is a settable Now.
@@ -30,7 +30,7 @@ func newIngestEnv(t testing.TB) *ingestEnv {
 	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(root, "tidings.db"))
+	db, err := database.Open(ctx, filepath.Join(root, "tidings.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

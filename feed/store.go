@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed/content"
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // ErrNotFound is returned when no article has the id asked for.
@@ -19,11 +19,11 @@ var ErrNotFound = errors.New("article not found")
 
 // Store is the articles table.
 type Store struct {
-	db *sqlite.DB
+	db *database.DB
 }
 
 // NewStore returns a Store on an open database.
-func NewStore(db *sqlite.DB) *Store { return &Store{db: db} }
+func NewStore(db *database.DB) *Store { return &Store{db: db} }
 
 var articleColumns = columns(0, false, false)
 

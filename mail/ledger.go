@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // Ledger is the record of editions and of every delivery: the editions,
@@ -21,7 +21,7 @@ import (
 // through the read pool, which is what Plan relies on); what writes to
 // them (RecordBounce) is called after the transaction.
 type Ledger struct {
-	DB         *sqlite.DB
+	DB         *database.DB
 	Articles   Articles
 	Recipients Recipients
 	Now        func() time.Time // nil: time.Now

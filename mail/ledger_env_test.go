@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,7 +11,8 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
@@ -38,7 +38,7 @@ func (c *ledgerClock) Advance(d time.Duration) {
 // ledgerEnv is a real database with the feed and subscriber stores and a
 // ledger on it.
 type ledgerEnv struct {
-	db     *sqlite.DB
+	db     *database.DB
 	clock  *ledgerClock
 	subs   *subscribers.Store
 	ledger *Ledger
@@ -48,12 +48,12 @@ var ledgerStart = time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
 
 func newLedgerEnv(t testing.TB) *ledgerEnv {
 	t.Helper()
-	return openLedgerEnv(t, filepath.Join(t.TempDir(), "tidings.db"), ledgerStart)
+	return openLedgerEnv(t, databasetest.Where(t), ledgerStart)
 }
 
 func openLedgerEnv(t testing.TB, path string, now time.Time) *ledgerEnv {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), path)
+	db, err := database.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // minSecretLen is the shortest secret accepted from the environment: a
@@ -20,7 +20,7 @@ const minSecretLen = 16
 // operator's TIDINGS_TOKEN_SECRET, say) is used as it is; otherwise the
 // database keeps one, generated on first use, so links stay valid across
 // restarts and every process on the database agrees.
-func LoadSecret(ctx context.Context, db *sqlite.DB, fromEnv string) ([]byte, error) {
+func LoadSecret(ctx context.Context, db *database.DB, fromEnv string) ([]byte, error) {
 	if fromEnv != "" {
 		if len(fromEnv) < minSecretLen {
 			return nil, fmt.Errorf("token secret: %d characters given, use at least %d (32 random ones, say)", len(fromEnv), minSecretLen)
@@ -51,7 +51,7 @@ func LoadSecret(ctx context.Context, db *sqlite.DB, fromEnv string) ([]byte, err
 // OldUnsubscribeMax returns the highest id whose unsubscribe links were
 // mailed in the old token format (see Tokens.AcceptOldUnsubscribe); 0
 // when there were none.
-func OldUnsubscribeMax(ctx context.Context, db *sqlite.DB) (int64, error) {
+func OldUnsubscribeMax(ctx context.Context, db *database.DB) (int64, error) {
 	var v string
 	err := db.Read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'token_v1_unsubscribe_max_id'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -9,14 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // Store is the subscriber list: the subscribers, subscriber_digests,
 // subscriber_events and suppressions tables. Every change is one
 // transaction that writes its event with it.
 type Store struct {
-	db      *sqlite.DB
+	db      *database.DB
 	digests []string          // configured digest names, sorted
 	byLower map[string]string // lower-cased name to configured name
 	now     func() time.Time
@@ -29,7 +29,7 @@ func (s *Store) SetSignUpCaps(c Caps) { s.caps = c }
 // NewStore returns a Store on an open database. digests are the digest
 // names configured; a subscriber can receive only those. now is time.Now
 // unless a test sets a clock.
-func NewStore(db *sqlite.DB, digests []string, now func() time.Time) *Store {
+func NewStore(db *database.DB, digests []string, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // TestStore_IDsNeverReused forgets the newest subscriber and adds another
@@ -83,7 +83,7 @@ func TestImport_IDsNeverReusedInBatch(t *testing.T) {
 	}
 	// The mark survives reopening the database.
 	path := filepath.Join(t.TempDir(), "reopen.db")
-	db, err := sqlite.Open(ctx, path)
+	db, err := database.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestImport_IDsNeverReusedInBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if db, err = sqlite.Open(ctx, path); err != nil {
+	if db, err = database.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // testClock is a settable Now.
@@ -20,7 +20,7 @@ func (c *testClock) Now() time.Time          { return c.t }
 func (c *testClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
 type storeEnv struct {
-	db    *sqlite.DB
+	db    *database.DB
 	store *Store
 	clock *testClock
 }
@@ -30,7 +30,7 @@ var testDigests = []string{"weekly", "daily"}
 func newStoreEnv(t testing.TB) *storeEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tidings.db"))
+	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "tidings.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

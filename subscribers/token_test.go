@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -213,7 +213,7 @@ func isValid(valid []string, s string) bool {
 func TestLoadSecret(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tidings.db")
-	db, err := sqlite.Open(ctx, path)
+	db, err := database.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestLoadSecret(t *testing.T) {
 	db.Close()
 
 	// Another process, later, on the same file agrees.
-	db, err = sqlite.Open(ctx, path)
+	db, err = database.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,9 @@ import (
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/admin"
+	"github.com/tidings/tidings/internal/database"
 	"github.com/tidings/tidings/internal/metrics"
 	"github.com/tidings/tidings/internal/pass"
-	"github.com/tidings/tidings/internal/sqlite"
 	"github.com/tidings/tidings/internal/watch"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/mail/transport"
@@ -32,7 +32,7 @@ import (
 type App struct {
 	Config   Config
 	Logger   *slog.Logger
-	DB       *sqlite.DB
+	DB       *database.DB
 	Articles *feed.Store
 	Ingester *feed.Ingester
 	Feeds    *feed.Publisher
@@ -84,7 +84,7 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 // NewApp opens the database and wires the parts of tidings.
 func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 	logger := newLogger(cfg.Log, logs)
-	db, err := sqlite.Open(ctx, cfg.Database.Path)
+	db, err := database.Open(ctx, cfg.Database.Path)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"go.uber.org/goleak"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // lifeConfig is a serve config over a temp folder.
@@ -114,7 +114,7 @@ func TestServe_DatabaseGoneStopsCleanly(t *testing.T) {
 					t.Error(err)
 				}
 			})
-			if !errors.Is(err, sqlite.ErrGone) || !strings.Contains(err.Error(), cfg.Database.Path) {
+			if !errors.Is(err, database.ErrGone) || !strings.Contains(err.Error(), cfg.Database.Path) {
 				t.Errorf("Run = %v, want ErrGone naming %s", err, cfg.Database.Path)
 			}
 		})

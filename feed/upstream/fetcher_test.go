@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/feed"
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // testClock is a settable Now.
@@ -26,7 +26,7 @@ func (c *testClock) Now() time.Time { return c.t }
 // test sets.
 type upstreamEnv struct {
 	dbPath string
-	db     *sqlite.DB
+	db     *database.DB
 	store  *feed.Store
 	f      *Fetcher
 	clock  *testClock
@@ -59,7 +59,7 @@ func (e *upstreamEnv) open(t *testing.T) {
 	if e.db != nil {
 		e.db.Close()
 	}
-	db, err := sqlite.Open(context.Background(), e.dbPath)
+	db, err := database.Open(context.Background(), e.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,14 +13,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 	"github.com/tidings/tidings/internal/web"
 	"github.com/tidings/tidings/templates"
 )
 
 // Options configure the admin.
 type Options struct {
-	DB *sqlite.DB
+	DB *database.DB
 	// BaseURL is site.base_url: over https the session cookie is Secure.
 	BaseURL     string
 	SiteTitle   string

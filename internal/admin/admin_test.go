@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // cheap are argon2id params for tests: the rule is the same, the cost is not.
@@ -41,9 +41,9 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func openDB(t testing.TB) *sqlite.DB {
+func openDB(t testing.TB) *database.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	db, err := database.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

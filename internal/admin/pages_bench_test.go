@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/subscribers"
 )
@@ -29,7 +29,7 @@ var seedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // seed fills db with subscribers over two years in every state, their
 // digest, and daily editions with their deliveries and some returns.
-func seed(t testing.TB, db *sqlite.DB) {
+func seed(t testing.TB, db *database.DB) {
 	t.Helper()
 	day := int64(24 * time.Hour)
 	start := seedNow.UnixNano() - 730*day

@@ -10,13 +10,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tidings/tidings/internal/sqlite"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // Store keeps the admin's tables: admin_accounts, admin_sessions,
 // admin_audit and admin_login_failures. Times are Unix nanoseconds.
 type Store struct {
-	db  *sqlite.DB
+	db  *database.DB
 	now func() time.Time
 	// Params hash new passwords; tests lower them.
 	Params Params
@@ -44,7 +44,7 @@ var (
 
 // NewStore returns the admin store on db. now is time.Now unless a test
 // sets a clock.
-func NewStore(db *sqlite.DB, now func() time.Time) *Store {
+func NewStore(db *database.DB, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package database
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
 // ErrTooNew is returned when the database was migrated by a newer tidings.
@@ -27,10 +27,12 @@ type migration struct {
 	sql     string
 }
 
-// migrations lists the embedded migrations in order. Their file names start
-// with the version number: 0001_articles.sql.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// migrations lists the embedded migrations of a dialect in order. Each
+// dialect has its own numbered files under migrations/DIALECT, whose names
+// start with the version number: 0001_articles.sql.
+func migrations(d Dialect) ([]migration, error) {
+	dir := "migrations/" + d.String()
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +43,7 @@ func migrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
 		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		b, err := migrationFiles.ReadFile(dir + "/" + e.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -56,9 +58,9 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// LatestVersion is the schema version this binary writes.
-func LatestVersion() int {
-	ms, err := migrations()
+// LatestVersion is the schema version this binary writes for a dialect.
+func LatestVersion(d Dialect) int {
+	ms, err := migrations(d)
 	if err != nil {
 		return 0
 	}
@@ -91,7 +93,7 @@ func checkVersion(ctx context.Context, path string) error {
 		}
 		return fmt.Errorf("open database %s: %w", path, err)
 	}
-	if latest := LatestVersion(); v > latest {
+	if latest := LatestVersion(SQLite); v > latest {
 		return fmt.Errorf("database %s has schema version %d, this tidings knows up to %d: upgrade tidings, or restore a backup: %w", path, v, latest, ErrTooNew)
 	}
 	return nil
@@ -100,41 +102,63 @@ func checkVersion(ctx context.Context, path string) error {
 // migrate applies every migration not yet recorded, each in its own
 // transaction together with its record.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations(db.Dialect)
 	if err != nil {
 		return err
 	}
-	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
-		name TEXT NOT NULL,
-		applied_at TEXT NOT NULL
-	)`); err != nil {
+	// Each step reads the version inside its own write transaction, so
+	// that two instances starting together on one PostgreSQL database
+	// apply every migration once: the second waits for the writer lock and
+	// then finds the step done.
+	if err := db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version BIGINT PRIMARY KEY,
+			name TEXT NOT NULL,
+			applied_at TEXT NOT NULL
+		)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	var current int
-	if err := db.Write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if current > len(ms) {
-		return fmt.Errorf("database %s has schema version %d, this tidings knows up to %d: %w", db.Path, current, len(ms), ErrTooNew)
-	}
-	for _, m := range ms[current:] {
-		tx, err := db.Write.BeginTx(ctx, nil)
+	for _, m := range ms {
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			var current int
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+				return err
+			}
+			if current > len(ms) {
+				return fmt.Errorf("database %s has schema version %d, this tidings knows up to %d: upgrade tidings, or restore a backup: %w", db, current, len(ms), ErrTooNew)
+			}
+			if current >= m.version {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, time.Now().UTC().Format(time.RFC3339))
+			return err
+		})
+		if errors.Is(err, ErrTooNew) {
+			return err
+		}
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
 	}
 	return nil
+}
+
+// inTx runs fn in a write transaction and commits it, or rolls it back
+// when fn fails.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }

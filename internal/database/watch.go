@@ -1,4 +1,4 @@
-package sqlite
+package database
 
 import (
 	"context"
@@ -19,6 +19,9 @@ var ErrGone = errors.New("database file is gone")
 // there, the same file, and writable. It returns an error wrapping ErrGone
 // naming what changed.
 func (db *DB) Check() error {
+	if db.Dialect != SQLite {
+		return nil // a server's database has no file of ours to lose
+	}
 	info, err := os.Stat(db.Path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

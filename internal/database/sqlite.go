@@ -1,4 +1,4 @@
-package sqlite
+package database
 
 import (
 	"context"
@@ -13,13 +13,26 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// DB is the tidings database: one connection for writes, so writers queue in
-// Go instead of failing with SQLITE_BUSY, and a pool for reads, which WAL
-// lets run beside the writer.
+// DB is the tidings database, SQLite or PostgreSQL. The stores write the
+// same SQL for both, with ? placeholders, and ask Dialect where the two
+// differ.
+//
+// On SQLite, Write is one connection, so writers queue in Go instead of
+// failing with SQLITE_BUSY, and Read a pool that WAL lets run beside it.
+// On PostgreSQL every transaction on Write holds the writer lock (see
+// writerLock), which keeps that one-writer rule across every instance on
+// the database.
+//
+// Shared is for the writes made to run on several connections and several
+// instances at once, relying on row locks only: the ledger's claims
+// (FOR UPDATE SKIP LOCKED) and outcomes. On SQLite it is Write.
 type DB struct {
-	Path  string
-	Write *sql.DB
-	Read  *sql.DB
+	Dialect Dialect
+	Path    string // SQLite: the file
+	URL     string // PostgreSQL: the URL as configured
+	Write   *sql.DB
+	Read    *sql.DB
+	Shared  *sql.DB
 
 	opened os.FileInfo // the file as it was opened, for Check
 
@@ -44,9 +57,17 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path and brings its schema
-// up to date. A database written by a newer tidings is refused untouched.
-func Open(ctx context.Context, path string) (*DB, error) {
+// Open opens the database named by where, a postgres:// URL or an SQLite
+// file path (created if needed), and brings its schema up to date. A
+// database written by a newer tidings is refused untouched.
+func Open(ctx context.Context, where string) (*DB, error) {
+	if IsURL(where) {
+		return openPostgres(ctx, where)
+	}
+	return openSQLite(ctx, where)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: no path given")
 	}
@@ -77,7 +98,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{Path: path, Write: w}
+	db := &DB{Dialect: SQLite, Path: path, Write: w, Shared: w}
 	if db.Tightened, err = tighten(path, path+"-wal", path+"-shm"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -122,12 +143,24 @@ func tighten(paths ...string) ([]string, error) {
 	return changed, nil
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (db *DB) Close() error {
 	var errs []error
-	if db.Read != nil {
-		errs = append(errs, db.Read.Close())
+	closed := map[*sql.DB]bool{}
+	for _, p := range []*sql.DB{db.Read, db.Shared, db.Write} {
+		if p != nil && !closed[p] {
+			closed[p] = true
+			errs = append(errs, p.Close())
+		}
 	}
-	errs = append(errs, db.Write.Close())
 	return errors.Join(errs...)
+}
+
+// String names the database for messages: the file, or the URL without
+// its password.
+func (db *DB) String() string {
+	if db.Dialect == Postgres {
+		return Redact(db.URL)
+	}
+	return db.Path
 }

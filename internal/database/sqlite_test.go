@@ -1,4 +1,4 @@
-package sqlite
+package database
 
 import (
 	"bytes"
@@ -21,8 +21,8 @@ func TestOpen_MigratesAndRecords(t *testing.T) {
 	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != LatestVersion() || n == 0 {
-		t.Fatalf("recorded %d migrations, want %d", n, LatestVersion())
+	if n != LatestVersion(SQLite) || n == 0 {
+		t.Fatalf("recorded %d migrations, want %d", n, LatestVersion(SQLite))
 	}
 	var mode string
 	if err := db.Read.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
@@ -43,8 +43,8 @@ func TestOpen_MigratesAndRecords(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer db.Close()
-	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != LatestVersion() {
-		t.Fatalf("after reopen %d migrations recorded, want %d (%v)", n, LatestVersion(), err)
+	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != LatestVersion(SQLite) {
+		t.Fatalf("after reopen %d migrations recorded, want %d (%v)", n, LatestVersion(SQLite), err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package sqlite
+package database
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // that version left it, and returns the connection to fill it.
 func openAt(t *testing.T, v int) (*sql.DB, string) {
 	t.Helper()
-	ms, err := migrations()
+	ms, err := migrations(SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
