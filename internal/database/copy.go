@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -39,7 +41,7 @@ func (r Report) Verified() bool {
 }
 
 // copyParams bounds the values of one INSERT, well under SQLite's 32766
-// and PostgreSQL's 65535 placeholders.
+// placeholders.
 const copyParams = 8000
 
 // Copy copies every table of from into to, which must be a database that
@@ -64,7 +66,14 @@ func Copy(ctx context.Context, from, to *DB) (Report, error) {
 		}
 		return Report{}, fmt.Errorf("copy to %s: %w", to, err)
 	}
-	ttx, err := to.Write.BeginTx(ctx, nil)
+	// One connection carries the target's transaction, so that on
+	// PostgreSQL the rows can go in by COPY inside it (see copyIn).
+	conn, err := to.Write.Conn(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("copy to %s: %w", to, err)
+	}
+	defer conn.Close()
+	ttx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return Report{}, fmt.Errorf("copy to %s: %w", to, err)
 	}
@@ -100,7 +109,7 @@ func Copy(ctx context.Context, from, to *DB) (Report, error) {
 
 	var rep Report
 	for _, t := range order {
-		s, err := copyTable(ctx, stx, ttx, from.Dialect, to.Dialect, t)
+		s, err := copyTable(ctx, stx, ttx, conn, from.Dialect, to.Dialect, t)
 		if err != nil {
 			return Report{}, fmt.Errorf("copy %s: %w; nothing was written to %s", t.name, err, to)
 		}
@@ -255,60 +264,93 @@ func canonicalRow(t *table, vals []any) (string, error) {
 }
 
 // copyTable copies the rows of t from the source transaction to the
-// target's, a batch of rows to each INSERT, and returns the count and
-// checksum of what it read.
-func copyTable(ctx context.Context, stx, ttx *sql.Tx, fd, td Dialect, t *table) (scanned, error) {
-	cols := make([]string, len(t.columns))
-	for i, c := range t.columns {
-		cols[i] = quote(c.name)
+// target's, in batches, and returns the count and checksum of what it
+// read. conn is the connection of ttx.
+func copyTable(ctx context.Context, stx, ttx *sql.Tx, conn *sql.Conn, fd, td Dialect, t *table) (scanned, error) {
+	write, done := insertRows(ctx, ttx, t)
+	defer done()
+	per := max(1, min(500, copyParams/len(t.columns)))
+	if td == Postgres {
+		write = func(rows [][]any) error { return copyIn(ctx, conn, t, rows) }
+		per = 5000
 	}
-	head := "INSERT INTO " + quote(t.name) + " (" + strings.Join(cols, ", ") + ") VALUES "
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	insert := func(rows int) string {
-		return head + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
-	}
-	per := max(1, min(500, copyParams/len(cols)))
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	batch := make([]any, 0, per*len(cols))
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		var err error
-		if n := len(batch) / len(cols); n == per {
-			if full == nil {
-				if full, err = ttx.PrepareContext(ctx, insert(per)); err != nil {
-					return err
-				}
-			}
-			_, err = full.ExecContext(ctx, batch...)
-		} else {
-			_, err = ttx.ExecContext(ctx, insert(n), batch...)
-		}
-		batch = batch[:0]
-		return explain(err)
-	}
+	var batch [][]any
 	s, err := rowsOf(ctx, stx, fd, t, func(vals []any) error {
 		for i, v := range vals {
 			if err := fits(t.columns[i], v, td); err != nil {
 				return fmt.Errorf("column %s, row %s %w; put it right in the source and copy again", t.columns[i].name, rowKey(t, vals), err)
 			}
 		}
-		batch = append(batch, vals...)
-		if len(batch) == cap(batch) {
-			return flush()
+		batch = append(batch, slices.Clone(vals))
+		if len(batch) < per {
+			return nil
 		}
-		return nil
+		err := write(batch)
+		batch = batch[:0]
+		return explain(err)
 	})
 	if err != nil {
 		return scanned{}, err
 	}
-	return s, flush()
+	if len(batch) > 0 {
+		err = explain(write(batch))
+	}
+	return s, err
+}
+
+// insertRows returns a function that inserts rows into t with one
+// INSERT, prepared once for the batches of full size, and one that
+// closes the prepared statement.
+func insertRows(ctx context.Context, tx *sql.Tx, t *table) (write func(rows [][]any) error, done func()) {
+	cols := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		cols[i] = quote(c.name)
+	}
+	head := "INSERT INTO " + quote(t.name) + " (" + strings.Join(cols, ", ") + ") VALUES "
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	var full *sql.Stmt
+	var fullRows int
+	var args []any
+	write = func(rows [][]any) error {
+		args = args[:0]
+		for _, r := range rows {
+			args = append(args, r...)
+		}
+		q := head + strings.TrimSuffix(strings.Repeat(one+", ", len(rows)), ", ")
+		if full == nil || fullRows != len(rows) {
+			if full != nil {
+				_, err := tx.ExecContext(ctx, q, args...) // the last, shorter batch
+				return err
+			}
+			var err error
+			if full, err = tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			fullRows = len(rows)
+		}
+		_, err := full.ExecContext(ctx, args...)
+		return err
+	}
+	return write, func() {
+		if full != nil {
+			full.Close()
+		}
+	}
+}
+
+// copyIn writes rows into t on PostgreSQL by COPY, on the connection that
+// holds the target's transaction: pgx's CopyFrom, through database/sql's
+// access to the driver's connection. COPY is a statement like any other
+// in the transaction, and takes rows several times faster than INSERT.
+func copyIn(ctx context.Context, conn *sql.Conn, t *table, rows [][]any) error {
+	return conn.Raw(func(dc any) error {
+		pc, ok := dc.(*pgConn)
+		if !ok {
+			return fmt.Errorf("copy in: %T is not a PostgreSQL connection of ours", dc)
+		}
+		_, err := pc.Conn.Conn().CopyFrom(ctx, pgx.Identifier{t.name}, t.names(), pgx.CopyFromRows(rows))
+		return err
+	})
 }
 
 // explain adds what PostgreSQL says beside its message: the key that a
