@@ -44,16 +44,15 @@ func dbCopyCommand() *command {
 // copyDatabase copies from into to and prints the report.
 func copyDatabase(ctx context.Context, e *env, from, to string) error {
 	// SQLite's instance lock keeps serve and run off both files for the
-	// copy's length; a PostgreSQL source is read as one snapshot instead.
-	for _, where := range []string{from, to} {
-		if database.IsURL(where) {
-			continue
-		}
-		lock, err := lockInstance(where, "db copy")
+	// copy's length (the target's once Open has made its folder); the
+	// source is read as one snapshot besides, which is all there is for
+	// PostgreSQL.
+	if !database.IsURL(from) {
+		l, err := lockInstance(from, "db copy")
 		if err != nil {
 			return err
 		}
-		defer lock.release()
+		defer l.release()
 	}
 	src, err := database.Open(ctx, from)
 	if err != nil {
@@ -65,6 +64,13 @@ func copyDatabase(ctx context.Context, e *env, from, to string) error {
 		return err
 	}
 	defer dst.Close()
+	if !database.IsURL(to) {
+		l, err := lockInstance(to, "db copy")
+		if err != nil {
+			return err
+		}
+		defer l.release()
+	}
 	start := time.Now()
 	rep, err := database.Copy(ctx, src, dst)
 	took := time.Since(start)

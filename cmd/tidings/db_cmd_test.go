@@ -134,7 +134,7 @@ schedule = "0 7 * * *"
 		return map[string]string{"TIDINGS_CONFIG": writeFile(t, dir, name, text)}
 	}
 	onMiddle := at("middle.toml", middle)
-	last := filepath.Join(dir, "last.db")
+	last := filepath.Join(dir, "moved", "last.db") // a folder that is not there yet
 	out2 := mustRunner(t, onMiddle)("db", "copy", "--to", last)
 	t.Logf("first copy:\n%s", out1)
 	for _, out := range []string{out1, out2} {
