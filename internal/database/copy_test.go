@@ -368,3 +368,78 @@ func TestCopy_RefusesItself(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The source is read as one snapshot: while another connection keeps
+// adding subscribers, each with its event, in one transaction, the copy
+// holds no event whose subscriber it does not hold (which the target's
+// foreign key would refuse) and verifies.
+func TestCopy_OneSnapshotWhileOthersWrite(t *testing.T) {
+	sources := map[string]func(t *testing.T) *database.DB{
+		"sqlite":   func(t *testing.T) *database.DB { return openSQLite(t) },
+		"postgres": func(t *testing.T) *database.DB { return openAt(t, databasetest.NewPostgres(t)) },
+	}
+	for name, open := range sources {
+		t.Run(name, func(t *testing.T) {
+			from := open(t)
+			exec(t, from.Write,
+				`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+				INSERT INTO subscribers (id, email, status, created_at) SELECT i, 'r' || i || '@example.org', 'confirmed', i FROM n`,
+				`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+				INSERT INTO subscriber_events (subscriber_id, kind, at) SELECT i, 'subscribed', i FROM n`)
+			to := openSQLite(t)
+			stop := make(chan struct{})
+			wrote := make(chan int)
+			go func() {
+				n := 0
+				defer func() { wrote <- n }()
+				for id := 100000; ; id++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					tx, err := from.Write.Begin()
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					_, err = tx.Exec(`INSERT INTO subscribers (id, email, status, created_at) VALUES (?, ?, 'pending', 1)`, id, fmt.Sprintf("new%d@example.org", id))
+					if err == nil {
+						_, err = tx.Exec(`INSERT INTO subscriber_events (subscriber_id, kind, at) VALUES (?, 'subscribed', 1)`, id)
+					}
+					if err != nil {
+						tx.Rollback()
+						t.Error(err)
+						return
+					}
+					if err := tx.Commit(); err != nil {
+						t.Error(err)
+						return
+					}
+					n++
+				}
+			}()
+			time.Sleep(20 * time.Millisecond) // the writer is under way
+			var before int
+			from.Read.QueryRow(`SELECT COUNT(*) FROM subscribers`).Scan(&before)
+			rep, err := database.Copy(context.Background(), from, to)
+			var after int
+			from.Read.QueryRow(`SELECT COUNT(*) FROM subscribers`).Scan(&after)
+			close(stop)
+			n := <-wrote
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after == before {
+				t.Fatalf("nothing was written during the copy (%d writes in all): the test proves nothing", n)
+			}
+			var subs, events, orphans int
+			to.Read.QueryRow(`SELECT (SELECT COUNT(*) FROM subscribers), (SELECT COUNT(*) FROM subscriber_events),
+				(SELECT COUNT(*) FROM subscriber_events WHERE subscriber_id NOT IN (SELECT id FROM subscribers))`).Scan(&subs, &events, &orphans)
+			if subs != events || orphans != 0 || subs < before || subs > after {
+				t.Errorf("copied %d subscribers and %d events (%d orphans); the source had %d before the copy, %d after", subs, events, orphans, before, after)
+			}
+			t.Logf("%d subscribers before, %d after, %d copied; %v", before, after, subs, rep.Verified())
+		})
+	}
+}
