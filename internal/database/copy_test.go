@@ -168,30 +168,39 @@ func sums(rep database.Report) map[string]string {
 // Round trips: every table comes back equal, row by row, and the
 // checksums agree on every leg.
 func TestCopy_RoundTrip(t *testing.T) {
-	legs := map[string]func(t *testing.T) string{
-		"sqlite": func(t *testing.T) string { return filepath.Join(t.TempDir(), "middle.db") },
-		"postgres": func(t *testing.T) string {
-			return databasetest.NewPostgres(t)
-		},
-	}
-	for name, middle := range legs {
-		t.Run("via "+name, func(t *testing.T) {
+	sqlite := func(t *testing.T) string { return filepath.Join(t.TempDir(), "middle.db") }
+	pg := func(t *testing.T) string { return databasetest.NewPostgres(t) }
+	for name, middles := range map[string][]func(t *testing.T) string{
+		"via sqlite":         {sqlite},
+		"via postgres":       {pg},
+		"via postgres twice": {pg, pg},
+	} {
+		t.Run(name, func(t *testing.T) {
 			first := openSQLite(t)
 			fill(t, first)
-			mid := openAt(t, middle(t))
-			last := openSQLite(t)
-			r1 := copyOK(t, first, mid)
-			r2 := copyOK(t, mid, last)
-			if !reflect.DeepEqual(sums(r1), sums(r2)) {
-				t.Errorf("checksums differ between legs:\n%v\n%v", sums(r1), sums(r2))
+			var legs []database.Report
+			at := first
+			var mids []*database.DB
+			for _, m := range middles {
+				next := openAt(t, m(t))
+				legs = append(legs, copyOK(t, at, next))
+				mids = append(mids, next)
+				at = next
 			}
-			for _, r := range r1.Tables {
+			last := openSQLite(t)
+			legs = append(legs, copyOK(t, at, last))
+			for _, leg := range legs[1:] {
+				if !reflect.DeepEqual(sums(legs[0]), sums(leg)) {
+					t.Errorf("checksums differ between legs:\n%v\n%v", sums(legs[0]), sums(leg))
+				}
+			}
+			for _, r := range legs[0].Tables {
 				if r.Table == "schema_migrations" {
 					t.Error("schema_migrations was copied: each dialect numbers its own")
 				}
 			}
-			if len(r1.Tables) < 20 {
-				t.Errorf("only %d tables copied", len(r1.Tables))
+			if len(legs[0].Tables) < 20 {
+				t.Errorf("only %d tables copied", len(legs[0].Tables))
 			}
 			a, b := dump(t, first), dump(t, last)
 			if len(a) != len(b) {
@@ -210,8 +219,11 @@ func TestCopy_RoundTrip(t *testing.T) {
 				t.Errorf("edition_totals.total = %d (%v), want the 7 copied, not a recount", total, err)
 			}
 
-			// New rows on the middle database take ids past the copied ones.
-			if mid.Dialect == database.Postgres {
+			// New rows on a PostgreSQL copy take ids past the copied ones.
+			for _, mid := range mids {
+				if mid.Dialect != database.Postgres {
+					continue
+				}
 				var id int64
 				if err := mid.Write.QueryRow(`INSERT INTO subscriber_events (subscriber_id, kind, at) VALUES (1, 'x', 1) RETURNING id`).Scan(&id); err != nil {
 					t.Fatal(err)
