@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -64,7 +65,7 @@ func copyDatabase(ctx context.Context, e *env, from, to string) error {
 		return err
 	}
 	defer dst.Close()
-	if !database.IsURL(to) {
+	if !database.IsURL(to) && !sameFile(from, to) { // the same file: Copy refuses it
 		l, err := lockInstance(to, "db copy")
 		if err != nil {
 			return err
@@ -93,4 +94,14 @@ func copyDatabase(ctx context.Context, e *env, from, to string) error {
 		}
 	}
 	return err
+}
+
+// sameFile reports whether two paths name one file.
+func sameFile(a, b string) bool {
+	ai, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	bi, err := os.Stat(b)
+	return err == nil && os.SameFile(ai, bi)
 }

@@ -207,6 +207,9 @@ func TestCLI_DBCopyRefusesAUsedTarget(t *testing.T) {
 	if !reflect.DeepEqual(before, dumpSQLite(t, used)) {
 		t.Error("the refused target changed")
 	}
+	if _, errs, code := run(t, env, "db", "copy", "--to", filepath.Join(dir, "t.db")); code != 1 || !strings.Contains(errs, "is the database copied from") {
+		t.Errorf("db copy onto itself: %d %s", code, errs)
+	}
 	if _, errs, code := run(t, env, "db", "copy"); code != 2 || !strings.Contains(errs, "Usage: tidings db copy") {
 		t.Errorf("db copy without --to: %d %s", code, errs)
 	}
