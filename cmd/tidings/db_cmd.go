@@ -24,7 +24,7 @@ func dbCopyCommand() *command {
 			"the copy refuses while serve or run use it (stop them first). The target is written in one transaction\n" +
 			"and checked before it commits, table by table, by row count and a checksum over every value: any\n" +
 			"difference, or a value the target cannot take, and nothing is written. Exit status 0 when every table\n" +
-			"verified, 1 otherwise. Afterwards point database.path at the target.",
+			"verified, 1 otherwise. Afterwards point the config's [database] at the target.",
 		example: "tidings db copy --to postgres://tidings@db.internal/tidings\ntidings --config pg.toml db copy --to ./data/back.db",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&to, "to", "", "the database to copy into: a postgres:// URL or an SQLite file path")
