@@ -72,6 +72,7 @@ func copyDatabase(ctx context.Context, e *env, from, to string) error {
 		}
 		defer l.release()
 	}
+	fmt.Fprintf(e.stderr, "copying %s to %s …\n", src, dst)
 	start := time.Now()
 	rep, err := database.Copy(ctx, src, dst)
 	took := time.Since(start)

@@ -124,7 +124,15 @@ schedule = "0 7 * * *"
 	if databasetest.Postgres() {
 		middle = databasetest.NewPostgres(t)
 	}
-	out1 := mustRun("db", "copy", "--to", middle)
+	copyTo := func(env map[string]string, to string) string {
+		t.Helper()
+		out, errs, code := run(t, env, "db", "copy", "--to", to)
+		if code != 0 || !strings.HasPrefix(errs, "copying ") {
+			t.Fatalf("db copy --to %s exited %d:\n%s%s", to, code, out, errs)
+		}
+		return out
+	}
+	out1 := copyTo(env, middle)
 	raw, err := os.ReadFile(env["TIDINGS_CONFIG"])
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +143,7 @@ schedule = "0 7 * * *"
 	}
 	onMiddle := at("middle.toml", middle)
 	last := filepath.Join(dir, "moved", "last.db") // a folder that is not there yet
-	out2 := mustRunner(t, onMiddle)("db", "copy", "--to", last)
+	out2 := copyTo(onMiddle, last)
 	t.Logf("first copy:\n%s", out1)
 	for _, out := range []string{out1, out2} {
 		if !strings.Contains(out, "every table verified") || regexp.MustCompile(`\bNO\b`).MatchString(out) {
