@@ -265,7 +265,9 @@ func canonicalRow(t *table, vals []any) (string, error) {
 
 // copyTable copies the rows of t from the source transaction to the
 // target's, in batches, and returns the count and checksum of what it
-// read. conn is the connection of ttx.
+// read. conn is the connection of ttx. One goroutine reads and checks
+// the rows while another writes the batch before, so that the two
+// databases work at once.
 func copyTable(ctx context.Context, stx, ttx *sql.Tx, conn *sql.Conn, fd, td Dialect, t *table) (scanned, error) {
 	write, done := insertRows(ctx, ttx, t)
 	defer done()
@@ -274,7 +276,30 @@ func copyTable(ctx context.Context, stx, ttx *sql.Tx, conn *sql.Conn, fd, td Dia
 		write = func(rows [][]any) error { return copyIn(ctx, conn, t, rows) }
 		per = 5000
 	}
-	var batch [][]any
+	batches := make(chan [][]any, 1)
+	failed := make(chan struct{}) // closed when a write failed: reading on is no use
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for rows := range batches {
+			if err == nil {
+				if err = explain(write(rows)); err != nil {
+					close(failed)
+				}
+			}
+		}
+		written <- err
+	}()
+	errWriting := errors.New("the write failed")
+	send := func(rows [][]any) error {
+		select {
+		case batches <- rows:
+			return nil
+		case <-failed:
+			return errWriting
+		}
+	}
+	batch := make([][]any, 0, per)
 	s, err := rowsOf(ctx, stx, fd, t, func(vals []any) error {
 		for i, v := range vals {
 			if err := fits(t.columns[i], v, td); err != nil {
@@ -285,17 +310,21 @@ func copyTable(ctx context.Context, stx, ttx *sql.Tx, conn *sql.Conn, fd, td Dia
 		if len(batch) < per {
 			return nil
 		}
-		err := write(batch)
-		batch = batch[:0]
-		return explain(err)
+		err := send(batch)
+		batch = make([][]any, 0, per)
+		return err
 	})
+	if err == nil && len(batch) > 0 {
+		err = send(batch)
+	}
+	close(batches)
+	if werr := <-written; werr != nil && (err == nil || errors.Is(err, errWriting)) {
+		err = werr
+	}
 	if err != nil {
 		return scanned{}, err
 	}
-	if len(batch) > 0 {
-		err = explain(write(batch))
-	}
-	return s, err
+	return s, nil
 }
 
 // insertRows returns a function that inserts rows into t with one

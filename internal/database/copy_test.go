@@ -330,7 +330,11 @@ func TestCopy_TextPostgresCannotStore(t *testing.T) {
 // table and the key, and writes nothing.
 func TestCopy_AddressesPostgresHoldsAsOne(t *testing.T) {
 	from := openSQLite(t)
-	exec(t, from.Write, `INSERT INTO subscribers (id, email, status, created_at) VALUES (1, 'zoë@example.org', 'confirmed', 1), (2, 'ZOË@example.org', 'confirmed', 1)`)
+	// The two come first, among enough others for several batches: the
+	// failed write stops the reading.
+	exec(t, from.Write, `INSERT INTO subscribers (id, email, status, created_at) VALUES (1, 'zoë@example.org', 'confirmed', 1), (2, 'ZOË@example.org', 'confirmed', 1)`,
+		`WITH RECURSIVE n(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+		INSERT INTO subscribers (id, email, status, created_at) SELECT i, 'r' || i || '@example.org', 'confirmed', i FROM n`)
 	to := openAt(t, databasetest.NewPostgres(t))
 	_, err := database.Copy(context.Background(), from, to)
 	if err == nil || !strings.Contains(err.Error(), "copy subscribers") || !strings.Contains(err.Error(), "already exists") {
