@@ -10,6 +10,8 @@ func TestRebind(t *testing.T) {
 		{`SELECT 'it''s ?', ?`, `SELECT 'it''s ?', $1`},
 		{`SELECT 'unterminated ?`, `SELECT 'unterminated ?`},
 		{`SELECT ? -- trailing ?`, `SELECT $1 -- trailing ?`},
+		{`SELECT ?1, ?2, ?1, ?12`, `SELECT $1, $2, $1, $12`},
+		{`SELECT ?2, ?`, `SELECT $2, $3`},
 	} {
 		if got := rebind(tc.in); got != tc.want {
 			t.Errorf("rebind(%q)\n got %q\nwant %q", tc.in, got, tc.want)

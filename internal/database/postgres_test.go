@@ -310,3 +310,24 @@ func TestSQLite_LeadsAndNoticesAreLocal(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestDialect_IntsAndTexts(t *testing.T) {
+	for _, where := range []string{t.TempDir() + "/t.db", databasetest.Where(t)} {
+		db, err := database.Open(context.Background(), where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n, sum int
+		if err := db.Read.QueryRow(`SELECT COUNT(*), SUM(v) FROM (SELECT 5 AS v UNION ALL SELECT 7 UNION ALL SELECT 9) x WHERE v IN (`+db.Dialect.Ints("?1")+`)`, "[5,9,11]").Scan(&n, &sum); err != nil {
+			t.Fatalf("%s: %v", db.Dialect, err)
+		}
+		if n != 2 || sum != 14 {
+			t.Errorf("%s: Ints matched %d rows summing %d, want 2 and 14", db.Dialect, n, sum)
+		}
+		var s string
+		if err := db.Read.QueryRow(`SELECT MAX(v) FROM (SELECT 'a' AS v UNION ALL SELECT 'b') x WHERE v IN (`+db.Dialect.Texts("?")+`)`, `["a","c"]`).Scan(&s); err != nil || s != "a" {
+			t.Errorf("%s: Texts: %q, %v", db.Dialect, s, err)
+		}
+		db.Close()
+	}
+}
