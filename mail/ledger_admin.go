@@ -68,6 +68,7 @@ func (l *Ledger) Summary(ctx context.Context, id int64) (EditionSummary, error) 
 // partial index, and unsubscribes are matched from the few subscribers
 // who left to the one edition of each digest they left after.
 func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummary, error) {
+	d := l.DB.Dialect
 	out := make([]EditionSummary, len(eds))
 	at := make(map[int64]*EditionSummary, len(eds))
 	ids := make([]string, len(eds))
@@ -113,9 +114,9 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 		s.Total += n
 	}
 	frozen := map[int64]bool{}
-	err := count(`SELECT edition_id, 'sent', sent FROM edition_totals WHERE edition_id IN (SELECT value FROM json_each(?1))
-		UNION ALL SELECT edition_id, 'failed', failed FROM edition_totals WHERE edition_id IN (SELECT value FROM json_each(?1))
-		UNION ALL SELECT edition_id, 'skipped', skipped FROM edition_totals WHERE edition_id IN (SELECT value FROM json_each(?1))`, list,
+	err := count(`SELECT edition_id, 'sent', sent FROM edition_totals WHERE edition_id IN (`+d.Ints("?1")+`)
+		UNION ALL SELECT edition_id, 'failed', failed FROM edition_totals WHERE edition_id IN (`+d.Ints("?1")+`)
+		UNION ALL SELECT edition_id, 'skipped', skipped FROM edition_totals WHERE edition_id IN (`+d.Ints("?1")+`)`, list,
 		func(s *EditionSummary, state string, n int) { frozen[s.ID] = true; add(s, state, n) })
 	if err == nil {
 		var live []string
@@ -126,12 +127,12 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 		}
 		if len(live) > 0 {
 			err = count(`SELECT edition_id, state, COUNT(*) FROM deliveries
-				WHERE edition_id IN (SELECT value FROM json_each(?)) GROUP BY edition_id, state`, "["+strings.Join(live, ",")+"]", add)
+				WHERE edition_id IN (`+d.Ints("?")+`) GROUP BY edition_id, state`, "["+strings.Join(live, ",")+"]", add)
 		}
 	}
 	if err == nil {
 		err = count(`SELECT edition_id, returned, COUNT(*) FROM deliveries
-			WHERE edition_id IN (SELECT value FROM json_each(?)) AND returned != '' GROUP BY edition_id, returned`, list,
+			WHERE edition_id IN (`+d.Ints("?")+`) AND returned != '' GROUP BY edition_id, returned`, list,
 			func(s *EditionSummary, kind string, n int) {
 				switch kind {
 				case "bounce":
@@ -152,7 +153,7 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 				SELECT e.id, e.created_at AS since,
 					COALESCE((SELECT n.created_at FROM editions n WHERE n.digest = e.digest AND n.scheduled_at > e.scheduled_at
 						ORDER BY n.scheduled_at LIMIT 1), 9e18) AS until
-				FROM editions e WHERE e.id IN (SELECT value FROM json_each(?))),
+				FROM editions e WHERE e.id IN (`+d.Ints("?")+`)),
 			gone AS MATERIALIZED (
 				SELECT id, unsubscribed_at AS at FROM subscribers
 				WHERE status = 'unsubscribed' AND unsubscribed_at >= (SELECT MIN(since) FROM page)

@@ -2,8 +2,8 @@ package mail
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tidings/tidings/feed"
@@ -91,16 +91,15 @@ func notCarried(ctx context.Context, q queryer, digest string, candidates []*fee
 	if len(candidates) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, len(candidates))
-	for i, a := range candidates {
-		ids[i] = a.ID
-	}
-	b, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
+	// One placeholder per candidate: a digest's candidates are a few
+	// hundred at most, and the list reads the same on both dialects.
+	args := make([]any, 0, len(candidates)+1)
+	args = append(args, digest)
+	for _, a := range candidates {
+		args = append(args, a.ID)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT article_id FROM edition_articles
-		WHERE digest = ? AND article_id IN (SELECT value FROM json_each(?))`, digest, string(b))
+		WHERE digest = ? AND article_id IN (?`+strings.Repeat(", ?", len(candidates)-1)+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("check carried articles: %w", err)
 	}
