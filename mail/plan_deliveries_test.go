@@ -176,11 +176,11 @@ type holdingRecipients struct {
 	during func()
 }
 
-func (h *holdingRecipients) ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]subscribers.Recipient, error) {
+func (h *holdingRecipients) ConfirmedAfterQuery(digest string, after int64, limit int) (string, []any) {
 	if h.calls.Add(1) == h.at {
 		h.during()
 	}
-	return h.Recipients.ConfirmedAfter(ctx, digest, after, limit)
+	return h.Recipients.ConfirmedAfterQuery(digest, after, limit)
 }
 
 // A sign-up that comes while a chunk holds the writer waits for that
