@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -257,11 +258,11 @@ func (c *chunkCheckpoints) restore() {
 // no delivery at all). held is how long it held the writer.
 func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size int, p plan,
 	due func(zone string) time.Time) (n int, done bool, held time.Duration, err error) {
-	tx, err := l.DB.Write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock from here
+	tx, end, err := l.beginChunk(ctx) // BEGIN IMMEDIATE: the write lock from here
 	if err != nil {
 		return 0, false, 0, err
 	}
-	defer tx.Rollback()
+	defer end()
 	began := time.Now()
 	var planning bool
 	var after int64
@@ -295,6 +296,49 @@ func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size 
 		return 0, false, 0, err
 	}
 	return n, done, time.Since(began), nil
+}
+
+// beginChunk begins the write transaction of a planning chunk; end rolls
+// it back unless it was committed, and ends what beginChunk set up.
+//
+// On SQLite the chunk runs with the foreign-key checks off, on the write
+// connection held for it: each delivery it inserts refers to the edition
+// the chunk has just read and to a subscriber the same statement selects,
+// under the write lock, so the checks cannot fail, and they cost two
+// lookups a row (a sixth of planning a million, measured). SQLite only
+// switches them outside a transaction; they are back on before the
+// connection goes back to the pool, and a connection on which they could
+// not be turned back on is closed instead.
+func (l *Ledger) beginChunk(ctx context.Context) (tx *sql.Tx, end func(), err error) {
+	if l.DB.Dialect != database.SQLite {
+		if tx, err = l.DB.Write.BeginTx(ctx, nil); err != nil {
+			return nil, nil, err
+		}
+		return tx, func() { tx.Rollback() }, nil
+	}
+	conn, err := l.DB.Write.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	end = func() {
+		if tx != nil {
+			tx.Rollback() // ErrTxDone after the commit
+		}
+		if _, err := conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`); err != nil {
+			l.log().Warn("foreign keys not turned back on after a planning chunk: the connection is closed", slog.Any("error", err))
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		end()
+		return nil, nil, err
+	}
+	if tx, err = conn.BeginTx(ctx, nil); err != nil {
+		end()
+		return nil, nil, err
+	}
+	return tx, end, nil
 }
 
 // insertDeliveries queues one delivery of edition id per subscriber that
