@@ -136,9 +136,13 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // lets the receiver drop a copy.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	raw := m.prepared
+	if raw != nil {
+		// Prepared, its parts' buffers go back to the pool once it is
+		// sent, and so does its own when it is not signed: sent again, it
+		// is rendered again (from its text), or, signed, sent as it is.
+		defer releaseParts(m)
+	}
 	if buf := m.preparedBuf; buf != nil {
-		// Its buffer goes back to the pool once sent: the message is
-		// rendered again should it be sent again.
 		m.prepared, m.preparedBuf = nil, nil
 		defer s.putBuffer(buf)
 	}
