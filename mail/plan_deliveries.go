@@ -348,7 +348,9 @@ func (l *Ledger) beginChunk(ctx context.Context) (tx *sql.Tx, end func(), err er
 // Message-ID of its own that no one can guess (a returned message is
 // matched by it): the edition and subscriber, and 64 random bits the
 // database draws (SQLite's randomblob, PostgreSQL's gen_random_uuid, both
-// from the system's secure source). It returns how many it queued.
+// from the system's secure source), stored without "<" and "@domain>"
+// (see messageIDColumn; the domain is p.domain, on the edition). It
+// returns how many it queued.
 func insertDeliveries(ctx context.Context, db *database.DB, tx *sql.Tx, id int64, from string, fromArgs []any, p plan,
 	due func(zone string) time.Time, now time.Time) (int, error) {
 	at, args := "CAST(? AS BIGINT)", []any{id, p.due.UnixNano()}
@@ -369,12 +371,12 @@ func insertDeliveries(ctx context.Context, db *database.DB, tx *sql.Tx, id int64
 		at = b.String()
 	}
 	random := db.Dialect.Pick(`lower(hex(randomblob(8)))`, `substr(md5(gen_random_uuid()::text), 1, 16)`)
-	args = append(args, "<e"+strconv.FormatInt(id, 10)+".s", "@"+p.domain+">", now.UnixNano())
+	args = append(args, "e"+strconv.FormatInt(id, 10)+".s", now.UnixNano())
 	args = append(args, fromArgs...)
 	r, err := tx.ExecContext(ctx, `INSERT INTO deliveries (edition_id, subscriber_id, email, state, attempts, next_attempt_at,
 		message_id, updated_at)
 		SELECT CAST(? AS BIGINT), r.id, r.email, 'queued', 0, `+at+`,
-			CAST(? AS TEXT) || r.id || '.' || `+random+` || CAST(? AS TEXT), CAST(? AS BIGINT)
+			CAST(? AS TEXT) || r.id || '.' || `+random+`, CAST(? AS BIGINT)
 		FROM (`+from+`) r`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("insert deliveries: %w", err)
