@@ -54,11 +54,12 @@ type Articles interface {
 // *subscribers.Store satisfies it. The subscribers' tables are theirs:
 // mail reads and changes them only through these methods.
 type Recipients interface {
-	// ConfirmedAfter returns at most limit confirmed subscribers of
-	// digest ("" for those of any digest) with an id above after, by id.
-	// Planning calls it inside its write transactions: it must read
-	// without the write connection.
-	ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]subscribers.Recipient, error)
+	// ConfirmedAfterQuery returns a SELECT of the columns id, email and
+	// timezone of at most limit confirmed subscribers of digest ("" for
+	// those of any digest) with an id above after, by id, and its
+	// arguments. Planning queues them from it in one INSERT … SELECT,
+	// inside its write transaction.
+	ConfirmedAfterQuery(digest string, after int64, limit int) (string, []any)
 	// Deliverable returns subscriber id when it still receives digest,
 	// nil when it does not, and an error wrapping subscribers.ErrNotFound
 	// when it was erased. The sender asks right before each message.

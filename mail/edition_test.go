@@ -183,9 +183,27 @@ func TestLedger_PlanQueuesOneDeliveryPerConfirmedSubscriber(t *testing.T) {
 		if d.State != DeliveryQueued || d.Attempts != 0 || !d.NextAttemptAt.Equal(ledgerStart) || d.Email == "" {
 			t.Errorf("delivery %+v: want queued, due now, with the address", d)
 		}
+		// Stored without "<" and "@domain>", the edition completing it;
+		// the sender reads it whole (the claim) and a return matches it.
+		var stored string
+		if err := e.db.Read.QueryRow(`SELECT message_id FROM deliveries WHERE id = ?`, d.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if "<"+stored+"@example.org>" != d.MessageID || storedMessageID(d.MessageID) != stored {
+			t.Errorf("stored Message-ID %q for %q, want it without the brackets and domain", stored, d.MessageID)
+		}
 	}
 	if n, err := e.ledger.QueueDepth(ctx); err != nil || n != 2 {
 		t.Errorf("queue depth %d, %v; want 2", n, err)
+	}
+	claimed, err := e.ledger.claim(ctx, owner{id: "test"}, 10, time.Minute, time.Hour, true)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %d, %v; want 2", len(claimed), err)
+	}
+	for _, c := range claimed {
+		if c.MessageID != e.delivery(t, ed.ID, c.SubscriberID).MessageID {
+			t.Errorf("claimed with Message-ID %q, want the one it was planned with", c.MessageID)
+		}
 	}
 }
 

@@ -227,6 +227,11 @@ func (l *Ledger) returnedDelivery(ctx context.Context, res inbound.Result, r Ret
 	if id, ok := l.addressToken(ctx, res.To, "bounces", subscribers.PurposeReturn, tokens, nonce); ok {
 		return byID("id = ?", id)
 	}
+	if local := storedMessageID(res.MessageID); local != "" {
+		if d, err := byID("message_id = ?", local); d != nil || err != nil { // as planning stores it
+			return d, err
+		}
+	}
 	if res.MessageID != "" {
 		return byID("message_id = ?", res.MessageID)
 	}

@@ -58,7 +58,7 @@ func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Du
 				AND (? OR kind != 'edition')
 				AND (kind != 'edition' OR edition_id NOT IN (SELECT id FROM editions WHERE paused_at != 0 OR planning != 0))
 				LIMIT ?)
-			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, message_id`,
+			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, `+messageIDColumn,
 			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), editions, n)
 		if err != nil {
 			return err

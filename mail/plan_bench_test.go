@@ -44,14 +44,14 @@ func seedSubscribers(tb testing.TB, e *ledgerEnv, n int) {
 	now := ledgerStart.UnixNano()
 	for _, q := range []string{
 		`WITH RECURSIVE n(i) AS (SELECT (SELECT last FROM subscriber_ids) + 1 UNION ALL SELECT i + 1 FROM n
-			WHERE i < (SELECT last FROM subscriber_ids) + ?1)
+			WHERE i < (SELECT last FROM subscriber_ids) + CAST(? AS BIGINT))
 		INSERT INTO subscribers (id, email, status, route, created_at, confirmed_at, token_nonce)
-		SELECT i, 'sub' || i || '@s' || (i % 5000) || '.example', 'confirmed', 'import', ?2, ?2, i FROM n`,
+		SELECT i, 'sub' || i || '@s' || (i % 5000) || '.example', 'confirmed', 'import', CAST(? AS BIGINT), CAST(? AS BIGINT), i FROM n`,
 		`INSERT INTO subscriber_digests (subscriber_id, digest) SELECT id, 'daily' FROM subscribers
 			WHERE id > (SELECT last FROM subscriber_ids)`,
 		`UPDATE subscriber_ids SET last = (SELECT MAX(id) FROM subscribers)`,
 	} {
-		args := []any{n, now}
+		args := []any{n, now, now}
 		if q[0] != 'W' {
 			args = nil
 		}

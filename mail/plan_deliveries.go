@@ -2,9 +2,8 @@ package mail
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidings/tidings/subscribers"
+	"github.com/tidings/tidings/internal/database"
 )
 
 // A planning transaction aims to hold the writer for planHold, so that a
@@ -255,12 +254,12 @@ func (c *chunkCheckpoints) restore() {
 // were left, the plan marked finished (and the edition done when it has
 // no delivery at all). held is how long it held the writer.
 func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size int, p plan,
-	due func(subscribers.Recipient) time.Time) (n int, done bool, held time.Duration, err error) {
-	tx, err := l.DB.Write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock from here
+	due func(zone string) time.Time) (n int, done bool, held time.Duration, err error) {
+	tx, end, err := l.beginChunk(ctx) // BEGIN IMMEDIATE: the write lock from here
 	if err != nil {
 		return 0, false, 0, err
 	}
-	defer tx.Rollback()
+	defer end()
 	began := time.Now()
 	var planning bool
 	var after int64
@@ -270,19 +269,18 @@ func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size 
 	if !planning { // another planner finished it
 		return 0, true, time.Since(began), nil
 	}
-	// Read through the read pool: the write lock held, what it sees is
-	// final until the commit.
-	subs, err := l.Recipients.ConfirmedAfter(ctx, target, after, size)
-	if err != nil {
+	// The subscribers are read in the same statement that queues them,
+	// under the write lock: what it sees is final until the commit.
+	q, args := l.Recipients.ConfirmedAfterQuery(target, after, size)
+	if n, err = insertDeliveries(ctx, l.DB, tx, id, q, args, p, due, l.now()); err != nil {
 		return 0, false, 0, err
 	}
-	if len(subs) > 0 {
-		if err := insertDeliveries(ctx, tx, id, subs, p, due, l.now()); err != nil {
-			return 0, false, 0, err
+	if n > 0 { // the last id queued, by the key on edition and subscriber
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(subscriber_id) FROM deliveries WHERE edition_id = ?`, id).Scan(&after); err != nil {
+			return 0, false, 0, fmt.Errorf("move plan cursor: %w", err)
 		}
-		after = subs[len(subs)-1].ID
 	}
-	done = len(subs) < size
+	done = n < size
 	if _, err := tx.ExecContext(ctx, `UPDATE editions SET plan_after = ?, planning = ? WHERE id = ?`, after, !done, id); err != nil {
 		return 0, false, 0, fmt.Errorf("move plan cursor: %w", err)
 	}
@@ -294,81 +292,121 @@ func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size 
 	if err := tx.Commit(); err != nil {
 		return 0, false, 0, err
 	}
-	return len(subs), done, time.Since(began), nil
+	return n, done, time.Since(began), nil
 }
 
-// insertRows is how many deliveries one INSERT writes: a statement per
-// row costs more in the driver than SQLite spends on the row.
-const insertRows = 250
+// beginChunk begins the write transaction of a planning chunk; end rolls
+// it back unless it was committed, and ends what beginChunk set up.
+//
+// On SQLite the chunk runs with the foreign-key checks off, on the write
+// connection held for it: each delivery it inserts refers to the edition
+// the chunk has just read and to a subscriber the same statement selects,
+// under the write lock, so the checks cannot fail, and they cost two
+// lookups a row (a sixth of planning a million, measured). SQLite only
+// switches them outside a transaction; they are back on before the
+// connection goes back to the pool, and a connection on which they could
+// not be turned back on is closed instead.
+func (l *Ledger) beginChunk(ctx context.Context) (tx *sql.Tx, end func(), err error) {
+	if l.DB.Dialect != database.SQLite {
+		if tx, err = l.DB.Write.BeginTx(ctx, nil); err != nil {
+			return nil, nil, err
+		}
+		return tx, func() { tx.Rollback() }, nil
+	}
+	conn, err := l.DB.Write.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	end = func() {
+		if tx != nil {
+			tx.Rollback() // ErrTxDone after the commit
+		}
+		if _, err := conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`); err != nil {
+			l.log().Warn("foreign keys not turned back on after a planning chunk: the connection is closed", slog.Any("error", err))
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		end()
+		return nil, nil, err
+	}
+	if tx, err = conn.BeginTx(ctx, nil); err != nil {
+		end()
+		return nil, nil, err
+	}
+	return tx, end, nil
+}
 
-// insertDeliveries queues one delivery of edition id per subscriber, due
-// at due(subscriber), or with due nil at p.due, each with a Message-ID of
-// its own that no one can guess (a returned message is matched by it).
-func insertDeliveries(ctx context.Context, tx *sql.Tx, id int64, subs []subscribers.Recipient, p plan,
-	due func(subscribers.Recipient) time.Time, now time.Time) error {
-	rnd := make([]byte, 8*len(subs))
-	rand.Read(rnd) // never fails (crypto/rand)
-	prefix := "<e" + strconv.FormatInt(id, 10) + ".s"
-	var full *sql.Stmt // for the batches of insertRows
-	args := make([]any, 0, 6*insertRows)
-	buf := make([]byte, 0, 64)
-	for start := 0; start < len(subs); start += insertRows {
-		batch := subs[start:min(start+insertRows, len(subs))]
-		args = args[:0]
-		for i, s := range batch {
-			buf = append(buf[:0], prefix...)
-			buf = strconv.AppendInt(buf, s.ID, 10)
-			buf = append(buf, '.')
-			k := 8 * (start + i)
-			buf = hex.AppendEncode(buf, rnd[k:k+8])
-			buf = append(buf, '@')
-			buf = append(buf, p.domain...)
-			buf = append(buf, '>')
-			at := p.due
-			if due != nil {
-				at = due(s)
-			}
-			args = append(args, id, s.ID, s.Email, at.UnixNano(), string(buf), now.UnixNano())
-		}
-		var err error
-		if len(batch) == insertRows {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, insertDeliveriesSQL(insertRows)); err != nil {
-					return fmt.Errorf("insert deliveries: %w", err)
-				}
-				defer full.Close()
-			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertDeliveriesSQL(len(batch)), args...)
-		}
+// insertDeliveries queues one delivery of edition id per subscriber that
+// the query from (its arguments fromArgs) selects (the columns id, email,
+// timezone: see Recipients.ConfirmedAfterQuery), in one INSERT … SELECT,
+// due at due(their zone), or with due nil at p.due, each with a
+// Message-ID of its own that no one can guess (a returned message is
+// matched by it): the edition and subscriber, and 64 random bits the
+// database draws (SQLite's randomblob, PostgreSQL's gen_random_uuid, both
+// from the system's secure source), stored without "<" and "@domain>"
+// (see messageIDColumn; the domain is p.domain, on the edition). It
+// returns how many it queued.
+func insertDeliveries(ctx context.Context, db *database.DB, tx *sql.Tx, id int64, from string, fromArgs []any, p plan,
+	due func(zone string) time.Time, now time.Time) (int, error) {
+	at, args := "CAST(? AS BIGINT)", []any{id, p.due.UnixNano()}
+	if due != nil {
+		zones, err := chunkZones(ctx, tx, from, fromArgs)
 		if err != nil {
-			return fmt.Errorf("insert deliveries: %w", err)
+			return 0, fmt.Errorf("insert deliveries: %w", err)
 		}
+		var b strings.Builder
+		b.WriteString("CASE r.timezone")
+		args = args[:1]
+		for _, z := range zones {
+			b.WriteString(" WHEN CAST(? AS TEXT) THEN CAST(? AS BIGINT)")
+			args = append(args, z, due(z).UnixNano())
+		}
+		b.WriteString(" ELSE CAST(? AS BIGINT) END")
+		args = append(args, due("").UnixNano())
+		at = b.String()
 	}
-	return nil
+	random := db.Dialect.Pick(`lower(hex(randomblob(8)))`, `substr(md5(gen_random_uuid()::text), 1, 16)`)
+	args = append(args, "e"+strconv.FormatInt(id, 10)+".s", now.UnixNano())
+	args = append(args, fromArgs...)
+	r, err := tx.ExecContext(ctx, `INSERT INTO deliveries (edition_id, subscriber_id, email, state, attempts, next_attempt_at,
+		message_id, updated_at)
+		SELECT CAST(? AS BIGINT), r.id, r.email, 'queued', 0, `+at+`,
+			CAST(? AS TEXT) || r.id || '.' || `+random+`, CAST(? AS BIGINT)
+		FROM (`+from+`) r`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("insert deliveries: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("insert deliveries: %w", err)
+	}
+	return int(n), nil
 }
 
-// insertDeliveriesSQL inserts n deliveries, six parameters a row:
-// edition, subscriber, address, due, Message-ID, time. (Plain ? only:
-// the driver looks each numbered one up by name, which grows with n.)
-func insertDeliveriesSQL(n int) string {
-	const row = "(?, ?, ?, 'queued', 0, ?, ?, ?)"
-	var b strings.Builder
-	b.WriteString(`INSERT INTO deliveries (edition_id, subscriber_id, email, state, attempts, next_attempt_at, message_id,
-		updated_at) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
+// chunkZones returns the time zones of the subscribers the query from
+// selects, each once.
+func chunkZones(ctx context.Context, tx *sql.Tx, from string, fromArgs []any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT r.timezone FROM (`+from+`) r`, fromArgs...)
+	if err != nil {
+		return nil, err
 	}
-	return b.String()
+	defer rows.Close()
+	var zones []string
+	for rows.Next() {
+		var z string
+		if err := rows.Scan(&z); err != nil {
+			return nil, err
+		}
+		zones = append(zones, z)
+	}
+	return zones, rows.Err()
 }
 
-// dueOf says when each subscriber's delivery under p is due, or is nil
-// when every one is due at p.due.
-func (l *Ledger) dueOf(digest string, p plan) func(subscribers.Recipient) time.Time {
+// dueOf says when the delivery under p to a subscriber in a time zone
+// ("": none stored) is due, or is nil when every one is due at p.due.
+func (l *Ledger) dueOf(digest string, p plan) func(zone string) time.Time {
 	if !p.deliverAt.Set {
 		return nil
 	}
@@ -377,16 +415,16 @@ func (l *Ledger) dueOf(digest string, p plan) func(subscribers.Recipient) time.T
 		site = time.UTC
 	}
 	zones := map[string]*time.Location{"": site} // a few zones for many subscribers
-	return func(s subscribers.Recipient) time.Time {
-		loc, ok := zones[s.TimeZone]
+	return func(zone string) time.Time {
+		loc, ok := zones[zone]
 		if !ok {
 			var err error
-			if loc, err = time.LoadLocation(s.TimeZone); err != nil {
-				l.log().Warn("subscriber's time zone is not in this machine's zone database: the site's zone is used",
-					"digest", digest, "subscriber", s.ID, "timezone", s.TimeZone, slog.Any("error", err))
+			if loc, err = time.LoadLocation(zone); err != nil {
+				l.log().Warn("subscribers' time zone is not in this machine's zone database: the site's zone is used",
+					"digest", digest, "timezone", zone, slog.Any("error", err))
 				loc = site
 			}
-			zones[s.TimeZone] = loc
+			zones[zone] = loc
 		}
 		return p.deliverAt.Next(p.due, loc)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings/tidings/internal/database"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -176,11 +177,11 @@ type holdingRecipients struct {
 	during func()
 }
 
-func (h *holdingRecipients) ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]subscribers.Recipient, error) {
+func (h *holdingRecipients) ConfirmedAfterQuery(digest string, after int64, limit int) (string, []any) {
 	if h.calls.Add(1) == h.at {
 		h.during()
 	}
-	return h.Recipients.ConfirmedAfter(ctx, digest, after, limit)
+	return h.Recipients.ConfirmedAfterQuery(digest, after, limit)
 }
 
 // A sign-up that comes while a chunk holds the writer waits for that
@@ -373,5 +374,66 @@ func TestPlan_WALStaysSmall(t *testing.T) {
 	// 1,000 pages between checkpoints (SQLite's default), and a chunk over.
 	if limit := 1500 * pageSize; fi.Size() > limit {
 		t.Errorf("WAL grew to %d bytes planning 60,000 (database %d bytes); want under %d", fi.Size(), pageSize*pages, limit)
+	}
+}
+
+// Planning's chunks run without SQLite's foreign-key checks (their rows
+// refer to what the chunk itself read): after a plan, finished or cut
+// short, the write connection checks them again, and erasing a
+// subscriber takes their planned deliveries with it.
+func TestPlan_ForeignKeysComeBack(t *testing.T) {
+	e := newLedgerEnv(t)
+	if e.db.Dialect != database.SQLite {
+		t.Skip("a SQLite connection setting")
+	}
+	ids := e.addSubscribers(t, 12)
+	e.addArticle(t, "a1", ledgerStart.Add(-time.Hour))
+	e.addArticle(t, "a2", ledgerStart.Add(-time.Hour))
+	e.ledger.planChunk = 5
+	on := func() bool {
+		var n int
+		if err := e.db.Write.QueryRow(`PRAGMA foreign_keys`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	var during int
+	e.ledger.chunkPlanned = func(chunk, _ int, _ time.Duration) error {
+		if !on() {
+			during++
+		}
+		if chunk == 2 {
+			return errCut
+		}
+		return nil
+	}
+	d := dailyDigest()
+	d.MaxArticles = 1
+	if _, _, err := e.ledger.Plan(context.Background(), d, ledgerStart); !errors.Is(err, errCut) {
+		t.Fatalf("cut plan: %v", err)
+	}
+	if during != 0 || !on() {
+		t.Errorf("foreign keys off between chunks %d times, on after a cut plan %v; want on outside the chunks", during, on())
+	}
+	e.ledger.chunkPlanned = nil
+	if err := e.ledger.finishPlans(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	e.plan(t, d, ledgerStart.Add(time.Hour))
+	if !on() {
+		t.Error("foreign keys off after a finished plan")
+	}
+	if err := e.subs.Forget(context.Background(), email(0), subscribers.Meta{Route: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	var left, all int
+	if err := e.db.Read.QueryRow(`SELECT COUNT(*) FROM deliveries WHERE subscriber_id = ?`, ids[0]).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Read.QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 || all != 2*11 {
+		t.Errorf("after forgetting %s: %d of their deliveries left, %d in all; want 0 and %d", email(0), left, all, 2*11)
 	}
 }

@@ -179,44 +179,24 @@ func (s *Store) ConfirmedFor(ctx context.Context, digest string) ([]*Subscriber,
 	return subs, nil
 }
 
-// Recipient is what queuing a mail to a subscriber needs of them: a
-// page of a long list (ConfirmedAfter) reads only this.
-type Recipient struct {
-	ID       int64
-	Email    string
-	TimeZone string // "" when none is stored
-}
-
-// ConfirmedAfter is ConfirmedFor one page at a time, as Recipients: at
-// most limit of them, by id, those with an id above after. A caller walks
-// the list with after set to the last id it got (keyset paging), so that
-// each page is one short read however long the list is.
-func (s *Store) ConfirmedAfter(ctx context.Context, digest string, after int64, limit int) ([]Recipient, error) {
-	q := `SELECT s.id, s.email, s.timezone FROM subscriber_digests g JOIN subscribers s ON s.id = g.subscriber_id
-		WHERE g.digest = ? AND g.subscriber_id > ? AND s.status = 'confirmed' ORDER BY g.subscriber_id LIMIT ?`
-	args := []any{digest, after, limit}
+// ConfirmedAfterQuery is ConfirmedFor one page at a time, as SQL for
+// the caller to read from inside its own statement (planning an edition
+// inserts from it in one INSERT … SELECT): a SELECT of the columns id,
+// email and timezone ("" when none is stored) of at most limit confirmed
+// subscribers of digest ("" for those of any digest) with an id above
+// after, by id, with its arguments. A caller walks the list with after
+// set to the last id it got (keyset paging), so that each page is one
+// short read however long the list is. The query is this package's: the
+// caller only wraps it, as a subquery.
+func (s *Store) ConfirmedAfterQuery(digest string, after int64, limit int) (string, []any) {
 	if digest == "" {
-		q = `SELECT s.id, s.email, s.timezone FROM subscribers s WHERE s.status = 'confirmed' AND s.id > ?
-			AND EXISTS (SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id) ORDER BY s.id LIMIT ?`
-		args = []any{after, limit}
+		return `SELECT s.id, s.email, s.timezone FROM subscribers s WHERE s.status = 'confirmed' AND s.id > ?
+			AND EXISTS (SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id) ORDER BY s.id LIMIT ?`,
+			[]any{after, limit}
 	}
-	rows, err := s.db.Read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list confirmed subscribers: %w", err)
-	}
-	defer rows.Close()
-	out := make([]Recipient, 0, limit)
-	for rows.Next() {
-		var r Recipient
-		if err := rows.Scan(&r.ID, &r.Email, &r.TimeZone); err != nil {
-			return nil, fmt.Errorf("list confirmed subscribers: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list confirmed subscribers: %w", err)
-	}
-	return out, nil
+	return `SELECT s.id, s.email, s.timezone FROM subscriber_digests g JOIN subscribers s ON s.id = g.subscriber_id
+		WHERE g.digest = ? AND g.subscriber_id > ? AND s.status = 'confirmed' ORDER BY g.subscriber_id LIMIT ?`,
+		[]any{digest, after, limit}
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]*Subscriber, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -12,6 +13,29 @@ import (
 type Part struct {
 	Encoding string
 	Body     []byte
+
+	buf *bytes.Buffer // holding Body, from partBufs: Fill's
+}
+
+// partBufs holds the buffers of the parts Fill made that SMTP.Send is
+// done with (see releaseParts): a run of messages fills without
+// allocating its bodies.
+var partBufs sync.Pool // of *bytes.Buffer
+
+// releaseParts gives the buffers of m's parts that Fill made back to the
+// pool and forgets the parts: rendered again, m encodes its Text and
+// HTML.
+func releaseParts(m *Message) {
+	for _, p := range []**Part{&m.TextPart, &m.HTMLPart} {
+		if *p != nil && (*p).buf != nil {
+			if (*p).buf.Cap() <= maxPooled {
+				(*p).buf.Reset()
+				partBufs.Put((*p).buf)
+			}
+			(*p).buf, (*p).Body = nil, nil
+			*p = nil
+		}
+	}
 }
 
 // BodyTemplate is a body that many messages share but for a few values
@@ -112,7 +136,10 @@ func (t *BodyTemplate) Fill(vals []string) (p *Part, ok bool, err error) {
 		}
 		n += 3 * len(v)
 	}
-	var b bytes.Buffer
+	b, _ := partBufs.Get().(*bytes.Buffer)
+	if b == nil {
+		b = new(bytes.Buffer)
+	}
 	b.Grow(n + 256)
 	var line strings.Builder
 	for _, c := range t.chunks {
@@ -134,9 +161,9 @@ func (t *BodyTemplate) Fill(vals []string) (p *Part, ok bool, err error) {
 		if t.enc != "quoted-printable" && transferEncoding(s, false) != t.enc {
 			return nil, false, nil
 		}
-		if err := writeBody(&b, t.enc, s); err != nil {
+		if err := writeBody(b, t.enc, s); err != nil {
 			return nil, false, err
 		}
 	}
-	return &Part{Encoding: t.enc, Body: b.Bytes()}, true, nil
+	return &Part{Encoding: t.enc, Body: b.Bytes(), buf: b}, true, nil
 }

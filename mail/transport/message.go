@@ -40,8 +40,9 @@ type Message struct {
 	// HTML itself, 8bit.
 	TextPart, HTMLPart *Part
 
-	eightBit bool   // parts may be 8bit: set by the Outbox only
-	prepared []byte // rendered and signed by SMTP.Prepare
+	eightBit    bool          // parts may be 8bit: set by the Outbox only
+	prepared    []byte        // rendered and signed by SMTP.Prepare
+	preparedBuf *bytes.Buffer // holding prepared, from the SMTP's pool; nil when signed
 }
 
 // Bytes renders the RFC 5322 message (CRLF line ends), with a DKIM

@@ -136,11 +136,18 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // lets the receiver drop a copy.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	raw := m.prepared
+	if raw != nil {
+		// Prepared, its parts' buffers go back to the pool once it is
+		// sent, and so does its own when it is not signed: sent again, it
+		// is rendered again (from its text), or, signed, sent as it is.
+		defer releaseParts(m)
+	}
+	if buf := m.preparedBuf; buf != nil {
+		m.prepared, m.preparedBuf = nil, nil
+		defer s.putBuffer(buf)
+	}
 	if raw == nil {
-		buf, _ := s.bufs.Get().(*bytes.Buffer)
-		if buf == nil {
-			buf = new(bytes.Buffer)
-		}
+		buf := s.getBuffer()
 		defer s.putBuffer(buf)
 		var err error
 		if raw, _, err = m.renderTo(buf, s.cfg.DKIM, time.Now()); err != nil {
@@ -191,13 +198,33 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 // caller with work to wait for (the sender waits for its last outcome's
 // commit) signs the next message in the meantime. A message changed
 // after Prepare must be prepared again.
+//
+// An unsigned message is rendered into a buffer of the pool that Send
+// gives back (a signed one is a copy: its buffer goes back at once), so
+// that a run of sends renders without allocating a message each.
 func (s *SMTP) Prepare(m *Message) error {
-	raw, _, err := m.render(s.cfg.DKIM, time.Now())
+	buf := s.getBuffer()
+	raw, _, err := m.renderTo(buf, s.cfg.DKIM, time.Now())
 	if err != nil {
+		s.putBuffer(buf)
 		return err
 	}
-	m.prepared = raw
+	if s.cfg.DKIM != nil {
+		s.putBuffer(buf)
+		buf = nil
+	}
+	if m.preparedBuf != nil { // prepared twice: the first one's is done with
+		s.putBuffer(m.preparedBuf)
+	}
+	m.prepared, m.preparedBuf = raw, buf
 	return nil
+}
+
+func (s *SMTP) getBuffer() *bytes.Buffer {
+	if b, _ := s.bufs.Get().(*bytes.Buffer); b != nil {
+		return b
+	}
+	return new(bytes.Buffer)
 }
 
 // maxPooled bounds the buffers kept for reuse: an outsized message should

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
 )
@@ -320,4 +321,70 @@ func TestSMTP_PreparedMessage(t *testing.T) {
 		t.Fatalf("received %d messages; the first is the prepared bytes: %v", len(msgs), len(msgs) == 1 && bytes.Equal(msgs[0].data, m.prepared))
 	}
 	verifyDKIM(t, msgs[0].data, d)
+}
+
+// An unsigned message is prepared into a pooled buffer that Send gives
+// back, with the buffers of the parts a BodyTemplate filled: each of
+// several messages prepared and sent in turn arrives whole and as its
+// own, and one sent again is rendered again, not sent from buffers that
+// another message has taken meanwhile.
+func TestSMTP_PreparedBuffersReused(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	tr := newTestSMTP(t, srv, SMTPConfig{})
+	date := time.Date(2026, 3, 1, 7, 0, 0, 0, time.UTC)
+	var want [][]byte
+	var sent []*Message
+	for i := range 5 {
+		m := listMessage()
+		m.Date = date
+		m.MessageID = fmt.Sprintf("<m%d@example.org>", i)
+		m.Text, m.HTML = strings.Repeat(fmt.Sprintf("message %d\n", i), 100*(5-i))+"für "+m.MessageID+"\n", "<p>"+m.MessageID+"</p>"
+		if i%2 == 0 { // filled from a template, as the renderer does: its part's buffer is pooled too
+			tpl, err := NewBodyTemplate([]string{strings.Repeat(fmt.Sprintf("message %d\n", i), 100*(5-i)) + "für ", "\n"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			part, ok, err := tpl.Fill([]string{m.MessageID})
+			if err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			m.TextPart = part
+		}
+		raw, err := m.Bytes(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = sameBoundary(raw)
+		if err := tr.Prepare(m); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Send(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+		want, sent = append(want, raw), append(sent, m)
+	}
+	if err := tr.Send(t.Context(), sent[0]); err != nil { // its buffer is another's by now
+		t.Fatal(err)
+	}
+	want = append(want, want[0])
+	_, _, msgs := srv.stats()
+	if len(msgs) != len(want) {
+		t.Fatalf("received %d messages, want %d", len(msgs), len(want))
+	}
+	for i, m := range msgs {
+		if !bytes.Equal(sameBoundary(m.data), want[i]) {
+			t.Errorf("message %d arrived as\n%.200q\nwant\n%.200q", i, m.data, want[i])
+		}
+	}
+}
+
+// sameBoundary puts one boundary in place of the message's random one.
+func sameBoundary(raw []byte) []byte {
+	_, rest, ok := bytes.Cut(raw, []byte("boundary="))
+	if !ok {
+		return raw
+	}
+	b, _, _ := bytes.Cut(rest, []byte("\r\n"))
+	b = bytes.Trim(b, `"`)
+	return bytes.ReplaceAll(raw, b, []byte("BOUNDARY"))
 }
