@@ -401,8 +401,7 @@ func rearm(cell string) string {
 // email,name,digests,status,timezone: the format Import reads. A cell that a
 // spreadsheet would take for a formula gets a leading apostrophe.
 func (s *Store) Export(ctx context.Context, w io.Writer) error {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.email, s.name, s.status, s.timezone,
-		(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.email, s.name, s.status, s.timezone, `+digestsColumn(s.db.Dialect)+`
 		FROM subscribers s ORDER BY s.id`)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

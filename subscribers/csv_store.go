@@ -139,9 +139,11 @@ func (s *Store) existing(ctx context.Context, tx *sql.Tx, rows []importRow) (map
 		addrs[i] = r.addr
 	}
 	// email is NOCASE, and so is the IN comparison against it.
-	q, err := tx.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.status, s.timezone,
-		(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)
-		FROM subscribers s WHERE s.email IN (SELECT value FROM json_each(?))`, jsonStrings(addrs))
+	// (On PostgreSQL email is CITEXT: the list is cast to it to compare so.)
+	in := s.db.Dialect.Pick(s.db.Dialect.Texts("?"),
+		"SELECT CAST(value AS citext) FROM json_array_elements_text(CAST(? AS json))")
+	q, err := tx.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.status, s.timezone, `+digestsColumn(s.db.Dialect)+`
+		FROM subscribers s WHERE s.email IN (`+in+`)`, jsonStrings(addrs))
 	if err != nil {
 		return nil, fmt.Errorf("load subscribers: %w", err)
 	}
@@ -170,7 +172,7 @@ func (s *Store) suppressedOf(ctx context.Context, tx *sql.Tx, rows []importRow) 
 	for i, r := range rows {
 		hashes[i] = addressHash(r.addr)
 	}
-	q, err := tx.QueryContext(ctx, `SELECT email_hash FROM suppressions WHERE email_hash IN (SELECT value FROM json_each(?))`,
+	q, err := tx.QueryContext(ctx, `SELECT email_hash FROM suppressions WHERE email_hash IN (`+s.db.Dialect.Texts("?")+`)`,
 		jsonStrings(hashes))
 	if err != nil {
 		return nil, fmt.Errorf("check suppressions: %w", err)
@@ -302,7 +304,7 @@ func updateFromImport(ctx context.Context, tx *sql.Tx, st *stored, row importRow
 	return true, addEvent(ctx, tx, st.id, EventUpdated, now, m, "import: "+strings.Join(changes, "; "))
 }
 
-// jsonStrings encodes ss as a JSON array, for json_each.
+// jsonStrings encodes ss as a JSON array, for Dialect.Texts.
 func jsonStrings(ss []string) string {
 	b, _ := json.Marshal(ss) // a []string always encodes
 	return string(b)

@@ -33,7 +33,7 @@ func LoadSecret(ctx context.Context, db *database.DB, fromEnv string) ([]byte, e
 	}
 	// INSERT OR IGNORE, then read back: when two processes start at once,
 	// the first insert wins and both use it.
-	if _, err := db.Write.ExecContext(ctx, `INSERT OR IGNORE INTO settings (key, value) VALUES ('token_secret', ?)`,
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('token_secret', ?) ON CONFLICT DO NOTHING`,
 		hex.EncodeToString(fresh)); err != nil {
 		return nil, fmt.Errorf("token secret: %w", err)
 	}

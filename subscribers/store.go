@@ -50,9 +50,17 @@ const digestSep = "\x1f"
 
 // subscriberColumns reads a subscriber with its digests in one row, so
 // lists need no second query.
-const subscriberColumns = `s.id, s.email, s.name, s.status, s.route, s.created_at, s.confirmed_at, s.unsubscribed_at,
-	s.confirm_sent_at, s.bounce_count, s.complaint_count, s.token_nonce, s.timezone,
-	(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)`
+func subscriberColumns(d database.Dialect) string {
+	return `s.id, s.email, s.name, s.status, s.route, s.created_at, s.confirmed_at, s.unsubscribed_at,
+	s.confirm_sent_at, s.bounce_count, s.complaint_count, s.token_nonce, s.timezone, ` + digestsColumn(d)
+}
+
+// digestsColumn is the column of a subscriber s's digests, joined by
+// digestSep.
+func digestsColumn(d database.Dialect) string {
+	return d.Pick(`(SELECT group_concat(d.digest, char(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)`,
+		`(SELECT string_agg(d.digest, chr(31)) FROM subscriber_digests d WHERE d.subscriber_id = s.id)`)
+}
 
 func scanSubscriber(row interface{ Scan(...any) error }) (*Subscriber, error) {
 	var sub Subscriber
@@ -93,8 +101,8 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func getSubscriber(ctx context.Context, q queryer, where string, arg any) (*Subscriber, error) {
-	sub, err := scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers s WHERE `+where, arg))
+func (s *Store) getSubscriber(ctx context.Context, q queryer, where string, arg any) (*Subscriber, error) {
+	sub, err := scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns(s.db.Dialect)+` FROM subscribers s WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -106,7 +114,7 @@ func getSubscriber(ctx context.Context, q queryer, where string, arg any) (*Subs
 
 // Get returns one subscriber by id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, id int64) (*Subscriber, error) {
-	return getSubscriber(ctx, s.db.Read, `s.id = ?`, id)
+	return s.getSubscriber(ctx, s.db.Read, `s.id = ?`, id)
 }
 
 // TokenNonce returns the token nonce subscriber id has now, for
@@ -130,7 +138,7 @@ func (s *Store) GetByEmail(ctx context.Context, email string) (*Subscriber, erro
 	if err != nil {
 		return nil, err
 	}
-	return getSubscriber(ctx, s.db.Read, `s.email = ?`, addr)
+	return s.getSubscriber(ctx, s.db.Read, `s.email = ?`, addr)
 }
 
 // Events returns the record of one subscriber, oldest first, or ErrNotFound.
@@ -164,11 +172,11 @@ func (s *Store) Events(ctx context.Context, id int64) ([]Event, error) {
 // digest "" means every confirmed subscriber who receives any digest (a
 // broadcast to all).
 func (s *Store) ConfirmedFor(ctx context.Context, digest string) ([]*Subscriber, error) {
-	q := `SELECT ` + subscriberColumns + ` FROM subscriber_digests g JOIN subscribers s ON s.id = g.subscriber_id
+	q := `SELECT ` + subscriberColumns(s.db.Dialect) + ` FROM subscriber_digests g JOIN subscribers s ON s.id = g.subscriber_id
 		WHERE g.digest = ? AND s.status = 'confirmed' ORDER BY s.id`
 	args := []any{digest}
 	if digest == "" {
-		q = `SELECT ` + subscriberColumns + ` FROM subscribers s WHERE s.status = 'confirmed'
+		q = `SELECT ` + subscriberColumns(s.db.Dialect) + ` FROM subscribers s WHERE s.status = 'confirmed'
 			AND EXISTS (SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id) ORDER BY s.id`
 		args = nil
 	}

@@ -21,7 +21,7 @@ func (s *Store) DeliverableAll(ctx context.Context, ids []int64, digest string) 
 	}
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.id, s.email, s.name, s.token_nonce, s.status = 'confirmed' AND EXISTS
 		(SELECT 1 FROM subscriber_digests g WHERE g.subscriber_id = s.id AND (? = '' OR g.digest = ?))
-		FROM subscribers s WHERE s.id IN (SELECT value FROM json_each(?))`, digest, digest, string(b))
+		FROM subscribers s WHERE s.id IN (`+s.db.Dialect.Ints("?")+`)`, digest, digest, string(b))
 	if err != nil {
 		return nil, fmt.Errorf("check subscribers: %w", err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
 // TestStore_IDsNeverReused forgets the newest subscriber and adds another
@@ -82,7 +82,7 @@ func TestImport_IDsNeverReusedInBatch(t *testing.T) {
 		high = max(high, id)
 	}
 	// The mark survives reopening the database.
-	path := filepath.Join(t.TempDir(), "reopen.db")
+	path := databasetest.Where(t)
 	db, err := database.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

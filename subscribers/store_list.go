@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tidings/tidings/internal/database"
 )
 
 // ListFilter selects subscribers for List. Zero fields select everything.
@@ -24,7 +26,7 @@ type ListFilter struct {
 func (s *Store) List(ctx context.Context, f ListFilter) (subs []*Subscriber, next int64, err error) {
 	limit := f.limit()
 	// One row more than asked says whether another page follows.
-	q, args, err := f.query(">", f.After, "", limit+1)
+	q, args, err := f.query(s.db.Dialect, ">", f.After, "", limit+1)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -45,13 +47,16 @@ func (s *Store) List(ctx context.Context, f ListFilter) (subs []*Subscriber, nex
 // early; one that matches nothing reads the table (40 ms for 100,000
 // rows, see the README). A trigram index (FTS5) would find it at once,
 // but costs an import of 100,000 rows seven more seconds.
-func (f ListFilter) query(cmp string, cursor int64, desc string, limit int) (string, []any, error) {
+func (f ListFilter) query(d database.Dialect, cmp string, cursor int64, desc string, limit int) (string, []any, error) {
 	var where []string
 	var args []any
 	if q := strings.TrimSpace(f.Search); q != "" {
-		like := "%" + likeEscaper.Replace(q) + "%"
-		where = append(where, `(s.email LIKE ? ESCAPE '\' OR s.name LIKE ? ESCAPE '\')`)
-		args = append(args, like, like)
+		pattern := "%" + likeEscaper.Replace(q) + "%"
+		// SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's
+		// ILIKE does that and more, the nearest it has.
+		like := d.Pick("LIKE", "ILIKE")
+		where = append(where, `(s.email `+like+` ? ESCAPE '\' OR s.name `+like+` ? ESCAPE '\')`)
+		args = append(args, pattern, pattern)
 	}
 	if f.Status != "" {
 		st, err := ParseStatus(string(f.Status))
@@ -60,7 +65,7 @@ func (f ListFilter) query(cmp string, cursor int64, desc string, limit int) (str
 		}
 		// With a search, the table is read in id order all the same, and
 		// the status index (+ turns it off) would only add a lookup per row.
-		if len(where) > 0 {
+		if len(where) > 0 && d == database.SQLite {
 			where = append(where, `+s.status = ?`)
 		} else {
 			where = append(where, `s.status = ?`)
@@ -73,7 +78,7 @@ func (f ListFilter) query(cmp string, cursor int64, desc string, limit int) (str
 	}
 	where = append(where, `s.id `+cmp+` ?`)
 	args = append(args, cursor)
-	return `SELECT ` + subscriberColumns + ` FROM subscribers s WHERE ` + strings.Join(where, " AND ") +
+	return `SELECT ` + subscriberColumns(d) + ` FROM subscribers s WHERE ` + strings.Join(where, " AND ") +
 		fmt.Sprintf(` ORDER BY s.id %s LIMIT %d`, desc, limit), args, nil
 }
 

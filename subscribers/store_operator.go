@@ -33,7 +33,7 @@ func (s *Store) Add(ctx context.Context, email, name string, digests []string, s
 	}
 	var sub *Subscriber
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := getSubscriber(ctx, tx, `s.email = ?`, addr); err == nil {
+		if _, err := s.getSubscriber(ctx, tx, `s.email = ?`, addr); err == nil {
 			return &FieldError{Field: "email", Err: ErrExists}
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
@@ -57,7 +57,7 @@ func (s *Store) Add(ctx context.Context, email, name string, digests []string, s
 		if err := addEvent(ctx, tx, id, EventImported, s.now(), m, detail); err != nil {
 			return err
 		}
-		sub, err = getSubscriber(ctx, tx, `s.id = ?`, id)
+		sub, err = s.getSubscriber(ctx, tx, `s.id = ?`, id)
 		return err
 	})
 	if err != nil {
@@ -179,7 +179,7 @@ func (s *Store) Forget(ctx context.Context, email string, m Meta) error {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
 		detail := "subscriber deleted"
-		sub, err := getSubscriber(ctx, tx, `s.email = ?`, addr)
+		sub, err := s.getSubscriber(ctx, tx, `s.email = ?`, addr)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			detail = "not on the list"

@@ -31,7 +31,7 @@ func (s *Store) ListPage(ctx context.Context, f ListFilter) (Page, error) {
 		return p, err
 	}
 	limit := f.limit()
-	q, args, err := f.query("<", f.Before, "DESC", limit+1)
+	q, args, err := f.query(s.db.Dialect, "<", f.Before, "DESC", limit+1)
 	if err != nil {
 		return Page{}, err
 	}

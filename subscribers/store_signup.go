@@ -72,7 +72,7 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 		} else if k, _ := n.RowsAffected(); k > 0 {
 			detail += "; erasure suppression lifted"
 		}
-		sub, err := getSubscriber(ctx, tx, `s.email = ?`, addr)
+		sub, err := s.getSubscriber(ctx, tx, `s.email = ?`, addr)
 		var id int64
 		renew := false // end the links of an earlier sign-up
 		switch {
@@ -141,7 +141,7 @@ func (s *Store) SignUp(ctx context.Context, email, name string, digests []string
 		if err := s.claimNotice(ctx, tx, &res, id, addr, m, now); err != nil {
 			return err
 		}
-		res.Subscriber, err = getSubscriber(ctx, tx, `s.id = ?`, id)
+		res.Subscriber, err = s.getSubscriber(ctx, tx, `s.id = ?`, id)
 		return err
 	})
 	if err != nil {
@@ -298,14 +298,14 @@ func (s *Store) SetTimeZone(ctx context.Context, id int64, zone string, m Meta) 
 func (s *Store) change(ctx context.Context, what string, id int64, fn func(tx *sql.Tx, sub *Subscriber, now time.Time) error) (*Subscriber, error) {
 	var out *Subscriber
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		sub, err := getSubscriber(ctx, tx, `s.id = ?`, id)
+		sub, err := s.getSubscriber(ctx, tx, `s.id = ?`, id)
 		if err != nil {
 			return err
 		}
 		if err := fn(tx, sub, s.now()); err != nil {
 			return err
 		}
-		out, err = getSubscriber(ctx, tx, `s.id = ?`, id)
+		out, err = s.getSubscriber(ctx, tx, `s.id = ?`, id)
 		return err
 	})
 	if err != nil {

@@ -51,8 +51,8 @@ func (s *Store) Weekly(ctx context.Context) ([]Week, error) {
 	first, last := int64(-1), (now-mondayNanos)/weekNanos
 	for i, col := range []string{"created_at", "unsubscribed_at"} {
 		// A time after now (a clock that was wrong) counts in this week.
-		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(`SELECT (min(%[1]s, ?) - ?) / ?, count(*) FROM subscribers
-			WHERE %[1]s >= ? GROUP BY 1`, col), now, mondayNanos, weekNanos, mondayNanos)
+		rows, err := s.db.Read.QueryContext(ctx, fmt.Sprintf(`SELECT (CASE WHEN %[1]s < ? THEN %[1]s ELSE ? END - ?) / ?, count(*) FROM subscribers
+			WHERE %[1]s >= ? GROUP BY 1`, col), now, now, mondayNanos, weekNanos, mondayNanos)
 		if err != nil {
 			return nil, fmt.Errorf("weekly counts: %w", err)
 		}

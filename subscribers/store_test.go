@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
 // testClock is a settable Now.
@@ -29,12 +29,7 @@ var testDigests = []string{"weekly", "daily"}
 
 func newStoreEnv(t testing.TB) *storeEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "tidings.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := databasetest.Open(t)
 	clock := &testClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	return &storeEnv{db: db, store: NewStore(db, testDigests, clock.Now), clock: clock}
 }
@@ -111,10 +106,10 @@ func (e *storeEnv) snapshot(t testing.TB) string {
 	t.Helper()
 	var b strings.Builder
 	for _, q := range []string{
-		`SELECT id, email, name, status, route, created_at, IFNULL(confirmed_at, 0), IFNULL(unsubscribed_at, 0),
-			IFNULL(confirm_sent_at, 0), bounce_count, complaint_count, token_nonce FROM subscribers ORDER BY id`,
+		`SELECT id, email, name, status, route, created_at, COALESCE(confirmed_at, 0), COALESCE(unsubscribed_at, 0),
+			COALESCE(confirm_sent_at, 0), bounce_count, complaint_count, token_nonce FROM subscribers ORDER BY id`,
 		`SELECT subscriber_id, digest, '', '', '', '', '', '', '', '', '', '' FROM subscriber_digests ORDER BY 1, 2`,
-		`SELECT id, IFNULL(subscriber_id, 0), IFNULL(email_hash, ''), kind, at, ip, user_agent, route, detail, '', '', '' FROM subscriber_events ORDER BY id`,
+		`SELECT id, COALESCE(subscriber_id, 0), COALESCE(email_hash, ''), kind, at, ip, user_agent, route, detail, '', '', '' FROM subscriber_events ORDER BY id`,
 		`SELECT email_hash, at, reason, '', '', '', '', '', '', '', '', '' FROM suppressions ORDER BY 1`,
 	} {
 		rows, err := e.db.Read.Query(q)

@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -212,7 +212,7 @@ func isValid(valid []string, s string) bool {
 
 func TestLoadSecret(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "tidings.db")
+	path := databasetest.Where(t)
 	db, err := database.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
