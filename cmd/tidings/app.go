@@ -84,7 +84,7 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 // NewApp opens the database and wires the parts of tidings.
 func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 	logger := newLogger(cfg.Log, logs)
-	db, err := database.Open(ctx, cfg.Database.Path)
+	db, err := database.Open(ctx, cfg.Database.Where())
 	if err != nil {
 		return nil, err
 	}
@@ -357,13 +357,20 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
+// commandDatabaseWait is how long a command waits for a PostgreSQL
+// server that does not answer before it gives up with an error; serve
+// waits as long as it runs.
+const commandDatabaseWait = 10 * time.Second
+
 // openApp loads the config and opens the app for a command.
 func (e *env) openApp(ctx context.Context) (*App, error) {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	return NewApp(ctx, cfg, e.stderr)
+	openCtx, cancel := context.WithTimeout(ctx, commandDatabaseWait)
+	defer cancel()
+	return NewApp(openCtx, cfg, e.stderr)
 }
 
 // sendDue sends every due delivery and prints what happened. With wait

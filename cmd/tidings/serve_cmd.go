@@ -86,7 +86,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.App = app
-	if m.lock, err = lockInstance(m.Config.Database.Path, "serve"); err != nil {
+	if m.lock, err = lockInstance(m.Config.Database, "serve"); err != nil {
 		return err
 	}
 	if m.Listener == nil {
