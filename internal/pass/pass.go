@@ -78,6 +78,11 @@ const (
 // its feeds and pages from the database when it hears it.
 const ContentChannel = "tidings_content"
 
+// MailChannel is the notice sent when an edition was planned: every
+// instance's sender wakes and joins in, rather than finding the work on
+// its next idle check.
+const MailChannel = "tidings_mail"
+
 // Pass is every step of tidings' work, wired.
 type Pass struct {
 	Content   Scanner
@@ -352,11 +357,21 @@ func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) erro
 			return p.Scheduler.Run(ctx, func(eds []*mail.Edition) {
 				p.planned(eds)
 				poke(wakeSender)
+				if p.Notices != nil && len(eds) > 0 {
+					if err := p.Notices.Notify(ctx, MailChannel, p.Instance); err != nil && ctx.Err() == nil {
+						p.log().Warn("other instances not told of the planned edition; they find it on their next check", slog.Any("error", err))
+					}
+				}
 			})
 		})
 	}
 	if p.Sender != nil {
 		g.Go(func() error { return p.Sender.Run(ctx, wakeSender) })
+		if p.Notices != nil {
+			g.Go(func() error {
+				return p.Notices.Listen(ctx, MailChannel, func(string) { poke(wakeSender) })
+			})
+		}
 	}
 	for _, f := range more {
 		g.Go(func() error { return f(ctx) })
