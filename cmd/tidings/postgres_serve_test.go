@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidings/tidings/internal/database/databasetest"
+)
+
+// pgProxy forwards 127.0.0.1 connections to the test PostgreSQL server
+// and can cut them all and refuse new ones: a database that goes away
+// and comes back, without touching the server others use.
+type pgProxy struct {
+	t      *testing.T
+	addr   string // where it listens, kept across cut and restore
+	target string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
+}
+
+func newPGProxy(t *testing.T, target string) *pgProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pgProxy{t: t, addr: ln.Addr().String(), target: target}
+	ln.Close()
+	t.Cleanup(p.cut)
+	return p
+}
+
+// restore accepts and forwards connections again.
+func (p *pgProxy) restore() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatalf("proxy: %v", err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+}
+
+// cut closes every connection and refuses new ones.
+func (p *pgProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// throughProxy returns a fresh test database's URL and a proxy in front
+// of it, not yet accepting.
+func throughProxy(t *testing.T) (string, *pgProxy) {
+	raw := databasetest.NewPostgres(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPGProxy(t, u.Host)
+	u.Host = p.addr
+	return u.String(), p
+}
+
+// serve started while PostgreSQL is away waits for it, then serves;
+// while the database is away again readyz says not ready, and ready once
+// it is back.
+func TestPostgres_ServeWaitsAndReadyzFollowsTheDatabase(t *testing.T) {
+	dbURL, proxy := throughProxy(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := Default()
+	cfg.Site.BaseURL = base
+	cfg.Database.URL = dbURL
+	cfg.Content.Dirs = []string{filepath.Join(dir, "content")}
+	cfg.Feeds.OutputDir = filepath.Join(dir, "public")
+	cfg.SMTP.OutboxDir = filepath.Join(dir, "outbox")
+	m := &Main{Config: cfg, Logs: io.Discard, Listener: ln}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opened := make(chan error, 1)
+	go func() { opened <- m.Open(ctx) }()
+	select {
+	case err := <-opened:
+		t.Fatalf("serve opened without a database: %v", err)
+	case <-time.After(time.Second):
+	}
+	proxy.restore()
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Fatalf("open once the database is there: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not open 20s after the database came")
+	}
+	startRunning(t, m)
+	if resp, body := get(t, base+"/readyz"); resp.StatusCode != 200 || !strings.Contains(body, "database: postgres, reachable") {
+		t.Fatalf("readyz %d:\n%s", resp.StatusCode, body)
+	}
+	proxy.cut()
+	waitFor(t, func() bool {
+		resp, body := get(t, base+"/readyz")
+		return resp.StatusCode == 503 && strings.Contains(body, "database: postgres, not reachable")
+	})
+	if resp, body := get(t, base+"/healthz"); resp.StatusCode != 200 || !strings.Contains(body, "not reachable") {
+		t.Errorf("healthz while the database is away %d:\n%s", resp.StatusCode, body)
+	}
+	proxy.restore()
+	waitFor(t, func() bool {
+		resp, _ := get(t, base+"/readyz")
+		return resp.StatusCode == 200
+	})
+}
+
+// A command on a PostgreSQL that does not answer gives up after a short
+// wait with an error that says so; the URL's password is not in it.
+func TestPostgres_CommandGivesUpOnAnUnreachableDatabase(t *testing.T) {
+	if !databasetest.Postgres() {
+		t.Skipf("%s is not set", databasetest.Env)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := writeFile(t, t.TempDir(), "tidings.toml", "")
+	env := map[string]string{"TIDINGS_CONFIG": cfg, "TIDINGS_DATABASE_URL": "postgres://news:hunter2@" + addr + "/news"}
+	start := time.Now()
+	_, errs, code := run(t, env, "subscribers", "list")
+	took := time.Since(start)
+	if code == 0 || !strings.Contains(errs, "not reachable") || !strings.Contains(errs, "gave up waiting") || strings.Contains(errs, "hunter2") {
+		t.Errorf("exit %d after %v:\n%s", code, took, errs)
+	}
+	if took < commandDatabaseWait-time.Second || took > commandDatabaseWait+10*time.Second {
+		t.Errorf("gave up after %v, want about %v", took, commandDatabaseWait)
+	}
+}
