@@ -102,11 +102,14 @@ func (c *cluster) run(want int, args ...string) string {
 }
 
 // start starts every instance and waits until each serves.
-func (c *cluster) start() {
+func (c *cluster) start() { c.startN(len(c.configs)) }
+
+// startN starts the first n instances.
+func (c *cluster) startN(n int) {
 	c.t.Helper()
-	for i := range c.configs {
-		p := startTidings(c.t, c.bin, c.env(i), "serve")
-		c.procs = append(c.procs, p)
+	c.procs, c.bases, c.killed = nil, nil, map[int]bool{}
+	for i := range n {
+		c.procs = append(c.procs, startTidings(c.t, c.bin, c.env(i), "serve"))
 	}
 	for _, p := range c.procs {
 		c.bases = append(c.bases, p.logged(c.t, regexp.MustCompile(`msg=serving .*url=(http://\S+)`), 60*time.Second))
