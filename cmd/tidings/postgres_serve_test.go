@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tidings/tidings/internal/database"
 	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
@@ -171,5 +175,45 @@ func TestPostgres_CommandGivesUpOnAnUnreachableDatabase(t *testing.T) {
 	}
 	if took < commandDatabaseWait-time.Second || took > commandDatabaseWait+10*time.Second {
 		t.Errorf("gave up after %v, want about %v", took, commandDatabaseWait)
+	}
+}
+
+// A command refuses a database it must not write: one set read-only (as
+// a replica would be) and one a newer tidings migrated; each says what
+// to do, and the newer schema is left as it was.
+func TestPostgres_RefusesReadOnlyAndNewerSchema(t *testing.T) {
+	dbURL := databasetest.NewPostgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := database.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, _ := url.Parse(dbURL)
+	name := strings.TrimPrefix(u.Path, "/")
+	env := map[string]string{"TIDINGS_CONFIG": writeFile(t, t.TempDir(), "tidings.toml", ""), "TIDINGS_DATABASE_URL": dbURL}
+
+	if _, err := db.Write.ExecContext(ctx, `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` SET default_transaction_read_only = on`); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := run(t, env, "subscribers", "list")
+	if code == 0 || !strings.Contains(errs, "read-only") || !strings.Contains(errs, "default_transaction_read_only is on") {
+		t.Errorf("on a read-only database: exit %d\n%s", code, errs)
+	}
+	if _, err := db.Write.ExecContext(ctx, `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` RESET default_transaction_read_only`); err != nil {
+		t.Fatal(err)
+	}
+
+	next := database.LatestVersion(database.Postgres) + 1
+	if _, err := db.Write.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future.sql', 'x')`, next); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code = run(t, env, "subscribers", "list")
+	if code == 0 || !strings.Contains(errs, fmt.Sprintf("schema version %d", next)) || !strings.Contains(errs, "upgrade tidings") {
+		t.Errorf("on a newer schema: exit %d\n%s", code, errs)
+	}
+	if v, err := db.SchemaVersion(ctx); err != nil || v != next {
+		t.Errorf("schema version %d, %v after the refusal; want %d untouched", v, err, next)
 	}
 }
