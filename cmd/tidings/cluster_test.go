@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,8 +81,10 @@ max_articles = 20
 	return c
 }
 
-func (c *cluster) env(i int) []string {
-	return append(os.Environ(), "TIDINGS_CONFIG="+c.configs[i], "TIDINGS_DATABASE_URL=")
+func (c *cluster) env(i int) []string { return configEnv(c.configs[i]) }
+
+func configEnv(path string) []string {
+	return append(os.Environ(), "TIDINGS_CONFIG="+path, "TIDINGS_DATABASE_URL=")
 }
 
 // run runs a command with instance 0's config and returns its output.
@@ -102,14 +105,17 @@ func (c *cluster) run(want int, args ...string) string {
 }
 
 // start starts every instance and waits until each serves.
-func (c *cluster) start() { c.startN(len(c.configs)) }
+func (c *cluster) start() { c.startWith(c.configs...) }
 
 // startN starts the first n instances.
-func (c *cluster) startN(n int) {
+func (c *cluster) startN(n int) { c.startWith(c.configs[:n]...) }
+
+// startWith starts an instance on each config.
+func (c *cluster) startWith(configs ...string) {
 	c.t.Helper()
 	c.procs, c.bases, c.killed = nil, nil, map[int]bool{}
-	for i := range n {
-		c.procs = append(c.procs, startTidings(c.t, c.bin, c.env(i), "serve"))
+	for _, cfg := range configs {
+		c.procs = append(c.procs, startTidings(c.t, c.bin, configEnv(cfg), "serve"))
 	}
 	for _, p := range c.procs {
 		c.bases = append(c.bases, p.logged(c.t, regexp.MustCompile(`msg=serving .*url=(http://\S+)`), 60*time.Second))
@@ -362,4 +368,89 @@ func TestCluster_FeedsFollowOnEveryInstance(t *testing.T) {
 		}
 	}
 	t.Logf("every instance serves the new article %v after it was written", time.Since(added).Round(time.Millisecond))
+}
+
+// PostgreSQL goes away under a serve in the middle of an edition and
+// comes back: serve keeps running, says not ready meanwhile, and
+// finishes the edition; nothing marked sent was not, and a copy sent
+// twice carries the same Message-ID.
+func TestCluster_DatabaseGoesAwayMidSend(t *testing.T) {
+	const subscribers, connections = 3000, 4
+	sink := newCopySink(t)
+	c := newCluster(t, 1, sink.port, connections)
+	c.run(0, "ingest")
+	c.importConfirmed(subscribers)
+	viaProxy, proxy := proxied(t, c.url)
+	proxy.restore()
+	// The instance reaches the database through the proxy only; the
+	// commands go straight to it.
+	c.startWith(writeFile(t, c.dir, "serve.toml", strings.Replace(readFile(t, c.configs[0]), c.url, viaProxy, 1)))
+	defer c.stop()
+	if out := c.run(0, "digest", "send", "--queue", "daily"); !strings.Contains(out, "edition 1") {
+		t.Fatalf("digest send --queue: %s", out)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for sink.count() < 500 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d messages in 2 minutes", sink.count())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	proxy.cut()
+	atCut := sink.count()
+	waitFor(t, func() bool {
+		resp, body := get(t, c.bases[0]+"/readyz")
+		return resp.StatusCode == 503 && strings.Contains(body, "not reachable")
+	})
+	time.Sleep(3 * time.Second)
+	proxy.restore()
+	for c.count(`SELECT COUNT(*) FROM deliveries WHERE edition_id = 1 AND state = 'sent'`) < subscribers {
+		select {
+		case <-c.procs[0].done:
+			t.Fatalf("serve exited while the database was away:\n%s", c.procs[0].output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the edition did not finish after the database came back:\n%s", c.procs[0].output())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	per := map[string][]string{}
+	for _, m := range sink.snapshot() {
+		per[m.to] = append(per[m.to], m.messageID)
+	}
+	dups := 0
+	for to, ids := range per {
+		for _, id := range ids[1:] {
+			dups++
+			if id != ids[0] {
+				t.Errorf("%s got a second copy under another Message-ID", to)
+			}
+		}
+	}
+	if len(per) != subscribers || dups > connections {
+		t.Errorf("%d subscribers got mail (want %d), %d twice (at most %d may)", len(per), subscribers, dups, connections)
+	}
+	t.Logf("%d at the cut, %d after; %d twice", atCut, sink.count(), dups)
+}
+
+// proxied returns raw with its host replaced by a proxy's, not yet
+// accepting.
+func proxied(t *testing.T, raw string) (string, *pgProxy) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPGProxy(t, u.Host)
+	u.Host = p.addr
+	return u.String(), p
+}
+
+func readFile(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

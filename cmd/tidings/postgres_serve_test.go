@@ -85,24 +85,11 @@ func (p *pgProxy) cut() {
 	p.conns = nil
 }
 
-// throughProxy returns a fresh test database's URL and a proxy in front
-// of it, not yet accepting.
-func throughProxy(t *testing.T) (string, *pgProxy) {
-	raw := databasetest.NewPostgres(t)
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newPGProxy(t, u.Host)
-	u.Host = p.addr
-	return u.String(), p
-}
-
 // serve started while PostgreSQL is away waits for it, then serves;
 // while the database is away again readyz says not ready, and ready once
 // it is back.
 func TestPostgres_ServeWaitsAndReadyzFollowsTheDatabase(t *testing.T) {
-	dbURL, proxy := throughProxy(t)
+	dbURL, proxy := proxied(t, databasetest.NewPostgres(t))
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
