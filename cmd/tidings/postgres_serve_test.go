@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -202,5 +203,48 @@ func TestPostgres_RefusesReadOnlyAndNewerSchema(t *testing.T) {
 	}
 	if v, err := db.SchemaVersion(ctx); err != nil || v != next {
 		t.Errorf("schema version %d, %v after the refusal; want %d untouched", v, err, next)
+	}
+}
+
+// A serve whose database another, newer instance migrated stops with an
+// error saying so, rather than write to a schema it does not know.
+func TestPostgres_ServeStopsWhenANewerInstanceMigrated(t *testing.T) {
+	dbURL := databasetest.NewPostgres(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	cfg.Site.BaseURL = "http://" + ln.Addr().String()
+	cfg.Database.URL = dbURL
+	cfg.Content.Dirs = []string{filepath.Join(dir, "content")}
+	cfg.Feeds.OutputDir = filepath.Join(dir, "public")
+	cfg.SMTP.OutboxDir = filepath.Join(dir, "outbox")
+	m := &Main{Config: cfg, Logs: io.Discard, Listener: ln}
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := m.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	select {
+	case err := <-done:
+		t.Fatalf("serve ended on a current schema: %v", err)
+	case <-time.After(time.Second):
+	}
+	next := database.LatestVersion(database.Postgres) + 1
+	if _, err := m.App.DB.Write.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future.sql', 'x')`, next); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, database.ErrTooNew) || !strings.Contains(err.Error(), "this instance stops") {
+			t.Errorf("serve = %v, want ErrTooNew saying it stops", err)
+		}
+	case <-time.After(3 * dbWatchEvery):
+		t.Fatal("serve went on on a schema it does not know")
 	}
 }
