@@ -61,3 +61,20 @@ func TestInstanceLock_StaleTakenOver(t *testing.T) {
 	}
 	l.release()
 }
+
+// With a database URL (PostgreSQL) several instances run at once: no lock
+// file is made, even beside a path that is also set.
+func TestInstanceLock_NoneForADatabaseURL(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "t.db")
+	cfg := DatabaseConfig{Path: db, URL: "postgres://tidings@127.0.0.1/news"}
+	for range 2 {
+		l, err := lockInstance(cfg, "serve")
+		if err != nil || l != nil {
+			t.Fatalf("lock = %v, %v; want none", l, err)
+		}
+		l.release()
+	}
+	if _, err := os.Stat(db + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a lock file was made: %v", err)
+	}
+}

@@ -71,8 +71,12 @@ func (l *Leaders) Close() {
 	defer l.mu.Unlock()
 	for name, c := range l.conns {
 		// Closing the connection returns it to the pool still locked;
-		// unlock first so that the pool's next user holds nothing.
-		c.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?)`, lockKey("leader:"+name))
+		// unlock first so that the pool's next user holds nothing. A
+		// server that does not answer holds the lock no longer anyway
+		// once the pool is closed, so the unlock waits 2 s at most.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c.ExecContext(ctx, `SELECT pg_advisory_unlock(?)`, lockKey("leader:"+name))
+		cancel()
 		c.Close()
 		delete(l.conns, name)
 	}
