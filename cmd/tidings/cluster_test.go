@@ -463,3 +463,50 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// Three instances whose schedulers all wake at the digest's moment plan
+// its edition once, and the three send it together, each subscriber one
+// copy.
+func TestCluster_ScheduledEditionPlannedOnce(t *testing.T) {
+	const subscribers = 300
+	sink := newCopySink(t)
+	c := newCluster(t, 3, sink.port, 2)
+	for _, cfg := range c.configs {
+		writeFile(t, c.dir, filepath.Base(cfg), strings.Replace(readFile(t, cfg), `schedule = "0 7 * * *"`, `schedule = "* * * * *"`, 1))
+	}
+	c.run(0, "ingest")
+	c.importConfirmed(subscribers)
+	// Started early in a minute, so that the moment they all wait for is
+	// the next minute's start.
+	if s := time.Now().Second(); s > 45 {
+		time.Sleep(time.Duration(61-s) * time.Second)
+	}
+	c.start()
+	defer c.stop()
+	deadline := time.Now().Add(2 * time.Minute)
+	for c.count(`SELECT COUNT(*) FROM deliveries WHERE state = 'sent'`) < subscribers {
+		if time.Now().After(deadline) {
+			t.Fatalf("no edition sent in 2 minutes:\n%s", c.run(0, "editions", "list"))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	if n := c.count(`SELECT COUNT(*) FROM editions`); n != 1 {
+		t.Errorf("%d editions planned at one moment by three schedulers, want 1:\n%s", n, c.run(0, "editions", "list"))
+	}
+	if n := c.count(`SELECT COUNT(*) FROM deliveries`); n != subscribers {
+		t.Errorf("%d deliveries, want %d", n, subscribers)
+	}
+	per := map[string]int{}
+	for _, m := range sink.snapshot() {
+		per[m.to]++
+	}
+	for to, n := range per {
+		if n != 1 {
+			t.Errorf("%s got %d copies", to, n)
+		}
+	}
+	if len(per) != subscribers {
+		t.Errorf("%d subscribers got mail, want %d", len(per), subscribers)
+	}
+}
