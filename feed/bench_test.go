@@ -33,6 +33,7 @@ import (
 
 	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
 // benchNow is after every generated article's date, so all are published.
@@ -173,15 +174,12 @@ func writeBenchFiles(tb testing.TB, dir string, n int, ext string, gen func(int)
 	return total
 }
 
-// benchIngester opens a fresh database in its own temp folder (distinct
-// per call, so each scan starts empty) and returns an Ingester of dir.
+// benchIngester opens a fresh database (distinct per call, so each scan
+// starts empty; PostgreSQL when TIDINGS_TEST_POSTGRES is set) and returns
+// an Ingester of dir.
 func benchIngester(tb testing.TB, dir string) (*Ingester, *database.DB) {
 	tb.Helper()
-	dbDir, err := os.MkdirTemp(tb.TempDir(), "db")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	db, err := database.Open(context.Background(), filepath.Join(dbDir, "tidings.db"))
+	db, err := database.Open(context.Background(), databasetest.Where(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package feed
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -30,7 +29,7 @@ func TestScan_Concurrent(t *testing.T) {
 			}
 			second := e.in
 			if tt.twoDatabase {
-				db, err := database.Open(context.Background(), filepath.Join(filepath.Dir(e.dir), "tidings.db"))
+				db, err := database.Open(context.Background(), e.where)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidings/tidings/feed/content"
 	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
 // testClock is a settable Now.
@@ -21,6 +22,7 @@ func (c *testClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
 type ingestEnv struct {
 	dir   string
+	where string // the database, for a second pool on it
 	store *Store
 	in    *Ingester
 	clock *testClock
@@ -30,7 +32,8 @@ func newIngestEnv(t testing.TB) *ingestEnv {
 	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
-	db, err := database.Open(ctx, filepath.Join(root, "tidings.db"))
+	where := databasetest.Where(t)
+	db, err := database.Open(ctx, where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +44,7 @@ func newIngestEnv(t testing.TB) *ingestEnv {
 	}
 	clock := &testClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	store := NewStore(db)
-	return &ingestEnv{dir: dir, store: store, clock: clock, in: &Ingester{
+	return &ingestEnv{dir: dir, where: where, store: store, clock: clock, in: &Ingester{
 		Store: store, Dirs: []string{dir}, MaxBytes: 1 << 20, BaseURL: "https://news.example.org/",
 		Location: time.UTC, Now: clock.Now,
 	}}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tidings/tidings/feed/content"
+	"github.com/tidings/tidings/internal/database"
 )
 
 func TestScan_WriteFailureLeavesStoreAsItWas(t *testing.T) {
@@ -17,9 +18,17 @@ func TestScan_WriteFailureLeavesStoreAsItWas(t *testing.T) {
 		e.write(t, name+".md", "---\ntitle: "+name+"\n---\nText.\n")
 	}
 	// The store refuses one article, after others of the scan were written.
-	if _, err := e.store.db.Write.Exec(`CREATE TRIGGER refuse_c BEFORE INSERT ON articles WHEN NEW.id = 'c'
-		BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
-		t.Fatal(err)
+	refuse := []string{`CREATE TRIGGER refuse_c BEFORE INSERT ON articles WHEN NEW.id = 'c'
+		BEGIN SELECT RAISE(ABORT, 'refused'); END`}
+	if e.store.db.Dialect == database.Postgres {
+		refuse = []string{`CREATE FUNCTION refuse_c() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.id = 'c' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`,
+			`CREATE TRIGGER refuse_c BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_c()`}
+	}
+	for _, q := range refuse {
+		if _, err := e.store.db.Write.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res, err := e.in.Scan(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "c.md") {

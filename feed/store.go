@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -142,7 +141,7 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 	}
 	if len(o.Tags) > 0 {
 		where = append(where, `EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id
-			AND t.tag COLLATE NOCASE IN (SELECT value FROM json_each(?)))`)
+			AND `+s.nocase("t.tag")+` IN (SELECT `+s.nocase("value")+` FROM `+s.jsonEach()+`))`)
 		args = append(args, jsonStrings(o.Tags))
 	}
 	q := `SELECT ` + columns(o.MaxContent, o.NoContent, false) + ` FROM articles a`
@@ -150,8 +149,13 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY a.published_at DESC, a.id"
-	if o.Limit > 0 || o.Offset > 0 {
-		q += fmt.Sprintf(" LIMIT %d OFFSET %d", cmp.Or(o.Limit, -1), max(o.Offset, 0))
+	if o.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", o.Limit)
+	} else if o.Offset > 0 {
+		q += s.db.Dialect.Pick(" LIMIT -1", "") // SQLite takes no OFFSET without a LIMIT, PostgreSQL no LIMIT -1
+	}
+	if o.Offset > 0 {
+		q += fmt.Sprintf(" OFFSET %d", o.Offset)
 	}
 	return s.queryArticles(ctx, q, args...)
 }
@@ -163,7 +167,7 @@ func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Article, error) {
 		return nil, nil
 	}
 	found, err := s.queryArticles(ctx, `SELECT `+articleColumns+` FROM articles
-		WHERE id IN (SELECT value FROM json_each(?))`, jsonStrings(ids))
+		WHERE id IN (SELECT value FROM `+s.jsonEach()+`)`, jsonStrings(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +226,7 @@ func feedIndexQuery(max int) string {
 // what a build reads to render items whose other fields it has.
 func (s *Store) contents(ctx context.Context, ids []string, max int, text bool) ([]*Article, error) {
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+columns(max, false, !text)+` FROM articles
-		WHERE id IN (SELECT value FROM json_each(?))`, jsonStrings(ids))
+		WHERE id IN (SELECT value FROM `+s.jsonEach()+`)`, jsonStrings(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load article content: %w", err)
 	}
@@ -280,7 +284,7 @@ func (s *Store) loadTags(ctx context.Context, as []*Article) error {
 	// build's index of all of them) every tag is read and the others'
 	// dropped: cheaper than looking up thousands of ids.
 	q, args := `SELECT article_id, tag FROM article_tags
-		WHERE article_id IN (SELECT value FROM json_each(?)) ORDER BY article_id, position`, []any{jsonStrings(ids)}
+		WHERE article_id IN (SELECT value FROM `+s.jsonEach()+`) ORDER BY article_id, position`, []any{jsonStrings(ids)}
 	if len(as) > 1000 {
 		q, args = `SELECT article_id, tag FROM article_tags ORDER BY article_id, position`, nil
 	}
@@ -304,9 +308,10 @@ func (s *Store) loadTags(ctx context.Context, as []*Article) error {
 // Tags returns every tag of a published article, each spelled as it was
 // first written, sorted case-insensitively.
 func (s *Store) Tags(ctx context.Context, now time.Time) ([]string, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT MIN(t.tag) FROM article_tags t JOIN articles a ON a.id = t.article_id
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT MIN(`+s.db.Dialect.Pick(`t.tag`, `t.tag COLLATE "C"`)+`)
+		FROM article_tags t JOIN articles a ON a.id = t.article_id
 		WHERE a.draft = 0 AND a.removed_at IS NULL AND a.published_at <= ?
-		GROUP BY t.tag COLLATE NOCASE ORDER BY t.tag COLLATE NOCASE`, now.UnixNano())
+		GROUP BY `+s.nocase("t.tag")+` ORDER BY `+s.nocase("t.tag"), now.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
@@ -322,7 +327,22 @@ func (s *Store) Tags(ctx context.Context, now time.Time) ([]string, error) {
 	return tags, rows.Err()
 }
 
-// jsonStrings encodes ss as a JSON array, for json_each.
+// nocase is expr for comparing, grouping and sorting tags: case-insensitive
+// for ASCII letters only, as SQLite's NOCASE (and tagsOf). PostgreSQL's
+// lower folds every letter and its collation may not compare bytes, so
+// there the fold is spelled out and compared in "C".
+func (s *Store) nocase(expr string) string {
+	return s.db.Dialect.Pick(expr+` COLLATE NOCASE`,
+		`translate(`+expr+`, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE "C"`)
+}
+
+// jsonEach is a table of one column, value, holding the strings of the
+// JSON array (jsonStrings) given as its parameter.
+func (s *Store) jsonEach() string {
+	return s.db.Dialect.Pick(`json_each(?)`, `json_array_elements_text(CAST(? AS json))`)
+}
+
+// jsonStrings encodes ss as a JSON array, for jsonEach.
 func jsonStrings(ss []string) string {
 	b, _ := json.Marshal(ss) // a []string always encodes
 	return string(b)

@@ -141,7 +141,7 @@ func (s *Store) listAPI(ctx context.Context, tag string, limit int) ([]*Article,
 	q := `SELECT ` + articleColumns + ` FROM articles a WHERE a.draft = 0`
 	var args []any
 	if tag != "" {
-		q += ` AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND t.tag = ? COLLATE NOCASE)`
+		q += ` AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND ` + s.nocase("t.tag") + ` = ` + s.nocase("?") + `)`
 		args = append(args, tag)
 	}
 	q += ` ORDER BY a.published_at DESC, a.id LIMIT ?`

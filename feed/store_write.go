@@ -198,8 +198,8 @@ func (w *writer) put(ctx context.Context, e entry, prev *stored) (outcome, error
 			return added, err
 		}
 		_, err = w.insert.ExecContext(w.ctx, d.ID, slug, d.Source, d.Path, e.dir, d.Title, content.JoinAuthor(d.Author, d.AuthorEmail), d.Summary,
-			d.HTML, d.Text, d.Image, d.Draft, pub.UnixNano(), upd.UnixNano(), at.UnixNano(), d.Hash, e.size, e.mtime,
-			!e.backfill)
+			d.HTML, d.Text, d.Image, bit(d.Draft), pub.UnixNano(), upd.UnixNano(), at.UnixNano(), d.Hash, e.size, e.mtime,
+			bit(!e.backfill))
 		if err != nil {
 			return added, err
 		}
@@ -214,7 +214,7 @@ func (w *writer) put(ctx context.Context, e entry, prev *stored) (outcome, error
 		}
 	}
 	_, err := w.update.ExecContext(w.ctx, slug, d.Source, d.Path, e.dir, d.Title, content.JoinAuthor(d.Author, d.AuthorEmail), d.Summary, d.HTML,
-		d.Text, d.Image, d.Draft, pub.UnixNano(), upd.UnixNano(), d.Hash, e.size, e.mtime, d.ID)
+		d.Text, d.Image, bit(d.Draft), pub.UnixNano(), upd.UnixNano(), d.Hash, e.size, e.mtime, d.ID)
 	if err != nil {
 		return updated, err
 	}
@@ -222,6 +222,15 @@ func (w *writer) put(ctx context.Context, e entry, prev *stored) (outcome, error
 		return updated, err
 	}
 	return updated, w.addTags(d.ID, d.Tags)
+}
+
+// bit is b as the 0 or 1 of an INTEGER flag column: PostgreSQL takes no
+// bool for a BIGINT, where SQLite's driver writes one as 1 or 0.
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (w *writer) addTags(id string, tags []string) error {

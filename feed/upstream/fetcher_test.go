@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tidings/tidings/feed"
 	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
 // testClock is a settable Now.
@@ -25,12 +25,12 @@ func (c *testClock) Now() time.Time { return c.t }
 // upstreamEnv is a store, a fetcher and a test server whose answer the
 // test sets.
 type upstreamEnv struct {
-	dbPath string
-	db     *database.DB
-	store  *feed.Store
-	f      *Fetcher
-	clock  *testClock
-	srv    *httptest.Server
+	where string // the database, kept across reopens
+	db    *database.DB
+	store *feed.Store
+	f     *Fetcher
+	clock *testClock
+	srv   *httptest.Server
 
 	mu      sync.Mutex
 	handler http.HandlerFunc
@@ -39,7 +39,7 @@ type upstreamEnv struct {
 
 func newUpstreamEnv(t *testing.T) *upstreamEnv {
 	t.Helper()
-	e := &upstreamEnv{dbPath: filepath.Join(t.TempDir(), "tidings.db"),
+	e := &upstreamEnv{where: databasetest.Where(t),
 		clock: &testClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}}
 	e.open(t)
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +59,7 @@ func (e *upstreamEnv) open(t *testing.T) {
 	if e.db != nil {
 		e.db.Close()
 	}
-	db, err := database.Open(context.Background(), e.dbPath)
+	db, err := database.Open(context.Background(), e.where)
 	if err != nil {
 		t.Fatal(err)
 	}
