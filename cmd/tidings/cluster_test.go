@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"os"
@@ -66,6 +67,7 @@ poll = "1m"
 output_dir = %q
 [http]
 listen = "127.0.0.1:0"
+admin_token = "cluster-token"
 [smtp]
 host = "127.0.0.1"
 port = %d
@@ -361,6 +363,26 @@ func TestCluster_FeedsFollowOnEveryInstance(t *testing.T) {
 		c.waitFeed(i, base, "Lighthouse relit", added)
 	}
 	t.Logf("every instance serves the new article %v after it was written", time.Since(added).Round(time.Millisecond))
+
+	// An article posted to one instance's API is in every feed as soon.
+	req, _ := http.NewRequest(http.MethodPost, c.bases[2]+"/api/v1/articles",
+		strings.NewReader(`{"title": "Harbour dredged", "content": "The harbour is deep again.", "date": "2026-01-23T08:30:00Z"}`))
+	req.Header.Set("Authorization", "Bearer cluster-token")
+	req.Header.Set("Content-Type", "application/json")
+	posted := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/v1/articles: %d %s", resp.StatusCode, body)
+	}
+	for i, base := range c.bases {
+		c.waitFeed(i, base, "Harbour dredged", posted)
+	}
+	t.Logf("every instance serves the posted article %v after the POST", time.Since(posted).Round(time.Millisecond))
 }
 
 // PostgreSQL goes away under a serve in the middle of an edition and

@@ -258,7 +258,13 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Routes(mux)
+	// A write through the API rebuilds the feeds here and on every other
+	// instance at once, as a scan that changed articles does.
+	apiMux := http.NewServeMux()
+	api.Routes(apiMux)
+	changes := a.contentChanges(apiMux)
+	mux.Handle("/api/v1/articles", changes)
+	mux.Handle("/api/v1/articles/", changes)
 	adm, err := a.webAdmin()
 	if err != nil {
 		return nil, err
@@ -276,6 +282,32 @@ func (a *App) Handler() (http.Handler, error) {
 		mux.Handle("GET /metrics", a.metrics())
 	}
 	return web.Secure(web.Fallback(mux, fh.Pages()), a.Config.Site.BaseURL), nil
+}
+
+// contentChanges passes requests to h and, after a write that succeeded,
+// has the running pass rebuild the feeds and tell the other instances.
+func (a *App) contentChanges(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || rec.status >= 300 {
+			return
+		}
+		if p := a.running.Load(); p != nil {
+			p.ContentChanged(context.WithoutCancel(r.Context()))
+		}
+	})
+}
+
+// statusRecorder notes the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // healthz answers 200 while the process runs, with what this instance

@@ -112,6 +112,7 @@ type Pass struct {
 
 	mu      sync.Mutex
 	leading map[string]bool
+	rebuild chan struct{} // Serve's; made by the first to need it
 }
 
 // Report is what one pass did.
@@ -257,6 +258,23 @@ func (p *Pass) Leading() []string {
 	return roles
 }
 
+func (p *Pass) rebuildChan() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rebuild == nil {
+		p.rebuild = make(chan struct{}, 1)
+	}
+	return p.rebuild
+}
+
+// ContentChanged is for a change of articles made outside the pass (the
+// authoring API): Serve rebuilds the feeds at once, and the other
+// instances are told to.
+func (p *Pass) ContentChanged(ctx context.Context) {
+	poke(p.rebuildChan())
+	p.notify(ctx)
+}
+
 // notify tells the other instances that articles changed.
 func (p *Pass) notify(ctx context.Context) {
 	if p.Notices == nil {
@@ -315,7 +333,7 @@ func (p *Pass) led(ctx context.Context, role string, work func(ctx context.Conte
 // else the first failure.
 func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	rebuild := make(chan struct{}, 1)
+	rebuild := p.rebuildChan()
 	rescan := make(chan struct{}, 1)
 	wakeSender := p.WakeSender
 	if wakeSender == nil {
