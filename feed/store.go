@@ -141,8 +141,12 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]*Article, error) {
 	}
 	if len(o.Tags) > 0 {
 		where = append(where, `EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id
-			AND `+s.nocase("t.tag")+` IN (SELECT `+s.nocase("value")+` FROM `+s.jsonEach()+`))`)
-		args = append(args, jsonStrings(o.Tags))
+			AND `+s.nocase("t.tag")+` IN (`+s.db.Dialect.Texts("?")+`))`)
+		lower := make([]string, len(o.Tags))
+		for i, t := range o.Tags {
+			lower[i] = asciiLower(t)
+		}
+		args = append(args, jsonStrings(lower))
 	}
 	q := `SELECT ` + columns(o.MaxContent, o.NoContent, false) + ` FROM articles a`
 	if len(where) > 0 {
@@ -167,7 +171,7 @@ func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Article, error) {
 		return nil, nil
 	}
 	found, err := s.queryArticles(ctx, `SELECT `+articleColumns+` FROM articles
-		WHERE id IN (SELECT value FROM `+s.jsonEach()+`)`, jsonStrings(ids))
+		WHERE id IN (`+s.db.Dialect.Texts("?")+`)`, jsonStrings(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +230,7 @@ func feedIndexQuery(max int) string {
 // what a build reads to render items whose other fields it has.
 func (s *Store) contents(ctx context.Context, ids []string, max int, text bool) ([]*Article, error) {
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+columns(max, false, !text)+` FROM articles
-		WHERE id IN (SELECT value FROM `+s.jsonEach()+`)`, jsonStrings(ids))
+		WHERE id IN (`+s.db.Dialect.Texts("?")+`)`, jsonStrings(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load article content: %w", err)
 	}
@@ -284,7 +288,7 @@ func (s *Store) loadTags(ctx context.Context, as []*Article) error {
 	// build's index of all of them) every tag is read and the others'
 	// dropped: cheaper than looking up thousands of ids.
 	q, args := `SELECT article_id, tag FROM article_tags
-		WHERE article_id IN (SELECT value FROM `+s.jsonEach()+`) ORDER BY article_id, position`, []any{jsonStrings(ids)}
+		WHERE article_id IN (`+s.db.Dialect.Texts("?")+`) ORDER BY article_id, position`, []any{jsonStrings(ids)}
 	if len(as) > 1000 {
 		q, args = `SELECT article_id, tag FROM article_tags ORDER BY article_id, position`, nil
 	}
@@ -330,19 +334,14 @@ func (s *Store) Tags(ctx context.Context, now time.Time) ([]string, error) {
 // nocase is expr for comparing, grouping and sorting tags: case-insensitive
 // for ASCII letters only, as SQLite's NOCASE (and tagsOf). PostgreSQL's
 // lower folds every letter and its collation may not compare bytes, so
-// there the fold is spelled out and compared in "C".
+// there the fold is spelled out and compared in "C". A value compared
+// with it is folded by asciiLower first, which both dialects then match.
 func (s *Store) nocase(expr string) string {
 	return s.db.Dialect.Pick(expr+` COLLATE NOCASE`,
 		`translate(`+expr+`, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE "C"`)
 }
 
-// jsonEach is a table of one column, value, holding the strings of the
-// JSON array (jsonStrings) given as its parameter.
-func (s *Store) jsonEach() string {
-	return s.db.Dialect.Pick(`json_each(?)`, `json_array_elements_text(CAST(? AS json))`)
-}
-
-// jsonStrings encodes ss as a JSON array, for jsonEach.
+// jsonStrings encodes ss as a JSON array, for Dialect.Texts.
 func jsonStrings(ss []string) string {
 	b, _ := json.Marshal(ss) // a []string always encodes
 	return string(b)

@@ -141,8 +141,8 @@ func (s *Store) listAPI(ctx context.Context, tag string, limit int) ([]*Article,
 	q := `SELECT ` + articleColumns + ` FROM articles a WHERE a.draft = 0`
 	var args []any
 	if tag != "" {
-		q += ` AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND ` + s.nocase("t.tag") + ` = ` + s.nocase("?") + `)`
-		args = append(args, tag)
+		q += ` AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND ` + s.nocase("t.tag") + ` = ?)`
+		args = append(args, asciiLower(tag))
 	}
 	q += ` ORDER BY a.published_at DESC, a.id LIMIT ?`
 	args = append(args, limit)

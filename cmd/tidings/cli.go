@@ -74,6 +74,7 @@ func commands() []*command {
 		editionsListCommand(), editionsShowCommand(), editionsRetryCommand(), editionsResumeCommand(), statusCommand(),
 		sourcesListCommand(), sourcesCheckCommand(),
 		inboundProcessCommand(), inboundListCommand(),
+		dbCopyCommand(),
 	}
 	return append(cs, adminCommands()...)
 }

@@ -22,7 +22,7 @@ func TestCLI_Help(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("help exited %d", code)
 	}
-	for _, c := range []string{"init", "serve", "run", "ingest", "articles list", "articles show", "feeds build", "config check", "version", "subscribers add", "digest send", "editions retry", "status"} {
+	for _, c := range []string{"init", "serve", "run", "ingest", "articles list", "articles show", "feeds build", "config check", "version", "subscribers add", "digest send", "editions retry", "status", "db copy"} {
 		if !strings.Contains(out, "  "+c) {
 			t.Errorf("help does not list %q", c)
 		}

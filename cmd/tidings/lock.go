@@ -35,8 +35,11 @@ func lockInstance(db DatabaseConfig, what string) (*instanceLock, error) {
 		holder, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w (%s, lock file %s); stop it first, or use its HTTP server and schedules instead of %s",
-				errLocked, strings.TrimSpace(string(holder)), path, what)
+			advice := "stop it first, or use its HTTP server and schedules instead of " + what
+			if what == "db copy" {
+				advice = "stop it first, so that nothing changes during the copy"
+			}
+			return nil, fmt.Errorf("%w (%s, lock file %s); %s", errLocked, strings.TrimSpace(string(holder)), path, advice)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

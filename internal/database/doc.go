@@ -6,6 +6,8 @@
 // pooled connection gets them), the split into a writer, a read pool and a
 // shared pool, the numbered migrations of each dialect embedded in the
 // binary, and what several PostgreSQL instances need of each other:
-// leader locks and change notices. It knows nothing of what the tables
-// mean; the packages that use them do.
+// leader locks and change notices; and Copy, which moves every table of
+// one database into a new one of either dialect and verifies it. It
+// knows nothing of what the tables mean; the packages that use them do,
+// and Copy reads the tables and their keys from the schema.
 package database

@@ -78,7 +78,7 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	return tx, nil
 }
 
-// rebind numbers the ? placeholders of query for PostgreSQL, leaving those
+// rebind numbers the ? (and ?NNN) placeholders of query for PostgreSQL, leaving those
 // inside quoted strings, quoted names and comments alone.
 func rebind(query string) string {
 	if !strings.Contains(query, "?") {
@@ -110,6 +110,20 @@ func rebind(query string) string {
 			b.WriteString(query[i : i+j+1])
 			i += j
 		case ch == '?':
+			// ?NNN names parameter NNN, as in SQLite; a bare ? is the one
+			// after the highest so far.
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				k, _ := strconv.Atoi(query[i+1 : j])
+				n = max(n, k)
+				b.WriteByte('$')
+				b.WriteString(query[i+1 : j])
+				i = j - 1
+				continue
+			}
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))

@@ -37,6 +37,24 @@ func (d Dialect) Pick(sqlite, postgres string) string {
 	return sqlite
 }
 
+// Ints is a subquery of the integers in a JSON array bound at
+// placeholder ph ("?" or "?1"): `id IN (` + d.Ints("?") + `)` with
+// `[1,2,3]`. One parameter for any number of ids, on both dialects.
+func (d Dialect) Ints(ph string) string {
+	if d == Postgres {
+		return "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(" + ph + " AS json))"
+	}
+	return "SELECT value FROM json_each(" + ph + ")"
+}
+
+// Texts is Ints for a JSON array of strings.
+func (d Dialect) Texts(ph string) string {
+	if d == Postgres {
+		return "SELECT value FROM json_array_elements_text(CAST(" + ph + " AS json))"
+	}
+	return "SELECT value FROM json_each(" + ph + ")"
+}
+
 // ErrReadOnly is returned when a PostgreSQL server only reads: a replica,
 // or a database set read-only.
 var ErrReadOnly = errors.New("database is read-only")

@@ -333,3 +333,9 @@ END $$;
 
 CREATE TRIGGER edition_totals_erased AFTER DELETE ON deliveries
 FOR EACH ROW EXECUTE FUNCTION edition_totals_erased();
+
+-- The rows SQLite's migrations 0007 and 0008 write into a new database:
+-- the subscriber id mark starts at 0, and no link of the old token format
+-- (before 0008) was ever mailed from this database.
+INSERT INTO subscriber_ids (one, last) VALUES (1, 0);
+INSERT INTO settings (key, value) VALUES ('token_v1_unsubscribe_max_id', '0');
