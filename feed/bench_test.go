@@ -255,14 +255,18 @@ func BenchmarkScan_Unchanged10k(b *testing.B) {
 	in, db := benchIngester(b, dir)
 	defer db.Close()
 	benchScan(b, in, benchArticles, 0)
-	// Reading the rows instead of the covering index costs most of a rescan.
-	var id, parent, unused int
-	var plan string
-	if err := db.Read.QueryRow(`EXPLAIN QUERY PLAN `+indexQuery).Scan(&id, &parent, &unused, &plan); err != nil {
-		b.Fatal(err)
-	}
-	if !strings.Contains(plan, "COVERING INDEX") {
-		b.Fatalf("index query plan %q, want a covering index scan", plan)
+	// Reading the rows instead of the covering index costs most of a
+	// rescan on SQLite. (PostgreSQL reads the whole table by a plan of its
+	// own choosing, from statistics and the visibility map.)
+	if db.Dialect == database.SQLite {
+		var id, parent, unused int
+		var plan string
+		if err := db.Read.QueryRow(`EXPLAIN QUERY PLAN `+indexQuery).Scan(&id, &parent, &unused, &plan); err != nil {
+			b.Fatal(err)
+		}
+		if !strings.Contains(plan, "COVERING INDEX") {
+			b.Fatalf("index query plan %q, want a covering index scan", plan)
+		}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -484,6 +488,7 @@ func BenchmarkPublisherBuild(b *testing.B) {
 	defer db.Close()
 	benchScan(b, in, benchArticles, 0)
 	now := func() time.Time { return benchNow }
+	edits := 0 // across the runs, so that each edit writes new content
 	for _, items := range []int{50, benchArticles} {
 		site := *testSite()
 		site.Items = items
@@ -549,7 +554,6 @@ func BenchmarkPublisherBuild(b *testing.B) {
 			}
 			const newest = benchArticles - 1
 			file := filepath.Join(dir, fmt.Sprintf("%03d", newest/100), fmt.Sprintf("article-%05d.md", newest))
-			edits := 0
 			edit := func() {
 				edits++
 				if err := os.WriteFile(file, []byte(benchArticleMD(newest)+fmt.Sprintf("\nEdit %d.\n", edits)), 0o644); err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tidings/tidings/internal/database"
+	"github.com/tidings/tidings/internal/database/databasetest"
 )
 
 // cheap are argon2id params for tests: the rule is the same, the cost is not.
@@ -43,12 +43,7 @@ func (c *clock) Advance(d time.Duration) {
 
 func openDB(t testing.TB) *database.DB {
 	t.Helper()
-	db, err := database.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return databasetest.Open(t)
 }
 
 // testAdmin is an admin on a fresh database, on a clock, with one account.

@@ -94,7 +94,8 @@ func (s *Store) LoginFailed(ctx context.Context, email, ip string) error {
 		for _, k := range limitKeys(email, ip) {
 			_, err := tx.ExecContext(ctx, `INSERT INTO admin_login_failures (kind, key, failures, last_at) VALUES (?, ?, 1, ?)
 				ON CONFLICT (kind, key) DO UPDATE SET
-				failures = CASE WHEN last_at < ? THEN 1 ELSE failures + 1 END, last_at = excluded.last_at`,
+				failures = CASE WHEN admin_login_failures.last_at < ? THEN 1 ELSE admin_login_failures.failures + 1 END,
+				last_at = excluded.last_at`,
 				k.kind, k.key, now, stale)
 			if err != nil {
 				return fmt.Errorf("count login failure: %w", err)

@@ -99,15 +99,15 @@ func (s *Store) AddAccount(ctx context.Context, email, password string) (*Accoun
 		return nil, err
 	}
 	now := s.now()
-	res, err := s.db.Write.ExecContext(ctx, `INSERT INTO admin_accounts (email, password_hash, created_at, changed_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (email) DO NOTHING`, email, hash, nanos(now), nanos(now))
+	var id int64
+	err = s.db.Write.QueryRowContext(ctx, `INSERT INTO admin_accounts (email, password_hash, created_at, changed_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id`, email, hash, nanos(now), nanos(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: %w", email, ErrAccountExists)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("add admin account: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, fmt.Errorf("%s: %w", email, ErrAccountExists)
-	}
-	id, _ := res.LastInsertId()
 	return &Account{ID: id, Email: email, CreatedAt: now.UTC(), ChangedAt: now.UTC()}, nil
 }
 
