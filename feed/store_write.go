@@ -123,7 +123,8 @@ const busyWait = 10 * time.Minute
 // for the one write connection; another process (tidings ingest beside
 // tidings serve) holding the lock makes SQLite answer SQLITE_BUSY once
 // its busy timeout has passed, and beginWrite asks again until busyWait
-// has passed or ctx is done.
+// has passed or ctx is done. On PostgreSQL, BeginTx itself waits for
+// the cluster's writer lock (see database.DB) for as long as ctx lets it.
 func beginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 	deadline := time.Now().Add(busyWait)
 	for {
