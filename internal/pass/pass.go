@@ -6,7 +6,9 @@
 // It holds no policy of its own: which files changed is the ingester's
 // business, which sources and digests are due is the poller's and the
 // scheduler's, what is sent is the ledger's. It only says what follows
-// what, and that every loop stops when the others do.
+// what, and that every loop stops when the others do; and, with several
+// instances on one database, which instance scans and fetches (the one
+// leading that work) and that the others rebuild when told of a change.
 package pass
 
 import (
@@ -188,8 +190,8 @@ func (p *Pass) Ingest(ctx context.Context) (Report, error) {
 
 // Refresh scans the content folders and builds the feeds: the first step
 // of serve, before it answers, so its feeds are never empty for want of a
-// scan. Errors are logged.
-// On an instance that does not lead the scan, it only builds.
+// scan. Errors are logged. On an instance that does not lead the scan, it
+// only builds.
 func (p *Pass) Refresh(ctx context.Context) {
 	p.rescan(ctx, true)
 }
