@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	netmail "net/mail"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -63,6 +66,23 @@ type App struct {
 
 	// wakeSender tells serve's sender that mail was queued.
 	wakeSender chan struct{}
+
+	// Instance names this process among the instances on one database:
+	// host, pid and a random part, in logs, change notices and /healthz.
+	Instance string
+	// Leaders holds the leader locks this instance took (scan, fetch).
+	Leaders *database.Leaders
+	// running is the pass serve runs, whose leader roles /healthz shows.
+	running atomic.Pointer[pass.Pass]
+}
+
+// newInstanceID names this process: host, pid and a random part, so that
+// a restarted process with a reused pid is another instance.
+func newInstanceID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // loadConfig reads the config the command line and environment point at.
@@ -84,11 +104,12 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 // NewApp opens the database and wires the parts of tidings.
 func NewApp(ctx context.Context, cfg Config, logs io.Writer) (*App, error) {
 	logger := newLogger(cfg.Log, logs)
-	db, err := database.Open(ctx, cfg.Database.Path)
+	db, err := database.Open(ctx, cfg.Database.Where())
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, Metrics: metrics.New(), wakeSender: make(chan struct{}, 1)}
+	a := &App{Config: cfg, Logger: logger, DB: db, Now: time.Now, Metrics: metrics.New(), wakeSender: make(chan struct{}, 1),
+		Instance: newInstanceID(), Leaders: database.NewLeaders(db)}
 	a.Articles = feed.NewStore(db)
 	a.Ingester = &feed.Ingester{
 		Store:          a.Articles,
@@ -303,6 +324,7 @@ func (a *App) pass() *pass.Pass {
 	p := &pass.Pass{
 		Content: a.Ingester, Feeds: a.Feeds, Sources: sources, Scheduler: a.Scheduler, Sender: a.sender(),
 		Poll: a.Config.Content.Poll.Duration, Metrics: a.Metrics, Logger: a.Logger, WakeSender: a.wakeSender,
+		Leaders: a.Leaders, Notices: a.DB, Instance: a.Instance,
 	}
 	if a.Config.Content.Watch {
 		p.Watch = &watch.Watcher{Dirs: a.Config.Content.Dirs, Logger: a.Logger.With("component", "watch"),
@@ -353,9 +375,15 @@ func (a *App) Close() error {
 	if a.Transport != nil {
 		errs = append(errs, a.Transport.Close())
 	}
+	a.Leaders.Close()
 	errs = append(errs, a.DB.Close())
 	return errors.Join(errs...)
 }
+
+// commandDatabaseWait is how long a command waits for a PostgreSQL
+// server that does not answer before it gives up with an error; serve
+// waits as long as it runs.
+const commandDatabaseWait = 10 * time.Second
 
 // openApp loads the config and opens the app for a command.
 func (e *env) openApp(ctx context.Context) (*App, error) {
@@ -363,7 +391,9 @@ func (e *env) openApp(ctx context.Context) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewApp(ctx, cfg, e.stderr)
+	openCtx, cancel := context.WithTimeout(ctx, commandDatabaseWait)
+	defer cancel()
+	return NewApp(openCtx, cfg, e.stderr)
 }
 
 // sendDue sends every due delivery and prints what happened. With wait

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/tidings/tidings/internal/database"
 	"github.com/tidings/tidings/mail"
 )
 
@@ -51,10 +52,25 @@ type SiteConfig struct {
 	PostalAddress string `toml:"postal_address"`
 }
 
-// DatabaseConfig says where the SQLite file lives.
+// DatabaseConfig says where the database is: an SQLite file (one
+// instance), or a PostgreSQL URL (several instances share it). URL wins.
 type DatabaseConfig struct {
 	Path string `toml:"path"`
+	URL  string `toml:"url"`
 }
+
+// Where is what database.Open takes: the URL when one is set, else the
+// SQLite path.
+func (d DatabaseConfig) Where() string {
+	if d.URL != "" {
+		return d.URL
+	}
+	return d.Path
+}
+
+// SQLite reports whether the database is an SQLite file: one instance,
+// held by the instance lock.
+func (d DatabaseConfig) SQLite() bool { return d.URL == "" }
 
 // ContentConfig lists the content folders and how they are scanned.
 type ContentConfig struct {
@@ -401,6 +417,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		name string
 		dst  *string
 	}{
+		{"TIDINGS_DATABASE_URL", &cfg.Database.URL},
 		{"TIDINGS_SMTP_PASSWORD", &cfg.SMTP.Password},
 		{"TIDINGS_ADMIN_TOKEN", &cfg.HTTP.AdminToken},
 		{"TIDINGS_SECRET", &cfg.Secret},
@@ -494,6 +511,9 @@ func (c Config) Masked() Config {
 		}
 	}
 	mask(&c.SMTP.Password)
+	if c.Database.URL != "" {
+		c.Database.URL = database.Redact(c.Database.URL)
+	}
 	mask(&c.Inbound.IMAP.Password)
 	mask(&c.HTTP.AdminToken)
 	mask(&c.Secret)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
 func noEnv(string) string { return "" }
@@ -82,6 +84,11 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"imap tls", "[inbound.imap]\nhost = \"127.0.0.1\"\ntls = \"ssl\"\n", []string{"inbound.imap.tls", "implicit, starttls or none"}},
 		{"imap folders", "[inbound.imap]\nhost = \"::1\"\nprocessed_folder = \"INBOX\"\nevery = \"10ms\"\n", []string{"inbound.imap.processed_folder", "inbound.imap.every"}},
 		{"imap unknown key", "[inbound.imap]\nuser = \"b\"\n", []string{"inbound.imap.user"}},
+		{"database url without a database", "[database]\nurl = \"postgres://tidings:pw@db.example.org:5432\"\n", []string{"database.url", "names no database", "postgres://user@host/tidings"}},
+		{"database url not postgres", "[database]\nurl = \"mysql://db.example.org/tidings\"\n", []string{"database.url", "must start with postgres://"}},
+		{"database url that does not parse", "[database]\nurl = \"postgres://db.example.org:port/tidings\"\n", []string{"database.url"}},
+		{"database url in path", "[database]\npath = \"postgres://db.example.org/tidings\"\n", []string{"database.path", "set it as database.url"}},
+		{"database path empty", "[database]\npath = \"\"\n", []string{"database.path: must not be empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +155,40 @@ max_articles = 10
 	}
 	if cfg.SMTP.Password != "from-env" {
 		t.Error("Masked changed the original")
+	}
+}
+
+// database.url comes from the file or TIDINGS_DATABASE_URL, wins over
+// path, and config check never prints its password.
+func TestLoadConfig_DatabaseURL(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "tidings.toml", "[database]\nurl = \"postgres://news:in-file@127.0.0.1:5432/news\"\n")
+	cfg, err := LoadConfig(p, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.Where() != "postgres://news:in-file@127.0.0.1:5432/news" || cfg.Database.SQLite() {
+		t.Errorf("where = %q: the url wins over the default path", cfg.Database.Where())
+	}
+	env := map[string]string{"TIDINGS_DATABASE_URL": "postgres://news:from-env@127.0.0.1/news2?sslmode=disable"}
+	cfg, err = LoadConfig(p, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.URL != env["TIDINGS_DATABASE_URL"] {
+		t.Errorf("url = %q, want the environment's", cfg.Database.URL)
+	}
+	b, err := toml.Marshal(cfg.Masked())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "from-env") || !strings.Contains(string(b), "postgres://news:xxxxx@127.0.0.1/news2") {
+		t.Errorf("config check prints:\n%s", b)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(cfg.Warnings(p), "\n"); !strings.Contains(w, "a password in database.url") {
+		t.Errorf("a config file others read holds the database password, warnings:\n%s", w)
 	}
 }
 

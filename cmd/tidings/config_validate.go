@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings/tidings/internal/database"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/mail/inbound/webhook"
 )
@@ -76,8 +77,17 @@ func (c *Config) validateSite(p *problems) {
 }
 
 func (c *Config) validateStorage(p *problems) {
-	if c.Database.Path == "" {
-		p.add("database.path", "must not be empty")
+	switch {
+	case c.Database.URL != "":
+		if !database.IsURL(c.Database.URL) {
+			p.add("database.url", "%s must start with postgres:// or postgresql:// (for an SQLite file set database.path instead)", database.Redact(c.Database.URL))
+		} else if _, err := database.ConnConfig(c.Database.URL); err != nil {
+			p.add("database.url", "%s", strings.TrimPrefix(err.Error(), "database url "))
+		}
+	case c.Database.Path == "":
+		p.add("database.path", "must not be empty (or set database.url)")
+	case database.IsURL(c.Database.Path):
+		p.add("database.path", "%s is a URL: set it as database.url", database.Redact(c.Database.Path))
 	}
 	if len(c.Content.Dirs) == 0 {
 		p.add("content.dirs", "must name at least one folder")

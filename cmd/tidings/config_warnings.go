@@ -15,11 +15,11 @@ func (c *Config) Warnings(path string) []string {
 	var w []string
 	if path != "" && c.fileHoldsSecrets(path) {
 		if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
-			w = append(w, fmt.Sprintf("%s holds secrets (smtp.password or http.admin_token) and others may read it (mode %v): chmod 600 %s, or move the secrets to TIDINGS_SMTP_PASSWORD and TIDINGS_ADMIN_TOKEN",
+			w = append(w, fmt.Sprintf("%s holds secrets (smtp.password, http.admin_token or a password in database.url) and others may read it (mode %v): chmod 600 %s, or move the secrets to TIDINGS_SMTP_PASSWORD, TIDINGS_ADMIN_TOKEN and TIDINGS_DATABASE_URL",
 				path, info.Mode().Perm(), path))
 		}
 	}
-	for _, p := range []string{c.Database.Path, c.Database.Path + "-wal", c.Database.Path + "-shm"} {
+	for _, p := range c.sqliteFiles() {
 		if info, err := os.Stat(p); err == nil && info.Mode().Perm()&0o077 != 0 {
 			w = append(w, fmt.Sprintf("%s holds the token secret and subscribers' addresses and others may read it (mode %v): tidings makes it 0600 when it opens it", p, info.Mode().Perm()))
 		}
@@ -48,7 +48,7 @@ func (c *Config) fileHoldsSecrets(path string) bool {
 	if err != nil || decodeConfig(b, &inFile) != nil {
 		return false
 	}
-	return inFile.SMTP.Password != "" || inFile.HTTP.AdminToken != ""
+	return inFile.SMTP.Password != "" || inFile.HTTP.AdminToken != "" || hasPassword(inFile.Database.URL)
 }
 
 func loopbackHost(h string) bool {
@@ -71,4 +71,22 @@ func mismatch(base *url.URL, listen string) bool {
 		port = map[string]string{"http": "80", "https": "443"}[base.Scheme]
 	}
 	return port != lport
+}
+
+// sqliteFiles are the SQLite database's files; none with a database URL.
+func (c *Config) sqliteFiles() []string {
+	if !c.Database.SQLite() {
+		return nil
+	}
+	return []string{c.Database.Path, c.Database.Path + "-wal", c.Database.Path + "-shm"}
+}
+
+// hasPassword reports whether a database URL carries a password.
+func hasPassword(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return false
+	}
+	_, ok := u.User.Password()
+	return ok || u.Query().Has("password")
 }

@@ -16,7 +16,7 @@ func dbCopyCommand() *command {
 	return &command{
 		name: "db copy", args: "--to URL|PATH",
 		summary: "copy the database into a new PostgreSQL database or SQLite file, and verify every table",
-		detail: "Copies every table of the configured database (database.path: an SQLite file or a postgres:// URL) into\n" +
+		detail: "Copies every table of the configured database (database.url, else the SQLite file database.path) into\n" +
 			"the one named by --to, either kind: articles, subscribers with their events and consent, the token\n" +
 			"secret, editions, the ledger, sources, admin accounts, the inbound log. Ids are kept. The target must be\n" +
 			"new: a file that does not exist yet, or a PostgreSQL database just created (createdb); one that holds\n" +
@@ -24,7 +24,7 @@ func dbCopyCommand() *command {
 			"the copy refuses while serve or run use it (stop them first). The target is written in one transaction\n" +
 			"and checked before it commits, table by table, by row count and a checksum over every value: any\n" +
 			"difference, or a value the target cannot take, and nothing is written. Exit status 0 when every table\n" +
-			"verified, 1 otherwise. Afterwards point the config's [database] at the target.",
+			"verified, 1 otherwise. Afterwards point the config's [database] at the target (url, or path for a file).",
 		example: "tidings db copy --to postgres://tidings@db.internal/tidings\ntidings --config pg.toml db copy --to ./data/back.db",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&to, "to", "", "the database to copy into: a postgres:// URL or an SQLite file path")
@@ -37,7 +37,7 @@ func dbCopyCommand() *command {
 			if err != nil {
 				return err
 			}
-			return copyDatabase(ctx, e, cfg.Database.Path, to)
+			return copyDatabase(ctx, e, cfg.Database.Where(), to)
 		},
 	}
 }
@@ -49,7 +49,7 @@ func copyDatabase(ctx context.Context, e *env, from, to string) error {
 	// source is read as one snapshot besides, which is all there is for
 	// PostgreSQL.
 	if !database.IsURL(from) {
-		l, err := lockInstance(from, "db copy")
+		l, err := lockInstance(DatabaseConfig{Path: from}, "db copy")
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func copyDatabase(ctx context.Context, e *env, from, to string) error {
 	}
 	defer dst.Close()
 	if !database.IsURL(to) && !sameFile(from, to) { // the same file: Copy refuses it
-		l, err := lockInstance(to, "db copy")
+		l, err := lockInstance(DatabaseConfig{Path: to}, "db copy")
 		if err != nil {
 			return err
 		}

@@ -138,7 +138,11 @@ schedule = "0 7 * * *"
 		t.Fatal(err)
 	}
 	at := func(name, where string) map[string]string {
-		text := strings.Replace(string(raw), "path = "+strconv.Quote(first), "path = "+strconv.Quote(where), 1)
+		key := "path"
+		if database.IsURL(where) {
+			key = "url"
+		}
+		text := strings.Replace(string(raw), "path = "+strconv.Quote(first), key+" = "+strconv.Quote(where), 1)
 		return map[string]string{"TIDINGS_CONFIG": writeFile(t, dir, name, text)}
 	}
 	onMiddle := at("middle.toml", middle)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	netmail "net/mail"
 	"sort"
 	"strings"
 
+	"github.com/tidings/tidings/internal/pass"
 	"github.com/tidings/tidings/mail"
 	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
@@ -85,16 +87,19 @@ func digestPreviewCommand() *command {
 }
 
 func digestSendCommand() *command {
-	var dryRun, wait bool
+	var dryRun, wait, queue bool
 	return digestCommand("send", "plan an edition now and send it",
 		"Freezes the articles no earlier edition carried into a new edition, queues one delivery per confirmed\n"+
 			"subscriber, and sends them (and any other due delivery). Interrupted, it stops taking new work, records\n"+
 			"what was in flight and exits; run it again, or let serve or run finish the edition. The exit status is 1\n"+
-			"when a delivery failed for good, 75 when deliveries are left for a later try (without --wait).",
+			"when a delivery failed for good, 75 when deliveries are left for a later try (without --wait).\n"+
+			"With --queue it plans and queues only, and the running tidings serve instances send: at once on\n"+
+			"PostgreSQL (they are told), within 30 seconds on SQLite.",
 		"tidings digest send daily",
 		func(fs *flag.FlagSet) {
 			fs.BoolVar(&dryRun, "dry-run", false, "say what would be sent, create and send nothing")
 			fs.BoolVar(&wait, "wait", false, "stay until every delivery is sent or failed, retries included")
+			fs.BoolVar(&queue, "queue", false, "plan and queue the edition; leave the sending to tidings serve")
 		},
 		func(ctx context.Context, e *env, app *App, d mail.Digest) error {
 			if dryRun {
@@ -121,6 +126,12 @@ func digestSendCommand() *command {
 				fmt.Fprintf(e.stdout, "digest %s: no new articles; no edition\n", d.Name)
 			} else if created {
 				fmt.Fprintf(e.stdout, "digest %s: edition %d, %q, %s\n", d.Name, ed.ID, ed.Subject, plural(ed.ArticleCount, "article"))
+				if err := app.DB.Notify(ctx, pass.MailChannel, app.Instance); err != nil {
+					app.Logger.Warn("serve instances not told of the edition; they find it within 30 seconds", slog.Any("error", err))
+				}
+			}
+			if queue {
+				return nil
 			}
 			return app.sendDue(ctx, e.stdout, "", wait)
 		})

@@ -159,3 +159,40 @@ retry_backoff = "300ms"
 		t.Errorf("the sink got %d messages, want 2", n)
 	}
 }
+
+// digest send --queue plans the edition and queues its deliveries for
+// serve to send, sending nothing itself.
+func TestCLI_DigestSendQueue(t *testing.T) {
+	sink := newSMTPSink(t)
+	dir := t.TempDir()
+	content := filepath.Join(dir, "content")
+	writeFile(t, content, "bridge.md", "---\ntitle: Bridge opens\ndate: 2026-11-20 08:30\n---\n\nThe new bridge opened on Friday.\n")
+	cfg := writeFile(t, dir, "tidings.toml", fmt.Sprintf(`
+[site]
+postal_address = "1 Quay Street, Harbourtown"
+[database]
+path = %q
+[content]
+dirs = [%q]
+[smtp]
+host = "127.0.0.1"
+port = %d
+tls = "none"
+`, filepath.Join(dir, "t.db"), content, sink.Addr.Port))
+	env := map[string]string{"TIDINGS_CONFIG": cfg}
+	for _, args := range [][]string{{"ingest"}, {"subscribers", "add", "ana@example.org"}, {"subscribers", "add", "bo@example.org"}} {
+		if out, errs, code := run(t, env, args...); code != 0 {
+			t.Fatalf("%v exited %d:\n%s%s", args, code, out, errs)
+		}
+	}
+	out, errs, code := run(t, env, "digest", "send", "--queue", "daily")
+	if code != 0 || !strings.Contains(out, "edition 1") {
+		t.Fatalf("digest send --queue exited %d:\n%s%s", code, out, errs)
+	}
+	if sink.count() != 0 {
+		t.Errorf("digest send --queue sent %d messages", sink.count())
+	}
+	if out, _, _ := run(t, env, "editions", "show", "1"); !strings.Contains(out, "Deliveries: sent 0, queued 2") {
+		t.Errorf("editions show:\n%s", out)
+	}
+}

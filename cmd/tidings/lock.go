@@ -18,8 +18,15 @@ type instanceLock struct{ f *os.File }
 // errLocked is returned when another tidings holds the lock.
 var errLocked = errors.New("another tidings is running on this database")
 
-func lockInstance(dbPath, what string) (*instanceLock, error) {
-	path := dbPath + ".lock"
+// lockInstance takes the lock of an SQLite database. A PostgreSQL
+// database takes several instances, which share its work through the
+// database itself (claims, leader locks): it returns a nil lock, whose
+// release does nothing.
+func lockInstance(db DatabaseConfig, what string) (*instanceLock, error) {
+	if !db.SQLite() {
+		return nil, nil
+	}
+	path := db.Path + ".lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -44,6 +51,9 @@ func lockInstance(dbPath, what string) (*instanceLock, error) {
 
 // release lets the next instance in.
 func (l *instanceLock) release() {
+	if l == nil {
+		return
+	}
 	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	l.f.Close()
 }

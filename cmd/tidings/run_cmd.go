@@ -19,7 +19,7 @@ func runCommand() *command {
 		example: "*/5 * * * * cd /srv/news && tidings run",
 		nargs:   0,
 		app: func(ctx context.Context, e *env, app *App, fs *flag.FlagSet) error {
-			lock, err := lockInstance(app.Config.Database.Path, "run")
+			lock, err := lockInstance(app.Config.Database, "run")
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,7 @@ func TestCLI_Run(t *testing.T) {
 	}
 
 	// Not while serve holds the database.
-	lock, err := lockInstance(db, "serve")
+	lock, err := lockInstance(DatabaseConfig{Path: db}, "serve")
 	if err != nil {
 		t.Fatal(err)
 	}

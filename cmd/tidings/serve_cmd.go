@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tidings/tidings/feed"
@@ -86,7 +88,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.App = app
-	if m.lock, err = lockInstance(m.Config.Database.Path, "serve"); err != nil {
+	if m.lock, err = lockInstance(m.Config.Database, "serve"); err != nil {
 		return err
 	}
 	if m.Listener == nil {
@@ -133,9 +135,11 @@ func (m *Main) Run(ctx context.Context) error {
 	closeWebSub := a.announceFeeds(true)
 	defer closeWebSub()
 	p := a.pass()
+	a.running.Store(p)
 	p.Refresh(ctx)
 	a.ready.Store(true)
-	log.Info("serving", "url", "http://"+m.Listener.Addr().String(), "site", a.Config.Site.BaseURL)
+	log.Info("serving", "url", "http://"+m.Listener.Addr().String(), "site", a.Config.Site.BaseURL,
+		"instance", a.Instance, "database", a.DB.Dialect.String(), "leading", strings.Join(p.Leading(), ","))
 	loops := []func(context.Context) error{
 		m.serveHTTP(m.Listener, handler),
 		func(ctx context.Context) error { return a.DB.Watch(ctx, dbWatchEvery) },
@@ -254,7 +258,13 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Routes(mux)
+	// A write through the API rebuilds the feeds here and on every other
+	// instance at once, as a scan that changed articles does.
+	apiMux := http.NewServeMux()
+	api.Routes(apiMux)
+	changes := a.contentChanges(apiMux)
+	mux.Handle("/api/v1/articles", changes)
+	mux.Handle("/api/v1/articles/", changes)
 	adm, err := a.webAdmin()
 	if err != nil {
 		return nil, err
@@ -266,9 +276,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	wh.Routes(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
+	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	if a.Config.HTTP.MetricsListen == "" {
 		mux.Handle("GET /metrics", a.metrics())
@@ -276,19 +284,94 @@ func (a *App) Handler() (http.Handler, error) {
 	return web.Secure(web.Fallback(mux, fh.Pages()), a.Config.Site.BaseURL), nil
 }
 
+// contentChanges passes requests to h and, after a write that succeeded,
+// has the running pass rebuild the feeds and tell the other instances.
+func (a *App) contentChanges(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || rec.status >= 300 {
+			return
+		}
+		if p := a.running.Load(); p != nil {
+			p.ContentChanged(context.WithoutCancel(r.Context()))
+		}
+	})
+}
+
+// statusRecorder notes the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// healthz answers 200 while the process runs, with what this instance
+// is: its id, its database and whether that answers, the leader roles it
+// holds.
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	st := a.health(r)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+	st.write(w)
+}
+
 // readyz answers 200 once the schedules are loaded and while the database
-// answers, 503 otherwise.
+// answers, 503 otherwise, with the same report as healthz.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	if !a.ready.Load() {
-		http.Error(w, "starting: schedules not loaded yet", http.StatusServiceUnavailable)
-		return
+	st := a.health(r)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	switch {
+	case !a.ready.Load():
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "starting: schedules not loaded yet")
+	case st.dbErr != nil:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "database not reachable")
+	default:
+		fmt.Fprintln(w, "ready")
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	st.write(w)
+}
+
+// instanceHealth is what /healthz and /readyz say of this instance.
+// Where the database is and why it does not answer stay in the log: the
+// endpoints are public.
+type instanceHealth struct {
+	instance, dialect string
+	dbErr             error
+	leading           []string
+}
+
+func (a *App) health(r *http.Request) instanceHealth {
+	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	st := instanceHealth{instance: a.Instance, dialect: a.DB.Dialect.String()}
 	var one int
-	if err := a.DB.Read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		http.Error(w, "database not reachable: "+err.Error(), http.StatusServiceUnavailable)
-		return
+	if st.dbErr = a.DB.Read.QueryRowContext(ctx, "SELECT 1").Scan(&one); st.dbErr != nil && r.Context().Err() == nil {
+		a.Logger.Warn("health check: database not reachable", "component", "http", "database", a.DB.String(), slog.Any("error", st.dbErr))
 	}
-	fmt.Fprintln(w, "ready")
+	if p := a.running.Load(); p != nil {
+		st.leading = p.Leading()
+	}
+	return st
+}
+
+func (st instanceHealth) write(w io.Writer) {
+	fmt.Fprintf(w, "instance: %s\n", st.instance)
+	reach := "reachable"
+	if st.dbErr != nil {
+		reach = "not reachable"
+	}
+	fmt.Fprintf(w, "database: %s, %s\n", st.dialect, reach)
+	leading := strings.Join(st.leading, " ")
+	if leading == "" {
+		leading = "none"
+	}
+	fmt.Fprintf(w, "leading: %s\n", leading)
 }

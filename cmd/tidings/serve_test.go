@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +245,11 @@ func TestServe_HealthAndMetrics(t *testing.T) {
 	base, _ := bootServe(t)
 	if resp, body := get(t, base+"/readyz"); resp.StatusCode != 200 || !strings.Contains(body, "ready") {
 		t.Errorf("readyz %d %q", resp.StatusCode, body)
+	}
+	// What this instance is: one SQLite instance leads every role.
+	if resp, body := get(t, base+"/healthz"); resp.StatusCode != 200 ||
+		!regexp.MustCompile(`^ok\ninstance: \S+-\d+-[0-9a-f]{6}\ndatabase: sqlite, reachable\nleading: scan\n$`).MatchString(body) {
+		t.Errorf("healthz %d %q", resp.StatusCode, body)
 	}
 	resp, body := get(t, base+"/metrics")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {

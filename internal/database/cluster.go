@@ -71,8 +71,12 @@ func (l *Leaders) Close() {
 	defer l.mu.Unlock()
 	for name, c := range l.conns {
 		// Closing the connection returns it to the pool still locked;
-		// unlock first so that the pool's next user holds nothing.
-		c.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?)`, lockKey("leader:"+name))
+		// unlock first so that the pool's next user holds nothing. A
+		// server that does not answer holds the lock no longer anyway
+		// once the pool is closed, so the unlock waits 2 s at most.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c.ExecContext(ctx, `SELECT pg_advisory_unlock(?)`, lockKey("leader:"+name))
+		cancel()
 		c.Close()
 		delete(l.conns, name)
 	}
@@ -99,9 +103,10 @@ func (db *DB) Notify(ctx context.Context, channel, payload string) error {
 }
 
 // Listen calls fn with the payload of every notice on channel until ctx
-// ends, on a connection of its own that it opens again when it drops
-// (after which fn is called with "" once: notices may have been missed
-// while it was gone). On SQLite it returns at once.
+// ends, on a connection of its own that it opens again when it drops.
+// Each time it starts listening, the first time too, it calls fn with ""
+// once: notices sent before (while it was gone, or before this process
+// listened at all) were missed. On SQLite it returns at once.
 func (db *DB) Listen(ctx context.Context, channel string, fn func(payload string)) error {
 	if db.Dialect != Postgres {
 		return nil
@@ -111,16 +116,14 @@ func (db *DB) Listen(ctx context.Context, channel string, fn func(payload string
 		return err
 	}
 	delay := 250 * time.Millisecond
-	for first := true; ctx.Err() == nil; first = false {
+	for ctx.Err() == nil {
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
 			_, err = conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize())
 		}
 		if err == nil {
 			delay = 250 * time.Millisecond
-			if !first {
-				fn("")
-			}
+			fn("")
 			for err == nil {
 				var n *pgconn.Notification
 				n, err = conn.WaitForNotification(ctx)

@@ -43,7 +43,12 @@ func (db *DB) Check() error {
 }
 
 // Watch checks the file every interval until ctx ends (nil) or a check
-// fails (its error).
+// fails (its error). On PostgreSQL it checks the schema instead: when
+// another instance, a newer tidings, has migrated the database past what
+// this binary knows, Watch returns an error wrapping ErrTooNew, so that
+// this instance stops rather than write rows it does not understand. A
+// server that does not answer is not a failure here: the stores wait and
+// retry, and readiness says so.
 func (db *DB) Watch(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -55,6 +60,37 @@ func (db *DB) Watch(ctx context.Context, every time.Duration) error {
 			if err := db.Check(); err != nil {
 				return err
 			}
+			if err := db.checkSchema(ctx); err != nil {
+				return err
+			}
 		}
 	}
+}
+
+// checkSchema returns an error wrapping ErrTooNew when a PostgreSQL
+// database holds migrations this binary does not have.
+func (db *DB) checkSchema(ctx context.Context) error {
+	if db.Dialect != Postgres {
+		return nil // one instance holds an SQLite file; Open checked it
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return nil
+	}
+	if latest := LatestVersion(db.Dialect); v > latest {
+		return fmt.Errorf("database %s was migrated to schema version %d by a newer tidings while this one (which knows up to %d) ran: this instance stops rather than write to a schema it does not know; upgrade it: %w",
+			db, v, latest, ErrTooNew)
+	}
+	return nil
+}
+
+// SchemaVersion is the highest migration applied to the database.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := db.Read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
 }

@@ -6,13 +6,17 @@
 // It holds no policy of its own: which files changed is the ingester's
 // business, which sources and digests are due is the poller's and the
 // scheduler's, what is sent is the ledger's. It only says what follows
-// what, and that every loop stops when the others do.
+// what, and that every loop stops when the others do; and, with several
+// instances on one database, which instance scans and fetches (the one
+// leading that work) and that the others rebuild when told of a change.
 package pass
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -51,6 +55,36 @@ type Watcher interface {
 	Run(ctx context.Context, changed func()) error
 }
 
+// Leader says whether this instance leads a kind of work among the
+// instances on one database; *database.Leaders satisfies it.
+type Leader interface {
+	Lead(ctx context.Context, name string) (bool, error)
+}
+
+// Notices carries change notices between the instances on one database;
+// *database.DB satisfies it (on SQLite both do nothing).
+type Notices interface {
+	Notify(ctx context.Context, channel, payload string) error
+	Listen(ctx context.Context, channel string, fn func(payload string)) error
+}
+
+// The leader roles: one instance of a cluster scans the content folders,
+// one fetches the upstream feeds.
+const (
+	RoleScan  = "scan"
+	RoleFetch = "fetch"
+)
+
+// ContentChannel is the notice an instance sends when its ingest changed
+// articles; the payload is its Instance. Every other instance rebuilds
+// its feeds and pages from the database when it hears it.
+const ContentChannel = "tidings_content"
+
+// MailChannel is the notice sent when an edition was planned: every
+// instance's sender wakes and joins in, rather than finding the work on
+// its next idle check.
+const MailChannel = "tidings_mail"
+
 // Pass is every step of tidings' work, wired.
 type Pass struct {
 	Content   Scanner
@@ -68,6 +102,19 @@ type Pass struct {
 	WakeSender chan struct{}
 	Metrics    *metrics.Registry // nil: none kept
 	Logger     *slog.Logger
+
+	// Leaders, when set, decides whether this instance scans (RoleScan)
+	// and fetches (RoleFetch); the others only build from the database.
+	// nil: this instance does both.
+	Leaders Leader
+	// Notices, when set, carries ContentChannel between instances.
+	Notices Notices
+	// Instance names this instance in its notices.
+	Instance string
+
+	mu      sync.Mutex
+	leading map[string]bool
+	rebuild chan struct{} // Serve's; made by the first to need it
 }
 
 // Report is what one pass did.
@@ -135,15 +182,146 @@ func (p *Pass) Ingest(ctx context.Context) (Report, error) {
 			rep.Errors = append(rep.Errors, fmt.Errorf("upstream feeds: %w", err))
 		}
 	}
+	if rep.Scan.Changed() || rep.Upstream.Added+rep.Upstream.Updated > 0 {
+		p.notify(ctx)
+	}
 	return rep, nil
 }
 
 // Refresh scans the content folders and builds the feeds: the first step
 // of serve, before it answers, so its feeds are never empty for want of a
-// scan. Errors are logged.
+// scan. Errors are logged. On an instance that does not lead the scan, it
+// only builds.
 func (p *Pass) Refresh(ctx context.Context) {
-	if _, err := p.scan(ctx); err == nil {
+	p.rescan(ctx, true)
+}
+
+// rescan scans when this instance leads the scan, tells the others when
+// that changed articles, and builds the feeds after a change or, with
+// always, in any case (what time alone publishes). It reports whether it
+// scanned.
+func (p *Pass) rescan(ctx context.Context, always bool) bool {
+	if !p.lead(ctx, RoleScan) {
+		if always {
+			p.build(ctx)
+		}
+		return false
+	}
+	res, err := p.scan(ctx)
+	if err != nil {
+		return true
+	}
+	if res.Changed() {
+		p.notify(ctx)
+	}
+	if always || res.Changed() {
 		p.build(ctx)
+	}
+	return true
+}
+
+// lead reports whether this instance leads role now, and remembers it for
+// Leading. A leader lock that cannot be asked for (the database is away)
+// is not held.
+func (p *Pass) lead(ctx context.Context, role string) bool {
+	ok := true
+	if p.Leaders != nil {
+		var err error
+		if ok, err = p.Leaders.Lead(ctx, role); err != nil {
+			if ctx.Err() == nil {
+				p.log().Warn("leader lock not reachable; leaving the work to another instance", "role", role, slog.Any("error", err))
+			}
+			ok = false
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.leading == nil {
+		p.leading = map[string]bool{}
+	}
+	if ok != p.leading[role] && p.Leaders != nil {
+		p.log().Info("leader role changed", "role", role, "leading", ok, "instance", p.Instance)
+	}
+	p.leading[role] = ok
+	return ok
+}
+
+// Leading lists the leader roles this instance held when it last asked.
+func (p *Pass) Leading() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var roles []string
+	for r, ok := range p.leading {
+		if ok {
+			roles = append(roles, r)
+		}
+	}
+	sort.Strings(roles)
+	return roles
+}
+
+func (p *Pass) rebuildChan() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rebuild == nil {
+		p.rebuild = make(chan struct{}, 1)
+	}
+	return p.rebuild
+}
+
+// ContentChanged is for a change of articles made outside the pass (the
+// authoring API): Serve rebuilds the feeds at once, and the other
+// instances are told to.
+func (p *Pass) ContentChanged(ctx context.Context) {
+	poke(p.rebuildChan())
+	p.notify(ctx)
+}
+
+// notify tells the other instances that articles changed.
+func (p *Pass) notify(ctx context.Context) {
+	if p.Notices == nil {
+		return
+	}
+	if err := p.Notices.Notify(ctx, ContentChannel, p.Instance); err != nil && ctx.Err() == nil {
+		p.log().Warn("other instances not told of changed articles; they rebuild on their next poll", slog.Any("error", err))
+	}
+}
+
+// led runs work while this instance leads role: it asks every Poll, runs
+// work when it takes the role, and stops it when the role is lost (its
+// lock went with its connection). It returns work's error, or nil when
+// ctx ends.
+func (p *Pass) led(ctx context.Context, role string, work func(ctx context.Context) error) error {
+	t := time.NewTicker(p.every())
+	defer t.Stop()
+	for {
+		if p.lead(ctx, role) {
+			wctx, stop := context.WithCancel(ctx)
+			errc := make(chan error, 1)
+			go func() { errc <- work(wctx) }()
+		held:
+			for {
+				select {
+				case err := <-errc:
+					stop()
+					if ctx.Err() != nil {
+						return nil
+					}
+					return err
+				case <-t.C:
+					if !p.lead(ctx, role) {
+						stop()
+						<-errc
+						break held
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
 	}
 }
 
@@ -157,7 +335,7 @@ func (p *Pass) Refresh(ctx context.Context) {
 // else the first failure.
 func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	rebuild := make(chan struct{}, 1)
+	rebuild := p.rebuildChan()
 	rescan := make(chan struct{}, 1)
 	wakeSender := p.WakeSender
 	if wakeSender == nil {
@@ -175,18 +353,45 @@ func (p *Pass) Serve(ctx context.Context, more ...func(ctx context.Context) erro
 		})
 	}
 	if p.Sources != nil {
-		g.Go(func() error { return p.Sources.Run(ctx, func() { poke(rebuild) }) })
+		g.Go(func() error {
+			return p.led(ctx, RoleFetch, func(ctx context.Context) error {
+				return p.Sources.Run(ctx, func() {
+					p.notify(ctx)
+					poke(rebuild)
+				})
+			})
+		})
+	}
+	if p.Notices != nil {
+		g.Go(func() error {
+			return p.Notices.Listen(ctx, ContentChannel, func(from string) {
+				// "" after a lost connection: something may have been missed.
+				if from != p.Instance || from == "" {
+					poke(rebuild)
+				}
+			})
+		})
 	}
 	if p.Scheduler != nil {
 		g.Go(func() error {
 			return p.Scheduler.Run(ctx, func(eds []*mail.Edition) {
 				p.planned(eds)
 				poke(wakeSender)
+				if p.Notices != nil && len(eds) > 0 {
+					if err := p.Notices.Notify(ctx, MailChannel, p.Instance); err != nil && ctx.Err() == nil {
+						p.log().Warn("other instances not told of the planned edition; they find it on their next check", slog.Any("error", err))
+					}
+				}
 			})
 		})
 	}
 	if p.Sender != nil {
 		g.Go(func() error { return p.Sender.Run(ctx, wakeSender) })
+		if p.Notices != nil {
+			g.Go(func() error {
+				return p.Notices.Listen(ctx, MailChannel, func(string) { poke(wakeSender) })
+			})
+		}
 	}
 	for _, f := range more {
 		g.Go(func() error { return f(ctx) })
@@ -207,15 +412,15 @@ func (p *Pass) contentLoop(ctx context.Context, rescan, rebuild <-chan struct{})
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			p.Refresh(ctx)
-			p.rescanned("poll")
+			if p.rescan(ctx, true) {
+				p.rescanned("poll")
+			}
 		case <-rescan:
 			// Only a change needs a build here; what time alone
 			// publishes, the poll builds.
-			if res, err := p.scan(ctx); err == nil && res.Changed() {
-				p.build(ctx)
+			if p.rescan(ctx, false) {
+				p.rescanned("watch")
 			}
-			p.rescanned("watch")
 		case <-rebuild:
 			p.build(ctx)
 		}
