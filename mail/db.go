@@ -4,7 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/tidings/tidings/internal/database"
 )
+
+// jsonIDs is a subquery of the integers in the JSON array bound to its one
+// placeholder (see jsonInts): json_each on SQLite, json_array_elements_text
+// on PostgreSQL, where the elements come out as text and are cast.
+func jsonIDs(d database.Dialect) string {
+	return d.Pick(`SELECT value FROM json_each(?)`, `SELECT value::bigint FROM json_array_elements_text(?::json)`)
+}
+
+// jsonTexts is jsonIDs for a JSON array of strings.
+func jsonTexts(d database.Dialect) string {
+	return d.Pick(`SELECT value FROM json_each(?)`, `SELECT value FROM json_array_elements_text(?::json)`)
+}
+
+// lessOne is attempts - 1, never below 0: the attempt a claim counted,
+// given back. (SQLite's scalar MAX(a, b) is GREATEST on PostgreSQL.)
+const lessOne = `CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`
 
 // inTx runs fn in one write transaction, committed when fn returns nil.
 // The write connection opens transactions with BEGIN IMMEDIATE, so fn

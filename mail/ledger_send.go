@@ -134,16 +134,16 @@ func (l *Ledger) record(ctx context.Context, results []result, checkDone bool) e
 					WHERE id = ? AND state = 'sending'`, reply, now, r.d.ID)
 			case outReleased:
 				// Not tried: the attempt the claim counted is given back.
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
 					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`, now, now, r.d.ID)
 			case outDeferred:
 				// The server never answered for this message: no attempt,
 				// but the reason is kept for editions show.
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
 					next_attempt_at = ?, last_code = 0, last_reply = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
 					now, reply, now, r.d.ID)
 			case outPaced:
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = MAX(attempts - 1, 0),
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
 					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
 					r.next.UnixNano(), now, r.d.ID)
 			}
@@ -177,7 +177,7 @@ func (l *Ledger) markSentStmt(ctx context.Context) (*sql.Stmt, error) {
 		return l.markSent, nil
 	}
 	stmt, err := l.DB.Write.PrepareContext(ctx, `UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ?
-		WHERE id IN (SELECT value FROM json_each(?))`)
+		WHERE id IN (`+jsonIDs(l.DB.Dialect)+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare mark sent: %w", err)
 	}

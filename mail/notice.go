@@ -32,13 +32,14 @@ func (l *Ledger) QueueNotice(ctx context.Context, kind string, subscriberID int6
 	var rnd [8]byte
 	rand.Read(rnd[:]) // never fails (crypto/rand)
 	now := l.now().UnixNano()
-	r, err := l.DB.Write.ExecContext(ctx, `INSERT INTO deliveries (kind, subscriber_id, email, state, attempts,
-		next_attempt_at, message_id, updated_at) VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)`,
-		kind, subscriberID, email, now, fmt.Sprintf("<n.%s.s%d.%s@%s>", kind, subscriberID, hex.EncodeToString(rnd[:]), domain), now)
+	var id int64
+	err := l.DB.Write.QueryRowContext(ctx, `INSERT INTO deliveries (kind, subscriber_id, email, state, attempts,
+		next_attempt_at, message_id, updated_at) VALUES (?, ?, ?, 'queued', 0, ?, ?, ?) RETURNING id`,
+		kind, subscriberID, email, now, fmt.Sprintf("<n.%s.s%d.%s@%s>", kind, subscriberID, hex.EncodeToString(rnd[:]), domain), now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("queue %s notice: %w", kind, err)
 	}
-	return r.LastInsertId()
+	return id, nil
 }
 
 // noticeMessage turns a composed notice into the message sent: from the

@@ -46,15 +46,12 @@ func insertEdition(ctx context.Context, tx *sql.Tx, ed *Edition, p plan) error {
 	if ed.Kind == "" {
 		ed.Kind = EditionDigest
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO editions (digest, scheduled_at, created_at, subject, article_count, state,
+	err := tx.QueryRowContext(ctx, `INSERT INTO editions (digest, scheduled_at, created_at, subject, article_count, state,
 		kind, body_html, body_text, preheader, source_key, planning, plan_after, plan_due, plan_deliver_at, plan_domain)
-		VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?, ?, 1, 0, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?, ?, 1, 0, ?, ?, ?) RETURNING id`,
 		ed.Digest, ed.ScheduledAt.UnixNano(), ed.CreatedAt.UnixNano(), ed.Subject, ed.ArticleCount,
-		ed.Kind, ed.BodyHTML, ed.BodyText, ed.Preheader, ed.SourceKey, p.due.UnixNano(), p.deliverAt.String(), p.domain)
+		ed.Kind, ed.BodyHTML, ed.BodyText, ed.Preheader, ed.SourceKey, p.due.UnixNano(), p.deliverAt.String(), p.domain).Scan(&ed.ID)
 	if err != nil {
-		return fmt.Errorf("insert edition: %w", err)
-	}
-	if ed.ID, err = r.LastInsertId(); err != nil {
 		return fmt.Errorf("insert edition: %w", err)
 	}
 	ed.State = EditionPlanning
@@ -286,7 +283,11 @@ func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size 
 		after = subs[len(subs)-1].ID
 	}
 	done = len(subs) < size
-	if _, err := tx.ExecContext(ctx, `UPDATE editions SET plan_after = ?, planning = ? WHERE id = ?`, after, !done, id); err != nil {
+	flag := 1 // an integer column on both stores
+	if done {
+		flag = 0
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE editions SET plan_after = ?, planning = ? WHERE id = ?`, after, flag, id); err != nil {
 		return 0, false, 0, fmt.Errorf("move plan cursor: %w", err)
 	}
 	if done {
