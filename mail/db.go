@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// lessOne is attempts - 1, never below 0: the attempt a claim counted,
+// given back. (SQLite's scalar MAX(a, b) is GREATEST on PostgreSQL.)
+const lessOne = `CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`
+
 // inTx runs fn in one write transaction, committed when fn returns nil.
 // The write connection opens transactions with BEGIN IMMEDIATE, so fn
 // holds the database's write lock from its start.

@@ -50,7 +50,7 @@ func (l *Ledger) dueArticles(ctx context.Context, d Digest, since, now time.Time
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	as, err = notCarried(ctx, l.DB.Read, d.Name, as)
+	as, err = l.notCarried(ctx, l.DB.Read, d.Name, as)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -84,7 +84,7 @@ func (l *Ledger) PlanArticle(ctx context.Context, d Digest, a *feed.Article, at 
 	}
 	key := "each|" + d.Name + "|" + a.ID
 	err = l.inTx(ctx, func(tx *sql.Tx) error {
-		left, err := notCarried(ctx, tx, d.Name, full)
+		left, err := l.notCarried(ctx, tx, d.Name, full)
 		if err != nil || len(left) == 0 {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tidings/tidings/mail/inbound"
@@ -84,7 +85,7 @@ func (l *Ledger) InboundLog(ctx context.Context, unmatched bool, limit int) ([]I
 	}
 	q += ` ORDER BY received_at DESC, id DESC`
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt64 // no limit; PostgreSQL refuses SQLite's -1
 	}
 	rows, err := l.DB.Read.QueryContext(ctx, q+` LIMIT ?`, limit)
 	if err != nil {

@@ -68,7 +68,6 @@ func (l *Ledger) Summary(ctx context.Context, id int64) (EditionSummary, error) 
 // partial index, and unsubscribes are matched from the few subscribers
 // who left to the one edition of each digest they left after.
 func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummary, error) {
-	d := l.DB.Dialect
 	out := make([]EditionSummary, len(eds))
 	at := make(map[int64]*EditionSummary, len(eds))
 	ids := make([]string, len(eds))
@@ -114,9 +113,10 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 		s.Total += n
 	}
 	frozen := map[int64]bool{}
-	err := count(`SELECT edition_id, 'sent', sent FROM edition_totals WHERE edition_id IN (`+d.Ints("?1")+`)
-		UNION ALL SELECT edition_id, 'failed', failed FROM edition_totals WHERE edition_id IN (`+d.Ints("?1")+`)
-		UNION ALL SELECT edition_id, 'skipped', skipped FROM edition_totals WHERE edition_id IN (`+d.Ints("?1")+`)`, list,
+	inIDs := l.DB.Dialect.Ints("?")
+	err := count(`SELECT t.edition_id, s.state, CASE s.state WHEN 'sent' THEN t.sent WHEN 'failed' THEN t.failed ELSE t.skipped END
+		FROM edition_totals t CROSS JOIN (SELECT 'sent' AS state UNION ALL SELECT 'failed' UNION ALL SELECT 'skipped') s
+		WHERE t.edition_id IN (`+inIDs+`)`, list,
 		func(s *EditionSummary, state string, n int) { frozen[s.ID] = true; add(s, state, n) })
 	if err == nil {
 		var live []string
@@ -127,12 +127,12 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 		}
 		if len(live) > 0 {
 			err = count(`SELECT edition_id, state, COUNT(*) FROM deliveries
-				WHERE edition_id IN (`+d.Ints("?")+`) GROUP BY edition_id, state`, "["+strings.Join(live, ",")+"]", add)
+				WHERE edition_id IN (`+inIDs+`) GROUP BY edition_id, state`, "["+strings.Join(live, ",")+"]", add)
 		}
 	}
 	if err == nil {
 		err = count(`SELECT edition_id, returned, COUNT(*) FROM deliveries
-			WHERE edition_id IN (`+d.Ints("?")+`) AND returned != '' GROUP BY edition_id, returned`, list,
+			WHERE edition_id IN (`+inIDs+`) AND returned != '' GROUP BY edition_id, returned`, list,
 			func(s *EditionSummary, kind string, n int) {
 				switch kind {
 				case "bounce":
@@ -153,7 +153,7 @@ func (l *Ledger) summarize(ctx context.Context, eds []*Edition) ([]EditionSummar
 				SELECT e.id, e.created_at AS since,
 					COALESCE((SELECT n.created_at FROM editions n WHERE n.digest = e.digest AND n.scheduled_at > e.scheduled_at
 						ORDER BY n.scheduled_at LIMIT 1), 9e18) AS until
-				FROM editions e WHERE e.id IN (`+d.Ints("?")+`)),
+				FROM editions e WHERE e.id IN (`+inIDs+`)),
 			gone AS MATERIALIZED (
 				SELECT id, unsubscribed_at AS at FROM subscribers
 				WHERE status = 'unsubscribed' AND unsubscribed_at >= (SELECT MIN(since) FROM page)
@@ -181,8 +181,8 @@ func (l *Ledger) EditionProgress(ctx context.Context, s EditionSummary) (*Progre
 		Sent: s.Sent, Paused: !s.Paused.IsZero(), Bounced: s.Bounced, Complained: s.Complained}
 	var first, last sql.NullInt64
 	err := l.DB.Read.QueryRowContext(ctx, `SELECT
-		(SELECT MIN(sent_at) FROM deliveries WHERE edition_id = ?1 AND state = 'sent'),
-		(SELECT MAX(sent_at) FROM deliveries WHERE edition_id = ?1 AND state = 'sent')`, s.ID).Scan(&first, &last)
+		(SELECT MIN(sent_at) FROM deliveries WHERE edition_id = ? AND state = 'sent'),
+		(SELECT MAX(sent_at) FROM deliveries WHERE edition_id = ? AND state = 'sent')`, s.ID, s.ID).Scan(&first, &last)
 	if err != nil {
 		return nil, fmt.Errorf("edition progress: %w", err)
 	}

@@ -134,16 +134,16 @@ func (l *Ledger) record(ctx context.Context, results []result, checkDone bool) e
 					WHERE id = ? AND state = 'sending'`, reply, now, r.d.ID)
 			case outReleased:
 				// Not tried: the attempt the claim counted is given back.
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
 					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`, now, now, r.d.ID)
 			case outDeferred:
 				// The server never answered for this message: no attempt,
 				// but the reason is kept for editions show.
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
 					next_attempt_at = ?, last_code = 0, last_reply = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
 					now, reply, now, r.d.ID)
 			case outPaced:
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
 					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
 					r.next.UnixNano(), now, r.d.ID)
 			}

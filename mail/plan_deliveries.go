@@ -281,7 +281,11 @@ func (l *Ledger) planChunkTx(ctx context.Context, id int64, target string, size 
 		}
 	}
 	done = n < size
-	if _, err := tx.ExecContext(ctx, `UPDATE editions SET plan_after = ?, planning = ? WHERE id = ?`, after, !done, id); err != nil {
+	flag := 1 // an integer column on both stores
+	if done {
+		flag = 0
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE editions SET plan_after = ?, planning = ? WHERE id = ?`, after, flag, id); err != nil {
 		return 0, false, 0, fmt.Errorf("move plan cursor: %w", err)
 	}
 	if done {

@@ -204,6 +204,8 @@ func TestPlan_SignUpWaitsForOneChunk(t *testing.T) {
 			res, err := e.subs.SignUp(ctx, "during@example.org", "", []string{"daily"}, true, 0, subscribers.Meta{Route: "form"})
 			if err != nil {
 				t.Error(err)
+				signedUp <- 0
+				return
 			}
 			signedUp <- res.Subscriber.ID
 		}()

@@ -38,9 +38,9 @@ func (p Progress) Percent() float64 {
 // the ledger keeps, so any process can ask, and a restart loses nothing).
 func (l *Ledger) Progress(ctx context.Context) ([]Progress, error) {
 	rows, err := l.DB.Read.QueryContext(ctx, `SELECT e.id, e.digest, e.subject, COUNT(d.id),
-		COALESCE(SUM(d.state NOT IN ('queued', 'sending')), 0), COALESCE(SUM(d.state = 'sent'), 0),
+		COUNT(*) FILTER (WHERE d.state NOT IN ('queued', 'sending')), COUNT(*) FILTER (WHERE d.state = 'sent'),
 		MIN(d.sent_at), MAX(d.sent_at), e.paused_at != 0,
-		COALESCE(SUM(d.returned = 'bounce'), 0), COALESCE(SUM(d.returned = 'complaint'), 0)
+		COUNT(*) FILTER (WHERE d.returned = 'bounce'), COUNT(*) FILTER (WHERE d.returned = 'complaint')
 		FROM editions e JOIN deliveries d ON d.edition_id = e.id
 		WHERE e.state != 'done' AND e.planning = 0 GROUP BY e.id ORDER BY e.id`)
 	if err != nil {

@@ -35,7 +35,7 @@ func (l *Ledger) selectArticles(ctx context.Context, q queryer, d Digest, now ti
 			return nil, err
 		}
 	}
-	articles, err := notCarried(ctx, q, d.Name, cands.articles)
+	articles, err := l.notCarried(ctx, q, d.Name, cands.articles)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (l *Ledger) selectArticles(ctx context.Context, q queryer, d Digest, now ti
 		if cands, err = l.candidates(ctx, q, d, now); err != nil {
 			return nil, err
 		}
-		if articles, err = notCarried(ctx, q, d.Name, cands.articles); err != nil {
+		if articles, err = l.notCarried(ctx, q, d.Name, cands.articles); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +87,7 @@ func (l *Ledger) candidates(ctx context.Context, q queryer, d Digest, now time.T
 }
 
 // notCarried keeps, in order, the candidates no edition of digest carried.
-func notCarried(ctx context.Context, q queryer, digest string, candidates []*feed.Article) ([]*feed.Article, error) {
+func (l *Ledger) notCarried(ctx context.Context, q queryer, digest string, candidates []*feed.Article) ([]*feed.Article, error) {
 	if len(candidates) == 0 {
 		return nil, nil
 	}
