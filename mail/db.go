@@ -14,7 +14,12 @@ const lessOne = `CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`
 // The write connection opens transactions with BEGIN IMMEDIATE, so fn
 // holds the database's write lock from its start.
 func (l *Ledger) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := l.DB.Write.BeginTx(ctx, nil)
+	return inTxOn(ctx, l.DB.Write, fn)
+}
+
+// inTxOn runs fn in a transaction on pool and commits it.
+func inTxOn(ctx context.Context, pool *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

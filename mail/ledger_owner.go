@@ -47,6 +47,18 @@ func (l *Ledger) beat(ctx context.Context, o owner) error {
 	return nil
 }
 
+// liveSenders counts the senders whose heartbeat is fresher than stale,
+// o among them: those the rate limits are split among.
+func (l *Ledger) liveSenders(ctx context.Context, stale time.Duration) (int, error) {
+	var n int
+	err := l.DB.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM senders WHERE heartbeat_at >= ?`,
+		l.now().Add(-stale).UnixNano()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count live senders: %w", err)
+	}
+	return max(n, 1), nil
+}
+
 // unregister removes o; its claims were given back or recorded first.
 func (l *Ledger) unregister(ctx context.Context, o owner) error {
 	if _, err := l.DB.Write.ExecContext(ctx, `DELETE FROM senders WHERE id = ?`, o.id); err != nil {

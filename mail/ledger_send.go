@@ -42,11 +42,16 @@ const maxReply = 512
 // after lease. A sender never takes its own claims again (they are in
 // its hands, even if another reaped it as gone). Another live sender's
 // claims are never taken, so two
-// senders on one database (digest send beside serve) never both send a
-// row.
+// senders on one database (digest send beside serve, or several
+// instances) never both send a row.
+//
+// Claims run on the shared pool: on PostgreSQL outside the writer lock,
+// each instance's claim skipping the rows another's claim has locked
+// (FOR UPDATE SKIP LOCKED), so claims never queue behind each other or
+// behind a plan; on SQLite the pool is the one write connection.
 func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Duration, editions bool) ([]Delivery, error) {
 	var out []Delivery
-	err := l.inTx(ctx, func(tx *sql.Tx) error {
+	err := inTxOn(ctx, l.DB.Shared, func(tx *sql.Tx) error {
 		now := l.now()
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
 			SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, claimed_by = ?
@@ -57,7 +62,7 @@ func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Du
 					(SELECT id FROM senders WHERE heartbeat_at >= ?)))
 				AND (? OR kind != 'edition')
 				AND (kind != 'edition' OR edition_id NOT IN (SELECT id FROM editions WHERE paused_at != 0 OR planning != 0))
-				LIMIT ?)
+				LIMIT ?`+l.DB.Dialect.Pick("", " FOR UPDATE SKIP LOCKED")+`)
 			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, `+messageIDColumn,
 			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), editions, n)
 		if err != nil {
@@ -93,9 +98,11 @@ func (l *Ledger) sentSince(ctx context.Context, t time.Time) (int, error) {
 // record writes a batch of outcomes in one transaction and, with
 // checkDone, marks done the editions they finished (a query per edition,
 // so the sender asks for it now and then and sweeps at the end of a
-// pass rather than on every commit). Only rows still sending are changed, except for
-// a send the server accepted: that is the truth whatever else happened.
-func (l *Ledger) record(ctx context.Context, results []result, checkDone bool) error {
+// pass rather than on every commit). Only rows still sending under o's
+// claim are changed (a row another sender took over, o reaped as gone, is
+// that sender's now), except for a send the server accepted: that is the
+// truth whatever else happened.
+func (l *Ledger) record(ctx context.Context, o owner, results []result, checkDone bool) error {
 	// Prepared before the transaction takes the only write connection.
 	markSent, err := l.markSentStmt(ctx)
 	if err != nil {
@@ -125,27 +132,27 @@ func (l *Ledger) record(ctx context.Context, results []result, checkDone bool) e
 				continue
 			case outFailed:
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', last_code = ?, last_reply = ?, updated_at = ?
-					WHERE id = ? AND state = 'sending'`, r.code, reply, now, r.d.ID)
+					WHERE id = ? AND state = 'sending' AND claimed_by = ?`, r.code, reply, now, r.d.ID, o.id)
 			case outRetry:
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', next_attempt_at = ?, last_code = ?,
-					last_reply = ?, updated_at = ? WHERE id = ? AND state = 'sending'`, r.next.UnixNano(), r.code, reply, now, r.d.ID)
+					last_reply = ?, updated_at = ? WHERE id = ? AND state = 'sending' AND claimed_by = ?`, r.next.UnixNano(), r.code, reply, now, r.d.ID, o.id)
 			case outSkipped:
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'skipped', last_reply = ?, updated_at = ?
-					WHERE id = ? AND state = 'sending'`, reply, now, r.d.ID)
+					WHERE id = ? AND state = 'sending' AND claimed_by = ?`, reply, now, r.d.ID, o.id)
 			case outReleased:
 				// Not tried: the attempt the claim counted is given back.
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
-					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`, now, now, r.d.ID)
+					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending' AND claimed_by = ?`, now, now, r.d.ID, o.id)
 			case outDeferred:
 				// The server never answered for this message: no attempt,
 				// but the reason is kept for editions show.
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
-					next_attempt_at = ?, last_code = 0, last_reply = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
-					now, reply, now, r.d.ID)
+					next_attempt_at = ?, last_code = 0, last_reply = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending' AND claimed_by = ?`,
+					now, reply, now, r.d.ID, o.id)
 			case outPaced:
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', attempts = `+lessOne+`,
-					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending'`,
-					r.next.UnixNano(), now, r.d.ID)
+					next_attempt_at = ?, updated_at = ?, claimed_by = '' WHERE id = ? AND state = 'sending' AND claimed_by = ?`,
+					r.next.UnixNano(), now, r.d.ID, o.id)
 			}
 			if err != nil {
 				return fmt.Errorf("delivery %d: %w", r.d.ID, err)

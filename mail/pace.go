@@ -61,6 +61,7 @@ type pacer struct {
 	now     func() time.Time
 
 	mu      sync.Mutex
+	share   int              // live senders the configured rates are split among; 0: 1
 	gates   map[string]*gate // by group key
 	sweepAt int              // when gates has this many, idle ones are dropped
 }
@@ -149,14 +150,25 @@ func (g *gate) idle(now time.Time) bool {
 		!g.paused.After(now) && !g.next.After(now)
 }
 
-// interval is the time between two messages at g's pace; 0 when unpaced.
-func (g *gate) interval() time.Duration {
+// setShare splits every configured rate among n live senders, so that
+// several instances sending one list keep the limits together.
+func (p *pacer) setShare(n int) {
+	p.mu.Lock()
+	p.share = n
+	p.mu.Unlock()
+}
+
+// interval is the time between two messages at g's pace, its configured
+// rate split among share senders; 0 when unpaced.
+func (g *gate) interval(share int) time.Duration {
 	r := g.rate
 	if r == 0 {
 		if g.factor >= 1 {
 			return 0
 		}
-		r = g.observed
+		r = g.observed // what this sender saw: its own share already
+	} else if share > 1 {
+		r /= float64(share)
 	}
 	r *= g.factor
 	if r <= 0 {
@@ -184,7 +196,7 @@ func (p *pacer) admit(id int64, domain string) (wait time.Duration, back time.Ti
 		if g.paused.After(slot) {
 			slot = g.paused
 		}
-		g.next = slot.Add(g.interval())
+		g.next = slot.Add(g.interval(p.share))
 	}
 	busy := g.conns > 0 && g.inFlight >= g.conns
 	if busy && !slot.After(now.Add(p.maxWait)) {

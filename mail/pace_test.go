@@ -69,8 +69,8 @@ func TestPacer_TryLaterPausesAndSlowsOneDomain(t *testing.T) {
 	if wait, back := p.admit(3, "fast.example"); wait != 0 || !back.IsZero() {
 		t.Fatalf("another domain after the 421: wait %v back %v", wait, back)
 	}
-	if g := p.gateFor("slow.example"); g.interval() != 200*time.Millisecond {
-		t.Errorf("pace after one 421: every %v; want half of 10/s", g.interval())
+	if g := p.gateFor("slow.example"); g.interval(1) != 200*time.Millisecond {
+		t.Errorf("pace after one 421: every %v; want half of 10/s", g.interval(1))
 	}
 	// A second try-later in a row doubles the pause.
 	now = now.Add(time.Minute)
@@ -86,8 +86,8 @@ func TestPacer_TryLaterPausesAndSlowsOneDomain(t *testing.T) {
 		p.done("slow.example", true, false)
 		now = now.Add(time.Second)
 	}
-	if g := p.gateFor("slow.example"); g.interval() != 100*time.Millisecond {
-		t.Errorf("pace after 400 successes: every %v; want the configured 10/s back", g.interval())
+	if g := p.gateFor("slow.example"); g.interval(1) != 100*time.Millisecond {
+		t.Errorf("pace after 400 successes: every %v; want the configured 10/s back", g.interval(1))
 	}
 }
 
@@ -207,8 +207,8 @@ func TestPacer_UnlimitedDomainSlowsToHalfItsPace(t *testing.T) {
 	}
 	p.admit(100, "free.example")
 	p.done("free.example", false, true)
-	if g := p.gateFor("free.example"); g.interval() != 200*time.Millisecond {
-		t.Errorf("after a 421 at 10/s: every %v; want 5/s", g.interval())
+	if g := p.gateFor("free.example"); g.interval(1) != 200*time.Millisecond {
+		t.Errorf("after a 421 at 10/s: every %v; want 5/s", g.interval(1))
 	}
 	now = now.Add(time.Hour)
 	for i := range 3 * sweepGates {
@@ -221,5 +221,19 @@ func TestPacer_UnlimitedDomainSlowsToHalfItsPace(t *testing.T) {
 	}
 	if g := p.gates["free.example"]; g == nil || g.factor >= 1 {
 		t.Error("the slowed domain was forgotten")
+	}
+}
+
+// Several live senders split each configured rate; a domain without one
+// stays unpaced.
+func TestPacer_ShareSplitsConfiguredRates(t *testing.T) {
+	now := ledgerStart
+	p := newPacer([]DomainLimit{{Domains: []string{"big.example"}, Rate: 10}}, time.Minute, func() time.Time { return now })
+	p.setShare(2)
+	if g := p.gateFor("big.example"); g.interval(p.share) != 200*time.Millisecond {
+		t.Errorf("10/s split between 2: every %v, want 200ms", g.interval(p.share))
+	}
+	if g := p.gateFor("free.example"); g.interval(p.share) != 0 {
+		t.Errorf("an unlimited domain split: every %v, want unpaced", g.interval(p.share))
 	}
 }

@@ -158,9 +158,10 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	if err := s.Ledger.register(work, o); err != nil {
 		return SendReport{}, fmt.Errorf("send: %w", err)
 	}
+	s.share(work)
 	beatDone := s.heartbeat(work, o)
 
-	rec := &recorder{ledger: s.Ledger, recipients: s.Ledger.Recipients, bounceLimit: max(s.BounceLimit, 1),
+	rec := &recorder{ledger: s.Ledger, owner: o, recipients: s.Ledger.Recipients, bounceLimit: max(s.BounceLimit, 1),
 		size: batch, flushed: make(chan struct{}, 1), stop: stop, log: s.Ledger.log()}
 	results := make(chan pending, batch)
 	recDone := make(chan struct{})
@@ -230,6 +231,20 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	return rep, errors.Join(claimErr, rec.err)
 }
 
+// share splits the rate limits among the live senders: instances that
+// send one list (or digest send beside serve) keep them together.
+func (s *Sender) share(ctx context.Context) {
+	n, err := s.Ledger.liveSenders(ctx, s.stale())
+	if err != nil {
+		s.Ledger.log().Warn("count live senders", slog.Any("error", err))
+		return
+	}
+	s.pacer().setShare(n)
+	if sh, ok := s.Transport.(transport.Sharer); ok {
+		sh.Share(n)
+	}
+}
+
 // heartbeat renews o's registration until the returned stop is called,
 // which waits for it to end.
 func (s *Sender) heartbeat(ctx context.Context, o owner) (stop func()) {
@@ -251,6 +266,7 @@ func (s *Sender) heartbeat(ctx context.Context, o owner) (stop func()) {
 				if err := s.Ledger.beat(ctx, o); err != nil {
 					s.Ledger.log().Warn("sender heartbeat failed", slog.Any("error", err))
 				}
+				s.share(ctx)
 			}
 		}
 	}()
@@ -581,6 +597,7 @@ const groupCommit = 2 * time.Millisecond
 // message, while no connection sends past an outcome not yet committed.
 type recorder struct {
 	ledger      *Ledger
+	owner       owner // whose claims it records
 	recipients  Recipients
 	bounceLimit int
 	size        int
@@ -646,11 +663,11 @@ func (r *recorder) flush(ctx context.Context, batch []pending) {
 	if checkDone {
 		r.lastDone = time.Now()
 	}
-	err := r.ledger.record(ctx, results, checkDone)
+	err := r.ledger.record(ctx, r.owner, results, checkDone)
 	if err != nil {
 		// Once more: a busy or briefly failing disk should not leave
 		// accepted mail in doubt.
-		err = r.ledger.record(ctx, results, checkDone)
+		err = r.ledger.record(ctx, r.owner, results, checkDone)
 	}
 	for _, p := range batch {
 		if p.done != nil {

@@ -2,9 +2,13 @@ package mail
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/tidings/tidings/mail/transport"
 )
 
 // A connection that drops after the final dot, before the reply, leaves
@@ -87,4 +91,143 @@ func TestSender_AcceptedSendIsRecordedWhateverTheRowBecame(t *testing.T) {
 		t.Fatalf("a later run sent %+v again", rep)
 	}
 	e.checkOneCopyEach(t)
+}
+
+// A sender reaped as gone (its heartbeat stale) that comes back with an
+// outcome other than an accepted send changes nothing: the row is the
+// claim of the sender that took it over, which sends and records it. A
+// dead instance's claims are taken over once its heartbeat is older than
+// stale (10 s by default, well within the 30 s a cluster allows).
+func TestLedger_TakenOverClaimIgnoresTheFormerClaimant(t *testing.T) {
+	e := newSendEnv(t, 1)
+	ctx := context.Background()
+	const stale = 10 * time.Second
+	a, b := newOwner(), newOwner()
+	for _, o := range []owner{a, b} {
+		if err := e.ledger.register(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.ledger.claim(ctx, a, 10, time.Minute, stale, true)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("a's claim: %v, %v; want the one delivery", got, err)
+	}
+	if again, err := e.ledger.claim(ctx, b, 10, time.Minute, stale, true); err != nil || len(again) != 0 {
+		t.Fatalf("b's claim while a beats: %v, %v; want nothing", again, err)
+	}
+	e.clock.Advance(stale + time.Second)
+	if err := e.ledger.beat(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := e.ledger.claim(ctx, b, 10, time.Minute, stale, true)
+	if err != nil || len(taken) != 1 || taken[0].ID != got[0].ID {
+		t.Fatalf("b's claim after a went quiet: %v, %v; want a's delivery", taken, err)
+	}
+	for _, kind := range []outcome{outRetry, outFailed, outReleased, outSkipped, outDeferred, outPaced} {
+		late := []result{{d: got[0], kind: kind, code: 451, reply: "late", next: e.clock.Now()}}
+		if err := e.ledger.record(ctx, a, late, true); err != nil {
+			t.Fatal(err)
+		}
+		if d := e.delivery(t, e.ed.ID, e.subIDs[0]); d.State != DeliverySending || d.Attempts != 2 {
+			t.Fatalf("after a's late outcome %d: %+v, want still sending, b's second attempt", kind, d)
+		}
+	}
+	if err := e.ledger.record(ctx, b, []result{{d: taken[0], kind: outSent}}, true); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.delivery(t, e.ed.ID, e.subIDs[0]); d.State != DeliverySent {
+		t.Fatalf("after b's send: %+v, want sent", d)
+	}
+}
+
+// Claims made at once by many senders (instances on one PostgreSQL, where
+// they run outside the writer lock and skip each other's locked rows)
+// hand every due delivery to exactly one of them.
+func TestLedger_ConcurrentClaimsNeverShareARow(t *testing.T) {
+	const n, senders = 600, 6
+	e := newSendEnv(t, n)
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[int64]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for range senders {
+		o := newOwner()
+		if err := e.ledger.register(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for {
+				ds, err := e.ledger.claim(ctx, o, 7, time.Minute, time.Hour, true)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					if other, ok := seen[d.ID]; ok {
+						mu.Unlock()
+						errs <- fmt.Errorf("delivery %d claimed by %s and %s", d.ID, other, o.id)
+						return
+					}
+					seen[d.ID] = o.id
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != n {
+		t.Fatalf("%d deliveries claimed, want %d", len(seen), n)
+	}
+}
+
+// sharingTransport records the shares a sender gives it.
+type sharingTransport struct {
+	transport.Transport
+	mu     sync.Mutex
+	shares []int
+}
+
+func (s *sharingTransport) Share(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shares = append(s.shares, n)
+}
+
+// A sender counts the live senders on the database when it starts and on
+// each heartbeat, and splits its rate limits among them: two instances
+// sending one list keep the configured rate together. A sender gone
+// quiet (heartbeat older than stale) no longer counts.
+func TestSender_SplitsRatesAmongLiveSenders(t *testing.T) {
+	e := newSendEnv(t, 3)
+	ctx := context.Background()
+	other := newOwner()
+	if err := e.ledger.register(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	tr := &sharingTransport{Transport: e.srv.transport(t, 1)}
+	s := &Sender{Ledger: e.ledger, Transport: tr, Composer: &testComposer{}, Workers: 1,
+		DomainLimits: []DomainLimit{{Domains: []string{"example.com"}, Rate: 1000}}}
+	if _, err := s.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.shares) == 0 || tr.shares[0] != 2 {
+		t.Fatalf("shares %v, want 2 at the start (this sender and the other)", tr.shares)
+	}
+	if s.pacer().share != 2 {
+		t.Fatalf("pacer share %d, want 2", s.pacer().share)
+	}
+	e.clock.Advance(time.Minute) // the other's heartbeat is stale now
+	s.share(ctx)
+	if got := tr.shares[len(tr.shares)-1]; got != 1 {
+		t.Fatalf("share after the other went quiet: %d, want 1", got)
+	}
 }

@@ -25,7 +25,7 @@ import (
 //
 // Shared is for the writes made to run on several connections and several
 // instances at once, relying on row locks only: the ledger's claims
-// (FOR UPDATE SKIP LOCKED) and outcomes. On SQLite it is Write.
+// (FOR UPDATE SKIP LOCKED). On SQLite it is Write.
 type DB struct {
 	Dialect Dialect
 	Path    string // SQLite: the file

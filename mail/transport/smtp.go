@@ -127,6 +127,14 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	return s, nil
 }
 
+// Share sets the rate limit to a 1/n part of the configured rate (n below
+// 1 counts as 1); without a rate it does nothing.
+func (s *SMTP) Share(n int) {
+	if s.limiter != nil {
+		s.limiter.SetLimit(rate.Limit(s.cfg.Rate / float64(max(n, 1))))
+	}
+}
+
 // Send renders m, waits for a free connection and the rate limit, and
 // submits m. A connection found dropped (idle timeout, EOF, broken pipe)
 // before the server could have accepted the message is closed, redialled

@@ -236,3 +236,24 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// Several senders sending one list split its rate: Share(n) leaves each a
+// 1/n part, and Share(1) (or less) gives back the whole.
+func TestSMTP_ShareSplitsTheRate(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	tr := newTestSMTP(t, srv, SMTPConfig{Connections: 1, Rate: 12})
+	for _, c := range []struct {
+		n    int
+		want float64
+	}{{3, 4}, {1, 12}, {0, 12}, {4, 3}} {
+		tr.Share(c.n)
+		if got := float64(tr.limiter.Limit()); got != c.want {
+			t.Errorf("Share(%d): %v a second, want %v", c.n, got, c.want)
+		}
+	}
+	free := newTestSMTP(t, srv, SMTPConfig{Connections: 1})
+	free.Share(3) // no rate: nothing to split, and no panic
+	if free.limiter != nil {
+		t.Error("a transport without a rate got a limiter")
+	}
+}

@@ -24,5 +24,12 @@ type Preparer interface {
 	Prepare(m *Message) error
 }
 
+// Sharer is a Transport whose rate limit can be split among several
+// senders (*SMTP): Share(n) lets this one send a 1/n part, so that n
+// instances sending one list keep the configured rate together.
+type Sharer interface {
+	Share(n int)
+}
+
 // ErrClosed is returned by Send after Close.
 var ErrClosed = errors.New("mail: transport closed")
