@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidings/tidings/internal/database"
 )
@@ -50,6 +51,14 @@ func (s *Store) List(ctx context.Context, f ListFilter) (subs []*Subscriber, nex
 func (f ListFilter) query(d database.Dialect, cmp string, cursor int64, desc string, limit int) (string, []any, error) {
 	var where []string
 	var args []any
+	// No stored address, name or digest holds such bytes, and PostgreSQL
+	// refuses them in a query: say so, on either store.
+	for _, fv := range [][2]string{{"search", f.Search}, {"digest", f.Digest}} {
+		field, v := fv[0], fv[1]
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return "", nil, &FieldError{Field: field, Err: fmt.Errorf("%q is not text (invalid UTF-8 or a NUL byte)", v)}
+		}
+	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		pattern := "%" + likeEscaper.Replace(q) + "%"
 		// SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's

@@ -3,6 +3,7 @@ package subscribers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -144,4 +145,25 @@ func BenchmarkListPage100k(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A search or digest filter that is not text (bytes no address holds,
+// which PostgreSQL refuses in a query) is a field error naming it, on
+// every store, whichever way the page goes.
+func TestStore_ListPageRefusesNonText(t *testing.T) {
+	e := newStoreEnv(t)
+	e.withStatus(t, "reader@example.org", StatusConfirmed)
+	for _, f := range []ListFilter{
+		{Search: "\xff"}, {Search: "a\x00b"}, {Digest: "da\xffily"}, {Search: "\xff", Before: 5},
+	} {
+		_, err := e.store.ListPage(context.Background(), f)
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			t.Errorf("%+v: %v, want a field error", f, err)
+			continue
+		}
+		if want := map[bool]string{true: "search", false: "digest"}[f.Search != ""]; fe.Field != want {
+			t.Errorf("%+v: field %q, want %q", f, fe.Field, want)
+		}
+	}
 }
