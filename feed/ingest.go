@@ -118,6 +118,7 @@ func (in *Ingester) Scan(ctx context.Context) (ScanResult, error) {
 	// second" does not depend on timing.
 	w := in.Store.newWriter(now)
 	defer w.rollback()
+	defer raiseGC(len(toParse))()
 	var repaired []parseResult
 	var gone []string
 	err = in.parseAll(ctx, toParse, r, privateFiles(in.Private), func(pr parseResult) error {
