@@ -178,9 +178,10 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 			defer rec.workers.Add(-1)
 			var committed chan struct{} // the previous outcome's commit
 			for j := range jobs {
-				// The next message is checked and composed while the
-				// last outcome is being committed; it is sent only once
-				// that commit is done, so a crash leaves at most the
+				// The next message is checked, composed and written to
+				// the server while the last outcome is being committed;
+				// its final dot, which lets the server take it, goes only
+				// once that commit is done, so a crash leaves at most the
 				// message in this connection's transaction in doubt.
 				msg, res := s.prepare(p, j)
 				if pr, ok := s.Transport.(transport.Preparer); ok && msg != nil {
@@ -189,11 +190,18 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 						msg, res = nil, s.failure(p, j.d, err)
 					}
 				}
-				if committed != nil {
-					<-committed
+				var hold func() bool
+				if prev := committed; prev != nil {
+					hold = func() bool {
+						<-prev
+						return p.runCtx.Err() == nil
+					}
 				}
 				if msg != nil {
-					res = s.paced(p, j, msg)
+					res = s.paced(p, j, msg, hold)
+				}
+				if committed != nil {
+					<-committed
 				}
 				committed = make(chan struct{})
 				results <- pending{res: res, done: committed}
@@ -491,7 +499,7 @@ func (s *Sender) pacer() *pacer {
 
 // paced sends msg when its domain's pace lets it go now or within
 // moments, and otherwise gives the delivery back until its turn.
-func (s *Sender) paced(p *sendPass, j job, msg *transport.Message) result {
+func (s *Sender) paced(p *sendPass, j job, msg *transport.Message, hold func() bool) result {
 	domain := strings.ToLower(domainOf(msg.To.Address))
 	pc := s.pacer()
 	wait, back := pc.admit(j.d.ID, domain)
@@ -508,19 +516,33 @@ func (s *Sender) paced(p *sendPass, j job, msg *transport.Message) result {
 			return result{d: j.d, kind: outReleased}
 		}
 	}
-	res := s.send(p, j, msg)
+	res := s.send(p, j, msg, hold)
 	pc.done(domain, res.kind == outSent, res.kind == outRetry && tryLater(res.code))
 	return res
 }
 
 // send hands one composed message to the transport and says what became
 // of it. A send is not begun once the pass is stopped; one begun runs on
-// work, which does not end.
-func (s *Sender) send(p *sendPass, j job, msg *transport.Message) result {
+// work, which does not end. hold, if not nil, is waited for before the
+// server may take the message (see transport.Holder), and a false from
+// it keeps the message back: a transport that cannot write ahead waits
+// for it first.
+func (s *Sender) send(p *sendPass, j job, msg *transport.Message, hold func() bool) result {
 	if p.runCtx.Err() != nil {
 		return result{d: j.d, kind: outReleased}
 	}
-	if err := s.Transport.Send(p.work, msg); err != nil {
+	var err error
+	if h, ok := s.Transport.(transport.Holder); ok && hold != nil {
+		err = h.SendHeld(p.work, msg, hold)
+	} else if hold != nil && !hold() {
+		err = transport.ErrHeld
+	} else {
+		err = s.Transport.Send(p.work, msg)
+	}
+	switch {
+	case errors.Is(err, transport.ErrHeld):
+		return result{d: j.d, kind: outReleased}
+	case err != nil:
 		return s.failure(p, j.d, err)
 	}
 	return result{d: j.d, kind: outSent}

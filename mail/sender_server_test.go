@@ -34,6 +34,7 @@ type faultServer struct {
 	delay    time.Duration // before the reply to DATA, after the message counts as received
 	hold     chan struct{} // when set, the reply to DATA waits until it is closed
 	arrived  chan struct{}
+	atDot    func() // when set, called as each message's final dot arrives, before it counts
 }
 
 // fault makes the server misbehave for the next times transactions to
@@ -192,6 +193,12 @@ func (s *faultSession) Data(r io.Reader) error {
 	}
 	if f := s.fs.take("DATA", rcpt); f != nil {
 		return smtpError(f.code)
+	}
+	s.fs.mu.Lock()
+	atDot := s.fs.atDot
+	s.fs.mu.Unlock()
+	if atDot != nil {
+		atDot()
 	}
 	s.fs.mu.Lock()
 	s.fs.received[s.rcpt] = append(s.fs.received[s.rcpt], msg.Header.Get("Message-Id"))

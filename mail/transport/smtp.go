@@ -71,7 +71,12 @@ type SMTP struct {
 	closeOnce sync.Once
 }
 
-var _ Transport = (*SMTP)(nil)
+var (
+	_ Transport = (*SMTP)(nil)
+	_ Preparer  = (*SMTP)(nil)
+	_ Sharer    = (*SMTP)(nil)
+	_ Holder    = (*SMTP)(nil)
+)
 
 // NewSMTP checks cfg and prepares the pool; nothing is dialled until the
 // first Send.
@@ -143,6 +148,12 @@ func (s *SMTP) Share(n int) {
 // may have accepted it, and the caller's retry with the same Message-ID
 // lets the receiver drop a copy.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
+	return s.SendHeld(ctx, m, nil)
+}
+
+// SendHeld is Send with hold called before the message's final dot (see
+// Holder); a nil hold holds nothing.
+func (s *SMTP) SendHeld(ctx context.Context, m *Message, hold func() bool) error {
 	raw := m.prepared
 	if raw != nil {
 		// Prepared, its parts' buffers go back to the pool once it is
@@ -199,7 +210,7 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	if m.ReturnPath != "" {
 		from = mail.Address{Address: m.ReturnPath}
 	}
-	return s.deliver(ctx, c, envelope(from), envelope(m.To), raw)
+	return s.deliver(ctx, c, envelope(from), envelope(m.To), raw, hold)
 }
 
 // Prepare renders and signs m now, so that Send has only to send it: a
@@ -247,7 +258,7 @@ func (s *SMTP) putBuffer(b *bytes.Buffer) {
 }
 
 // deliver submits raw on c, dialling c first if needed.
-func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw []byte) error {
+func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw []byte, hold func() bool) error {
 	// Cancelling ctx closes the socket, so that no read or write outlasts
 	// it; the connection is then dropped and the next Send redials.
 	stop := context.AfterFunc(ctx, c.arm())
@@ -264,7 +275,7 @@ func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw []
 		}
 		s.log.Debug("smtp connection opened")
 	}
-	retry, err := c.transact(s.cfg.Timeout, from, to, raw)
+	retry, err := c.transact(s.cfg.Timeout, from, to, raw, hold)
 	if err == nil || !retry || ctx.Err() != nil {
 		return withContext(ctx, err)
 	}
@@ -272,7 +283,7 @@ func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw []
 	if derr := c.dial(ctx); derr != nil {
 		return fmt.Errorf("%w; then %w", err, s.dialError(ctx, derr))
 	}
-	_, err = c.transact(s.cfg.Timeout, from, to, raw)
+	_, err = c.transact(s.cfg.Timeout, from, to, raw, hold)
 	return withContext(ctx, err)
 }
 

@@ -144,7 +144,7 @@ const idleCheck = 5 * time.Second
 // A transaction the server accepted needs no RSET: it ends the
 // transaction by itself (RFC 5321 section 4.1.1.4). Only a refused one is
 // reset.
-func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) (retry bool, err error) {
+func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte, hold func() bool) (retry bool, err error) {
 	sc := c.sc
 	defer func() { c.used = time.Now() }()
 	// One deadline for the whole transaction: SMTPConfig.Timeout bounds
@@ -165,7 +165,7 @@ func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) 
 		}
 	}
 	if ok, _ := sc.Extension("PIPELINING"); ok {
-		return c.pipelined(from, to, raw)
+		return c.pipelined(from, to, raw, hold)
 	}
 	if err := sc.Mail(from); err != nil {
 		return c.refused("MAIL", err)
@@ -176,7 +176,7 @@ func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte) 
 	if retry, err := c.startData(); err != nil {
 		return retry, err
 	}
-	return c.data(raw)
+	return c.data(raw, hold)
 }
 
 // refused handles the failure of a command before the message was sent:

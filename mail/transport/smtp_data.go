@@ -33,7 +33,7 @@ func (c *smtpConn) startData() (retry bool, err error) {
 // its command wanted; the commands after it are refused by the server in
 // turn (503), and every reply is read so that the connection stays in
 // step.
-func (c *smtpConn) pipelined(from, to string, raw []byte) (retry bool, err error) {
+func (c *smtpConn) pipelined(from, to string, raw []byte, hold func() bool) (retry bool, err error) {
 	if strings.ContainsAny(from+to, "\r\n") {
 		return false, ErrHeaderInjection
 	}
@@ -79,7 +79,7 @@ func (c *smtpConn) pipelined(from, to string, raw []byte) (retry bool, err error
 		return true, broken
 	}
 	if first == nil {
-		return c.data(raw)
+		return c.data(raw, hold)
 	}
 	var reply *textproto.Error
 	errors.As(first, &reply)
@@ -105,17 +105,28 @@ func (c *smtpConn) pipelined(from, to string, raw []byte) (retry bool, err error
 
 // data sends raw as the message of the transaction begun on c, once DATA
 // was answered with 354: raw with its leading dots doubled, and the
-// final dot. go-mail's Data writes
+// final dot once hold, if not nil, lets it go. go-mail's Data writes
 // through textproto's DotWriter, which handles every byte on its own; raw
 // is written here a line at a time instead, which costs a copy. Text is
 // what go-mail's Client exports for such extensions. It runs under the
 // deadline transact set for the whole transaction.
-func (c *smtpConn) data(raw []byte) (retry bool, err error) {
+func (c *smtpConn) data(raw []byte, hold func() bool) (retry bool, err error) {
 	t := c.sc.Text
-	if err := writeDotted(t.W, raw); err != nil {
+	err = writeDotted(t.W, raw)
+	if err == nil && hold != nil {
+		// Out before the wait, so that the server reads it meanwhile.
+		err = t.W.Flush()
+	}
+	if err != nil {
 		// The final dot was not sent: the server cannot have taken it.
 		c.drop()
 		return true, fmt.Errorf("smtp DATA: %w", err)
+	}
+	if hold != nil && !hold() {
+		// Without its final dot the server drops the message with the
+		// connection (RFC 5321 section 4.1.1.4).
+		c.drop()
+		return false, ErrHeld
 	}
 	_, err = t.W.WriteString(".\r\n")
 	if err == nil {

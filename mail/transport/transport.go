@@ -31,5 +31,21 @@ type Sharer interface {
 	Share(n int)
 }
 
+// Holder is a Transport that can write a message while its caller still
+// finishes what must come first (*SMTP): SendHeld sends as Send does, but
+// calls hold once the message is written and before its final dot, which
+// is what lets the server take it. The server reads the message while the
+// caller waits in hold. When hold returns false the connection is closed
+// without the dot, so the server cannot have taken the message, and
+// SendHeld returns ErrHeld. hold is not called when the server refused
+// the transaction before the message (its error is returned as Send's).
+type Holder interface {
+	SendHeld(ctx context.Context, m *Message, hold func() bool) error
+}
+
+// ErrHeld is what SendHeld returns when hold kept the message back: it
+// was not sent.
+var ErrHeld = errors.New("mail: message held back before its final dot, not sent")
+
 // ErrClosed is returned by Send after Close.
 var ErrClosed = errors.New("mail: transport closed")
