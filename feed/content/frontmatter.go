@@ -64,6 +64,10 @@ func parseFrontMatter(format, head string, loc *time.Location) (frontMatter, []s
 	raw := map[string]any{}
 	switch format {
 	case "yaml":
+		if m, ok := flatYAML(head); ok {
+			raw = m
+			break
+		}
 		dec := yaml.NewDecoder(strings.NewReader(head))
 		// An empty head (---, ---) decodes to io.EOF, which is no error.
 		if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
