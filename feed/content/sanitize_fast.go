@@ -1,0 +1,470 @@
+package content
+
+import (
+	"bytes"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// The fast pass writes what bluemonday v1.0.27 writes for the renderer's
+// policy (UGCPolicy, no rel="nofollow", id on headings) when it reads what
+// our own pass writes, for the elements and attributes Markdown and
+// ordinary article HTML use, in the same pass that makes URLs absolute. It
+// saves the policy's second tokenizer pass and the HTML written between
+// the two. On anything else it gives up, and clean takes the two passes.
+// sanitize_diff_test.go holds the two to the same bytes.
+//
+// What it reproduces of bluemonday's sanitize and sanitizeAttrs:
+//   - text is written unescaped then escaped again (html.EscapeString);
+//   - comments and doctypes are dropped;
+//   - an element the policy does not allow is dropped, its content kept,
+//     unless it is one whose content the policy skips or whose content the
+//     tokenizer reads as raw text: those make the pass give up;
+//   - an allowed element keeps, in their order, the attributes the policy
+//     allows on it or on any element, each value matching the policy's
+//     pattern; href, src and cite, where checked, must parse as a URL that
+//     is relative or mailto, http or https, and are written as url.URL
+//     writes them;
+//   - a or img left with no attribute is dropped, and for a start tag so is
+//     the next end tag of the same name, as the policy's stack of closing
+//     tags to skip does.
+
+// Patterns the policy uses that bluemonday does not export, as UGCPolicy
+// and AllowStandardAttributes write them.
+var (
+	ugcLang   = regexp.MustCompile(`[a-zA-Z]{2,20}`)
+	ugcID     = regexp.MustCompile(`[a-zA-Z0-9\:\-_\.]+`)
+	ugcUsemap = regexp.MustCompile(`(?i)^#[\p{L}\p{N}_-]+$`)
+	ugcScope  = regexp.MustCompile(`(?i)(?:row|col)(?:group)?`)
+)
+
+// ugcKind sorts elements by what the policy allows on them.
+type ugcKind uint8
+
+const (
+	kindUnknown  ugcKind = iota // the fast pass gives up
+	kindDropped                 // not allowed: the tag goes, its content stays
+	kindPlain                   // allowed, with the global attributes only
+	kindHeading                 // h1-h6: id as space-separated tokens too
+	kindQuote                   // blockquote, q: cite, a URL
+	kindChange                  // del, ins: cite (a paragraph and a URL), datetime
+	kindA                       // a: href, a URL; dropped without attributes
+	kindImg                     // img: align, alt, height, width, src, usemap; dropped without attributes
+	kindList                    // ol, ul: type
+	kindLi                      // li: type, value
+	kindTable                   // table: height, width, summary
+	kindRowGroup                // thead, tbody, tfoot, tr: align, valign
+	kindCell                    // td, th
+	kindCol                     // col, colgroup
+)
+
+// ugcElement says how the policy treats an element by its lower-case
+// name. An element the policy allows and the fast pass does not handle
+// (details, map, area, time, bdi, bdo, meter, progress), one whose content
+// it skips, one the tokenizer reads raw text in, and a name of anything
+// but letters, digits and hyphens are kindUnknown.
+func ugcElement(name []byte) ugcKind {
+	switch string(name) {
+	case "article", "aside", "figure", "section", "summary", "hgroup",
+		"br", "div", "hr", "p", "span", "wbr",
+		"abbr", "acronym", "cite", "code", "dfn", "em", "figcaption", "mark",
+		"s", "samp", "strong", "sub", "sup", "var",
+		"b", "i", "pre", "small", "strike", "tt", "u",
+		"rp", "rt", "ruby", "dl", "dt", "dd", "caption":
+		return kindPlain
+	case "h1", "h2", "h3", "h4", "h5", "h6":
+		return kindHeading
+	case "blockquote", "q":
+		return kindQuote
+	case "del", "ins":
+		return kindChange
+	case "a":
+		return kindA
+	case "img":
+		return kindImg
+	case "ol", "ul":
+		return kindList
+	case "li":
+		return kindLi
+	case "table":
+		return kindTable
+	case "thead", "tbody", "tfoot", "tr":
+		return kindRowGroup
+	case "td", "th":
+		return kindCell
+	case "col", "colgroup":
+		return kindCol
+	case "details", "map", "area", "time", "bdi", "bdo", "meter", "progress",
+		// skipped content
+		"frame", "frameset", "iframe", "noembed", "noframes", "noscript", "nostyle", "object", "script", "style", "title",
+		// raw text to the tokenizer
+		"plaintext", "textarea", "xmp":
+		return kindUnknown
+	}
+	if len(name) == 0 || name[0] < 'a' || name[0] > 'z' {
+		return kindUnknown
+	}
+	for _, c := range name {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return kindUnknown
+		}
+	}
+	return kindDropped
+}
+
+// needsAttrs reports whether the policy drops the element when it is left
+// with no attribute.
+func (k ugcKind) needsAttrs() bool { return k == kindA || k == kindImg }
+
+// allows reports whether the policy keeps attribute key with value val on
+// an element of kind k, and whether it then checks the value as a URL.
+func (k ugcKind) allows(key string, val []byte) (ok, isURL bool) {
+	switch k {
+	case kindHeading:
+		if key == "id" && bluemonday.SpaceSeparatedTokens.Match(val) {
+			return true, false
+		}
+	case kindQuote:
+		if key == "cite" {
+			return true, true
+		}
+	case kindChange:
+		switch key {
+		case "cite":
+			if bluemonday.Paragraph.Match(val) {
+				return true, true
+			}
+		case "datetime":
+			if bluemonday.ISO8601.Match(val) {
+				return true, false
+			}
+		}
+	case kindA:
+		if key == "href" {
+			return true, true
+		}
+	case kindImg:
+		switch key {
+		case "src":
+			return true, true
+		case "align":
+			ok = bluemonday.ImageAlign.Match(val)
+		case "alt":
+			ok = bluemonday.Paragraph.Match(val)
+		case "height", "width":
+			ok = bluemonday.NumberOrPercent.Match(val)
+		case "usemap":
+			ok = ugcUsemap.Match(val)
+		}
+	case kindList:
+		ok = key == "type" && bluemonday.ListType.Match(val)
+	case kindLi:
+		switch key {
+		case "type":
+			ok = bluemonday.ListType.Match(val)
+		case "value":
+			ok = bluemonday.Integer.Match(val)
+		}
+	case kindTable:
+		switch key {
+		case "height", "width":
+			ok = bluemonday.NumberOrPercent.Match(val)
+		case "summary":
+			ok = bluemonday.Paragraph.Match(val)
+		}
+	case kindRowGroup:
+		ok = rowAttr(key, val)
+	case kindCell:
+		switch key {
+		case "abbr":
+			ok = bluemonday.Paragraph.Match(val)
+		case "colspan", "rowspan":
+			ok = bluemonday.Integer.Match(val)
+		case "headers":
+			ok = bluemonday.SpaceSeparatedTokens.Match(val)
+		case "height", "width":
+			ok = bluemonday.NumberOrPercent.Match(val)
+		case "scope":
+			ok = ugcScope.Match(val)
+		case "nowrap": // the policy's pattern, (?i)|nowrap, matches anything
+			ok = true
+		default:
+			ok = rowAttr(key, val)
+		}
+	case kindCol:
+		switch key {
+		case "height", "width":
+			ok = bluemonday.NumberOrPercent.Match(val)
+		case "span":
+			ok = bluemonday.Integer.Match(val)
+		default:
+			ok = rowAttr(key, val)
+		}
+	}
+	if ok {
+		return true, false
+	}
+	switch key { // on any element
+	case "dir":
+		ok = bluemonday.Direction.Match(val)
+	case "lang":
+		ok = ugcLang.Match(val)
+	case "id":
+		ok = ugcID.Match(val)
+	case "title":
+		ok = bluemonday.Paragraph.Match(val)
+	}
+	return ok, false
+}
+
+func rowAttr(key string, val []byte) bool {
+	switch key {
+	case "align":
+		return bluemonday.CellAlign.Match(val)
+	case "valign":
+		return bluemonday.CellVerticalAlign.Match(val)
+	}
+	return false
+}
+
+// ugcURL is the policy's validURL: the URL as it writes it, and whether it
+// keeps it. sure is false for a data: URL with white space in it, which the
+// policy treats in a way the fast pass does not follow.
+func ugcURL(raw string) (u string, ok, sure bool) {
+	raw = strings.TrimSpace(raw)
+	if strings.ContainsAny(raw, " \t\n") {
+		if strings.HasPrefix(raw, "data:") {
+			return "", false, false
+		}
+		return "", false, true
+	}
+	p, err := url.Parse(raw)
+	if err != nil {
+		return "", false, true
+	}
+	switch p.Scheme {
+	case "":
+		u = p.String()
+		return u, u != "", true
+	case "mailto", "http", "https":
+		return p.String(), true, true
+	}
+	return "", false, true
+}
+
+// plainKey reports whether an attribute name is one the fast pass writes
+// and reads back as it is: a letter, then letters, digits, hyphens,
+// underscores, colons or dots.
+func plainKey(key []byte) bool {
+	if len(key) == 0 || key[0] < 'a' || key[0] > 'z' {
+		return false
+	}
+	for _, c := range key {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' && c != ':' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanFast is clean in one pass, for an article of the elements and
+// attributes the pass knows; ok is false when it met something else, and
+// clean must take the slow path. What it asked the AssetFunc is in assets.
+func (r *Renderer) cleanFast(raw string, assets *assetLog) (out string, warnings []string, ok bool) {
+	f := fastPass{r: r, z: html.NewTokenizer(strings.NewReader(raw)), assets: assets}
+	f.b.Grow(len(raw))
+	// printed is whether our pass would have written anything but white
+	// space: the policy returns white space as it is, unescaped.
+	printed := false
+	for {
+		switch tt := f.z.Next(); tt {
+		case html.ErrorToken: // io.EOF: a strings.Reader fails no other way
+			if !printed {
+				return "", nil, false
+			}
+			return f.b.String(), f.notes.warnings(), true
+		case html.TextToken:
+			t := f.z.Raw()
+			if !printed && len(bytes.TrimSpace(t)) > 0 {
+				printed = true
+			}
+			if bytes.IndexAny(t, "&'<>\"\r") < 0 {
+				f.b.Write(t)
+			} else {
+				escapeHTML(&f.b, f.z.Text())
+			}
+		case html.CommentToken, html.DoctypeToken:
+			printed = true
+		case html.EndTagToken:
+			printed = true
+			if !f.endTag() {
+				return "", nil, false
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			printed = true
+			if !f.startTag(tt == html.SelfClosingTagToken) {
+				return "", nil, false
+			}
+		}
+	}
+}
+
+// fastPass is the state of cleanFast.
+type fastPass struct {
+	r      *Renderer
+	z      *html.Tokenizer
+	b      strings.Builder
+	notes  cleanNotes
+	assets *assetLog
+	// skip are the end tags the policy will drop: of an a or img start
+	// tag it dropped for having no attribute left, innermost last.
+	skip []ugcKind
+	kept []keptAttr // the current tag's, reused
+}
+
+type keptAttr struct {
+	key string
+	val []byte
+}
+
+// endTag writes what the policy makes of the end tag z is at, and reports
+// false when the fast pass must give up.
+func (f *fastPass) endTag() bool {
+	name, _ := f.z.TagName()
+	k := ugcElement(name)
+	if k == kindUnknown {
+		return false
+	}
+	if n := len(f.skip); n > 0 && f.skip[n-1] == k {
+		f.skip = f.skip[:n-1]
+		return true
+	}
+	if k != kindDropped {
+		f.b.WriteString("</")
+		f.b.Write(name)
+		f.b.WriteByte('>')
+	}
+	return true
+}
+
+// startTag writes what the policy makes of the start or self-closing tag
+// z is at, having made its URLs absolute and noted what is unsafe as our
+// pass does, and reports false when the fast pass must give up.
+func (f *fastPass) startTag(selfClosing bool) bool {
+	name, more := f.z.TagName()
+	k := ugcElement(name)
+	if k == kindUnknown {
+		return false
+	}
+	if unsafeElements[atom.Lookup(name)] {
+		f.notes.remove("<" + string(name) + ">")
+	}
+	f.kept = f.kept[:0]
+	for more {
+		var key, val []byte
+		key, val, more = f.z.TagAttr()
+		if !plainKey(key) {
+			return false
+		}
+		ks := attrName(key)
+		if bytes.HasPrefix(key, []byte("on")) || urlAttrs[ks] || ks == "srcset" {
+			val = []byte(f.r.attr(ks, string(val), &f.notes, f.assets))
+		}
+		if k == kindDropped {
+			continue
+		}
+		ok, isURL := k.allows(ks, val)
+		if !ok {
+			continue
+		}
+		if isURL {
+			u, ok, sure := ugcURL(string(val))
+			if !sure {
+				return false
+			}
+			if !ok {
+				continue
+			}
+			val = []byte(u)
+		}
+		f.kept = append(f.kept, keptAttr{ks, val})
+	}
+	if k == kindDropped {
+		return true
+	}
+	if len(f.kept) == 0 && k.needsAttrs() {
+		if !selfClosing {
+			f.skip = append(f.skip, k)
+		}
+		return true
+	}
+	f.b.WriteByte('<')
+	f.b.Write(name)
+	for _, a := range f.kept {
+		f.b.WriteByte(' ')
+		f.b.WriteString(a.key)
+		f.b.WriteString(`="`)
+		escapeHTML(&f.b, a.val)
+		f.b.WriteByte('"')
+	}
+	if selfClosing {
+		f.b.WriteString("/>")
+	} else {
+		f.b.WriteByte('>')
+	}
+	return true
+}
+
+// attrName is key as a string, without allocating one for the names
+// articles mostly use.
+func attrName(key []byte) string {
+	switch string(key) {
+	case "href":
+		return "href"
+	case "src":
+		return "src"
+	case "alt":
+		return "alt"
+	case "title":
+		return "title"
+	case "id":
+		return "id"
+	case "class":
+		return "class"
+	case "style":
+		return "style"
+	}
+	return string(key)
+}
+
+// escapeHTML writes s as html.EscapeString would.
+func escapeHTML(b *strings.Builder, s []byte) {
+	for {
+		i := bytes.IndexAny(s, "&'<>\"\r")
+		if i < 0 {
+			b.Write(s)
+			return
+		}
+		b.Write(s[:i])
+		switch s[i] {
+		case '&':
+			b.WriteString("&amp;")
+		case '\'':
+			b.WriteString("&#39;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '"':
+			b.WriteString("&#34;")
+		case '\r':
+			b.WriteString("&#13;")
+		}
+		s = s[i+1:]
+	}
+}
