@@ -121,37 +121,32 @@ func ugcElement(name []byte) ugcKind {
 // with no attribute.
 func (k ugcKind) needsAttrs() bool { return k == kindA || k == kindImg }
 
-// allows reports whether the policy keeps attribute key with value val on
-// an element of kind k, and whether it then checks the value as a URL.
-func (k ugcKind) allows(key string, val []byte) (ok, isURL bool) {
+// checksURL reports whether the policy allows attribute key on an
+// element of kind k as a URL it checks: a href, img src, and cite on
+// blockquote, q, del and ins (where it must be a paragraph as well).
+func (k ugcKind) checksURL(key string) bool {
+	switch k {
+	case kindA:
+		return key == "href"
+	case kindImg:
+		return key == "src"
+	case kindQuote, kindChange:
+		return key == "cite"
+	}
+	return false
+}
+
+// allows reports whether the policy keeps attribute key, not one it
+// checks as a URL, with value val on an element of kind k.
+func (k ugcKind) allows(key string, val []byte) bool {
+	ok := false
 	switch k {
 	case kindHeading:
-		if key == "id" && bluemonday.SpaceSeparatedTokens.Match(val) {
-			return true, false
-		}
-	case kindQuote:
-		if key == "cite" {
-			return true, true
-		}
+		ok = key == "id" && bluemonday.SpaceSeparatedTokens.Match(val)
 	case kindChange:
-		switch key {
-		case "cite":
-			if bluemonday.Paragraph.Match(val) {
-				return true, true
-			}
-		case "datetime":
-			if bluemonday.ISO8601.Match(val) {
-				return true, false
-			}
-		}
-	case kindA:
-		if key == "href" {
-			return true, true
-		}
+		ok = key == "datetime" && bluemonday.ISO8601.Match(val)
 	case kindImg:
 		switch key {
-		case "src":
-			return true, true
 		case "align":
 			ok = bluemonday.ImageAlign.Match(val)
 		case "alt":
@@ -207,7 +202,7 @@ func (k ugcKind) allows(key string, val []byte) (ok, isURL bool) {
 		}
 	}
 	if ok {
-		return true, false
+		return true
 	}
 	switch key { // on any element
 	case "dir":
@@ -219,7 +214,7 @@ func (k ugcKind) allows(key string, val []byte) (ok, isURL bool) {
 	case "title":
 		ok = bluemonday.Paragraph.Match(val)
 	}
-	return ok, false
+	return ok
 }
 
 func rowAttr(key string, val []byte) bool {
@@ -293,7 +288,7 @@ func (r *Renderer) cleanFast(raw string, assets *assetLog) (out string, warnings
 			if !printed && len(bytes.TrimSpace(t)) > 0 {
 				printed = true
 			}
-			if bytes.IndexAny(t, "&'<>\"\r") < 0 {
+			if !bytes.ContainsAny(t, "&'<>\"\r") {
 				f.b.Write(t)
 			} else {
 				escapeHTML(&f.b, f.z.Text())
@@ -327,15 +322,18 @@ type fastPass struct {
 	kept []keptAttr // the current tag's, reused
 }
 
+// keptAttr is an attribute the policy keeps: its value as the tokenizer
+// gave it, or as a string when our pass or the policy rewrote it.
 type keptAttr struct {
 	key string
 	val []byte
+	s   string
 }
 
 // endTag writes what the policy makes of the end tag z is at, and reports
 // false when the fast pass must give up.
 func (f *fastPass) endTag() bool {
-	name, _ := f.z.TagName()
+	name, _ := tagName(f.z, true)
 	k := ugcElement(name)
 	if k == kindUnknown {
 		return false
@@ -356,7 +354,7 @@ func (f *fastPass) endTag() bool {
 // z is at, having made its URLs absolute and noted what is unsafe as our
 // pass does, and reports false when the fast pass must give up.
 func (f *fastPass) startTag(selfClosing bool) bool {
-	name, more := f.z.TagName()
+	name, more := tagName(f.z, false)
 	k := ugcElement(name)
 	if k == kindUnknown {
 		return false
@@ -372,27 +370,26 @@ func (f *fastPass) startTag(selfClosing bool) bool {
 			return false
 		}
 		ks := attrName(key)
-		if bytes.HasPrefix(key, []byte("on")) || urlAttrs[ks] || ks == "srcset" {
-			val = []byte(f.r.attr(ks, string(val), &f.notes, f.assets))
-		}
-		if k == kindDropped {
+		if !bytes.HasPrefix(key, []byte("on")) && !urlAttrs[ks] && ks != "srcset" {
+			if k != kindDropped && k.allows(ks, val) {
+				f.kept = append(f.kept, keptAttr{key: ks, val: val})
+			}
 			continue
 		}
-		ok, isURL := k.allows(ks, val)
-		if !ok {
+		v := f.r.attr(ks, string(val), &f.notes, f.assets)
+		// Of the attributes our pass looks at, the policy keeps only these
+		// URLs: no element may have an event handler, a srcset or a
+		// poster, nor a URL attribute but these, not even on every element.
+		if !k.checksURL(ks) || (k == kindChange && !bluemonday.Paragraph.MatchString(v)) {
 			continue
 		}
-		if isURL {
-			u, ok, sure := ugcURL(string(val))
-			if !sure {
-				return false
-			}
-			if !ok {
-				continue
-			}
-			val = []byte(u)
+		u, ok, sure := ugcURL(v)
+		if !sure {
+			return false
 		}
-		f.kept = append(f.kept, keptAttr{ks, val})
+		if ok {
+			f.kept = append(f.kept, keptAttr{key: ks, s: u})
+		}
 	}
 	if k == kindDropped {
 		return true
@@ -409,13 +406,45 @@ func (f *fastPass) startTag(selfClosing bool) bool {
 		f.b.WriteByte(' ')
 		f.b.WriteString(a.key)
 		f.b.WriteString(`="`)
-		escapeHTML(&f.b, a.val)
+		if a.val != nil {
+			escapeHTML(&f.b, a.val)
+		} else {
+			escapeHTMLString(&f.b, a.s)
+		}
 		f.b.WriteByte('"')
 	}
 	if selfClosing {
 		f.b.WriteString("/>")
 	} else {
 		f.b.WriteByte('>')
+	}
+	return true
+}
+
+// tagName is z.TagName, without the copy of the name TagName makes, for
+// a tag written <name> or </name>, in lower case letters and digits.
+func tagName(z *html.Tokenizer, end bool) (name []byte, hasAttr bool) {
+	raw := z.Raw()
+	from := 1
+	if end {
+		from = 2
+	}
+	if len(raw) > from+1 && raw[len(raw)-1] == '>' && lowerName(raw[from:len(raw)-1]) {
+		return raw[from : len(raw)-1], false
+	}
+	return z.TagName()
+}
+
+// lowerName reports whether a name is a lower case letter, then lower
+// case letters and digits.
+func lowerName(name []byte) bool {
+	if len(name) == 0 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, c := range name[1:] {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
 	}
 	return true
 }
@@ -442,6 +471,20 @@ func attrName(key []byte) string {
 	return string(key)
 }
 
+// escapeHTMLString is escapeHTML for a string.
+func escapeHTMLString(b *strings.Builder, s string) {
+	for {
+		i := strings.IndexAny(s, "&'<>\"\r")
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
+		b.WriteString(escapeOf(s[i]))
+		s = s[i+1:]
+	}
+}
+
 // escapeHTML writes s as html.EscapeString would.
 func escapeHTML(b *strings.Builder, s []byte) {
 	for {
@@ -451,20 +494,24 @@ func escapeHTML(b *strings.Builder, s []byte) {
 			return
 		}
 		b.Write(s[:i])
-		switch s[i] {
-		case '&':
-			b.WriteString("&amp;")
-		case '\'':
-			b.WriteString("&#39;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&#34;")
-		case '\r':
-			b.WriteString("&#13;")
-		}
+		b.WriteString(escapeOf(s[i]))
 		s = s[i+1:]
 	}
+}
+
+// escapeOf is what html.EscapeString writes for a character it escapes.
+func escapeOf(c byte) string {
+	switch c {
+	case '&':
+		return "&amp;"
+	case '\'':
+		return "&#39;" // shorter than &apos;, which HTML 4 lacks
+	case '<':
+		return "&lt;"
+	case '>':
+		return "&gt;"
+	case '"':
+		return "&#34;"
+	}
+	return "&#13;" // '\r'
 }
