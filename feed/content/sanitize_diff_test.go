@@ -199,7 +199,7 @@ var diffHTML = []string{
 }
 
 // diffFiles are the HTML the repository's sample articles give clean.
-func diffFiles(t *testing.T, r *Renderer) []string {
+func diffFiles(t testing.TB, r *Renderer) []string {
 	var out []string
 	for _, dir := range []string{"../../testdata/content", "testdata/text"} {
 		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -314,4 +314,44 @@ func FuzzClean(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		diffClean(t, r, in)
 	})
+}
+
+// BenchmarkClean compares clean with the two passes it replaces, over the
+// sample articles and the Markdown of diffMarkdown, with an AssetFunc as
+// a scan has.
+func BenchmarkClean(b *testing.B) {
+	r := newDiffRenderer(b)
+	var docs []string
+	var size int64
+	for _, md := range diffMarkdown {
+		h, err := r.Markdown(md)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, h)
+	}
+	docs = append(docs, diffFiles(b, r)...)
+	for _, d := range docs {
+		size += int64(len(d))
+	}
+	ra := r.WithAssets(func(ref string) (string, error) {
+		if strings.HasSuffix(ref, ".jpg") {
+			return "https://cdn.example.org/a/" + url.PathEscape(ref), nil
+		}
+		return "", ErrNotAsset
+	})
+	for _, c := range []struct {
+		name  string
+		clean func(string) (string, []string)
+	}{{"two-pass", ra.cleanBefore}, {"one-pass", ra.clean}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, d := range docs {
+					c.clean(d)
+				}
+			}
+		})
+	}
 }
