@@ -316,6 +316,22 @@ func FuzzClean(f *testing.F) {
 	})
 }
 
+// FuzzCleanMarkdown is FuzzClean on what goldmark makes of arbitrary
+// Markdown, the HTML the fast pass is for.
+func FuzzCleanMarkdown(f *testing.F) {
+	r := newDiffRenderer(f)
+	for _, md := range diffMarkdown {
+		f.Add(md)
+	}
+	f.Fuzz(func(t *testing.T, md string) {
+		h, err := r.Markdown(md)
+		if err != nil {
+			t.Skip()
+		}
+		diffClean(t, r, h)
+	})
+}
+
 // BenchmarkClean compares clean with the two passes it replaces, over the
 // sample articles and the Markdown of diffMarkdown, with an AssetFunc as
 // a scan has.
