@@ -195,6 +195,10 @@ var diffHTML = []string{
 	"<IMG SRC=\"javascript:alert('XSS');\"><IMG SRC=JaVaScRiPt:alert('XSS')><a href=\"jav&#x09;ascript:x\">t</a>",
 	"<div onmouseover=\"x\" ONCLICK=\"y\"><span dir=\"sideways\" lang=\"x\" id=\"\">s</span></div>",
 	"<td>orphan cell</td><tr><th>orphan</th></tr><col span=\"2\" align=\"char\" valign=\"baseline\"><colgroup width=\"5%\"></colgroup>",
+	"x&am</>p; &amp</ >; &l<!---->t; a&am<p",
+	"<p>&#x26;lt; &AMP; &ampx &notin; &notit; &#0; &#xD800; &#128512</p>",
+	"<img src=x/><a href=y/>z</a><br/ ><p / >",
+	"<h1 id=\"\">e</h1><h2 id=\" \">s</h2><a href=\"\">empty</a><a href=\" \">space</a><img src=\"#\">",
 	"<p title=\"Paragraph, with (punctuation) [ok] !./\\\">t</p><p title=\"not ok: <>\">u</p>",
 }
 
