@@ -102,13 +102,28 @@ var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "poster"
 
 // clean makes relative URLs absolute against the site's base URL, then
 // sanitizes. It returns a warning naming what was removed, if anything was.
+//
+// Most articles are cleaned in one pass that writes what the policy would
+// (cleanFast); an article holding anything that pass does not know takes
+// the two passes, ours then bluemonday's, without asking the AssetFunc
+// again for what the first attempt already asked it.
 func (r *Renderer) clean(raw string) (string, []string) {
+	var assets assetLog
+	if out, warnings, ok := r.cleanFast(raw, &assets); ok {
+		return out, warnings
+	}
+	return r.cleanSlow(raw, &assets)
+}
+
+// cleanSlow is clean by two passes: ours over the article, making URLs
+// absolute and noting what is unsafe, then the policy's over what ours
+// wrote.
+func (r *Renderer) cleanSlow(raw string, assets *assetLog) (string, []string) {
+	assets.replay()
 	z := html.NewTokenizer(strings.NewReader(raw))
 	var out strings.Builder
 	out.Grow(len(raw))
-	removed := map[string]bool{}
-	var warnings []string
-	warned := map[string]bool{}
+	var notes cleanNotes
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken { // io.EOF: a strings.Reader fails no other way
@@ -122,53 +137,127 @@ func (r *Renderer) clean(raw string) (string, []string) {
 			// <p>, <em>: no attribute to look at, and written as the token
 			// would write itself, without the cost of making the token.
 			if unsafeElements[atom.Lookup(raw[1:len(raw)-1])] {
-				removed[string(raw)] = true
+				notes.remove(string(raw))
 			}
 			out.Write(raw)
 			continue
 		}
 		tok := z.Token()
 		if unsafeElements[tok.DataAtom] {
-			removed["<"+tok.Data+">"] = true
+			notes.remove("<" + tok.Data + ">")
 		}
 		for i, a := range tok.Attr {
-			key := strings.ToLower(a.Key)
-			if strings.HasPrefix(key, "on") {
-				removed[key+"="] = true
-				continue
-			}
-			if !urlAttrs[key] && key != "srcset" {
-				continue
-			}
-			v := strings.TrimSpace(a.Val)
-			if scheme, _, ok := strings.Cut(strings.ToLower(v), ":"); ok && (scheme == "javascript" || scheme == "vbscript" || scheme == "data") {
-				removed[scheme+": URL"] = true
-				continue
-			}
-			if urlAttrs[key] {
-				u, warning, ok := r.asset(v)
-				if warning != "" && !warned[warning] {
-					warned[warning] = true
-					warnings = append(warnings, warning)
-				}
-				if !ok {
-					u = r.absolute(v)
-				}
-				tok.Attr[i].Val = u
-			}
+			tok.Attr[i].Val = r.attr(strings.ToLower(a.Key), a.Val, &notes, assets)
 		}
 		out.WriteString(tok.String())
 	}
-	clean := r.sanitize(out.String())
-	if len(removed) == 0 {
-		return clean, warnings
+	return r.sanitize(out.String()), notes.warnings()
+}
+
+// attr is what our pass makes of one attribute's value: a URL made
+// absolute, or published as an asset. An event handler or a script URL is
+// noted as removed and left for the policy to drop.
+func (r *Renderer) attr(key, val string, notes *cleanNotes, assets *assetLog) string {
+	if strings.HasPrefix(key, "on") {
+		notes.remove(key + "=")
+		return val
 	}
-	what := make([]string, 0, len(removed))
-	for k := range removed {
+	if !urlAttrs[key] && key != "srcset" {
+		return val
+	}
+	v := strings.TrimSpace(val)
+	if scheme, _, ok := strings.Cut(strings.ToLower(v), ":"); ok && (scheme == "javascript" || scheme == "vbscript" || scheme == "data") {
+		notes.remove(scheme + ": URL")
+		return val
+	}
+	if !urlAttrs[key] {
+		return val
+	}
+	u, warning, ok := assets.asset(r, v)
+	if warning != "" {
+		notes.warn(warning)
+	}
+	if !ok {
+		u = r.absolute(v)
+	}
+	return u
+}
+
+// cleanNotes gathers what clean says about an article: what was removed,
+// and the warnings of assets that could not be published, each once.
+type cleanNotes struct {
+	removed  map[string]bool
+	warned   map[string]bool
+	messages []string
+}
+
+func (n *cleanNotes) remove(what string) {
+	if n.removed == nil {
+		n.removed = map[string]bool{}
+	}
+	n.removed[what] = true
+}
+
+func (n *cleanNotes) warn(warning string) {
+	if n.warned[warning] {
+		return
+	}
+	if n.warned == nil {
+		n.warned = map[string]bool{}
+	}
+	n.warned[warning] = true
+	n.messages = append(n.messages, warning)
+}
+
+// warnings are the notes as clean returns them: what was removed, in one
+// warning, first.
+func (n *cleanNotes) warnings() []string {
+	if len(n.removed) == 0 {
+		return n.messages
+	}
+	what := make([]string, 0, len(n.removed))
+	for k := range n.removed {
 		what = append(what, k)
 	}
 	sort.Strings(what)
-	return clean, append([]string{"removed unsafe HTML: " + strings.Join(what, ", ")}, warnings...)
+	return append([]string{"removed unsafe HTML: " + strings.Join(what, ", ")}, n.messages...)
+}
+
+// assetLog remembers what the AssetFunc answered during clean's fast pass,
+// so that the slow pass, started over when the fast one gives up, asks it
+// nothing twice: publishing a file is work, and an AssetFunc may count.
+type assetLog struct {
+	answers []assetAnswer
+	next    int  // the answer the slow pass takes next
+	replays bool // the log is being read back, not written
+}
+
+type assetAnswer struct {
+	ref, abs, warning string
+	ok                bool
+}
+
+// replay turns the log from recording to reading back.
+func (l *assetLog) replay() { l.replays, l.next = true, 0 }
+
+// asset is r.asset(ref), or the answer it gave before for the same ref at
+// the same point of the article.
+func (l *assetLog) asset(r *Renderer, ref string) (abs, warning string, ok bool) {
+	if r.assets == nil { // nothing to ask: asset is then a pure function
+		return r.asset(ref)
+	}
+	if l.replays {
+		if l.next < len(l.answers) && l.answers[l.next].ref == ref {
+			a := l.answers[l.next]
+			l.next++
+			return a.abs, a.warning, a.ok
+		}
+		l.next = len(l.answers) // past what was asked: ask from here on
+		return r.asset(ref)
+	}
+	abs, warning, ok = r.asset(ref)
+	l.answers = append(l.answers, assetAnswer{ref, abs, warning, ok})
+	return abs, warning, ok
 }
 
 // sanitize is the policy's Sanitize, written into room for the HTML
