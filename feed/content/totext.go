@@ -39,17 +39,20 @@ func HTMLToText(s string, width int) string {
 	// The tokenizer passes invalid UTF-8 through; the text must be valid to
 	// go into a mail.
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-	nodes, err := html.ParseFragment(strings.NewReader(s), body)
-	if err != nil {
-		// Parsing fails only when reading fails, which a strings.Reader
-		// never does.
-		return ""
-	}
 	r := &plainRenderer{linkNum: map[string]int{}}
 	b := r.builder(width)
-	for _, n := range nodes {
-		b.node(n)
+	if root, ok := plainTree(s); ok {
+		b.children(root)
+	} else {
+		nodes, err := html.ParseFragment(strings.NewReader(s), plainBody())
+		if err != nil {
+			// Parsing fails only when reading fails, which a strings.Reader
+			// never does.
+			return ""
+		}
+		for _, n := range nodes {
+			b.node(n)
+		}
 	}
 	lines := b.finish()
 	if len(r.links) > 0 {
@@ -71,6 +74,11 @@ func HTMLToText(s string, width int) string {
 		return ""
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// plainBody is the context HTMLToText parses its HTML in.
+func plainBody() *html.Node {
+	return &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 }
 
 // plainRenderer holds what is shared by the whole document: the link
