@@ -161,11 +161,12 @@ func checkSameText(t *testing.T, s string) {
 	}
 }
 
-// checkSameTree fails if plainTree takes s but builds another tree than
+// checkSameTree fails if treeBuilder.build takes s but builds another tree than
 // html.ParseFragment does.
 func checkSameTree(t *testing.T, s string) (fast bool) {
 	t.Helper()
-	root, ok := plainTree(s)
+	var tb treeBuilder
+	root, ok := tb.build(s)
 	if !ok {
 		return false
 	}
@@ -185,7 +186,7 @@ func checkSameTree(t *testing.T, s string) (fast bool) {
 		dumpTree(&got, c, 0)
 	}
 	if got.String() != want.String() {
-		t.Fatalf("plainTree(%q)\ngot:\n%s\nwant (html.ParseFragment):\n%s", s, got.String(), want.String())
+		t.Fatalf("treeBuilder.build(%q)\ngot:\n%s\nwant (html.ParseFragment):\n%s", s, got.String(), want.String())
 	}
 	return true
 }
@@ -222,11 +223,11 @@ func TestHTMLToText_SameAsReference(t *testing.T) {
 	}
 }
 
-// TestPlainTree_TakesSanitizedArticles holds the fast path to what it is
+// TestTreeBuilder_TakesSanitizedArticles holds the fast path to what it is
 // for: every Markdown article of the corpus, sanitized, is built without
 // html.ParseFragment. (A builder that gave up on everything would pass
 // the differential tests.)
-func TestPlainTree_TakesSanitizedArticles(t *testing.T) {
+func TestTreeBuilder_TakesSanitizedArticles(t *testing.T) {
 	r, err := NewRenderer("https://news.example.org/")
 	if err != nil {
 		t.Fatal(err)
@@ -244,13 +245,13 @@ func TestPlainTree_TakesSanitizedArticles(t *testing.T) {
 			continue // raw HTML, which may be what the parser is needed for
 		}
 		if !checkSameTree(t, d.HTML) {
-			t.Errorf("plainTree gave up on the sanitized HTML of %q:\n%s", md, d.HTML)
+			t.Errorf("treeBuilder.build gave up on the sanitized HTML of %q:\n%s", md, d.HTML)
 		}
 	}
 }
 
 // FuzzHTMLToTextSameAsReference holds HTMLToText to the reference on any input, and the
-// tree plainTree builds, when it builds one, to html.ParseFragment's.
+// tree treeBuilder.build makes, when it builds one, to html.ParseFragment's.
 func FuzzHTMLToTextSameAsReference(f *testing.F) {
 	for _, s := range diffCorpus(f) {
 		f.Add(s)

@@ -7,7 +7,7 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// plainTree returns the tree html.ParseFragment builds for s in a <body>,
+// build returns the tree html.ParseFragment builds for s in a <body>,
 // as the children of a document node, when s is HTML of the plain kind
 // the sanitizer writes: every tag closed in the order it was opened, only
 // the elements an article holds, tables spelled out with their row
@@ -25,20 +25,16 @@ import (
 // instead, so the tree is the same either way.
 //
 // Of the attributes it keeps only those plainAttr is asked for: href, alt
-// and start.
-func plainTree(s string) (*html.Node, bool) {
+// and start. The tree lives in t until t.reset.
+func (t *treeBuilder) build(s string) (*html.Node, bool) {
 	// The tokenizer rewrites "\r" and NUL, the parser drops NUL: leave
 	// both to them.
 	if strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, 0) >= 0 {
 		return nil, false
 	}
-	// Each '<' opens at most one element and ends at most one text, so
-	// this is room enough for every node, allocated at once.
-	tags := strings.Count(s, "<")
-	t := treeBuilder{nodes: make([]html.Node, 0, 2*tags+2)}
 	root := t.newNode()
 	root.Type = html.DocumentNode
-	t.open = append(t.open, root)
+	t.open = append(t.open[:0], root)
 	for i := 0; i < len(s); {
 		var ok bool
 		switch {
@@ -65,20 +61,46 @@ func plainTree(s string) (*html.Node, bool) {
 	return root, true
 }
 
-// treeBuilder is the state of plainTree.
+// treeBuilder builds node trees; it keeps the room for them from one tree
+// to the next.
 type treeBuilder struct {
-	open  []*html.Node     // the stack of open elements; open[0] is the document
-	nodes []html.Node      // room for the nodes
-	attrs []html.Attribute // room for the attributes kept
+	open   []*html.Node  // the stack of open elements; open[0] is the document
+	chunks [][]html.Node // room for the nodes, in blocks that never move
+	chunk  int           // the block being filled
+	used   int           // how much of it is
+	attrs  []html.Attribute
 }
 
+// treeChunk is how many nodes a block holds: a few blocks for an article.
+const treeChunk = 256
+
 func (t *treeBuilder) newNode() *html.Node {
-	if len(t.nodes) == cap(t.nodes) {
-		// plainTree counted the room needed; this is only a safety net.
-		t.nodes = make([]html.Node, 0, 16)
+	for {
+		if t.chunk == len(t.chunks) {
+			t.chunks = append(t.chunks, make([]html.Node, treeChunk))
+		}
+		if t.used < treeChunk {
+			t.used++
+			return &t.chunks[t.chunk][t.used-1]
+		}
+		t.chunk, t.used = t.chunk+1, 0
 	}
-	t.nodes = t.nodes[:len(t.nodes)+1]
-	return &t.nodes[len(t.nodes)-1]
+}
+
+// reset forgets the tree: the nodes are zeroed, so that nothing they
+// pointed to is kept alive, and their room is used again.
+func (t *treeBuilder) reset() {
+	for i := 0; i < t.chunk && i < len(t.chunks); i++ {
+		clear(t.chunks[i])
+	}
+	if t.chunk < len(t.chunks) {
+		clear(t.chunks[t.chunk][:t.used])
+	}
+	t.chunk, t.used = 0, 0
+	clear(t.open)
+	t.open = t.open[:0]
+	clear(t.attrs)
+	t.attrs = t.attrs[:0]
 }
 
 func (t *treeBuilder) top() *html.Node { return t.open[len(t.open)-1] }
@@ -235,7 +257,8 @@ attrLoop:
 	if nkept > 0 {
 		if cap(t.attrs)-len(t.attrs) < nkept {
 			// A new block; the attributes given out stay where they are.
-			t.attrs = make([]html.Attribute, 0, 32)
+			// (The next reset keeps only this one.)
+			t.attrs = make([]html.Attribute, 0, max(32, 2*cap(t.attrs)))
 		}
 		from := len(t.attrs)
 		t.attrs = append(t.attrs, kept[:nkept]...)
@@ -379,7 +402,7 @@ func (t *treeBuilder) opens(a atom.Atom) (void, ok bool) {
 }
 
 // pInButtonScope is the parser's "has a p element in button scope", for
-// the elements plainTree opens.
+// the elements build opens.
 func (t *treeBuilder) pInButtonScope() bool {
 	for i := len(t.open) - 1; i > 0; i-- {
 		switch t.open[i].DataAtom {
