@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -38,10 +39,13 @@ func HTMLToText(s string, width int) string {
 	}
 	// The tokenizer passes invalid UTF-8 through; the text must be valid to
 	// go into a mail.
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	st := plainStates.Get().(*plainState)
 	defer st.release()
 	r := &st.r
+	r.text.Grow(len(s))
 	b := r.builder(width)
 	if root, ok := st.tree.build(s); ok {
 		b.children(root)
@@ -130,6 +134,9 @@ func (st *plainState) release() {
 	clear(st.r.links)
 	st.r.links = st.r.links[:0]
 	clear(st.r.linkNum)
+	// The paragraphs are strings, which a buffer used again would
+	// overwrite: the next document gets a Builder of its own.
+	st.r.text = strings.Builder{}
 	plainStates.Put(st)
 }
 
@@ -144,8 +151,13 @@ func plainBody() *html.Node {
 type plainRenderer struct {
 	links   []string
 	linkNum map[string]int
-	bufs    [][]byte // inline text buffers not in use
-	scratch []byte   // a wrapped line that is not a slice of its paragraph
+	free    []*plainBuilder // builders done with, for the next containers
+	scratch []byte          // a wrapped line that is not a slice of its paragraph
+	// text holds the text of every paragraph of the document, one after
+	// the other: a string taken from a Builder stays as it is while more
+	// is written, so each paragraph is a slice of it instead of a string
+	// of its own.
+	text strings.Builder
 }
 
 // refNum returns the number of the reference for href, numbering it if it
@@ -161,11 +173,13 @@ func (r *plainRenderer) refNum(href string) int {
 }
 
 func (r *plainRenderer) builder(width int) *plainBuilder {
-	b := &plainBuilder{r: r, width: width}
-	if n := len(r.bufs); n > 0 {
-		b.in.buf = r.bufs[n-1]
-		r.bufs = r.bufs[:n-1]
+	n := len(r.free)
+	if n == 0 {
+		return &plainBuilder{r: r, width: width}
 	}
+	b := r.free[n-1]
+	r.free = r.free[:n-1]
+	*b = plainBuilder{r: r, width: width, blocks: b.blocks[:0], in: plainInline{buf: b.in.buf[:0]}}
 	return b
 }
 
@@ -203,7 +217,9 @@ type plainBuilder struct {
 func (b *plainBuilder) flush() {
 	b.flushes++
 	if len(bytes.TrimSpace(b.in.buf)) > 0 {
-		b.blocks = append(b.blocks, plainBlock{kind: plainParagraph, text: string(b.in.buf)})
+		from := b.r.text.Len()
+		b.r.text.Write(b.in.buf)
+		b.blocks = append(b.blocks, plainBlock{kind: plainParagraph, text: b.r.text.String()[from:]})
 	}
 	b.in = plainInline{buf: b.in.buf[:0]}
 }
@@ -212,9 +228,16 @@ func (b *plainBuilder) flush() {
 // is done with then.
 func (b *plainBuilder) finish() []outLine {
 	b.flush()
-	b.r.bufs = append(b.r.bufs, b.in.buf[:0])
-	b.in.buf = nil
-	var out []outLine
+	// Room for the lines, so that they are rarely copied to grow it: a
+	// wrapped line is at least half full, but for the odd long word.
+	n := 0
+	for _, bl := range b.blocks {
+		n += 2 + len(bl.lines)
+		if bl.kind != plainLines && b.width > 0 {
+			n += 2 * len(bl.text) / b.width
+		}
+	}
+	out := make([]outLine, 0, n)
 	for _, bl := range b.blocks {
 		if bl.kind == plainLines {
 			if len(bl.lines) == 0 {
@@ -254,6 +277,9 @@ func (b *plainBuilder) finish() []outLine {
 			out = out[:before]
 		}
 	}
+	// Done: the builder goes back for the next container.
+	clear(b.blocks)
+	b.r.free = append(b.r.free, b)
 	return out
 }
 
@@ -596,6 +622,13 @@ func plainAttr(n *html.Node, key string) string {
 // control characters and spaces trimmed) and escapes inner spaces, which
 // would end the link where a mail client makes URLs clickable.
 func plainURL(s string) string {
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		clean = s[i] > ' '
+	}
+	if clean {
+		return s
+	}
 	s = strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' || r == '\r' {
 			return -1

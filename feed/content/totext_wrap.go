@@ -32,10 +32,17 @@ func (t *plainInline) write(s string) {
 				i++
 				continue
 			}
-			// A run of printable ASCII goes in at once.
+			// A run of printable ASCII goes in at once, with the single
+			// spaces between its words, which stay as they are.
 			j := i + 1
-			for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
-				j++
+			for j < len(s) {
+				if c := s[j]; c > ' ' && c < 0x7f {
+					j++
+				} else if c == ' ' && j+1 < len(s) && s[j+1] > ' ' && s[j+1] < 0x7f {
+					j += 2
+				} else {
+					break
+				}
 			}
 			t.text(s[i:j])
 			i = j
@@ -55,8 +62,8 @@ func (t *plainInline) write(s string) {
 	}
 }
 
-// text appends s, which holds no white space, after the pending space if
-// there is one.
+// text appends s, which starts and ends with no white space and holds no
+// more than single spaces, after the pending space if there is one.
 func (t *plainInline) text(s string) {
 	if t.space && len(t.buf) > 0 && !t.lineStart {
 		t.buf = append(t.buf, ' ')
@@ -194,6 +201,9 @@ func (r *plainRenderer) wrap(out []outLine, text string, width int) []outLine {
 // (and between the characters of Chinese or Japanese text); a word wider
 // than the line gets a line of its own. It appends the lines to out.
 func (r *plainRenderer) wrapLine(out []outLine, line string, width int) []outLine {
+	if plainSimpleLine(line) {
+		return plainWrapSimple(out, line, width)
+	}
 	f := lineFiller{line: line, width: width, out: out, buf: r.scratch}
 	for pos := 0; pos < len(line); {
 		// Words are short: a loop finds their end sooner than
@@ -224,6 +234,46 @@ func (r *plainRenderer) wrapLine(out []outLine, line string, width int) []outLin
 	f.emit()
 	r.scratch = f.buf[:0]
 	return f.out
+}
+
+// plainSimpleLine reports whether line is printable ASCII words apart by
+// single spaces, as most lines are: one cell a byte, breaks only at the
+// spaces, lines that are slices of it.
+func plainSimpleLine(line string) bool {
+	if line == "" || line[0] == ' ' || line[len(line)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c > ' ' && c < 0x7f:
+		case c == ' ' && line[i+1] != ' ':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// plainWrapSimple is wrapLine for a plainSimpleLine: as many words on a
+// line as fit, or one that does not.
+func plainWrapSimple(out []outLine, line string, width int) []outLine {
+	if width <= 0 {
+		return append(out, outLine{s: line})
+	}
+	for len(line) > width {
+		// The last space at most width bytes in ends the longest run of
+		// words that fits.
+		cut := strings.LastIndexByte(line[:width+1], ' ')
+		if cut < 0 {
+			// The first word is too long for any line: it gets one.
+			if cut = strings.IndexByte(line, ' '); cut < 0 {
+				break
+			}
+		}
+		out = append(out, outLine{s: line[:cut]})
+		line = line[cut+1:]
+	}
+	return append(out, outLine{s: line})
 }
 
 // lineFiller is the state of wrapLine. The line being filled is most
@@ -374,5 +424,9 @@ func plainCollapse(s string) string {
 // plainTrimRight drops trailing spaces, including no-break spaces, which
 // show as spaces too.
 func plainTrimRight(s string) string {
+	// Most lines end in none of them; a no-break space ends in 0xa0.
+	if s == "" || s[len(s)-1] != ' ' && s[len(s)-1] != '\t' && s[len(s)-1] != 0xa0 {
+		return s
+	}
 	return strings.TrimRight(s, " \t\u00a0")
 }
