@@ -74,7 +74,7 @@ func (r *plainRenderer) output(lines []outLine) string {
 	}
 	if len(r.links) == 0 {
 		for len(lines) > 0 && lines[len(lines)-1].empty() {
-			size -= 1
+			size--
 			lines = lines[:len(lines)-1]
 		}
 		if len(lines) == 0 {
@@ -127,6 +127,9 @@ var plainStates = sync.Pool{New: func() any {
 	return &plainState{r: plainRenderer{linkNum: map[string]int{}}}
 }}
 
+// plainKeep is how large a buffer the pool keeps, in bytes.
+const plainKeep = 64 << 10
+
 // release forgets the document (nothing it refers to is kept alive by the
 // pool) and returns the state to the pool.
 func (st *plainState) release() {
@@ -134,6 +137,11 @@ func (st *plainState) release() {
 	clear(st.r.links)
 	st.r.links = st.r.links[:0]
 	clear(st.r.linkNum)
+	for _, b := range st.r.free {
+		if cap(b.in.buf) > plainKeep {
+			b.in.buf = nil // an odd huge paragraph is not worth keeping room for
+		}
+	}
 	// The paragraphs are strings, which a buffer used again would
 	// overwrite: the next document gets a Builder of its own.
 	st.r.text = strings.Builder{}
@@ -229,12 +237,13 @@ func (b *plainBuilder) flush() {
 func (b *plainBuilder) finish() []outLine {
 	b.flush()
 	// Room for the lines, so that they are rarely copied to grow it: a
-	// wrapped line is at least half full, but for the odd long word.
+	// wrapped line is at least half full, but for the odd long word, and
+	// holds at least a word of a letter and its space.
 	n := 0
 	for _, bl := range b.blocks {
 		n += 2 + len(bl.lines)
 		if bl.kind != plainLines && b.width > 0 {
-			n += 2 * len(bl.text) / b.width
+			n += min(2*len(bl.text)/b.width, len(bl.text)/2)
 		}
 	}
 	out := make([]outLine, 0, n)

@@ -261,3 +261,92 @@ func FuzzHTMLToTextSameAsReference(f *testing.F) {
 		checkSameText(t, s)
 	})
 }
+
+// genTags are the elements FuzzHTMLToTextGenerated builds HTML of: all
+// that treeBuilder.build opens, and a few it leaves to the parser.
+var genTags = []string{
+	"p", "div", "span", "a", "b", "em", "strong", "code", "i", "u", "s", "q", "sub", "sup",
+	"ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre", "h1", "h2", "h3", "h6", "hr", "br", "img", "wbr",
+	"table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th",
+	"section", "article", "figure", "figcaption", "details", "summary", "center", "del", "ins", "mark",
+	"font", "button", "form", "select", "option", "textarea", "script", "svg", "ruby", "rt", "colgroup", "col",
+}
+
+// genTexts are the texts it puts between the tags.
+var genTexts = []string{
+	"word", "two words", " ", "\n", "  spaced  out  ", "&amp;", "&lt;b&gt;", "&nbsp;", "&notit;", "&#10;",
+	"日本語です。", "a < b", "\u00a0", "x\ty", "https://example.org/", "&#0;", "\u00ad",
+}
+
+// genAttrs are the attributes it gives its start tags.
+var genAttrs = []string{
+	` href="https://example.org/x"`, ` href="https://example.org/?a=1&amp;b=2"`, ` href="#top"`,
+	` alt="an image"`, ` alt="a &quot;b&quot;"`, ` start="3"`, ` class="c"`, ` href='single'`,
+	` href="https://example.org/y" href="https://example.org/z"`, ` title="t"`, ` HREF="upper"`,
+}
+
+// genHTML makes HTML of the fuzzer's bytes, read as a list of steps, so
+// that most inputs are tags nested in ways plainTree takes, or almost.
+func genHTML(ops []byte) string {
+	var sb strings.Builder
+	var open []string
+	for i := 0; i < len(ops); i++ {
+		op := ops[i]
+		arg := 0
+		if i+1 < len(ops) {
+			i++
+			arg = int(ops[i])
+		}
+		switch op % 8 {
+		case 0, 1, 2: // open a tag
+			tag := genTags[arg%len(genTags)]
+			sb.WriteString("<" + tag)
+			if op%3 == 0 {
+				sb.WriteString(genAttrs[(arg/len(genTags))%len(genAttrs)])
+			}
+			switch tag {
+			case "br", "hr", "img", "wbr", "col":
+				if op&0x80 != 0 {
+					sb.WriteString("/")
+				}
+				sb.WriteString(">")
+			default:
+				sb.WriteString(">")
+				open = append(open, tag)
+			}
+		case 3, 4: // close the current element
+			if len(open) > 0 {
+				sb.WriteString("</" + open[len(open)-1] + ">")
+				open = open[:len(open)-1]
+			}
+		case 5, 6: // text
+			sb.WriteString(genTexts[arg%len(genTexts)])
+		case 7: // close some other element, or nothing
+			sb.WriteString("</" + genTags[arg%len(genTags)] + ">")
+		}
+	}
+	if len(ops)%2 == 0 {
+		for len(open) > 0 {
+			sb.WriteString("</" + open[len(open)-1] + ">")
+			open = open[:len(open)-1]
+		}
+	}
+	return sb.String()
+}
+
+// FuzzHTMLToTextGenerated is FuzzHTMLToTextSameAsReference for HTML made
+// of the fuzzer's bytes by genHTML: tags that are mostly well nested, in
+// any order, where the tree-construction rules that treeBuilder.build must
+// know to leave to the parser are at work.
+func FuzzHTMLToTextGenerated(f *testing.F) {
+	f.Add([]byte{0, 0, 5, 0, 3, 0})
+	f.Add([]byte{0, 12, 0, 14, 5, 1, 3, 0, 0, 14, 0, 0, 5, 2})
+	f.Add([]byte{0, 30, 0, 33, 0, 35, 0, 37, 5, 0, 3, 0, 3, 0, 3, 0, 3, 0})
+	f.Add([]byte{0, 30, 0, 35, 0, 37, 5, 0})
+	f.Add([]byte{0, 0, 0, 16, 0, 1, 5, 9, 3, 0, 3, 0, 3, 0})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		s := genHTML(ops)
+		checkSameTree(t, s)
+		checkSameText(t, s)
+	})
+}

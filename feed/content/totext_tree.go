@@ -97,6 +97,10 @@ func (t *treeBuilder) reset() {
 		clear(t.chunks[t.chunk][:t.used])
 	}
 	t.chunk, t.used = 0, 0
+	// The room for an odd huge document is not worth keeping.
+	if len(t.chunks) > 16 {
+		t.chunks = t.chunks[:16]
+	}
 	clear(t.open)
 	t.open = t.open[:0]
 	clear(t.attrs)
