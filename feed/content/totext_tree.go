@@ -71,6 +71,10 @@ type treeBuilder struct {
 	attrs  []html.Attribute
 }
 
+// treeMaxDepth is how deep build nests elements; html.Parse refuses more
+// than 512.
+const treeMaxDepth = 256
+
 // treeChunk is how many nodes a block holds: a few blocks for an article.
 const treeChunk = 256
 
@@ -267,6 +271,11 @@ attrLoop:
 		from := len(t.attrs)
 		t.attrs = append(t.attrs, kept[:nkept]...)
 		n.Attr = t.attrs[from:len(t.attrs):len(t.attrs)]
+	}
+	if !void && len(t.open) >= treeMaxDepth {
+		// The parser refuses HTML nested this deep (HTMLToText then has
+		// no text for it); let it.
+		return 0, false
 	}
 	t.appendChild(n)
 	if !void {

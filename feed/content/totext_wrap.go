@@ -284,10 +284,10 @@ type lineFiller struct {
 	line     string
 	width    int
 	out      []outLine
-	from, to int    // the line being filled is line[from:to] ...
-	split    bool   // ... unless this is set: then it is buf
-	buf      []byte //
-	cells    int    // how wide the line being filled is
+	from, to int  // the line being filled is line[from:to] ...
+	split    bool // ... unless this is set: then it is buf
+	buf      []byte
+	cells    int // how wide the line being filled is
 }
 
 func (f *lineFiller) filled() bool { return f.to > f.from || f.split && len(f.buf) > 0 }
