@@ -1,12 +1,13 @@
 package content
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rivo/uniseg"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -38,61 +39,156 @@ func HTMLToText(s string, width int) string {
 	}
 	// The tokenizer passes invalid UTF-8 through; the text must be valid to
 	// go into a mail.
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-	nodes, err := html.ParseFragment(strings.NewReader(s), body)
-	if err != nil {
-		// Parsing fails only when reading fails, which a strings.Reader
-		// never does.
-		return ""
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	r := &plainRenderer{linkNum: map[string]int{}}
+	st := plainStates.Get().(*plainState)
+	defer st.release()
+	r := &st.r
+	r.text.Grow(len(s))
 	b := r.builder(width)
-	for _, n := range nodes {
-		b.node(n)
+	if root, ok := st.tree.build(s); ok {
+		b.children(root)
+	} else {
+		nodes, err := html.ParseFragment(strings.NewReader(s), plainBody())
+		if err != nil {
+			// Parsing fails only when reading fails, which a strings.Reader
+			// never does.
+			return ""
+		}
+		for _, n := range nodes {
+			b.node(n)
+		}
 	}
-	lines := b.finish()
+	return r.output(b.finish())
+}
+
+// output writes the lines, each trimmed at its end, and the list of link
+// URLs, ending with one "\n"; "" for no text.
+func (r *plainRenderer) output(lines []outLine) string {
+	size := 0
+	for i, l := range lines {
+		l = l.trimmed()
+		lines[i] = l
+		size += len(l.pre) + len(l.s) + 1
+	}
+	if len(r.links) == 0 {
+		for len(lines) > 0 && lines[len(lines)-1].empty() {
+			size--
+			lines = lines[:len(lines)-1]
+		}
+		if len(lines) == 0 {
+			return ""
+		}
+	} else {
+		size += len("\nLinks:\n")
+		for _, u := range r.links {
+			size += len("[] \n") + 4 + len(u)
+		}
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, l := range lines {
+		sb.WriteString(l.pre)
+		sb.WriteString(l.s)
+		sb.WriteByte('\n')
+	}
 	if len(r.links) > 0 {
 		if len(lines) > 0 {
-			lines = append(lines, "")
+			sb.WriteByte('\n')
 		}
-		lines = append(lines, "Links:")
+		sb.WriteString("Links:\n")
+		var num [20]byte
 		for i, u := range r.links {
-			lines = append(lines, "["+strconv.Itoa(i+1)+"] "+u)
+			sb.WriteByte('[')
+			sb.Write(strconv.AppendInt(num[:0], int64(i+1), 10))
+			sb.WriteByte(']')
+			if u = plainTrimRight(u); u != "" {
+				sb.WriteByte(' ')
+				sb.WriteString(u)
+			}
+			sb.WriteByte('\n')
 		}
 	}
-	for i, l := range lines {
-		lines[i] = plainTrimRight(l)
+	return sb.String()
+}
+
+// plainState is what one HTMLToText works with, kept from one call to
+// the next: the node tree's room and the renderer's buffers.
+type plainState struct {
+	tree treeBuilder
+	r    plainRenderer
+}
+
+// plainStates hold the states of finished HTMLToText calls, for the next
+// ones: a scan lays out thousands of articles, each of which would
+// otherwise allocate its node tree and grow its buffers afresh.
+var plainStates = sync.Pool{New: func() any {
+	return &plainState{r: plainRenderer{linkNum: map[string]int{}}}
+}}
+
+// plainKeep is how large a buffer the pool keeps, in bytes.
+const plainKeep = 64 << 10
+
+// release forgets the document (nothing it refers to is kept alive by the
+// pool) and returns the state to the pool.
+func (st *plainState) release() {
+	st.tree.reset()
+	clear(st.r.links)
+	st.r.links = st.r.links[:0]
+	clear(st.r.linkNum)
+	for _, b := range st.r.free {
+		if cap(b.in.buf) > plainKeep {
+			b.in.buf = nil // an odd huge paragraph is not worth keeping room for
+		}
 	}
-	for len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	if len(lines) == 0 {
-		return ""
-	}
-	return strings.Join(lines, "\n") + "\n"
+	// The paragraphs are strings, which a buffer used again would
+	// overwrite: the next document gets a Builder of its own.
+	st.r.text = strings.Builder{}
+	plainStates.Put(st)
+}
+
+// plainBody is the context HTMLToText parses its HTML in.
+func plainBody() *html.Node {
+	return &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 }
 
 // plainRenderer holds what is shared by the whole document: the link
-// references, numbered in the order the links first appear.
+// references, numbered in the order the links first appear, and buffers
+// that the builders of finished containers hand on to the next ones.
 type plainRenderer struct {
 	links   []string
 	linkNum map[string]int
+	free    []*plainBuilder // builders done with, for the next containers
+	scratch []byte          // a wrapped line that is not a slice of its paragraph
+	// text holds the text of every paragraph of the document, one after
+	// the other: a string taken from a Builder stays as it is while more
+	// is written, so each paragraph is a slice of it instead of a string
+	// of its own.
+	text strings.Builder
 }
 
-// ref returns the reference "[n]" for href, numbering it if it is new.
-func (r *plainRenderer) ref(href string) string {
+// refNum returns the number of the reference for href, numbering it if it
+// is new.
+func (r *plainRenderer) refNum(href string) int {
 	n, ok := r.linkNum[href]
 	if !ok {
 		r.links = append(r.links, href)
 		n = len(r.links)
 		r.linkNum[href] = n
 	}
-	return "[" + strconv.Itoa(n) + "]"
+	return n
 }
 
 func (r *plainRenderer) builder(width int) *plainBuilder {
-	return &plainBuilder{r: r, width: width}
+	n := len(r.free)
+	if n == 0 {
+		return &plainBuilder{r: r, width: width}
+	}
+	b := r.free[n-1]
+	r.free = r.free[:n-1]
+	*b = plainBuilder{r: r, width: width, blocks: b.blocks[:0], in: plainInline{buf: b.in.buf[:0]}}
+	return b
 }
 
 type plainBlockKind int
@@ -108,7 +204,7 @@ const (
 // of a link wrapping several blocks can still be appended to them.
 type plainBlock struct {
 	kind  plainBlockKind
-	lines []string
+	lines []outLine
 	text  string // paragraphs and headings: collapsed text, "\n" where the HTML had <br>
 	mark  string // headings: "=" or "-"
 	tight bool   // no blank line before this block (a nested list under its item's text)
@@ -127,45 +223,72 @@ type plainBuilder struct {
 
 // flush closes the inline text written so far into a paragraph.
 func (b *plainBuilder) flush() {
-	text := b.in.buf.String()
-	b.in = plainInline{}
 	b.flushes++
-	if strings.TrimSpace(text) != "" {
-		b.blocks = append(b.blocks, plainBlock{kind: plainParagraph, text: text})
+	if len(bytes.TrimSpace(b.in.buf)) > 0 {
+		from := b.r.text.Len()
+		b.r.text.Write(b.in.buf)
+		b.blocks = append(b.blocks, plainBlock{kind: plainParagraph, text: b.r.text.String()[from:]})
 	}
+	b.in = plainInline{buf: b.in.buf[:0]}
 }
 
-// finish lays out the blocks, one blank line between them.
-func (b *plainBuilder) finish() []string {
+// finish lays out the blocks, one blank line between them. The builder
+// is done with then.
+func (b *plainBuilder) finish() []outLine {
 	b.flush()
-	var out []string
+	// Room for the lines, so that they are rarely copied to grow it: a
+	// wrapped line is at least half full, but for the odd long word, and
+	// holds at least a word of a letter and its space.
+	n := 0
 	for _, bl := range b.blocks {
-		lines := bl.lines
-		switch bl.kind {
-		case plainParagraph:
-			lines = plainWrap(bl.text, b.width)
-		case plainHeading:
-			lines = nil
-			w := 1
-			for _, l := range plainWrap(bl.text, b.width) {
-				// A blank line would split the heading from its underline.
-				if l != "" {
-					lines = append(lines, l)
-					w = max(w, plainWidth(l))
-				}
-			}
-			if len(lines) > 0 {
-				lines = append(lines, strings.Repeat(bl.mark, w))
-			}
+		n += 2 + len(bl.lines)
+		if bl.kind != plainLines && b.width > 0 {
+			n += min(2*len(bl.text)/b.width, len(bl.text)/2)
 		}
-		if len(lines) == 0 {
+	}
+	out := make([]outLine, 0, n)
+	for _, bl := range b.blocks {
+		if bl.kind == plainLines {
+			if len(bl.lines) == 0 {
+				continue
+			}
+			if len(out) > 0 && !bl.tight {
+				out = append(out, outLine{})
+			}
+			out = append(out, bl.lines...)
 			continue
 		}
+		// Paragraphs and headings are wrapped straight into out, after
+		// the blank line before them, which goes again if they turn out
+		// to have no lines.
+		before := len(out)
 		if len(out) > 0 && !bl.tight {
-			out = append(out, "")
+			out = append(out, outLine{})
 		}
-		out = append(out, lines...)
+		from := len(out)
+		out = b.r.wrap(out, bl.text, b.width)
+		if bl.kind == plainHeading {
+			// A blank line would split the heading from its underline.
+			k, w := from, 1
+			for _, l := range out[from:] {
+				if !l.empty() {
+					out[k] = l
+					k++
+					w = max(w, plainWidth(l.s))
+				}
+			}
+			out = out[:k]
+			if k > from {
+				out = append(out, outLine{s: plainRule(bl.mark, w)})
+			}
+		}
+		if len(out) == from {
+			out = out[:before]
+		}
 	}
+	// Done: the builder goes back for the next container.
+	clear(b.blocks)
+	b.r.free = append(b.r.free, b)
 	return out
 }
 
@@ -213,17 +336,17 @@ func (b *plainBuilder) element(n *html.Node) {
 		if n.DataAtom == atom.H1 {
 			mark = "="
 		}
-		b.blocks = append(b.blocks, plainBlock{kind: plainHeading, text: strings.Join(sub.finish(), "\n"), mark: mark})
+		b.blocks = append(b.blocks, plainBlock{kind: plainHeading, text: joinLines(sub.finish(), "\n"), mark: mark})
 	case atom.Blockquote:
 		b.flush()
 		sub := b.r.builder(plainInner(b.width, 2))
 		sub.children(n)
 		lines := sub.finish()
 		for i, l := range lines {
-			if l == "" {
-				lines[i] = ">"
+			if l.empty() {
+				lines[i] = outLine{s: ">"}
 			} else {
-				lines[i] = "> " + l
+				lines[i] = outLine{pre: "> " + l.pre, s: l.s}
 			}
 		}
 		b.blocks = append(b.blocks, plainBlock{lines: lines})
@@ -246,7 +369,7 @@ func (b *plainBuilder) element(n *html.Node) {
 		b.table(n)
 	case atom.Hr:
 		b.flush()
-		b.blocks = append(b.blocks, plainBlock{lines: []string{"---"}})
+		b.blocks = append(b.blocks, plainBlock{lines: []outLine{{s: "---"}}})
 	case atom.P, atom.Div, atom.Section, atom.Article, atom.Aside, atom.Header, atom.Footer,
 		atom.Main, atom.Nav, atom.Address, atom.Figure, atom.Figcaption, atom.Details,
 		atom.Summary, atom.Dialog, atom.Fieldset, atom.Legend, atom.Form, atom.Hgroup,
@@ -269,32 +392,32 @@ func (b *plainBuilder) link(n *html.Node) {
 		b.children(n)
 		return
 	}
-	start, blocks, flushes := b.in.buf.Len(), len(b.blocks), b.flushes
+	start, blocks, flushes := len(b.in.buf), len(b.blocks), b.flushes
 	b.children(n)
 	if b.flushes == flushes {
-		text := strings.TrimSpace(b.in.buf.String()[start:])
-		if text == "" || text == href || "mailto:"+text == href {
+		text := bytes.TrimSpace(b.in.buf[start:])
+		if len(text) == 0 || string(text) == href || strings.HasPrefix(href, "mailto:") && string(text) == href[len("mailto:"):] {
 			return
 		}
-		b.in.writeRaw(b.r.ref(href))
+		b.in.writeRef(b.r.refNum(href))
 		return
 	}
 	// The link wrapped blocks (a card of heading and teaser): the reference
 	// goes after the last text it covered.
-	if strings.TrimSpace(b.in.buf.String()) != "" {
-		b.in.writeRaw(b.r.ref(href))
+	if len(bytes.TrimSpace(b.in.buf)) > 0 {
+		b.in.writeRef(b.r.refNum(href))
 		return
 	}
 	for i := len(b.blocks) - 1; i >= blocks; i-- {
 		bl := &b.blocks[i]
 		if bl.kind == plainParagraph || bl.kind == plainHeading {
-			bl.text = strings.TrimRight(bl.text, " \n") + b.r.ref(href)
+			bl.text = strings.TrimRight(bl.text, " \n") + "[" + strconv.Itoa(b.r.refNum(href)) + "]"
 			return
 		}
 	}
 	// Only lists, quotes or tables: the reference stands on its own so the
 	// URL is still listed.
-	b.in.writeRaw(b.r.ref(href))
+	b.in.writeRef(b.r.refNum(href))
 }
 
 func (b *plainBuilder) list(n *html.Node) {
@@ -306,7 +429,7 @@ func (b *plainBuilder) list(n *html.Node) {
 			num = v
 		}
 	}
-	var lines []string
+	var lines []outLine
 	// Content outside any <li> (a nested list written straight into the
 	// list, stray text) is indented under the item before it, as browsers do.
 	var stray *plainBuilder
@@ -339,13 +462,16 @@ func (b *plainBuilder) list(n *html.Node) {
 
 // item lays out one list item: the marker, then its contents indented as
 // far as the marker is wide.
-func (b *plainBuilder) item(n *html.Node, marker string) []string {
+func (b *plainBuilder) item(n *html.Node, marker string) []outLine {
 	sub := b.r.builder(plainInner(b.width, len(marker)+1))
 	sub.inItem = true
 	sub.children(n)
 	lines := sub.finish()
 	if len(lines) == 0 {
-		return []string{marker}
+		return []outLine{{s: marker}}
+	}
+	if marker == "-" {
+		return plainIndent(lines, "- ", "  ")
 	}
 	return plainIndent(lines, marker+" ", strings.Repeat(" ", len(marker)+1))
 }
@@ -354,7 +480,7 @@ func (b *plainBuilder) item(n *html.Node, marker string) []string {
 // into columns: wide or CJK cells would need the reader's font to line up,
 // and short rows read fine unaligned.
 func (b *plainBuilder) table(n *html.Node) {
-	var caption []string
+	var caption []outLine
 	var head, body [][]string
 	var rows func(n *html.Node, inHead bool)
 	rows = func(n *html.Node, inHead bool) {
@@ -386,9 +512,9 @@ func (b *plainBuilder) table(n *html.Node) {
 		}
 	}
 	rows(n, false)
-	var lines []string
+	var lines []outLine
 	for _, row := range head {
-		lines = append(lines, strings.TrimSpace(strings.Join(row, " | ")))
+		lines = append(lines, outLine{s: strings.TrimSpace(strings.Join(row, " | "))})
 	}
 	if len(head) > 0 {
 		last := head[len(head)-1]
@@ -396,10 +522,10 @@ func (b *plainBuilder) table(n *html.Node) {
 		for i, cell := range last {
 			rule[i] = strings.Repeat("-", max(3, plainWidth(cell)))
 		}
-		lines = append(lines, strings.Join(rule, " | "))
+		lines = append(lines, outLine{s: strings.Join(rule, " | ")})
 	}
 	for _, row := range body {
-		lines = append(lines, strings.TrimSpace(strings.Join(row, " | ")))
+		lines = append(lines, outLine{s: strings.TrimSpace(strings.Join(row, " | "))})
 	}
 	if len(lines) == 0 {
 		caption = nil
@@ -426,8 +552,8 @@ func (b *plainBuilder) row(tr *html.Node) (cells []string, allTH bool) {
 		sub.children(c)
 		var parts []string
 		for _, l := range sub.finish() {
-			if l = strings.TrimSpace(l); l != "" {
-				parts = append(parts, l)
+			if s := strings.TrimSpace(l.String()); s != "" {
+				parts = append(parts, s)
 			}
 		}
 		cell := strings.Join(parts, " ")
@@ -442,7 +568,7 @@ func (b *plainBuilder) row(tr *html.Node) (cells []string, allTH bool) {
 
 // plainPre returns the lines of preformatted text as written, without the
 // blank lines around them.
-func plainPre(n *html.Node) []string {
+func plainPre(n *html.Node) []outLine {
 	var sb strings.Builder
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
@@ -476,235 +602,11 @@ func plainPre(n *html.Node) []string {
 	for len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	return lines
-}
-
-// plainInline collects the inline text of a paragraph with whitespace
-// collapsed as a browser does: runs of spaces, tabs and newlines become one
-// space, dropped at the start and end of a line.
-type plainInline struct {
-	buf       strings.Builder
-	space     bool // whitespace seen, written only if more text follows on the line
-	lineStart bool // the last thing written was a line break
-}
-
-func (t *plainInline) write(s string) {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-				t.space = true
-				i++
-				continue
-			case c < 0x20 || c == 0x7f:
-				// Control characters would act on the reader's terminal.
-				i++
-				continue
-			}
-			// A run of printable ASCII goes in at once.
-			j := i + 1
-			for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
-				j++
-			}
-			t.text(s[i:j])
-			i = j
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case unicode.IsControl(r), r == '\u00ad':
-			// A soft hyphen only shows where a browser breaks the word, and
-			// this wrapping never breaks words.
-		case r == utf8.RuneError && n == 1:
-			t.text("\uFFFD")
-		default:
-			t.text(s[i : i+n])
-		}
-		i += n
-	}
-}
-
-// text appends s, which holds no white space, after the pending space if
-// there is one.
-func (t *plainInline) text(s string) {
-	if t.space && t.buf.Len() > 0 && !t.lineStart {
-		t.buf.WriteByte(' ')
-	}
-	t.space = false
-	t.lineStart = false
-	t.buf.WriteString(s)
-}
-
-// writeRaw appends s right after the last text, before any pending space,
-// so a reference sticks to the link text: "docs[1] and".
-func (t *plainInline) writeRaw(s string) {
-	t.buf.WriteString(s)
-	t.lineStart = false
-}
-
-func (t *plainInline) lineBreak() {
-	t.buf.WriteByte('\n')
-	t.space = false
-	t.lineStart = true
-}
-
-// plainWrap wraps collapsed text at width cells; "\n" in text are kept as
-// line breaks, with at most one blank line in a row and none at the ends.
-func plainWrap(text string, width int) []string {
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		wrapped := plainWrapLine(line, width)
-		if len(wrapped) == 0 {
-			if len(out) > 0 && out[len(out)-1] != "" {
-				out = append(out, "")
-			}
-			continue
-		}
-		out = append(out, wrapped...)
-	}
-	for len(out) > 0 && out[len(out)-1] == "" {
-		out = out[:len(out)-1]
-	}
-	return out
-}
-
-// plainWrapLine fills lines greedily with words, breaking only between
-// words (and between the characters of Chinese or Japanese text); a word
-// wider than the line gets a line of its own.
-func plainWrapLine(line string, width int) []string {
-	var out []string
-	// The line being filled; reused, as a strings.Builder would not be.
-	cur := make([]byte, 0, min(len(line), max(width, 16)*2))
-	curWidth := 0
-	add := func(piece string, first bool) {
-		w := plainWidth(piece)
-		space := first && len(cur) > 0
-		need := w
-		if space {
-			need++
-		}
-		if width > 0 && len(cur) > 0 && curWidth+need > width {
-			if l := plainTrimRight(string(cur)); l != "" {
-				out = append(out, l)
-			}
-			cur = cur[:0]
-			curWidth, space, need = 0, false, w
-		}
-		if space {
-			cur = append(cur, ' ')
-		}
-		cur = append(cur, piece...)
-		curWidth += need
-	}
-	for rest := line; rest != ""; {
-		var word string
-		word, rest, _ = strings.Cut(rest, " ")
-		if word == "" {
-			continue
-		}
-		if !plainMayBreakInside(word) {
-			add(word, true)
-			continue
-		}
-		for i, piece := range plainPieces(word) {
-			add(piece, i == 0)
-		}
-	}
-	if l := plainTrimRight(string(cur)); l != "" {
-		out = append(out, l)
-	}
-	return out
-}
-
-// plainWidth is uniseg.StringWidth, without its cost for printable ASCII,
-// where every byte is one cell.
-func plainWidth(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7f {
-			return uniseg.StringWidth(s)
-		}
-	}
-	return len(s)
-}
-
-// plainMayBreakInside reports whether plainPieces could split word, that is
-// whether it holds Chinese or Japanese characters.
-func plainMayBreakInside(word string) bool {
-	for i := 0; i < len(word); i++ {
-		if word[i] >= 0x80 {
-			return strings.IndexFunc(word[i:], plainNoSpaceScript) >= 0
-		}
-	}
-	return false
-}
-
-// plainPieces splits a word where a line may break inside it: only next to
-// Chinese or Japanese characters, which are written without spaces, at the
-// Unicode line-break opportunities (so "。" never starts a line), and never
-// inside a grapheme cluster.
-func plainPieces(word string) []string {
-	if !plainMayBreakInside(word) {
-		return []string{word}
-	}
-	// Starts and first runes of the grapheme clusters.
-	var starts []int
-	var bases []rune
-	pos, state := 0, -1
-	for rest := word; rest != ""; {
-		var c string
-		c, rest, _, state = uniseg.FirstGraphemeClusterInString(rest, state)
-		starts = append(starts, pos)
-		bases = append(bases, []rune(c)[0])
-		pos += len(c)
-	}
-	var pieces []string
-	from, gi := 0, 0
-	pos, state = 0, -1
-	for rest := word; rest != ""; {
-		var seg string
-		seg, rest, _, state = uniseg.FirstLineSegmentInString(rest, state)
-		pos += len(seg)
-		if rest == "" {
-			break
-		}
-		for gi < len(starts) && starts[gi] < pos {
-			gi++
-		}
-		if gi < len(starts) && starts[gi] == pos && (plainNoSpaceScript(bases[gi-1]) || plainNoSpaceScript(bases[gi])) {
-			pieces = append(pieces, word[from:pos])
-			from = pos
-		}
-	}
-	return append(pieces, word[from:])
-}
-
-// plainNoSpaceScript reports whether r belongs to writing that puts no
-// spaces between words (Chinese, Japanese), so lines may break between its
-// characters and joined lines need no space.
-func plainNoSpaceScript(r rune) bool {
-	switch {
-	case r < 0x2e80:
-		return false
-	case r >= 0x3000 && r <= 0x303f, r >= 0xff00 && r <= 0xff9f:
-		// CJK punctuation, fullwidth forms and halfwidth katakana.
-		return true
-	}
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Bopomofo)
-}
-
-// plainIndent prefixes the first line with first and the others, unless
-// blank, with rest.
-func plainIndent(lines []string, first, rest string) []string {
+	out := make([]outLine, len(lines))
 	for i, l := range lines {
-		switch {
-		case i == 0:
-			lines[i] = plainTrimRight(first + l)
-		case l != "":
-			lines[i] = rest + l
-		}
+		out[i] = outLine{s: l}
 	}
-	return lines
+	return out
 }
 
 // plainInner is the width left inside a prefix of n cells; at least one
@@ -729,6 +631,13 @@ func plainAttr(n *html.Node, key string) string {
 // control characters and spaces trimmed) and escapes inner spaces, which
 // would end the link where a mail client makes URLs clickable.
 func plainURL(s string) string {
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		clean = s[i] > ' '
+	}
+	if clean {
+		return s
+	}
 	s = strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' || r == '\r' {
 			return -1
@@ -737,17 +646,4 @@ func plainURL(s string) string {
 	}, s)
 	s = strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
 	return strings.ReplaceAll(s, " ", "%20")
-}
-
-// plainCollapse collapses whitespace in an attribute value as in text.
-func plainCollapse(s string) string {
-	var t plainInline
-	t.write(s)
-	return t.buf.String()
-}
-
-// plainTrimRight drops trailing spaces, including no-break spaces, which
-// show as spaces too.
-func plainTrimRight(s string) string {
-	return strings.TrimRight(s, " \t\u00a0")
 }
