@@ -15,9 +15,9 @@ import (
 // at: no wrapping, narrow enough to wrap nearly every line, and the mail's.
 var diffWidths = []int{0, 20, 72}
 
-// diffMarkdown are article bodies in the shapes authors write, rendered
+// textDiffMarkdown are article bodies in the shapes authors write, rendered
 // and sanitized as every Markdown article is.
-var diffMarkdown = []string{
+var textDiffMarkdown = []string{
 	"# Title\n\nA paragraph with *emphasis*, **strong**, `code` and [a link](https://example.org/a).\n\nAnother [link](https://example.org/a) to the same page, and [one](/b) more.\n",
 	"## Harbour news\n\n- first item\n- second item with a [link](https://example.org/x)\n  - nested item\n  - another nested\n    1. deep ordered\n    2. deeper\n- third\n\n3. three\n4. four\n",
 	"| Item | Before | After |\n|---|---:|---:|\n| Ferry budget | 100 | 120 |\n| Bridge | 7 | 8 |\n\nAfter the table.\n",
@@ -35,10 +35,10 @@ var diffMarkdown = []string{
 	"<pre>\nleading newline dropped\n  kept   spacing\n</pre>\n\n<pre><code>\ncode block</code></pre>\n",
 }
 
-// diffHTML are hand-written bodies, well-formed or not, that reach
+// textDiffHTML are hand-written bodies, well-formed or not, that reach
 // HTMLToText as written (or as little changed as the sanitizer leaves
 // them).
-var diffHTML = []string{
+var textDiffHTML = []string{
 	"",
 	"plain text, no tags",
 	"<p>One.</p>\n\n<p>Two.</p><p>Three.</p>",
@@ -134,7 +134,7 @@ func diffCorpus(t testing.TB) []string {
 	if len(out) < 5 {
 		t.Fatalf("found %d example articles; the globs are wrong", len(out))
 	}
-	for i, md := range diffMarkdown {
+	for i, md := range textDiffMarkdown {
 		h, err := r.Markdown(md)
 		if err != nil {
 			t.Fatal(err)
@@ -145,7 +145,7 @@ func diffCorpus(t testing.TB) []string {
 		}
 		out = append(out, h, d.HTML)
 	}
-	for i, h := range diffHTML {
+	for i, h := range textDiffHTML {
 		d, err := r.Normalize(Doc{ID: fmt.Sprint("html", i), Title: "T", HTML: h})
 		if err != nil {
 			t.Fatal(err)
@@ -236,7 +236,7 @@ func TestTreeBuilder_TakesSanitizedArticles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, md := range diffMarkdown {
+	for i, md := range textDiffMarkdown {
 		h, err := r.Markdown(md)
 		if err != nil {
 			t.Fatal(err)
