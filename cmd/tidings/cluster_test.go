@@ -232,7 +232,11 @@ func (cs *copySession) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: "message does not parse: " + err.Error()}
 	}
-	io.Copy(io.Discard, m.Body)
+	// A message is the server's only with its final dot: one whose
+	// connection closed before it is not received, as no MTA keeps it.
+	if _, err := io.Copy(io.Discard, m.Body); err != nil {
+		return err
+	}
 	id := m.Header.Get("Message-ID")
 	cs.sink.mu.Lock()
 	for _, to := range cs.to {
