@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tidings/tidings/internal/gcboost"
 	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
@@ -116,6 +117,7 @@ type sendPass struct {
 	stop         context.CancelFunc
 	down         atomic.Pointer[error] // the server could not be reached
 	capped       atomic.Bool           // the daily limit is reached
+	restoreGC    func()                // set by claimLoop once the pass is large
 }
 
 func (s *Sender) stale() time.Duration {
@@ -217,6 +219,9 @@ func (s *Sender) SendDue(ctx context.Context) (SendReport, error) {
 	wg.Wait()
 	close(results)
 	<-recDone
+	if p.restoreGC != nil {
+		p.restoreGC()
+	}
 	beatDone()
 	if err := s.Ledger.unregister(work, o); err != nil {
 		claimErr = errors.Join(claimErr, fmt.Errorf("send: %w", err))
@@ -333,6 +338,12 @@ func (s *Sender) claimLoop(p *sendPass, o owner, batch int, jobs chan<- job, res
 			continue
 		}
 		rec.inflight.Add(int64(len(ds)))
+		if len(ds) == batch && p.restoreGC == nil {
+			// A full claim: a large send, composing and writing tens of
+			// kilobytes of garbage per message over a small live heap.
+			// The collector's target is raised until the pass ends.
+			p.restoreGC = gcboost.Raise()
+		}
 		if quota > 0 {
 			quota = max(quota-len(ds), 0)
 		}
