@@ -4,38 +4,40 @@ import (
 	"bytes"
 	"errors"
 	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
-// Part is a body part encoded as it goes on the wire: CRLF line ends, in
-// Encoding (7bit or quoted-printable).
+// Part is a body part encoded as it goes on the wire (CRLF line ends, in
+// Encoding, 7bit or quoted-printable), as BodyTemplate.Fill makes it: the
+// template's shared lines, held by reference, and the few lines that hold
+// a reader's values, encoded for this message. Writing it is the only
+// copy its shared lines cost a message.
 type Part struct {
 	Encoding string
-	Body     []byte
 
-	buf *bytes.Buffer // holding Body, from partBufs: Fill's
+	t       *BodyTemplate
+	runs    [][]byte // the encoded lines of t's chunks that hold values, in order
+	size    int
+	dotFree bool // no line starts with a dot: SMTP sends it without a look
 }
 
-// partBufs holds the buffers of the parts Fill made that SMTP.Send is
-// done with (see releaseParts): a run of messages fills without
-// allocating its bodies.
-var partBufs sync.Pool // of *bytes.Buffer
-
-// releaseParts gives the buffers of m's parts that Fill made back to the
-// pool and forgets the parts: rendered again, m encodes its Text and
-// HTML.
-func releaseParts(m *Message) {
-	for _, p := range []**Part{&m.TextPart, &m.HTMLPart} {
-		if *p != nil && (*p).buf != nil {
-			if (*p).buf.Cap() <= maxPooled {
-				(*p).buf.Reset()
-				partBufs.Put((*p).buf)
-			}
-			(*p).buf, (*p).Body = nil, nil
-			*p = nil
+// writeTo appends the part's encoded body to b.
+func (p *Part) writeTo(b *bytes.Buffer) {
+	r := 0
+	for _, c := range p.t.chunks {
+		if c.encoded != nil {
+			b.Write(c.encoded)
+			continue
 		}
+		b.Write(p.runs[r])
+		r++
 	}
+}
+
+// startsLineWithDot reports whether a line of b, which begins at a line
+// start, begins with a dot: what SMTP would have to double.
+func startsLineWithDot(b []byte) bool {
+	return len(b) > 0 && b[0] == '.' || bytes.Contains(b, []byte("\n."))
 }
 
 // BodyTemplate is a body that many messages share but for a few values
@@ -48,13 +50,15 @@ func releaseParts(m *Message) {
 // choose for it. Quoted-printable lines end at hard line breaks, so the
 // encoded lines put together are exactly the encoding of the whole.
 type BodyTemplate struct {
-	enc    string
-	chunks []chunk
-	size   int // encoded bytes of the shared chunks
+	enc     string
+	chunks  []chunk
+	size    int  // encoded bytes of the shared chunks
+	dotFree bool // no line of the shared chunks starts with a dot
 }
 
 // chunk is either shared lines already encoded, or a run of lines holding
-// values: frags[0], value vals[0], frags[1], ...
+// values: frags[0], value vals[0], frags[1], ... Every chunk begins at
+// the start of a line.
 type chunk struct {
 	encoded []byte
 	frags   []string
@@ -73,7 +77,7 @@ func NewBodyTemplate(lits []string) (*BodyTemplate, error) {
 	if !utf8.ValidString(whole) {
 		return nil, ErrTemplate
 	}
-	t := &BodyTemplate{enc: transferEncoding(whole, false)}
+	t := &BodyTemplate{enc: transferEncoding(whole, false), dotFree: true}
 	var shared strings.Builder // complete lines waiting to be encoded
 	var run *chunk             // the lines holding values, being gathered
 	flush := func() error {
@@ -86,6 +90,7 @@ func NewBodyTemplate(lits []string) (*BodyTemplate, error) {
 		}
 		t.chunks = append(t.chunks, chunk{encoded: b.Bytes()})
 		t.size += b.Len()
+		t.dotFree = t.dotFree && !startsLineWithDot(b.Bytes())
 		shared.Reset()
 		return nil
 	}
@@ -129,22 +134,21 @@ func NewBodyTemplate(lits []string) (*BodyTemplate, error) {
 // false when a value does not fit the template's encoding (non-ASCII or
 // a long line in a 7bit body): the caller then gives the text whole.
 func (t *BodyTemplate) Fill(vals []string) (p *Part, ok bool, err error) {
-	n := t.size
+	n := 0
 	for _, v := range vals {
 		if !utf8.ValidString(v) {
 			return nil, false, errors.New("mail: message body is not valid UTF-8")
 		}
 		n += 3 * len(v)
 	}
-	b, _ := partBufs.Get().(*bytes.Buffer)
-	if b == nil {
-		b = new(bytes.Buffer)
-	}
+	// The runs are encoded into one buffer, cut into one slice each once
+	// it no longer moves.
+	var b bytes.Buffer
 	b.Grow(n + 256)
+	var ends []int
 	var line strings.Builder
 	for _, c := range t.chunks {
 		if c.encoded != nil {
-			b.Write(c.encoded)
 			continue
 		}
 		line.Reset()
@@ -161,9 +165,17 @@ func (t *BodyTemplate) Fill(vals []string) (p *Part, ok bool, err error) {
 		if t.enc != "quoted-printable" && transferEncoding(s, false) != t.enc {
 			return nil, false, nil
 		}
-		if err := writeBody(b, t.enc, s); err != nil {
+		if err := writeBody(&b, t.enc, s); err != nil {
 			return nil, false, err
 		}
+		ends = append(ends, b.Len())
 	}
-	return &Part{Encoding: t.enc, Body: b.Bytes(), buf: b}, true, nil
+	p = &Part{Encoding: t.enc, t: t, runs: make([][]byte, len(ends)), size: t.size + b.Len(), dotFree: t.dotFree}
+	from := 0
+	for i, end := range ends {
+		p.runs[i] = b.Bytes()[from:end:end]
+		p.dotFree = p.dotFree && !startsLineWithDot(p.runs[i])
+		from = end
+	}
+	return p, true, nil
 }

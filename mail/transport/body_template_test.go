@@ -45,8 +45,14 @@ func checkTemplate(t testing.TB, lits, vals []string) {
 		}
 		return
 	}
-	if p.Encoding != enc || !bytes.Equal(p.Body, want) {
-		t.Fatalf("lits %q vals %q:\n got %s %q\nwant %s %q", lits, vals, p.Encoding, p.Body, enc, want)
+	var got bytes.Buffer
+	p.writeTo(&got)
+	if p.Encoding != enc || !bytes.Equal(got.Bytes(), want) || p.size != got.Len() {
+		t.Fatalf("lits %q vals %q:\n got %s %q (size %d)\nwant %s %q", lits, vals, p.Encoding, got.Bytes(), p.size, enc, want)
+	}
+	// What SMTP trusts to send without a look for dots to double.
+	if dotted := bytes.HasPrefix(want, []byte(".")) || bytes.Contains(want, []byte("\n.")); p.dotFree == dotted {
+		t.Fatalf("lits %q vals %q: dotFree is %v for\n%q", lits, vals, p.dotFree, want)
 	}
 }
 
@@ -71,6 +77,11 @@ func TestBodyTemplate_SameAsTheWhole(t *testing.T) {
 		{"value holding a line end", []string{"Caf\u00e9 ", " end\n"}, []string{"two\nlines"}},
 		{"empty values", []string{"", "", ""}, []string{"", ""}},
 		{"leading dot", []string{".start ", "\n.next\n"}, []string{"v"}},
+		{"dot in a shared line", []string{"Hi ", "\nthe list:\n.\n"}, []string{"v"}},
+		{"dot from a value", []string{"Hi\n", " end\n"}, []string{".v"}},
+		{"dot after a value's line end", []string{"Hi ", " end\n"}, []string{"a\n.b"}},
+		{"dot after a soft line break", []string{"Caf\u00e9 " + strings.Repeat("x", 74) + ".", "\n"}, []string{""}},
+		{"no dot at a line start", []string{"Caf\u00e9 a.b ", " .c\n"}, []string{"v."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkTemplate(t, tt.lits, tt.vals) })

@@ -36,13 +36,14 @@ type Message struct {
 	// a VERP address that names the delivery. It is not a header.
 	ReturnPath string
 	// TextPart and HTMLPart, when set, are Text and HTML already encoded
-	// (BodyTemplate.Fill): sent as they are. The outbox writes Text and
-	// HTML itself, 8bit.
+	// (BodyTemplate.Fill): sent as they are in a message with both. The
+	// outbox writes Text and HTML itself, 8bit.
 	TextPart, HTMLPart *Part
 
 	eightBit    bool          // parts may be 8bit: set by the Outbox only
 	prepared    []byte        // rendered and signed by SMTP.Prepare
 	preparedBuf *bytes.Buffer // holding prepared, from the SMTP's pool; nil when signed
+	dotFree     bool          // no line of prepared starts with a dot
 }
 
 // Bytes renders the RFC 5322 message (CRLF line ends), with a DKIM
@@ -63,11 +64,15 @@ func NewMessageID(domain string) string {
 // render builds the message and returns it with its Message-ID. now is
 // the Date used when m.Date is zero.
 func (m *Message) render(dkim *DKIM, now time.Time) ([]byte, string, error) {
-	return m.renderTo(new(bytes.Buffer), dkim, now)
+	raw, id, _, err := m.renderTo(new(bytes.Buffer), dkim, now)
+	return raw, id, err
 }
 
 // renderTo is render writing into out. Unsigned, the message returned is
 // out's bytes, so out may be reused only once they are done with.
+// dotFree reports that no line of it starts with a dot, known without a
+// look at its body when both parts came from templates: SMTP then need
+// not look for dots to double either.
 //
 // The MIME structure is written here rather than with go-mail's Msg: Msg
 // writes its generic headers sorted by name and its preformatted ones in
@@ -75,11 +80,11 @@ func (m *Message) render(dkim *DKIM, now time.Time) ([]byte, string, error) {
 // stable), passes every value through RFC 2047, and adds a User-Agent of
 // its own. DKIM signs exact bytes, so the bytes are made once, here, and
 // the SMTP transport sends them as they are.
-func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte, string, error) {
+func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) (raw []byte, id string, dotFree bool, err error) {
 	if err := m.validate(); err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
-	id := m.MessageID
+	id = m.MessageID
 	if id == "" {
 		id = NewMessageID(domainOf(m.From.Address))
 	}
@@ -128,14 +133,21 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte
 		boundary = newBoundary()
 		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary}))
 	}
-	out.Grow(2048 + encodedSize(m.Text, textEnc) + encodedSize(m.HTML, htmlEnc))
+	textSize, htmlSize := encodedSize(m.Text, textEnc), encodedSize(m.HTML, htmlEnc)
+	if textPart != nil {
+		textSize = textPart.size
+	}
+	if htmlPart != nil {
+		htmlSize = htmlPart.size
+	}
+	out.Grow(2048 + textSize + htmlSize)
 	if err := h.writeTo(out); err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	out.WriteString("\r\n")
 	if boundary == "" {
 		if err := writeBody(out, textEnc, m.Text); err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 	} else {
 		for i, p := range []struct {
@@ -148,9 +160,9 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte
 			out.WriteString("--" + boundary + "\r\nContent-Transfer-Encoding: " + p.enc +
 				"\r\nContent-Type: " + p.typ + "; charset=utf-8\r\n\r\n")
 			if p.done != nil {
-				out.Write(p.done.Body)
+				p.done.writeTo(out)
 			} else if err := writeBody(out, p.enc, p.content); err != nil {
-				return nil, "", err
+				return nil, "", false, err
 			}
 		}
 		out.WriteString("\r\n--" + boundary + "--\r\n")
@@ -158,14 +170,17 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) ([]byte
 	if !bytes.HasSuffix(out.Bytes(), []byte("\r\n")) {
 		out.WriteString("\r\n")
 	}
-	if dkim == nil {
-		return out.Bytes(), id, nil
+	raw = out.Bytes()
+	if dkim != nil {
+		if raw, err = dkim.sign(raw, h.names()); err != nil {
+			return nil, "", false, err
+		}
 	}
-	signed, err := dkim.sign(out.Bytes(), h.names())
-	if err != nil {
-		return nil, "", err
-	}
-	return signed, id, nil
+	// The lines between the parts are written above and start with none;
+	// the header's (the signature's too) are looked at, a kilobyte.
+	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	dotFree = textPart != nil && textPart.dotFree && htmlPart != nil && htmlPart.dotFree && !startsLineWithDot(head)
+	return raw, id, dotFree, nil
 }
 
 // validate refuses what would make a broken or forged message.

@@ -154,14 +154,11 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 // SendHeld is Send with hold called before the message's final dot (see
 // Holder); a nil hold holds nothing.
 func (s *SMTP) SendHeld(ctx context.Context, m *Message, hold func() bool) error {
-	raw := m.prepared
-	if raw != nil {
-		// Prepared, its parts' buffers go back to the pool once it is
-		// sent, and so does its own when it is not signed: sent again, it
-		// is rendered again (from its text), or, signed, sent as it is.
-		defer releaseParts(m)
-	}
+	raw, dotFree := m.prepared, m.dotFree
 	if buf := m.preparedBuf; buf != nil {
+		// Prepared unsigned, its buffer goes back to the pool once it is
+		// sent: sent again, it is rendered again; signed, it is sent as
+		// it is.
 		m.prepared, m.preparedBuf = nil, nil
 		defer s.putBuffer(buf)
 	}
@@ -169,7 +166,7 @@ func (s *SMTP) SendHeld(ctx context.Context, m *Message, hold func() bool) error
 		buf := s.getBuffer()
 		defer s.putBuffer(buf)
 		var err error
-		if raw, _, err = m.renderTo(buf, s.cfg.DKIM, time.Now()); err != nil {
+		if raw, _, dotFree, err = m.renderTo(buf, s.cfg.DKIM, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -210,7 +207,7 @@ func (s *SMTP) SendHeld(ctx context.Context, m *Message, hold func() bool) error
 	if m.ReturnPath != "" {
 		from = mail.Address{Address: m.ReturnPath}
 	}
-	return s.deliver(ctx, c, envelope(from), envelope(m.To), raw, hold)
+	return s.deliver(ctx, c, envelope(from), envelope(m.To), wire{raw, dotFree}, hold)
 }
 
 // Prepare renders and signs m now, so that Send has only to send it: a
@@ -223,7 +220,7 @@ func (s *SMTP) SendHeld(ctx context.Context, m *Message, hold func() bool) error
 // that a run of sends renders without allocating a message each.
 func (s *SMTP) Prepare(m *Message) error {
 	buf := s.getBuffer()
-	raw, _, err := m.renderTo(buf, s.cfg.DKIM, time.Now())
+	raw, _, dotFree, err := m.renderTo(buf, s.cfg.DKIM, time.Now())
 	if err != nil {
 		s.putBuffer(buf)
 		return err
@@ -235,7 +232,7 @@ func (s *SMTP) Prepare(m *Message) error {
 	if m.preparedBuf != nil { // prepared twice: the first one's is done with
 		s.putBuffer(m.preparedBuf)
 	}
-	m.prepared, m.preparedBuf = raw, buf
+	m.prepared, m.preparedBuf, m.dotFree = raw, buf, dotFree
 	return nil
 }
 
@@ -258,7 +255,7 @@ func (s *SMTP) putBuffer(b *bytes.Buffer) {
 }
 
 // deliver submits raw on c, dialling c first if needed.
-func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw []byte, hold func() bool) error {
+func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw wire, hold func() bool) error {
 	// Cancelling ctx closes the socket, so that no read or write outlasts
 	// it; the connection is then dropped and the next Send redials.
 	stop := context.AfterFunc(ctx, c.arm())

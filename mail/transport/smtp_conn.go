@@ -144,7 +144,7 @@ const idleCheck = 5 * time.Second
 // A transaction the server accepted needs no RSET: it ends the
 // transaction by itself (RFC 5321 section 4.1.1.4). Only a refused one is
 // reset.
-func (c *smtpConn) transact(timeout time.Duration, from, to string, raw []byte, hold func() bool) (retry bool, err error) {
+func (c *smtpConn) transact(timeout time.Duration, from, to string, raw wire, hold func() bool) (retry bool, err error) {
 	sc := c.sc
 	defer func() { c.used = time.Now() }()
 	// One deadline for the whole transaction: SMTPConfig.Timeout bounds

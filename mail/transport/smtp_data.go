@@ -33,7 +33,7 @@ func (c *smtpConn) startData() (retry bool, err error) {
 // its command wanted; the commands after it are refused by the server in
 // turn (503), and every reply is read so that the connection stays in
 // step.
-func (c *smtpConn) pipelined(from, to string, raw []byte, hold func() bool) (retry bool, err error) {
+func (c *smtpConn) pipelined(from, to string, raw wire, hold func() bool) (retry bool, err error) {
 	if strings.ContainsAny(from+to, "\r\n") {
 		return false, ErrHeaderInjection
 	}
@@ -103,6 +103,14 @@ func (c *smtpConn) pipelined(from, to string, raw []byte, hold func() bool) (ret
 	return false, replyError(firstCmd, reply)
 }
 
+// wire is a rendered message on its way to the server; dotFree says that
+// no line of it starts with a dot and every line ends with CRLF, as
+// renderTo knows of the messages it makes from templates.
+type wire struct {
+	raw     []byte
+	dotFree bool
+}
+
 // data sends raw as the message of the transaction begun on c, once DATA
 // was answered with 354: raw with its leading dots doubled, and the
 // final dot once hold, if not nil, lets it go. go-mail's Data writes
@@ -110,9 +118,13 @@ func (c *smtpConn) pipelined(from, to string, raw []byte, hold func() bool) (ret
 // is written here a line at a time instead, which costs a copy. Text is
 // what go-mail's Client exports for such extensions. It runs under the
 // deadline transact set for the whole transaction.
-func (c *smtpConn) data(raw []byte, hold func() bool) (retry bool, err error) {
+func (c *smtpConn) data(raw wire, hold func() bool) (retry bool, err error) {
 	t := c.sc.Text
-	err = writeDotted(t.W, raw)
+	if raw.dotFree {
+		_, err = t.W.Write(raw.raw)
+	} else {
+		err = writeDotted(t.W, raw.raw)
+	}
 	if err == nil && hold != nil {
 		// Out before the wait, so that the server reads it meanwhile.
 		err = t.W.Flush()

@@ -66,3 +66,80 @@ func TestSMTP_SendsExactBytes(t *testing.T) {
 		}
 	}
 }
+
+// A message made of two template parts goes out without a look for dots
+// when it has none at a line start, and doubled as any other when it
+// has: in the parts, a value or a header. Either way the server receives
+// the bytes it rendered to, prepared or not, signed or not.
+func TestSMTP_TemplatePartsSkipTheDotLookOnlyWhenTheyMay(t *testing.T) {
+	tests := []struct {
+		name     string
+		text     []string
+		vals     []string
+		header   string // an extra field's name
+		dotFree  bool
+		signWith bool
+	}{
+		{"no dots", []string{"Hello ", ",\nthe news.\n"}, []string{"Ana"}, "List-Id", true, false},
+		{"no dots, signed", []string{"Hello ", ",\nthe news.\n"}, []string{"Ana"}, "List-Id", true, true},
+		{"a shared line", []string{"Hello ", ",\n.\n..\n"}, []string{"Ana"}, "List-Id", false, false},
+		{"a value", []string{"Hello\n", "\n"}, []string{".Ana"}, "List-Id", false, false},
+		{"a header", []string{"Hello ", "\n"}, []string{"Ana"}, ".X-Odd", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, serverOpts{})
+			cfg := SMTPConfig{}
+			if tt.signWith {
+				cfg.DKIM = testDKIMs(t)["rsa"]
+			}
+			tr := newTestSMTP(t, srv, cfg)
+			text := tt.text[0] + tt.vals[0] + tt.text[1]
+			html := "<p>" + text + "</p>\n"
+			m := &Message{From: mail.Address{Address: "news@example.org"}, To: mail.Address{Address: "ana@example.org"},
+				Subject: "Dots", Text: text, HTML: html, MessageID: "<dots@example.org>",
+				Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Headers: [][2]string{{tt.header, "x"}}}
+			tt2, err := NewBodyTemplate(tt.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			th, err := NewBodyTemplate([]string{html})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ok1, ok2 bool
+			if m.TextPart, ok1, err = tt2.Fill(tt.vals); err != nil || !ok1 {
+				t.Fatal(ok1, err)
+			}
+			if m.HTMLPart, ok2, err = th.Fill(nil); err != nil || !ok2 {
+				t.Fatal(ok2, err)
+			}
+			if err := tr.Prepare(m); err != nil {
+				t.Fatal(err)
+			}
+			if m.dotFree != tt.dotFree {
+				t.Fatalf("prepared dotFree %v, want %v", m.dotFree, tt.dotFree)
+			}
+			want := sameBoundary(bytes.Clone(m.prepared))
+			if err := tr.Send(t.Context(), m); err != nil { // prepared
+				t.Fatal(err)
+			}
+			if err := tr.Send(t.Context(), m); err != nil { // rendered again (or, signed, sent as it was)
+				t.Fatal(err)
+			}
+			_, _, msgs := srv.stats()
+			if len(msgs) != 2 {
+				t.Fatalf("%d messages received, want 2", len(msgs))
+			}
+			for i, got := range msgs {
+				g := sameBoundary(got.data)
+				if tt.signWith && i == 0 {
+					want = g // a signed message is sent again as it was
+				}
+				if !bytes.Equal(g, want) {
+					t.Errorf("message %d received\n%q\nwant\n%q", i, g, want)
+				}
+			}
+		})
+	}
+}
