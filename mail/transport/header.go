@@ -81,6 +81,10 @@ func (h header) names() []string {
 // maxLine is RFC 5322's hard limit on a line, without its CRLF.
 const maxLine = 998
 
+// foldWidth is where header fields are folded: RFC 5322's recommended
+// 78 characters.
+const foldWidth = 78
+
 // writeTo writes every field, folded at spaces to keep lines near 78
 // characters. A value with no space to fold at that exceeds 998 is an
 // error rather than a line servers would cut.
@@ -90,7 +94,12 @@ func (h header) writeTo(b *bytes.Buffer) error {
 		if kv[1] != "" {
 			line += " " + kv[1]
 		}
-		for _, l := range fold(line, len(kv[0])+1, 78) {
+		if len(line) <= foldWidth { // most fields: nothing to fold
+			b.WriteString(line)
+			b.WriteString("\r\n")
+			continue
+		}
+		for _, l := range fold(line, len(kv[0])+1, foldWidth) {
 			if len(l) > maxLine {
 				return &HeaderError{Header: kv[0], Err: fmt.Errorf("a line of %d characters is over the limit of %d", len(l), maxLine)}
 			}

@@ -226,3 +226,44 @@ func FuzzMessage_NoInjection(f *testing.F) {
 		}
 	})
 }
+
+// What plainAddress lets through without a parse reads back as written.
+func FuzzPlainAddress(f *testing.F) {
+	for _, a := range [][2]string{{"", "reader1@r1.example"}, {"Reader 1", "reader1@r1.example"},
+		{"Ana", "bounces+d42.t0k3n=x@news.example.org"}, {" Ana", "a@b.c"}, {"Ana  Bo", "a.b@c"}, {"", "a..b@c"},
+		{"", "\"q\"@c"}, {"", "a@[1.2.3.4]"}, {"=?utf-8?q?x?=", "a@b"}, {"O'Brien", "o@b.ie"}} {
+		f.Add(a[0], a[1])
+	}
+	f.Fuzz(func(t *testing.T, name, address string) {
+		a := mail.Address{Name: name, Address: address}
+		if plainAddress(a) {
+			if err := readsBack("To", a); err != nil {
+				t.Fatalf("plainAddress took %q <%s>, which does not read back: %v", name, address, err)
+			}
+		}
+	})
+}
+
+func TestPlainAddress(t *testing.T) {
+	for _, tt := range []struct {
+		name, address string
+		plain         bool
+	}{
+		{"", "reader1@r1.example", true},
+		{"Reader 1", "reader1@r1.example", true},
+		{"", "bounces+d42.t0k3n=x@news.example.org", true},
+		{"Ana  Bo", "a@b.example", false},
+		{" Ana", "a@b.example", false},
+		{"Ana ", "a@b.example", false},
+		{"O'Brien", "o@b.example", false},
+		{"", "a..b@c.example", false},
+		{"", ".a@c.example", false},
+		{"", "a@c_d.example", false},
+		{"", "a@[192.0.2.1]", false},
+		{"", "no-at.example", false},
+	} {
+		if got := plainAddress(mail.Address{Name: tt.name, Address: tt.address}); got != tt.plain {
+			t.Errorf("plainAddress(%q <%s>) = %v, want %v", tt.name, tt.address, got, tt.plain)
+		}
+	}
+}
