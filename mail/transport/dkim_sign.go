@@ -171,6 +171,73 @@ func relaxedHeader(field string) string {
 // stands; only the others are rewritten byte by byte.
 func relaxedBodyHash(body []byte) [sha256.Size]byte {
 	c := relaxedBody{h: sha256.New()}
+	if !crlfOnly(body) {
+		c.lines(body)
+	} else {
+		// The lines before the next tab, run of spaces or space at a line
+		// end are canonical as they stand (a quoted-printable body is
+		// nearly all such lines) and go to the hash in one Write: a scan
+		// over the whole body for each, rather than some over each line,
+		// which cost more than the hash.
+		var next [3]int // where each pattern is next found, from pos
+		pats := [3][]byte{[]byte("\t"), []byte("  "), []byte(" \r\n")}
+		for i := range next {
+			next[i] = -1
+		}
+		for pos := 0; pos < len(body); {
+			p := len(body)
+			for i, pat := range pats {
+				if next[i] < pos && next[i] != len(body) {
+					next[i] = len(body)
+					if j := bytes.Index(body[pos:], pat); j >= 0 {
+						next[i] = pos + j
+					}
+				}
+				p = min(p, next[i])
+			}
+			if clean := bytes.LastIndexByte(body[pos:p], '\n') + 1; clean > 0 {
+				c.canonical(body[pos : pos+clean])
+				pos += clean
+			}
+			// The line holding p (or the last one, with no line end).
+			end := len(body)
+			if i := bytes.IndexByte(body[pos:], '\n'); i >= 0 {
+				end = pos + i + 1
+			}
+			c.lines(body[pos:end])
+			pos = end
+		}
+	}
+	if c.written {
+		c.h.Write([]byte("\r\n"))
+	}
+	var sum [sha256.Size]byte
+	c.h.Sum(sum[:0])
+	return sum
+}
+
+// crlfOnly reports whether every line end of body is CRLF and it holds
+// no other CR or LF.
+func crlfOnly(body []byte) bool {
+	n := bytes.Count(body, []byte("\n"))
+	return bytes.Count(body, []byte("\r")) == n && bytes.Count(body, []byte("\r\n")) == n
+}
+
+// canonical writes block, whole lines ending in CRLF that relaxed
+// canonicalisation leaves as they are; its last line ends wait, as empty
+// lines at the end of the body are dropped.
+func (c *relaxedBody) canonical(block []byte) {
+	text := bytes.TrimRight(block, "\r\n")
+	if len(text) > 0 {
+		c.flush()
+		c.h.Write(text)
+		c.written = true
+	}
+	c.crlf = append(c.crlf, block[len(text):]...)
+}
+
+// lines canonicalises body a line at a time.
+func (c *relaxedBody) lines(body []byte) {
 	for len(body) > 0 {
 		line := body
 		if i := bytes.IndexByte(body, '\n'); i >= 0 {
@@ -187,12 +254,6 @@ func relaxedBodyHash(body []byte) [sha256.Size]byte {
 		}
 		c.slow(line)
 	}
-	if c.written {
-		c.h.Write([]byte("\r\n"))
-	}
-	var sum [sha256.Size]byte
-	c.h.Sum(sum[:0])
-	return sum
 }
 
 // relaxedBody is the state of relaxedBodyHash between lines.
