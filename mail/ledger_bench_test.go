@@ -12,7 +12,9 @@ import (
 
 // BenchmarkLedgerClaimCommit is the ledger's own throughput, without SMTP:
 // senders (1 and 3, each its own owner as instances are) claim batches of
-// 100 and record each batch sent, until an edition of 20,000 is done. It
+// 100 and record them sent in commits of group (100, or 4: what a sender
+// of 4 connections commits at a time, each connection waiting on its last
+// outcome's commit), until an edition of 20,000 is done. It
 // runs on SQLite, or on PostgreSQL with TIDINGS_TEST_POSTGRES set (where
 // claims run outside the writer lock, FOR UPDATE SKIP LOCKED).
 //
@@ -20,8 +22,9 @@ import (
 //	TIDINGS_TEST_POSTGRES=$(.ci/postgres start) go test ./mail -run '^$' -bench LedgerClaimCommit -benchtime 3x
 func BenchmarkLedgerClaimCommit(b *testing.B) {
 	const n, batch = 20000, 100
-	for _, senders := range []int{1, 3} {
-		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) {
+	for _, c := range []struct{ senders, group int }{{1, 100}, {3, 100}, {1, 4}} {
+		senders, group := c.senders, c.group
+		b.Run(fmt.Sprintf("senders=%d/group=%d", senders, group), func(b *testing.B) {
 			e := openLedgerEnv(b, databasetest.Where(b), ledgerStart)
 			seedSubscribers(b, e, n)
 			ctx := context.Background()
@@ -55,9 +58,13 @@ func BenchmarkLedgerClaimCommit(b *testing.B) {
 							for j, d := range ds {
 								rs[j] = result{d: d, kind: outSent}
 							}
-							if err := e.ledger.record(ctx, o, rs, false); err != nil {
-								b.Error(err)
-								return
+							for len(rs) > 0 {
+								g := min(group, len(rs))
+								if err := e.ledger.record(ctx, o, rs[:g], false); err != nil {
+									b.Error(err)
+									return
+								}
+								rs = rs[g:]
 							}
 						}
 					})

@@ -108,6 +108,15 @@ func (l *Ledger) record(ctx context.Context, o owner, results []result, checkDon
 	if err != nil {
 		return fmt.Errorf("record deliveries: %w", err)
 	}
+	if !checkDone && allSent(results) {
+		// The common commit: one statement, atomic on its own, without
+		// the BEGIN and COMMIT around it (a fifth of a commit's CPU).
+		now := l.now().UnixNano()
+		if _, err := markSent.ExecContext(ctx, now, now, jsonInts(sentIDs(results))); err != nil {
+			return fmt.Errorf("record deliveries: mark sent: %w", err)
+		}
+		return nil
+	}
 	err = l.inTx(ctx, func(tx *sql.Tx) error {
 		now := l.now().UnixNano()
 		editions := map[int64]bool{}
@@ -173,6 +182,25 @@ func (l *Ledger) record(ctx context.Context, o owner, results []result, checkDon
 		return fmt.Errorf("record deliveries: %w", err)
 	}
 	return nil
+}
+
+// allSent reports whether every result is an accepted send.
+func allSent(results []result) bool {
+	for _, r := range results {
+		if r.kind != outSent {
+			return false
+		}
+	}
+	return true
+}
+
+// sentIDs lists the deliveries of results.
+func sentIDs(results []result) []int64 {
+	ids := make([]int64, len(results))
+	for i, r := range results {
+		ids[i] = r.d.ID
+	}
+	return ids
 }
 
 // markSentStmt is the statement that marks accepted sends, prepared once
