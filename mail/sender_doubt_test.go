@@ -244,13 +244,16 @@ func TestSender_FinalDotWaitsForTheLastOutcomesCommit(t *testing.T) {
 	arrived, worst := 0, 0
 	e.srv.mu.Lock()
 	e.srv.atDot = func() {
+		// Counted and read under one lock: read before another
+		// connection's dot is counted, the sent count would miss what was
+		// recorded meanwhile (a loaded machine showed 3 and 4 so).
+		mu.Lock()
+		defer mu.Unlock()
 		var sent int
 		if err := e.ledger.DB.Read.QueryRow(`SELECT COUNT(*) FROM deliveries WHERE edition_id = ? AND state = 'sent'`,
 			e.ed.ID).Scan(&sent); err != nil {
 			t.Error(err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		arrived++
 		worst = max(worst, arrived-sent)
 	}
