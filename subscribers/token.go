@@ -8,8 +8,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,7 +54,10 @@ var tokenEncoding = base64.RawURLEncoding.Strict()
 // another person.
 type Tokens struct {
 	key []byte
-	now func() time.Time
+	// macs holds HMACs keyed with key, reset for reuse: a digest makes
+	// several tokens a reader, and a new HMAC hashes the key twice.
+	macs sync.Pool // of hash.Hash
+	now  func() time.Time
 	// v1Unsubscribe is the highest id whose unsubscribe links were mailed
 	// in the old format, before tokens bound a nonce (0: none).
 	v1Unsubscribe int64
@@ -176,10 +181,21 @@ func (t *Tokens) Check(p Purpose, token string, nonceOf NonceFunc) (int64, error
 
 // macV1 is the old format's MAC, without a nonce; see AcceptOldUnsubscribe.
 func (t *Tokens) macV1(payload []byte) []byte {
-	h := hmac.New(sha256.New, t.key)
+	h := t.hmac()
+	defer t.macs.Put(h)
 	h.Write([]byte("tidings token v1\x00"))
 	h.Write(payload)
 	return h.Sum(nil)[:macLen]
+}
+
+// hmac is an HMAC-SHA256 keyed with t's key, ready to write to; give it
+// back to t.macs when done.
+func (t *Tokens) hmac() hash.Hash {
+	if h, ok := t.macs.Get().(hash.Hash); ok {
+		h.Reset()
+		return h
+	}
+	return hmac.New(sha256.New, t.key)
 }
 
 // mac signs payload and the subscriber's nonce, prefixed with a version
@@ -187,9 +203,12 @@ func (t *Tokens) macV1(payload []byte) []byte {
 // signed the same payload without a nonce, and its tokens, which might
 // name an id given out again, never check here.
 func (t *Tokens) mac(payload []byte, nonce uint64) []byte {
-	h := hmac.New(sha256.New, t.key)
+	h := t.hmac()
+	defer t.macs.Put(h)
 	h.Write([]byte("tidings token v2\x00"))
 	h.Write(payload)
-	h.Write(binary.BigEndian.AppendUint64(nil, nonce))
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], nonce)
+	h.Write(n[:])
 	return h.Sum(nil)[:macLen]
 }

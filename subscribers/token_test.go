@@ -300,3 +300,12 @@ func TestTokens_OldUnsubscribeLinksKeepWorking(t *testing.T) {
 		t.Errorf("old-format token under another secret: %v", err)
 	}
 }
+
+// BenchmarkTokensMake is one token, of the several each message of a
+// digest carries (unsubscribe, preferences, the mailto address).
+func BenchmarkTokensMake(b *testing.B) {
+	tk, _ := newTestTokens()
+	for i := 0; b.Loop(); i++ {
+		tk.Make(PurposeConfirm, int64(i), 42, 0)
+	}
+}
