@@ -99,21 +99,7 @@ func TestSMTP_TemplatePartsSkipTheDotLookOnlyWhenTheyMay(t *testing.T) {
 			m := &Message{From: mail.Address{Address: "news@example.org"}, To: mail.Address{Address: "ana@example.org"},
 				Subject: "Dots", Text: text, HTML: html, MessageID: "<dots@example.org>",
 				Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Headers: [][2]string{{tt.header, "x"}}}
-			tt2, err := NewBodyTemplate(tt.text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			th, err := NewBodyTemplate([]string{html})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ok1, ok2 bool
-			if m.TextPart, ok1, err = tt2.Fill(tt.vals); err != nil || !ok1 {
-				t.Fatal(ok1, err)
-			}
-			if m.HTMLPart, ok2, err = th.Fill(nil); err != nil || !ok2 {
-				t.Fatal(ok2, err)
-			}
+			fillParts(t, m, tt.text, tt.vals, html)
 			if err := tr.Prepare(m); err != nil {
 				t.Fatal(err)
 			}
