@@ -31,8 +31,8 @@ type Ledger struct {
 	// subscribers who have no zone of their own. nil: UTC.
 	Zone *time.Location
 
-	stmtMu   sync.Mutex
-	markSent *sql.Stmt // prepared by markSentStmt
+	stmtMu sync.Mutex
+	stmts  map[stmtKey]*sql.Stmt // prepared by prepared
 
 	pruneMu       sync.Mutex
 	inboundPruned time.Time // when LogInbound last pruned

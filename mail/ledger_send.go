@@ -51,9 +51,9 @@ const maxReply = 512
 // behind a plan; on SQLite the pool is the one write connection.
 func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Duration, editions bool) ([]Delivery, error) {
 	var out []Delivery
-	err := inTxOn(ctx, l.DB.Shared, func(tx *sql.Tx) error {
-		now := l.now()
-		rows, err := tx.QueryContext(ctx, `UPDATE deliveries
+	// Prepared before the transaction: on SQLite it takes the only write
+	// connection.
+	stmt, err := l.prepared(ctx, l.DB.Shared, `UPDATE deliveries
 			SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, claimed_by = ?
 			WHERE id IN (SELECT id FROM deliveries WHERE
 				((state = 'queued' AND next_attempt_at <= ?)
@@ -63,7 +63,13 @@ func (l *Ledger) claim(ctx context.Context, o owner, n int, lease, stale time.Du
 				AND (? OR kind != 'edition')
 				AND (kind != 'edition' OR edition_id NOT IN (SELECT id FROM editions WHERE paused_at != 0 OR planning != 0))
 				LIMIT ?`+l.DB.Dialect.Pick("", " FOR UPDATE SKIP LOCKED")+`)
-			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, `+messageIDColumn,
+			RETURNING id, kind, COALESCE(edition_id, 0), subscriber_id, email, attempts, `+messageIDColumn)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	err = inTxOn(ctx, l.DB.Shared, func(tx *sql.Tx) error {
+		now := l.now()
+		rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx,
 			now.Add(lease).UnixNano(), now.UnixNano(), o.id, now.UnixNano(), now.UnixNano(), o.id, now.Add(-stale).UnixNano(), editions, n)
 		if err != nil {
 			return err
@@ -203,21 +209,37 @@ func sentIDs(results []result) []int64 {
 	return ids
 }
 
-// markSentStmt is the statement that marks accepted sends, prepared once
-// on the write connection: it runs on every commit of a send.
+// markSentStmt is the statement that marks accepted sends: it runs on
+// every commit of a send.
 func (l *Ledger) markSentStmt(ctx context.Context) (*sql.Stmt, error) {
+	return l.prepared(ctx, l.DB.Write, `UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ?
+		WHERE id IN (`+l.DB.Dialect.Ints("?")+`)`)
+}
+
+// stmtKey names a statement prepared on a pool.
+type stmtKey struct {
+	pool  *sql.DB
+	query string
+}
+
+// prepared is query prepared on pool, once: for the statements a send
+// runs over and over (SQLite takes half a millisecond to prepare a claim).
+func (l *Ledger) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	l.stmtMu.Lock()
 	defer l.stmtMu.Unlock()
-	if l.markSent != nil {
-		return l.markSent, nil
+	k := stmtKey{pool, query}
+	if st := l.stmts[k]; st != nil {
+		return st, nil
 	}
-	stmt, err := l.DB.Write.PrepareContext(ctx, `UPDATE deliveries SET state = 'sent', sent_at = ?, updated_at = ?
-		WHERE id IN (`+l.DB.Dialect.Ints("?")+`)`)
+	st, err := pool.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("prepare mark sent: %w", err)
+		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	l.markSent = stmt
-	return stmt, nil
+	if l.stmts == nil {
+		l.stmts = map[stmtKey]*sql.Stmt{}
+	}
+	l.stmts[k] = st
+	return st, nil
 }
 
 // jsonInts encodes ids as a JSON array, for Dialect.Ints.
