@@ -50,6 +50,10 @@ func checkTemplate(t testing.TB, lits, vals []string) {
 	if p.Encoding != enc || !bytes.Equal(got.Bytes(), want) || p.size != got.Len() {
 		t.Fatalf("lits %q vals %q:\n got %s %q (size %d)\nwant %s %q", lits, vals, p.Encoding, got.Bytes(), p.size, enc, want)
 	}
+	// What the DKIM signer trusts to hash without a look for bare CR or LF.
+	if !crlfOnly(got.Bytes()) {
+		t.Fatalf("lits %q vals %q: a line does not end in CRLF:\n%q", lits, vals, got.Bytes())
+	}
 	// What SMTP trusts to send without a look for dots to double.
 	if dotted := bytes.HasPrefix(want, []byte(".")) || bytes.Contains(want, []byte("\n.")); p.dotFree == dotted {
 		t.Fatalf("lits %q vals %q: dotFree is %v for\n%q", lits, vals, p.dotFree, want)
@@ -73,6 +77,8 @@ func TestBodyTemplate_SameAsTheWhole(t *testing.T) {
 		{"non-ASCII value in a 7bit body", []string{"Cafe\nHello ", ",\n"}, []string{"Zo\u00eb"}},
 		{"trailing space before a line end", []string{"Caf\u00e9 \nHi ", " \n= sign =3D\n"}, []string{"Ana "}},
 		{"CRLF in the text", []string{"Caf\u00e9\r\nHi ", "\r\nEnd\r\n"}, []string{"x"}},
+		{"a lone CR and LF, in the text and a value", []string{"Caf\u00e9 a\rb\nHi ", "\n\rEnd\n"}, []string{"x\ry\nz"}},
+		{"a lone CR in a 7bit body", []string{"Cafe a\rb\nHi ", "\n"}, []string{"x\r"}},
 		{"long line with a value", []string{"\u00e9" + long, long + "\n"}, []string{"https://example.org/unsubscribe?token=" + strings.Repeat("a", 60)}},
 		{"value holding a line end", []string{"Caf\u00e9 ", " end\n"}, []string{"two\nlines"}},
 		{"empty values", []string{"", "", ""}, []string{"", ""}},

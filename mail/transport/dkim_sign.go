@@ -24,8 +24,10 @@ import (
 
 // sign returns msg with a DKIM-Signature field prepended for each key
 // (the last key's on top), covering the signedHeaders among present.
-// msg is CRLF text: a header, an empty line, the body.
-func (d *DKIM) sign(msg []byte, present []string) ([]byte, error) {
+// msg is CRLF text: a header, an empty line, the body; crlf says that
+// every line of the body ends in CRLF and it holds no other CR or LF, as
+// renderTo knows of a body whose parts came from templates.
+func (d *DKIM) sign(msg []byte, present []string, crlf bool) ([]byte, error) {
 	head, body, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
 	if !ok {
 		return nil, fmt.Errorf("dkim: message has no end of header")
@@ -58,7 +60,7 @@ func (d *DKIM) sign(msg []byte, present []string) ([]byte, error) {
 	if !hasFrom {
 		return nil, fmt.Errorf("dkim: the message has no From field to sign")
 	}
-	bh := relaxedBodyHash(body)
+	bh := relaxedBodyHash(body, crlf)
 	bhText := base64.StdEncoding.EncodeToString(bh[:])
 	t := strconv.FormatInt(time.Now().Unix(), 10)
 
@@ -168,10 +170,12 @@ func relaxedHeader(field string) string {
 // as do the empty lines at the end; a lone LF counts as CRLF. A line
 // ending in CRLF with no tab, no two spaces together, no space before
 // its end and no other CR is the same canonicalised, and is hashed as it
-// stands; only the others are rewritten byte by byte.
-func relaxedBodyHash(body []byte) [sha256.Size]byte {
+// stands; only the others are rewritten byte by byte. crlf says that
+// body is known to end every line in CRLF and hold no other CR or LF
+// (else it is looked at: three scans of the body).
+func relaxedBodyHash(body []byte, crlf bool) [sha256.Size]byte {
 	c := relaxedBody{h: sha256.New()}
-	if !crlfOnly(body) {
+	if !crlf && !crlfOnly(body) {
 		c.lines(body)
 	} else {
 		// The lines before the next tab, run of spaces or space at a line

@@ -41,9 +41,17 @@ func FuzzRelaxedBodyHash(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sum := relaxedBodyHash(body)
-		if got, want := base64.StdEncoding.EncodeToString(sum[:]), msgauthBodyHash(t, body); got != want {
+		sum := relaxedBodyHash(body, false)
+		want := msgauthBodyHash(t, body)
+		if got := base64.StdEncoding.EncodeToString(sum[:]); got != want {
 			t.Errorf("body %q: bh=%s, go-msgauth %s", body, got, want)
+		}
+		if crlfOnly(body) {
+			// What a body from templates is hashed as, told it is CRLF.
+			sum := relaxedBodyHash(body, true)
+			if got := base64.StdEncoding.EncodeToString(sum[:]); got != want {
+				t.Errorf("body %q known to be CRLF: bh=%s, go-msgauth %s", body, got, want)
+			}
 		}
 	})
 }
@@ -65,9 +73,11 @@ func TestRelaxedBodyHash_Mixed(t *testing.T) {
 		}
 	}
 	b.WriteString("\r\n\r\n")
-	sum := relaxedBodyHash([]byte(b.String()))
-	if got, want := base64.StdEncoding.EncodeToString(sum[:]), msgauthBodyHash(t, []byte(b.String())); got != want {
-		t.Errorf("bh=%s, go-msgauth %s", got, want)
+	for _, crlf := range []bool{false, true} {
+		sum := relaxedBodyHash([]byte(b.String()), crlf)
+		if got, want := base64.StdEncoding.EncodeToString(sum[:]), msgauthBodyHash(t, []byte(b.String())); got != want {
+			t.Errorf("crlf %v: bh=%s, go-msgauth %s", crlf, got, want)
+		}
 	}
 }
 
@@ -87,8 +97,15 @@ func BenchmarkRelaxedBodyHash(b *testing.B) {
 	}
 	var body bytes.Buffer
 	p.writeTo(&body)
-	b.SetBytes(int64(body.Len()))
-	for b.Loop() {
-		relaxedBodyHash(body.Bytes())
+	for _, c := range []struct {
+		name string
+		crlf bool
+	}{{"looked-at", false}, {"known-crlf", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(body.Len()))
+			for b.Loop() {
+				relaxedBodyHash(body.Bytes(), c.crlf)
+			}
+		})
 	}
 }

@@ -213,3 +213,29 @@ func TestDKIM_SecondKey(t *testing.T) {
 	}
 	verifyDKIM(t, raw, d)
 }
+
+// A message whose parts come from templates is hashed as known to be
+// CRLF text; its signatures verify, lines that relaxed canonicalisation
+// rewrites (a tab, two spaces, a space at a line's end, empty lines at
+// the end of a part) included.
+func TestDKIM_SignsTemplatePartsKnownToBeCRLF(t *testing.T) {
+	lits := []string{"Hello ", ",\n\tindented  twice \n\n", "\nthe end\n\n\n"}
+	vals := []string{"Ana  Bo", "https://example.org/u?t=1 "}
+	text := lits[0] + vals[0] + lits[1] + vals[1] + lits[2]
+	html := "<p>Hello</p>\n  <p>two  spaces</p> \n\n"
+	for name, d := range testDKIMs(t) {
+		t.Run(name, func(t *testing.T) {
+			m := &Message{From: mail.Address{Address: "news@example.org"}, To: mail.Address{Address: "ana@example.org"},
+				Subject: "Parts", Text: text, HTML: html, MessageID: "<parts@example.org>", Date: fixedDate()}
+			fillParts(t, m, lits, vals, html)
+			if m.TextPart == nil || m.HTMLPart == nil {
+				t.Fatal("the message has no template parts")
+			}
+			raw, err := m.Bytes(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			verifyDKIM(t, raw, d)
+		})
+	}
+}

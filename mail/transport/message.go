@@ -172,7 +172,9 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) (raw []
 	}
 	raw = out.Bytes()
 	if dkim != nil {
-		if raw, err = dkim.sign(raw, h.names()); err != nil {
+		// Both parts from templates: every line the body has ends in CRLF
+		// (the templates' encoders and the lines written here make them).
+		if raw, err = dkim.sign(raw, h.names(), textPart != nil && htmlPart != nil); err != nil {
 			return nil, "", false, err
 		}
 	}
