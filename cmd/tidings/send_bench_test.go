@@ -4,7 +4,8 @@ package main
 // `tidings digest send` process (start, open, plan, render, send, ledger)
 // for N subscribers (TIDINGS_BENCH_SUBSCRIBERS, a comma-separated list,
 // default 20000,100000) against a loopback sink, beside a bare net/smtp
-// loop sending the same message over as many connections in the same
+// loop sending the same message over as many connections (4, the
+// default of smtp.connections, or TIDINGS_BENCH_CONNECTIONS) in the same
 // run, with DKIM off, RSA-2048 and Ed25519 (TIDINGS_BENCH_DKIM=off,rsa,ed25519
 // picks; default all), and what the machine can sign: cores ÷ the time of
 // one signature, measured here.
@@ -47,7 +48,20 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 )
 
-const benchConnections = 4
+// benchConnections is how many SMTP connections tidings and the bare
+// loop both use: smtp.connections' default, 4, unless
+// TIDINGS_BENCH_CONNECTIONS says otherwise.
+func benchConnections(b *testing.B) int {
+	v := os.Getenv("TIDINGS_BENCH_CONNECTIONS")
+	if v == "" {
+		return 4
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("TIDINGS_BENCH_CONNECTIONS=%q: want a positive number", v)
+	}
+	return n
+}
 
 // countSink counts what it receives and keeps the first message.
 type countSink struct {
@@ -168,7 +182,7 @@ connections = %d
 name = "daily"
 schedule = "0 7 * * *"
 full_content = true
-%s`, filepath.Join(site, "t.db"), filepath.Join(site, "content"), filepath.Join(site, "public"), port, benchConnections, dkim))
+%s`, filepath.Join(site, "t.db"), filepath.Join(site, "content"), filepath.Join(site, "public"), port, benchConnections(b), dkim))
 	env := append(os.Environ(), "TIDINGS_CONFIG="+cfg)
 	tidings := func(args ...string) (time.Duration, *syscall.Rusage) {
 		b.Helper()
@@ -243,8 +257,8 @@ full_content = true
 		b.ReportMetric(rate/min(capacity, bare), "of-min(sign,bare)")
 		aim = fmt.Sprintf("; %.2f of min(sign capacity %.0f/s, bare %.0f/s)", rate/min(capacity, bare), capacity, bare)
 	}
-	b.Logf("n=%d dkim=%s: %.0f msgs/s vs bare %.0f, ratio %.2f%s; max RSS %.0f MB; CPU per 1,000 msgs: tidings %.0f ms + sink %.0f ms vs bare loop + sink %.0f ms (CPU ratio %.2f); load average %s; the machine's other work used %.2f of %.0f cores during the send, %.2f during the bare loop%s",
-		n, mode, rate, bare, bareTime.Seconds()/sendTime.Seconds(), aim, float64(maxRSS)/1024,
+	b.Logf("n=%d dkim=%s connections=%d: %.0f msgs/s vs bare %.0f, ratio %.2f%s; max RSS %.0f MB; CPU per 1,000 msgs: tidings %.0f ms + sink %.0f ms vs bare loop + sink %.0f ms (CPU ratio %.2f); load average %s; the machine's other work used %.2f of %.0f cores during the send, %.2f during the bare loop%s",
+		n, mode, benchConnections(b), rate, bare, bareTime.Seconds()/sendTime.Seconds(), aim, float64(maxRSS)/1024,
 		perK(sendCPU), perK(sinkCPU), perK(bareCPU), bareCPU.Seconds()/(sendCPU+sinkCPU).Seconds(),
 		strings.Join(load, ", "), othersSend.Seconds()/sendTime.Seconds(), cores, othersBare.Seconds()/bareTime.Seconds(),
 		loadWarning(othersSend.Seconds()/sendTime.Seconds(), othersBare.Seconds()/bareTime.Seconds()))
@@ -315,7 +329,7 @@ func loadAvg() string {
 func bareLoop(b *testing.B, port int, raw []byte, n int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range benchConnections {
+	for range benchConnections(b) {
 		wg.Go(func() {
 			c, err := smtp.Dial(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 			if err != nil {
