@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -69,7 +70,23 @@ type SMTP struct {
 	ctx       context.Context // done when Close is called
 	cancel    context.CancelFunc
 	closeOnce sync.Once
+
+	// open counts the pool's connections that are open; dialling, those
+	// being dialled. A dial refused while others are open rests its
+	// connection (see rest).
+	open, dialling atomic.Int32
 }
+
+// restFor is how long a connection the server refused to open, while
+// others were open, stays out of the pool: a relay that takes fewer
+// connections at once than the pool has is sent to on fewer, and asked
+// again now and then.
+const restFor = time.Minute
+
+// errRefusedBeside is what deliver returns when the server would not
+// open a connection while others of the pool were open: that connection
+// rests and the message goes on another, with no attempt spent.
+var errRefusedBeside = errors.New("smtp: connection refused while others are open")
 
 var (
 	_ Transport = (*SMTP)(nil)
@@ -122,7 +139,7 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
 	}
 	for range cfg.Connections {
-		c, err := newSMTPConn(cfg)
+		c, err := newSMTPConn(cfg, &s.open)
 		if err != nil {
 			return nil, err
 		}
@@ -177,19 +194,34 @@ func (s *SMTP) SendHeld(ctx context.Context, m *Message, hold func() bool) error
 		return ErrClosed
 	}
 
-	var c *smtpConn
-	select {
-	case c = <-s.idle:
-	case <-ctx.Done():
-		return fmt.Errorf("smtp: wait for a connection: %w", ctx.Err())
-	case <-s.ctx.Done():
-		return ErrClosed
+	from := m.From
+	if m.ReturnPath != "" {
+		from = mail.Address{Address: m.ReturnPath}
 	}
-	defer func() { s.idle <- c }()
+	for {
+		var c *smtpConn
+		select {
+		case c = <-s.idle:
+		case <-ctx.Done():
+			return fmt.Errorf("smtp: wait for a connection: %w", ctx.Err())
+		case <-s.ctx.Done():
+			return ErrClosed
+		}
+		err := s.sendOn(ctx, c, envelope(from), envelope(m.To), wire{raw, dotFree}, hold)
+		if errors.Is(err, errRefusedBeside) {
+			s.rest(c, err)
+			continue
+		}
+		s.idle <- c
+		return err
+	}
+}
+
+// sendOn sends raw on c, taken from the pool, once the rate limit lets it.
+func (s *SMTP) sendOn(ctx context.Context, c *smtpConn, from, to string, raw wire, hold func() bool) error {
 	if s.ctx.Err() != nil { // Close began while this Send waited
 		return ErrClosed
 	}
-
 	if s.limiter != nil {
 		waitCtx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(s.ctx, cancel)
@@ -203,11 +235,35 @@ func (s *SMTP) SendHeld(ctx context.Context, m *Message, hold func() bool) error
 			return fmt.Errorf("smtp: wait for the rate limit: %w", err)
 		}
 	}
-	from := m.From
-	if m.ReturnPath != "" {
-		from = mail.Address{Address: m.ReturnPath}
+	return s.deliver(ctx, c, from, to, raw, hold)
+}
+
+// rest keeps c out of the pool for restFor (or until Close), after the
+// server refused to open it while others were open.
+func (s *SMTP) rest(c *smtpConn, err error) {
+	s.log.Warn("smtp server refused a connection while others were open; sending on fewer for a while",
+		"open", s.open.Load(), "rest", restFor.String(), slog.Any("error", err))
+	go func() {
+		t := time.NewTimer(restFor)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+		}
+		s.idle <- c
+	}()
+}
+
+// othersOpen reports whether another connection of the pool is open,
+// once those being dialled meanwhile are (or could not be): the first
+// sends of a pass dial together, and a refusal may come before the
+// others are open.
+func (s *SMTP) othersOpen(ctx context.Context) bool {
+	deadline := time.Now().Add(s.cfg.Timeout)
+	for s.dialling.Load() > 0 && s.open.Load() == 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
 	}
-	return s.deliver(ctx, c, envelope(from), envelope(m.To), wire{raw, dotFree}, hold)
+	return s.open.Load() > 0
 }
 
 // Prepare renders and signs m now, so that Send has only to send it: a
@@ -267,7 +323,13 @@ func (s *SMTP) deliver(ctx context.Context, c *smtpConn, from, to string, raw wi
 	}()
 
 	if !c.connected() {
-		if err := c.dial(ctx); err != nil {
+		s.dialling.Add(1)
+		err := c.dial(ctx)
+		s.dialling.Add(-1)
+		if err != nil {
+			if ctx.Err() == nil && s.othersOpen(ctx) {
+				return fmt.Errorf("%w: %w", errRefusedBeside, err)
+			}
 			return s.dialError(ctx, err)
 		}
 		s.log.Debug("smtp connection opened")

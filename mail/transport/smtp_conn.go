@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/textproto"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -27,10 +28,12 @@ type smtpConn struct {
 	gen     uint64   // which Send abort belongs to
 
 	used time.Time // end of the last transaction, or when dialled
+
+	open *atomic.Int32 // the pool's connections open, this one among them while it is
 }
 
-func newSMTPConn(cfg SMTPConfig) (*smtpConn, error) {
-	c := &smtpConn{}
+func newSMTPConn(cfg SMTPConfig, open *atomic.Int32) (*smtpConn, error) {
+	c := &smtpConn{open: open}
 	tlsConfig := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	implicitTLS := cfg.TLS == "tls"
 	// Dialling through our own function keeps hold of the socket: go-mail
@@ -105,6 +108,7 @@ func (c *smtpConn) dial(ctx context.Context) error {
 		return err
 	}
 	c.sc = sc
+	c.open.Add(1)
 	c.used = time.Now()
 	return nil
 }
@@ -118,6 +122,9 @@ func (c *smtpConn) drop() {
 		c.sock = nil
 	}
 	c.mu.Unlock()
+	if c.sc != nil {
+		c.open.Add(-1)
+	}
 	c.sc = nil
 }
 

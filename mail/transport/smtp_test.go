@@ -388,3 +388,51 @@ func sameBoundary(raw []byte) []byte {
 	b = bytes.Trim(b, `"`)
 	return bytes.ReplaceAll(raw, b, []byte("BOUNDARY"))
 }
+
+// A relay that keeps fewer connections open at once than the pool has
+// refuses the others at their greeting; the messages go on the ones it
+// keeps, none fails and none is told the server is unreachable.
+func TestSMTP_ARelayTakingFewerConnectionsIsSentToOnThose(t *testing.T) {
+	srv := startServer(t, serverOpts{maxConns: 2})
+	tr := newTestSMTP(t, srv, SMTPConfig{Connections: 4})
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				errs <- tr.Send(t.Context(), simpleMessage(fmt.Sprintf("r%d-%d@example.com", w, i)))
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("send through a relay of 2 connections with a pool of 4: %v", err)
+		}
+	}
+	_, _, msgs := srv.stats()
+	if len(msgs) != 40 {
+		t.Fatalf("%d messages received, want 40", len(msgs))
+	}
+	for to, n := range byRecipient(msgs) {
+		if n != 1 {
+			t.Errorf("%s got %d copies", to, n)
+		}
+	}
+	if srv.limit.refused.Load() == 0 {
+		t.Error("the relay refused no connection: the pool never tried more than it takes")
+	}
+	if got := tr.open.Load(); got > 2 {
+		t.Errorf("%d connections open, the relay keeps 2", got)
+	}
+}
+
+// A relay that refuses every connection is unreachable, as before.
+func TestSMTP_ARelayRefusingEveryConnectionIsUnreachable(t *testing.T) {
+	srv := startServer(t, serverOpts{maxConns: -1})
+	tr := newTestSMTP(t, srv, SMTPConfig{Connections: 4})
+	if err := tr.Send(t.Context(), simpleMessage("ana@example.com")); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("send through a relay that refuses every connection: %v, want ErrUnreachable", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,47 @@ type serverOpts struct {
 	// noPipelining hides PIPELINING from the EHLO reply, as a server
 	// without it would answer, so that commands go one at a time.
 	noPipelining bool
+	// maxConns, when not 0, is how many connections the server keeps
+	// open at once (below 0: none): one past them is greeted with a 421
+	// and closed, as a relay that limits each client's connections does.
+	maxConns int
+}
+
+// limitConns is a listener that greets a connection past max open ones
+// with a 421 and closes it; refused counts those.
+type limitConns struct {
+	net.Listener
+	max           int32
+	open, refused atomic.Int32
+}
+
+func (l *limitConns) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) > l.max {
+			l.open.Add(-1)
+			l.refused.Add(1)
+			c.Write([]byte("421 mx.test too many connections from you, try later\r\n"))
+			c.Close()
+			continue
+		}
+		return &countedConn{Conn: c, open: &l.open}, nil
+	}
+}
+
+// countedConn takes itself off its listener's open count when closed.
+type countedConn struct {
+	net.Conn
+	open *atomic.Int32
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.open.Add(-1) })
+	return c.Conn.Close()
 }
 
 // hidePipelining is a listener whose connections leave PIPELINING out of
@@ -68,9 +110,10 @@ type received struct {
 // testServer is a real SMTP server (go-smtp) on 127.0.0.1 that records
 // what it accepts.
 type testServer struct {
-	t    *testing.T
-	opts serverOpts
-	port int
+	t     *testing.T
+	opts  serverOpts
+	port  int
+	limit *limitConns // with opts.maxConns
 
 	mu       sync.Mutex
 	sessions int // connections opened
@@ -103,6 +146,10 @@ func startServer(t *testing.T, opts serverOpts) *testServer {
 	s.port = l.Addr().(*net.TCPAddr).Port
 	if opts.noPipelining {
 		l = hidePipelining{l}
+	}
+	if opts.maxConns != 0 {
+		s.limit = &limitConns{Listener: l, max: int32(max(opts.maxConns, 0))}
+		l = s.limit
 	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
