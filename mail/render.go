@@ -101,7 +101,9 @@ func NewRenderer(o RenderOptions) (*Renderer, error) {
 }
 
 // Compose returns edition e's message for subscriber s, for the ledger to
-// send. MessageID is left empty: the ledger sets a stable one.
+// send. MessageID is left empty: the ledger sets a stable one. Its parts
+// come encoded (TextPart, HTMLPart), Text and HTML mostly empty: read
+// them with TextBody and HTMLBody, or use Preview.
 func (r *Renderer) Compose(ctx context.Context, e *Edition, s *subscribers.Subscriber) (*transport.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
@@ -112,13 +114,18 @@ func (r *Renderer) Compose(ctx context.Context, e *Edition, s *subscribers.Subsc
 	return r.compose(e, s)
 }
 
-// Preview returns edition e's message as subscriber s would get it; with s
-// nil, as a sample reader would.
+// Preview returns edition e's message as subscriber s would get it, with
+// its Text and HTML; with s nil, as a sample reader would.
 func (r *Renderer) Preview(e *Edition, s *subscribers.Subscriber) (*transport.Message, error) {
 	if s == nil {
 		s = &subscribers.Subscriber{Name: "Sample Reader", Email: "reader@example.org"}
 	}
-	return r.compose(e, s)
+	m, err := r.compose(e, s)
+	if err != nil {
+		return nil, err
+	}
+	m.Text, m.HTML = m.TextBody(), m.HTMLBody()
+	return m, nil
 }
 
 func (r *Renderer) compose(e *Edition, s *subscribers.Subscriber) (*transport.Message, error) {

@@ -310,9 +310,10 @@ func (r *Renderer) split(s string) (part, error) {
 }
 
 // fill returns the body with the reader's values in place, escaped for
-// HTML when html is set, as text and encoded for the wire (nil when the
-// values do not fit the encoding the body was encoded in: the transport
-// then encodes the text).
+// HTML when html is set: encoded for the wire, its text put together only
+// when asked for (transport.Part.Text); or, when the values do not fit
+// the encoding the body was encoded in, as text, for the transport to
+// encode.
 func (p *part) fill(vals *[numSlots]string, html bool) (string, *transport.Part, error) {
 	v := *vals
 	if html {
@@ -322,24 +323,26 @@ func (p *part) fill(vals *[numSlots]string, html bool) (string, *transport.Part,
 			}
 		}
 	}
-	n := p.size
 	in := make([]string, len(p.slots))
 	for i, s := range p.slots {
-		n += len(v[s])
 		in[i] = v[s]
+	}
+	enc, ok, err := p.tpl.Fill(in)
+	if err != nil || ok {
+		return "", enc, err
+	}
+	n := p.size
+	for _, s := range in {
+		n += len(s)
 	}
 	var b strings.Builder
 	b.Grow(n)
 	b.WriteString(p.lits[0])
-	for i, s := range p.slots {
-		b.WriteString(v[s])
+	for i, s := range in {
+		b.WriteString(s)
 		b.WriteString(p.lits[i+1])
 	}
-	enc, ok, err := p.tpl.Fill(in)
-	if err != nil || !ok {
-		return b.String(), nil, err
-	}
-	return b.String(), enc, nil
+	return b.String(), nil, nil
 }
 
 // sampleEdition is what NewRenderer tries the templates on.

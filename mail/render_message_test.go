@@ -7,10 +7,13 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/tidings/tidings/mail/transport"
 	"github.com/tidings/tidings/subscribers"
 )
 
@@ -63,7 +66,19 @@ func parseMessage(t *testing.T, raw []byte) parsed {
 
 func TestRender_MessageReadsBack(t *testing.T) {
 	r := newTestRenderer(t, nil)
-	m := compose(t, r, testEdition(), testSubscriber())
+	m, err := r.Compose(context.Background(), testEdition(), testSubscriber())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The parts come encoded from the edition's templates, their text
+	// put together only when asked for.
+	if m.TextPart == nil || m.HTMLPart == nil {
+		t.Fatal("the message's parts were not encoded from the edition's templates")
+	}
+	if m.Text != "" || m.HTML != "" {
+		t.Error("Compose built the text of parts it sends encoded")
+	}
+	m.Text, m.HTML = m.TextBody(), m.HTMLBody()
 	if m.MessageID != "" {
 		t.Errorf("MessageID = %q, want it left to the ledger", m.MessageID)
 	}
@@ -80,11 +95,7 @@ func TestRender_MessageReadsBack(t *testing.T) {
 	if p.text != strings.TrimRight(m.Text, "\n")+"\n" || p.html != strings.TrimRight(m.HTML, "\n")+"\n" {
 		t.Error("the parts read back differ from the message's Text and HTML")
 	}
-	// The parts come encoded from the edition's templates; encoding the
-	// text whole gives the same bytes.
-	if m.TextPart == nil || m.HTMLPart == nil {
-		t.Fatal("the message's parts were not encoded from the edition's templates")
-	}
+	// Encoding the text whole gives the same bytes.
 	whole := *m
 	whole.TextPart, whole.HTMLPart = nil, nil
 	raw2, err := whole.Bytes(nil)
@@ -125,6 +136,36 @@ func TestRender_MessageReadsBack(t *testing.T) {
 		if got := p.header.Get(name); got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
+	}
+}
+
+// The outbox writes a composed message's text itself, 8bit: the parts
+// Compose encoded are not what it sends, their text is.
+func TestRender_OutboxWritesTheComposedText(t *testing.T) {
+	r := newTestRenderer(t, nil)
+	want := compose(t, r, testEdition(), testSubscriber())
+	m, err := r.Compose(context.Background(), testEdition(), testSubscriber())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := (&transport.Outbox{Dir: dir}).Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("outbox holds %v (%v), want one .eml", files, err)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte("Content-Transfer-Encoding: 8bit")) {
+		t.Error("the outbox's parts are not 8bit")
+	}
+	p := parseMessage(t, raw)
+	if p.text != strings.TrimRight(want.Text, "\n")+"\n" || p.html != strings.TrimRight(want.HTML, "\n")+"\n" {
+		t.Errorf("the outbox's parts differ from the message's text:\n%.300q\nwant\n%.300q", p.text, want.Text)
 	}
 }
 
@@ -197,7 +238,7 @@ func TestRender_Concurrent(t *testing.T) {
 				errs <- err.Error()
 				return
 			}
-			if m.Text != want.Text || m.HTML != want.HTML {
+			if m.TextBody() != want.Text || m.HTMLBody() != want.HTML {
 				errs <- "a concurrent message differs"
 			}
 		})

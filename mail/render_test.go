@@ -119,12 +119,15 @@ func testSubscriber() *subscribers.Subscriber {
 		Status: subscribers.StatusConfirmed, Digests: []string{"daily"}}
 }
 
+// compose is Compose with the message's Text and HTML read from its
+// parts, as the outbox and the previews read them.
 func compose(t testing.TB, r *tmail.Renderer, e *tmail.Edition, s *subscribers.Subscriber) *transport.Message {
 	t.Helper()
 	m, err := r.Compose(context.Background(), e, s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Text, m.HTML = m.TextBody(), m.HTMLBody()
 	return m
 }
 

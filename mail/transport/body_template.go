@@ -11,11 +11,13 @@ import (
 // Encoding, 7bit or quoted-printable), as BodyTemplate.Fill makes it: the
 // template's shared lines, held by reference, and the few lines that hold
 // a reader's values, encoded for this message. Writing it is the only
-// copy its shared lines cost a message.
+// copy its shared lines cost a message; its text, before encoding, is
+// put together only when asked for (Text).
 type Part struct {
 	Encoding string
 
 	t       *BodyTemplate
+	vals    []string // the values, in the template's order
 	runs    [][]byte // the encoded lines of t's chunks that hold values, in order
 	size    int
 	dotFree bool // no line starts with a dot: SMTP sends it without a look
@@ -34,6 +36,27 @@ func (p *Part) writeTo(b *bytes.Buffer) {
 	}
 }
 
+// Text is the part's text before it was encoded: the template's text
+// with the values in place.
+func (p *Part) Text() string {
+	n := 0
+	for _, l := range p.t.lits {
+		n += len(l)
+	}
+	for _, v := range p.vals {
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, l := range p.t.lits {
+		b.WriteString(l)
+		if i < len(p.vals) { // one fewer than lits
+			b.WriteString(p.vals[i])
+		}
+	}
+	return b.String()
+}
+
 // startsLineWithDot reports whether a line of b, which begins at a line
 // start, begins with a dot: what SMTP would have to double.
 func startsLineWithDot(b []byte) bool {
@@ -50,6 +73,7 @@ func startsLineWithDot(b []byte) bool {
 // choose for it. Quoted-printable lines end at hard line breaks, so the
 // encoded lines put together are exactly the encoding of the whole.
 type BodyTemplate struct {
+	lits    []string // the text around the values, as given
 	enc     string
 	chunks  []chunk
 	size    int  // encoded bytes of the shared chunks
@@ -77,7 +101,7 @@ func NewBodyTemplate(lits []string) (*BodyTemplate, error) {
 	if !utf8.ValidString(whole) {
 		return nil, ErrTemplate
 	}
-	t := &BodyTemplate{enc: transferEncoding(whole, false), dotFree: true}
+	t := &BodyTemplate{lits: lits, enc: transferEncoding(whole, false), dotFree: true}
 	var shared strings.Builder // complete lines waiting to be encoded
 	var run *chunk             // the lines holding values, being gathered
 	flush := func() error {
@@ -133,7 +157,12 @@ func NewBodyTemplate(lits []string) (*BodyTemplate, error) {
 // Fill encodes the body with vals in place (vals[i] is value i). ok is
 // false when a value does not fit the template's encoding (non-ASCII or
 // a long line in a 7bit body): the caller then gives the text whole.
+// The part keeps vals for its Text: they must not change after.
 func (t *BodyTemplate) Fill(vals []string) (p *Part, ok bool, err error) {
+	if len(vals) < len(t.lits)-1 {
+		return nil, false, errors.New("mail: body template given too few values")
+	}
+	vals = vals[:len(t.lits)-1]
 	n := 0
 	for _, v := range vals {
 		if !utf8.ValidString(v) {
@@ -155,9 +184,6 @@ func (t *BodyTemplate) Fill(vals []string) (p *Part, ok bool, err error) {
 		for i, f := range c.frags {
 			line.WriteString(f)
 			if i < len(c.vals) {
-				if c.vals[i] >= len(vals) {
-					return nil, false, errors.New("mail: body template given too few values")
-				}
 				line.WriteString(vals[c.vals[i]])
 			}
 		}
@@ -170,7 +196,7 @@ func (t *BodyTemplate) Fill(vals []string) (p *Part, ok bool, err error) {
 		}
 		ends = append(ends, b.Len())
 	}
-	p = &Part{Encoding: t.enc, t: t, runs: make([][]byte, len(ends)), size: t.size + b.Len(), dotFree: t.dotFree}
+	p = &Part{Encoding: t.enc, t: t, vals: vals, runs: make([][]byte, len(ends)), size: t.size + b.Len(), dotFree: t.dotFree}
 	from := 0
 	for i, end := range ends {
 		p.runs[i] = b.Bytes()[from:end:end]

@@ -9,7 +9,7 @@ import (
 )
 
 // whole is what Message writes for the filled text without a template.
-func whole(t testing.TB, lits, vals []string) (string, []byte) {
+func whole(t testing.TB, lits, vals []string) (text, enc string, encoded []byte) {
 	var s strings.Builder
 	for i, l := range lits {
 		s.WriteString(l)
@@ -17,12 +17,12 @@ func whole(t testing.TB, lits, vals []string) (string, []byte) {
 			s.WriteString(vals[i])
 		}
 	}
-	enc := transferEncoding(s.String(), false)
+	enc = transferEncoding(s.String(), false)
 	var b bytes.Buffer
 	if err := writeBody(&b, enc, s.String()); err != nil {
 		t.Fatal(err)
 	}
-	return enc, b.Bytes()
+	return s.String(), enc, b.Bytes()
 }
 
 // checkTemplate: filled, the template is byte for byte what encoding the
@@ -38,7 +38,7 @@ func checkTemplate(t testing.TB, lits, vals []string) {
 	if err != nil {
 		return
 	}
-	enc, want := whole(t, lits, vals)
+	text, enc, want := whole(t, lits, vals)
 	if !ok {
 		if tpl.enc == "quoted-printable" || enc == tpl.enc {
 			t.Fatalf("Fill refused %q with %q though the whole is %s like the template", lits, vals, enc)
@@ -49,6 +49,10 @@ func checkTemplate(t testing.TB, lits, vals []string) {
 	p.writeTo(&got)
 	if p.Encoding != enc || !bytes.Equal(got.Bytes(), want) || p.size != got.Len() {
 		t.Fatalf("lits %q vals %q:\n got %s %q (size %d)\nwant %s %q", lits, vals, p.Encoding, got.Bytes(), p.size, enc, want)
+	}
+	// What the outbox and previews read.
+	if got := p.Text(); got != text {
+		t.Fatalf("lits %q vals %q: Text() = %q, want %q", lits, vals, got, text)
 	}
 	// What the DKIM signer trusts to hash without a look for bare CR or LF.
 	if !crlfOnly(got.Bytes()) {

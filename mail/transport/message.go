@@ -21,8 +21,8 @@ type Message struct {
 	To      mail.Address
 	ReplyTo *mail.Address
 	Subject string
-	Text    string // required
-	HTML    string // optional; with it the message is multipart/alternative (text first)
+	Text    string // required, unless TextPart is set
+	HTML    string // optional (or HTMLPart); with it the message is multipart/alternative (text first)
 	// MessageID is "<...@domain>". When empty a random one is made from
 	// From's domain; callers set it when it must be stable across retries.
 	MessageID string
@@ -35,9 +35,10 @@ type Message struct {
 	// ReturnPath is the envelope sender (MAIL FROM) when it is not From:
 	// a VERP address that names the delivery. It is not a header.
 	ReturnPath string
-	// TextPart and HTMLPart, when set, are Text and HTML already encoded
-	// (BodyTemplate.Fill): sent as they are in a message with both. The
-	// outbox writes Text and HTML itself, 8bit.
+	// TextPart and HTMLPart, when set, are the text and HTML already
+	// encoded (BodyTemplate.Fill): sent as they are in a message with
+	// both, and the content when Text or HTML is empty. The outbox
+	// writes the text itself, 8bit (TextBody, HTMLBody).
 	TextPart, HTMLPart *Part
 
 	eightBit    bool          // parts may be 8bit: set by the Outbox only
@@ -52,6 +53,23 @@ type Message struct {
 func (m *Message) Bytes(dkim *DKIM) ([]byte, error) {
 	raw, _, err := m.render(dkim, time.Now())
 	return raw, err
+}
+
+// TextBody is the text part's content: Text, or TextPart's text.
+func (m *Message) TextBody() string {
+	if m.Text == "" && m.TextPart != nil {
+		return m.TextPart.Text()
+	}
+	return m.Text
+}
+
+// HTMLBody is the HTML part's content: HTML, or HTMLPart's; "" for a
+// message without one.
+func (m *Message) HTMLBody() string {
+	if m.HTML == "" && m.HTMLPart != nil {
+		return m.HTMLPart.Text()
+	}
+	return m.HTML
 }
 
 // NewMessageID returns a random Message-ID, "<hex@domain>".
@@ -110,30 +128,35 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) (raw []
 	// The parts go straight after the header into one buffer: the
 	// multipart layout is simple enough to write by hand, as
 	// mime/multipart would (part fields sorted by name).
+	// The text of a part is put together only when it is not sent
+	// already encoded.
 	textPart, htmlPart := m.TextPart, m.HTMLPart
-	if m.eightBit || m.HTML == "" {
+	hasHTML := m.HTML != "" || htmlPart != nil
+	if m.eightBit || !hasHTML {
 		textPart, htmlPart = nil, nil
 	}
-	var textEnc, htmlEnc string
+	var text, html, textEnc, htmlEnc string
 	if textPart != nil {
 		textEnc = textPart.Encoding
 	} else {
-		textEnc = transferEncoding(m.Text, m.eightBit)
+		text = m.TextBody()
+		textEnc = transferEncoding(text, m.eightBit)
 	}
 	boundary := ""
-	if m.HTML == "" {
+	if !hasHTML {
 		h.add("Content-Type", "text/plain; charset=utf-8")
 		h.add("Content-Transfer-Encoding", textEnc)
 	} else {
 		if htmlPart != nil {
 			htmlEnc = htmlPart.Encoding
 		} else {
-			htmlEnc = transferEncoding(m.HTML, m.eightBit)
+			html = m.HTMLBody()
+			htmlEnc = transferEncoding(html, m.eightBit)
 		}
 		boundary = newBoundary()
 		h.add("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary}))
 	}
-	textSize, htmlSize := encodedSize(m.Text, textEnc), encodedSize(m.HTML, htmlEnc)
+	textSize, htmlSize := encodedSize(text, textEnc), encodedSize(html, htmlEnc)
 	if textPart != nil {
 		textSize = textPart.size
 	}
@@ -146,14 +169,14 @@ func (m *Message) renderTo(out *bytes.Buffer, dkim *DKIM, now time.Time) (raw []
 	}
 	out.WriteString("\r\n")
 	if boundary == "" {
-		if err := writeBody(out, textEnc, m.Text); err != nil {
+		if err := writeBody(out, textEnc, text); err != nil {
 			return nil, "", false, err
 		}
 	} else {
 		for i, p := range []struct {
 			typ, enc, content string
 			done              *Part
-		}{{"text/plain", textEnc, m.Text, textPart}, {"text/html", htmlEnc, m.HTML, htmlPart}} {
+		}{{"text/plain", textEnc, text, textPart}, {"text/html", htmlEnc, html, htmlPart}} {
 			if i > 0 {
 				out.WriteString("\r\n")
 			}
@@ -225,10 +248,11 @@ func (m *Message) validate() error {
 		}
 		seen[key] = true
 	}
-	if m.Text == "" {
+	if m.Text == "" && (m.TextPart == nil || m.TextPart.size == 0) {
 		return errors.New("mail: message has no text body")
 	}
-	if ((m.TextPart == nil || m.eightBit) && !utf8.ValidString(m.Text)) || ((m.HTMLPart == nil || m.eightBit) && !utf8.ValidString(m.HTML)) {
+	// A part's text is UTF-8 already: Fill made sure.
+	if !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) {
 		return errors.New("mail: message body is not valid UTF-8")
 	}
 	return nil
