@@ -369,7 +369,7 @@ func Default() Config {
 		SMTP: SMTPConfig{
 			Port:         587,
 			TLS:          "starttls",
-			Connections:  4,
+			Connections:  8,
 			MaxAttempts:  5,
 			RetryBackoff: Duration{time.Minute},
 			Timeout:      Duration{30 * time.Second},

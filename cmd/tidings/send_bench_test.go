@@ -4,8 +4,8 @@ package main
 // `tidings digest send` process (start, open, plan, render, send, ledger)
 // for N subscribers (TIDINGS_BENCH_SUBSCRIBERS, a comma-separated list,
 // default 20000,100000) against a loopback sink, beside a bare net/smtp
-// loop sending the same message over as many connections (4, the
-// default of smtp.connections, or TIDINGS_BENCH_CONNECTIONS) in the same
+// loop sending the same message over as many connections (the default
+// of smtp.connections, or TIDINGS_BENCH_CONNECTIONS) in the same
 // run, with DKIM off, RSA-2048 and Ed25519 (TIDINGS_BENCH_DKIM=off,rsa,ed25519
 // picks; default all), and what the machine can sign: cores ÷ the time of
 // one signature, measured here.
@@ -49,12 +49,12 @@ import (
 )
 
 // benchConnections is how many SMTP connections tidings and the bare
-// loop both use: smtp.connections' default, 4, unless
+// loop both use: smtp.connections' default unless
 // TIDINGS_BENCH_CONNECTIONS says otherwise.
 func benchConnections(b *testing.B) int {
 	v := os.Getenv("TIDINGS_BENCH_CONNECTIONS")
 	if v == "" {
-		return 4
+		return Default().SMTP.Connections
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
