@@ -152,7 +152,8 @@ func TestReturnPaths(t *testing.T) {
 }
 
 func TestAngled(t *testing.T) {
-	for in, want := range map[string]string{"a@b": "<a@b>", "<a@b>": "<a@b>", " a@b ": "<a@b>", "": "", "a b@c": "", "a@b>": "<a@b>"} {
+	for in, want := range map[string]string{"a@b": "<a@b>", "<a@b>": "<a@b>", " a@b ": "<a@b>", "": "", "a b@c": "", "a@b>": "<a@b>",
+		"<a@b": "<a@b>", "<": "", "<>": "", ">": "", "<a<b>": ""} {
 		if got := angled(in); got != want {
 			t.Errorf("angled(%q) = %q, want %q", in, got, want)
 		}

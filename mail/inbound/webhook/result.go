@@ -52,10 +52,11 @@ func angled(id string) string {
 	if id == "" || strings.ContainsAny(id, " \t\r\n") {
 		return ""
 	}
-	if !strings.HasPrefix(id, "<") {
-		id = "<" + strings.TrimSuffix(id, ">") + ">"
+	id = strings.TrimSuffix(strings.TrimPrefix(id, "<"), ">")
+	if id == "" || strings.ContainsAny(id, "<>") {
+		return "" // "<", "<>", "<a>b>": no Message-ID to match
 	}
-	return id
+	return "<" + id + ">"
 }
 
 // clip collapses white space and cuts s to maxDiagnostic bytes on a rune
