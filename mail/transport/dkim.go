@@ -18,9 +18,10 @@ import (
 // that know it, with the RSA one for those that do not), relaxed/relaxed,
 // SHA-256.
 //
-// Signing is done with go-msgauth rather than go-mail's own DKIM signer,
-// whose signatures stop verifying once the h= list grows past about 71
-// characters, which the headers signed here do.
+// The signer is tidings' own (dkim_sign.go), checked against go-msgauth's
+// verifier in the tests, rather than go-mail's, whose signatures stop
+// verifying once the h= list grows past about 71 characters, which the
+// headers signed here do.
 type DKIM struct {
 	domain string
 	keys   []dkimKey // one signature each, in order

@@ -10,8 +10,8 @@
 //     sent; parts are 7bit when they are ASCII lines of at most 998
 //     octets, quoted-printable otherwise. NewMessageID makes a random
 //     Message-ID for mail that has no stable one.
-//   - DKIM: signing with go-msgauth (relaxed/relaxed, SHA-256, RSA or
-//     Ed25519) over the fields a list mail should sign, the one-click
+//   - DKIM: tidings' own signer (relaxed/relaxed, SHA-256, RSA or
+//     Ed25519; the tests verify it with go-msgauth) over the fields a list mail should sign, the one-click
 //     unsubscribe ones included. go-mail's own signer is not used: its
 //     signatures stop verifying once h= grows past about 71 characters.
 //   - SMTP: a pool of connections on github.com/wneessen/go-mail under one
